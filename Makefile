@@ -1,0 +1,82 @@
+# Every target installs what it needs by itself and is safe to run again.
+# The two commands most people need: `make demo` and `make test`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+
+# The Lambda runtime the dependency layer is built for (see infra/constants.py).
+LAMBDA_PYTHON := 3.13
+LAMBDA_PLATFORM := aarch64-manylinux2014
+LAMBDA_DEPS := build/lambda-deps
+
+# Keep the CDK toolchain quiet and its caches inside the project, so they persist between runs.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
+export CDK_DISABLE_CLI_TELEMETRY := true
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install demo test lint typecheck pytest bundle synth deploy diff lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(UV) pip install --quiet --python $(PY) -r requirements.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Create .venv and install the pinned Python deps and CDK CLI
+
+$(LAMBDA_DEPS)/.built: requirements-lambda.txt $(VENV)/.installed
+	@rm -rf $(LAMBDA_DEPS) && mkdir -p $(LAMBDA_DEPS)
+	@$(PY) scripts/build_lambda_deps.py --requirements requirements-lambda.txt --out $(LAMBDA_DEPS) \
+		--python-version $(LAMBDA_PYTHON) --platform $(LAMBDA_PLATFORM)
+	@touch $@
+
+bundle: $(LAMBDA_DEPS)/.built ## Build the Lambda dependency layer for the runtime's Python and architecture
+
+demo: install ## Run the lifecycle locally on the embedded backend (no AWS account)
+	@$(PY) -m autopilot demo
+
+lint: $(VENV)/.installed ## ruff lint + format check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed ## mypy
+	@$(VENV)/bin/mypy
+
+pytest: install
+	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
+
+test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, infrastructure, e2e
+
+synth: install bundle ## Synthesize the stack with the pinned CDK CLI (offline)
+	@npx cdk synth --quiet
+
+diff: install bundle ## cdk diff against your account
+	@npx cdk diff
+
+deploy: install bundle ## Deploy with your AWS credentials (pass context with CDK_ARGS="-c key=value")
+	@npx cdk deploy $(CDK_ARGS)
+
+lock: $(VENV)/.installed ## Re-resolve requirements*.txt from the *.in files
+	@$(UV) pip compile --quiet requirements.in --python-version 3.11 --no-header -o requirements.txt
+	@$(UV) pip compile --quiet requirements-lambda.in --python-version $(LAMBDA_PYTHON) \
+		--python-platform $(LAMBDA_PLATFORM) --no-header -o requirements-lambda.txt
+
+clean: ## Remove build output (keeps .venv and caches)
+	@rm -rf build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Registry Autopilot Lambda code: handlers -> logic -> models, handlers -> adapters."""

@@ -1,0 +1,1 @@
+"""CDK infrastructure for Registry Autopilot: configuration, constructs and the stack."""

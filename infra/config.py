@@ -1,0 +1,110 @@
+"""Load and validate the user's configuration from `cdk.json` context.
+
+Everything lives under the context key `autopilot`. It can be overridden from the command line:
+`cdk synth -c autopilot='{"groups": {...}}'` replaces the whole object, and
+`cdk synth -c autopilot.<key>=<value>` replaces one top-level key (the value is parsed as JSON when
+it is valid JSON, so `-c autopilot.logRetentionDays=90` is a number and strings need no quotes).
+
+Invalid configuration fails synthesis with a message naming every offending key. The model itself
+lives with the functions (`registry_autopilot.models.config`), which read the same configuration at
+run time.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from infra import functions_path  # noqa: F401  (puts functions/ on sys.path)
+from registry_autopilot.models.config import (
+    EMAIL_PATTERN,
+    GROUP_NAME_PATTERN,
+    INSTANCE_TYPE_PATTERN,
+    ROLE_ARN_PATTERN,
+    TARGET_NAME_PATTERN,
+    AutopilotConfig,
+)
+
+CONTEXT_KEY = "autopilot"
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot be deployed; the message names every offending key."""
+
+
+def _parse_override(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def merge_context(base: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Apply `-c autopilot=...` and `-c autopilot.<key>=...` overrides onto the cdk.json object."""
+    merged = _parse_override(overrides.get(CONTEXT_KEY, base))
+    if merged is None:
+        raise ConfigError(f"missing context key '{CONTEXT_KEY}' (set it in cdk.json or with -c)")
+    if not isinstance(merged, dict):
+        raise ConfigError(f"'{CONTEXT_KEY}': expected a JSON object, got {type(merged).__name__}")
+    merged = dict(merged)
+    prefix = f"{CONTEXT_KEY}."
+    for key, value in overrides.items():
+        if key.startswith(prefix):
+            merged[key[len(prefix) :]] = _parse_override(value)
+    return merged
+
+
+# Readable names for the patterns above, used in error messages instead of the raw regex.
+_PATTERN_MEANING = {
+    # Group, endpoint and variant names share one pattern in the SageMaker API.
+    GROUP_NAME_PATTERN: f"a SageMaker name (letters, digits, hyphens; 1-63) matching {GROUP_NAME_PATTERN}",
+    ROLE_ARN_PATTERN: "an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
+    TARGET_NAME_PATTERN: f"a short target name matching {TARGET_NAME_PATTERN}",
+    EMAIL_PATTERN: "an e-mail address",
+    INSTANCE_TYPE_PATTERN: "a SageMaker instance type such as ml.c5.xlarge",
+}
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    path = CONTEXT_KEY
+    for part in loc:
+        if part == "[key]":
+            continue  # pydantic's marker for a dict key: the key itself is already in the path
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif item["type"] == "string_pattern_mismatch":
+            pattern = str(item.get("ctx", {}).get("pattern", ""))
+            meaning = _PATTERN_MEANING.get(pattern, f"a value matching {pattern}")
+            message = f"{item['input']!r} is not {meaning}"
+        lines.append(f"  {_location(tuple(item['loc']))}: {message}")
+    return "invalid configuration in cdk.json context:\n" + "\n".join(lines)
+
+
+def load_config(raw: Any) -> AutopilotConfig:
+    """Validate the merged `autopilot` context object; raise ConfigError naming each bad key."""
+    try:
+        return AutopilotConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc)) from None
+
+
+def config_from_context(get_context: Any, context_keys: dict[str, Any]) -> AutopilotConfig:
+    """Read the config from a CDK node: `get_context(key)` plus every `autopilot.*` key given."""
+    overrides = {
+        key: value
+        for key, value in context_keys.items()
+        if key == CONTEXT_KEY or key.startswith(f"{CONTEXT_KEY}.")
+    }
+    return load_config(merge_context(get_context(CONTEXT_KEY), overrides))
