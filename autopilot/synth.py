@@ -1,0 +1,152 @@
+"""Synthesize the real stack in-process and read the deployed wiring out of the template.
+
+Local runs use these artifacts (the rules' event patterns, the state machine definitions, the
+functions' handler strings) so they exercise what `cdk deploy` ships, not a copy of it.
+Synthesis needs no AWS account; the Lambda dependency layer is replaced by an empty staged folder,
+because local runs import the dependencies from the virtualenv.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.config import CONTEXT_KEY, load_config, merge_context
+from registry_autopilot.models.config import AutopilotConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_ACCOUNT = "123456789012"
+LOCAL_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    logical_id: str  # the target resource (state machine or function)
+    kind: str  # "state-machine" | "function" | "other"
+
+
+@dataclass(frozen=True)
+class EventRule:
+    logical_id: str
+    pattern: dict[str, Any]
+    targets: tuple[RuleTarget, ...]
+    schedule: str | None = None
+
+
+@dataclass
+class SynthesizedApp:
+    config: AutopilotConfig
+    template: dict[str, Any]
+    rules: list[EventRule] = field(default_factory=list)
+    state_machines: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> ASL
+    functions: dict[str, str] = field(default_factory=dict)  # logical id -> handler string
+
+    def function_arn(self, logical_id: str) -> str:
+        return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{logical_id}"
+
+    def handler_for_arn(self, arn: str) -> str:
+        """The handler string of a function referenced by its (local) ARN or logical id."""
+        logical_id = arn.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
+        return self.functions[logical_id]
+
+
+def shipped_config(overrides: dict[str, Any] | None = None) -> AutopilotConfig:
+    """The configuration in cdk.json, with `autopilot`/`autopilot.<key>` overrides applied."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return load_config(merge_context(context.get(CONTEXT_KEY), overrides or {}))
+
+
+def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
+    # Imported here: aws_cdk starts a Node.js process, which only synthesis needs.
+    from aws_cdk import App, Environment
+
+    from infra.stack import RegistryAutopilotStack
+
+    with tempfile.TemporaryDirectory(prefix="autopilot-synth-") as staging:
+        deps = Path(staging) / "deps"
+        (deps / "python").mkdir(parents=True)
+        app = App(outdir=str(Path(staging) / "cdk.out"))
+        stack = RegistryAutopilotStack(
+            app,
+            config.stack_name,
+            config=config,
+            lambda_dependencies_dir=str(deps),
+            env=Environment(account=LOCAL_ACCOUNT, region=LOCAL_REGION),
+        )
+        assembly = app.synth()
+        template: dict[str, Any] = assembly.get_stack_by_name(stack.stack_name).template
+        return template
+
+
+def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:
+    """Resolve the intrinsic functions CDK uses in definitions to local, deterministic values."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, argument),) = value.items()
+        if name == "Fn::Join":
+            separator, parts = argument
+            return separator.join(str(_resolve(part, resources, app)) for part in parts)
+        if name == "Fn::GetAtt":
+            logical_id, attribute = argument
+            kind = resources.get(logical_id, {}).get("Type", "")
+            if kind == "AWS::Lambda::Function" and attribute == "Arn":
+                return app.function_arn(logical_id)
+            return f"arn:aws:local:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}/{attribute}"
+        if name == "Ref":
+            return {
+                "AWS::Partition": "aws",
+                "AWS::Region": LOCAL_REGION,
+                "AWS::AccountId": LOCAL_ACCOUNT,
+                "AWS::URLSuffix": "amazonaws.com",
+            }.get(argument, argument)
+    if isinstance(value, dict):
+        return {key: _resolve(item, resources, app) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item, resources, app) for item in value]
+    return value
+
+
+def read_wiring(config: AutopilotConfig, template: dict[str, Any]) -> SynthesizedApp:
+    app = SynthesizedApp(config=config, template=template)
+    resources: dict[str, Any] = template.get("Resources", {})
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            app.functions[logical_id] = resource["Properties"]["Handler"]
+    for logical_id, resource in resources.items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::StepFunctions::StateMachine":
+            definition = _resolve(properties["DefinitionString"], resources, app)
+            app.state_machines[logical_id] = json.loads(definition)
+        elif resource["Type"] == "AWS::Events::Rule":
+            targets = []
+            for target in properties.get("Targets", []):
+                arn = target.get("Arn", {})
+                target_id = (
+                    arn.get("Ref") or (arn.get("Fn::GetAtt") or [""])[0] if isinstance(arn, dict) else ""
+                )
+                kind = resources.get(target_id, {}).get("Type", "")
+                targets.append(
+                    RuleTarget(
+                        logical_id=target_id,
+                        kind={
+                            "AWS::StepFunctions::StateMachine": "state-machine",
+                            "AWS::Lambda::Function": "function",
+                        }.get(kind, "other"),
+                    )
+                )
+            app.rules.append(
+                EventRule(
+                    logical_id=logical_id,
+                    pattern=properties.get("EventPattern", {}),
+                    targets=tuple(targets),
+                    schedule=properties.get("ScheduleExpression"),
+                )
+            )
+    return app
+
+
+def synthesize(config: AutopilotConfig | None = None) -> SynthesizedApp:
+    config = config or shipped_config()
+    return read_wiring(config, synthesize_template(config))
