@@ -16,7 +16,8 @@ LAMBDA_PLATFORM := aarch64-manylinux2014
 LAMBDA_DEPS := build/lambda-deps
 
 # Keep the CDK toolchain quiet and its caches inside the project, so they persist between runs.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+# jsii compares this list with the running Node major version, so it must name it (e.g. "20").
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p "process.versions.node.split('.')[0]" 2>/dev/null)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii

@@ -9,6 +9,9 @@ because local runs import the dependencies from the virtualenv.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,29 +56,60 @@ class SynthesizedApp:
         return self.functions[logical_id]
 
 
+def cdk_json_context() -> dict[str, Any]:
+    """Everything `cdk synth` would read from cdk.json: the configuration and the feature flags."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
 def shipped_config(overrides: dict[str, Any] | None = None) -> AutopilotConfig:
     """The configuration in cdk.json, with `autopilot`/`autopilot.<key>` overrides applied."""
-    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    return load_config(merge_context(context.get(CONTEXT_KEY), overrides or {}))
+    return load_config(merge_context(cdk_json_context().get(CONTEXT_KEY), overrides or {}))
+
+
+def quiet_cdk_environment() -> dict[str, str]:
+    """The variables the Makefile exports to keep jsii and the CDK quiet, for in-process synthesis.
+    jsii only silences the Node versions its end-of-life variable lists (`20`), so name the running one."""
+    node = shutil.which("node")
+    major = ""
+    if node:
+        major = subprocess.run(
+            [node, "-p", "process.versions.node.split('.')[0]"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    listed = os.environ.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "")
+    return {
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(v for v in (listed, major) if v),
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get(
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(REPO_ROOT / ".cache" / "jsii")
+        ),
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
 
 
 def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
+    """The stack's template exactly as `cdk synth` builds it (same app code, feature flags and
+    cdk-nag checks), for `config`, with an empty staged dependency layer."""
+    os.environ.update(quiet_cdk_environment())  # before aws_cdk starts its Node.js process
     # Imported here: aws_cdk starts a Node.js process, which only synthesis needs.
-    from aws_cdk import App, Environment
+    from aws_cdk import App
 
-    from infra.stack import RegistryAutopilotStack
+    import app as app_module
+    from infra.constants import DEPENDENCIES_DIR_CONTEXT_KEY
 
     with tempfile.TemporaryDirectory(prefix="autopilot-synth-") as staging:
         deps = Path(staging) / "deps"
         (deps / "python").mkdir(parents=True)
-        app = App(outdir=str(Path(staging) / "cdk.out"))
-        stack = RegistryAutopilotStack(
-            app,
-            config.stack_name,
-            config=config,
-            lambda_dependencies_dir=str(deps),
-            env=Environment(account=LOCAL_ACCOUNT, region=LOCAL_REGION),
-        )
+        context = cdk_json_context() | {
+            CONTEXT_KEY: config.model_dump(mode="json", by_alias=True),
+            DEPENDENCIES_DIR_CONTEXT_KEY: str(deps),
+        }
+        app = App(outdir=str(Path(staging) / "cdk.out"), context=context)
+        stack = app_module.build(app)
         assembly = app.synth()
         template: dict[str, Any] = assembly.get_stack_by_name(stack.stack_name).template
         return template

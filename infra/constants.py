@@ -20,3 +20,22 @@ METRICS_NAMESPACE = "RegistryAutopilot"
 
 EVENT_SOURCE = "aws.sagemaker"
 EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
+
+# Every compilation job Registry Autopilot starts is named with this prefix, so IAM can scope
+# CreateCompilationJob to `compilation-job/<prefix>*` (the functions build names the same way).
+COMPILATION_JOB_PREFIX = "autopilot-"
+
+# Context key (top level, outside the validated `autopilot` object) that points synthesis at a
+# prebuilt dependency layer directory, e.g. `cdk synth -c lambdaDependenciesDir=/tmp/deps`.
+DEPENDENCIES_DIR_CONTEXT_KEY = "lambdaDependenciesDir"
+
+# Name of the validated configuration file written into the function code asset's root.
+CONFIG_FILE_NAME = "autopilot_config.json"
+# Zip-packaged functions are unpacked into /var/task (LAMBDA_TASK_ROOT).
+LAMBDA_TASK_ROOT = "/var/task"
+
+# Async invocations (EventBridge -> Lambda or Step Functions): bounded retries, then the DLQ.
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE_HOURS = 6
+# SQS maximum retention, so a failed event waits as long as possible for a person to look.
+DLQ_RETENTION_DAYS = 14

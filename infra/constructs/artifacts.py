@@ -1,0 +1,91 @@
+"""The bucket SageMaker Neo writes compiled models to.
+
+Encryption is SSE-S3, not the stack's KMS key, on purpose: Neo writes with the user's compile role
+and endpoints later read the artifacts with their own execution roles. Neither role belongs to this
+stack; with SSE-KMS every one of them would also need a key-policy grant (and Neo the key in
+`OutputConfig.KmsKeyId`), or the job and the endpoint fail at run time. With SSE-S3 the bucket
+policy alone grants what they need.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.checks import acknowledge
+
+# Neo writes under this prefix; the compile role may write nowhere else in the bucket.
+COMPILED_PREFIX = "compiled/"
+
+
+class CompiledArtifacts(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, compile_role_arn: str) -> None:
+        super().__init__(scope, construct_id)
+        # S3 log delivery through a bucket policy instead of the deprecated LogDeliveryWrite ACL
+        # (set here so the behaviour does not depend on cdk.json's feature flags).
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # the only default encryption S3 logging supports
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(365))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This is the server access log bucket itself; logging it into itself would loop.",
+        )
+
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="compiled-artifacts/",
+            lifecycle_rules=[
+                # Current objects stay: registered versions point at them (ModelDataUrl).
+                s3.LifecycleRule(
+                    id="tidy-old-versions-and-uploads",
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            # Deleting the stack must not break model versions that reference compiled artifacts.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        # The compile role is not ours (immutable import): an identity-policy grant would be dropped
+        # silently, so the access is granted by the bucket policy, which is enough within one account.
+        self.compile_role = iam.Role.from_role_arn(self, "CompileRole", compile_role_arn, mutable=False)
+        compile_principal = iam.ArnPrincipal(compile_role_arn)
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NeoWritesCompiledModels",
+                principals=[compile_principal],
+                actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+                resources=[self.bucket.arn_for_objects(f"{COMPILED_PREFIX}*")],
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NeoListsCompiledModels",
+                principals=[compile_principal],
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[self.bucket.bucket_arn],
+            )
+        )
+
+    def output_location(self) -> str:
+        """`OutputConfig.S3OutputLocation` root; the workflow appends group/version/target."""
+        return self.bucket.s3_url_for_object(COMPILED_PREFIX.rstrip("/"))

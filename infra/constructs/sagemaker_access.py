@@ -1,0 +1,96 @@
+"""IAM statements for SageMaker, scoped to the watched groups and to the jobs Registry Autopilot names.
+
+SageMaker puts lower-cased resource names in some ARNs, so a group whose name has capitals is
+granted under both spellings; nothing else is widened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import IConstruct
+
+from infra import constants
+from infra.checks import acknowledge_wildcard_resources
+
+SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+
+
+def _spellings(names: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(spelling for name in sorted(names) for spelling in (name, name.lower())))
+
+
+def _arn(scope: IConstruct, resource: str, name: str) -> str:
+    return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+
+def model_package_arns(scope: IConstruct, groups: Iterable[str]) -> list[str]:
+    """Every version of the watched groups: `model-package/<group>/*`."""
+    return [_arn(scope, "model-package", f"{group}/*") for group in _spellings(groups)]
+
+
+def model_package_group_arns(scope: IConstruct, groups: Iterable[str]) -> list[str]:
+    return [_arn(scope, "model-package-group", group) for group in _spellings(groups)]
+
+
+def compilation_job_arns(scope: IConstruct) -> list[str]:
+    return [_arn(scope, "compilation-job", f"{constants.COMPILATION_JOB_PREFIX}*")]
+
+
+def read_model_packages(scope: IConstruct, groups: Iterable[str]) -> iam.PolicyStatement:
+    groups = list(groups)
+    return iam.PolicyStatement(
+        actions=["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+        resources=[*model_package_arns(scope, groups), *model_package_group_arns(scope, groups)],
+    )
+
+
+def update_model_packages(scope: IConstruct, groups: Iterable[str]) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=["sagemaker:UpdateModelPackage"], resources=model_package_arns(scope, groups)
+    )
+
+
+def compile_models(scope: IConstruct) -> iam.PolicyStatement:
+    """Start, watch and tag the compilation jobs Registry Autopilot names (prefix-scoped)."""
+    return iam.PolicyStatement(
+        actions=[
+            "sagemaker:CreateCompilationJob",
+            "sagemaker:DescribeCompilationJob",
+            "sagemaker:StopCompilationJob",
+            "sagemaker:AddTags",
+        ],
+        resources=compilation_job_arns(scope),
+    )
+
+
+def pass_roles_to_sagemaker(role_arns: Sequence[str]) -> iam.PolicyStatement:
+    """`iam:PassRole` on exactly these roles, and only towards SageMaker."""
+    return iam.PolicyStatement(
+        actions=["iam:PassRole"],
+        resources=list(role_arns),
+        conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
+    )
+
+
+SCOPED_WILDCARD_REASON = (
+    "Scoped to the watched groups' versions (model-package/<group>/*) or to compilation jobs carrying "
+    "Registry Autopilot's name prefix: version numbers and job suffixes only exist at run time."
+)
+
+
+def acknowledge_scoped_wildcards(construct: IConstruct, *statements: iam.PolicyStatement) -> None:
+    """Acknowledge AwsSolutions-IAM5 for the group- and prefix-scoped ARNs these statements use."""
+    for statement in statements:
+        acknowledge_wildcard_resources(construct, statement.resources, SCOPED_WILDCARD_REASON)
+
+
+def allow(function: lambda_.Function, *statements: iam.PolicyStatement) -> None:
+    """Add the statements to the function's role, acknowledging their scoped wildcards there."""
+    for statement in statements:
+        function.add_to_role_policy(statement)
+    if function.role is not None:
+        acknowledge_scoped_wildcards(function.role, *statements)

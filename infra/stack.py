@@ -1,0 +1,74 @@
+"""The Registry Autopilot stack: one construct per capability, composed from the validated config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Stack, Tags
+from constructs import Construct
+
+from infra import constants
+from infra.constructs.alerting import Alerting
+from infra.constructs.artifacts import CompiledArtifacts
+from infra.constructs.compile_workflow import CompileWorkflow
+from infra.constructs.lambda_function import LambdaFactory
+from infra.constructs.model_groups import ModelPackageGroups
+from infra.constructs.registry_events import RegistryEvents
+from registry_autopilot.models.config import AutopilotConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RegistryAutopilotStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AutopilotConfig,
+        lambda_dependencies_dir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("stack_name", config.stack_name)
+        kwargs.setdefault(
+            "description", "Registry Autopilot: Neo compile, attach, approval and shadow tests for SageMaker"
+        )
+        super().__init__(scope, construct_id, **kwargs)
+        Tags.of(self).add(constants.OWNER_TAG_KEY, config.stack_name)
+        self.config = config
+
+        self.alerting = Alerting(self, "Alerting", notification_email=config.notification_email)
+        self.functions = LambdaFactory(
+            self,
+            "Functions",
+            config=config,
+            alerting=self.alerting,
+            dependencies_dir=lambda_dependencies_dir or str(REPO_ROOT / constants.LAMBDA_DEPENDENCIES_DIR),
+        )
+        self.artifacts = CompiledArtifacts(
+            self, "CompiledArtifacts", compile_role_arn=config.compile_role_arn
+        )
+        self.model_package_groups = (
+            ModelPackageGroups(self, "ModelPackageGroups", config=config)
+            if config.create_model_package_groups
+            else None
+        )
+        self.compile_workflow = CompileWorkflow(
+            self,
+            "CompileWorkflow",
+            config=config,
+            functions=self.functions,
+            artifacts=self.artifacts,
+            alerting=self.alerting,
+        )
+        if self.model_package_groups is not None:
+            # Rules may only start work once the groups they watch exist.
+            self.compile_workflow.node.add_dependency(self.model_package_groups)
+        self.registry_events = RegistryEvents(
+            self,
+            "RegistryEvents",
+            config=config,
+            compile_state_machine=self.compile_workflow.state_machine,
+            alerting=self.alerting,
+        )

@@ -1,0 +1,105 @@
+"""app.py and the pinned CDK CLI: bad configuration stops synthesis with a readable message, and
+`npx cdk synth` works offline and quietly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.synthesis import REPO_ROOT, cdk_json_context, quiet_cdk_environment
+
+pytestmark = pytest.mark.slow
+
+NOISE = ("telemetry", "NOTICES", "end-of-life", "!!!!", "Traceback")
+
+
+def broken_config() -> dict[str, Any]:
+    """One configuration with every kind of error the issue lists, each under its own key."""
+    config: dict[str, Any] = json.loads(json.dumps(cdk_json_context()["autopilot"]))
+    config["compileRole"] = "typo"  # unknown key
+    config["compileRoleArn"] = "arn:aws:iam::123456789012:user/not-a-role"
+    groups = config["groups"]
+    groups["churn_v2"] = groups["fraud-pytorch"]  # underscore: not a SageMaker name
+    groups["fraud-pytorch"] = {**groups["fraud-pytorch"], "neoTargets": []}
+    groups["many"] = {
+        "neoTargets": [{"name": f"t{i}", "targetDevice": "ml_c5"} for i in range(16)],
+    }
+    return config
+
+
+def run_app(context: dict[str, Any], outdir: Path) -> subprocess.CompletedProcess[str]:
+    env = (
+        os.environ
+        | quiet_cdk_environment()
+        | {"CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    )
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_app_py_rejects_bad_configuration_naming_every_key_without_a_traceback(tmp_path: Path) -> None:
+    result = run_app({**cdk_json_context(), "autopilot": broken_config()}, tmp_path)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for key in (
+        "autopilot.compileRole: unknown key",
+        "autopilot.compileRoleArn: 'arn:aws:iam::123456789012:user/not-a-role' is not an IAM role ARN",
+        "autopilot.groups.churn_v2",
+        "autopilot.groups.fraud-pytorch.neoTargets",
+        "autopilot.groups.many.neoTargets",
+    ):
+        assert key in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_the_pinned_cdk_cli_synthesizes_offline_and_quietly(
+    tmp_path: Path, staged_dependencies: Path
+) -> None:
+    env = os.environ | quiet_cdk_environment()
+    result = subprocess.run(
+        [
+            "npx",
+            "--no-install",
+            "cdk",
+            "synth",
+            "--quiet",
+            "--output",
+            str(tmp_path / "cdk.out"),
+            "-c",
+            f"lambdaDependenciesDir={staged_dependencies}",
+            "-c",
+            "autopilot.logRetentionDays=90",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 0, output
+    for noise in NOISE:
+        assert noise not in output, output
+    template = json.loads((tmp_path / "cdk.out" / "RegistryAutopilot.template.json").read_text())
+    retention = {
+        r["Properties"]["RetentionInDays"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
+    assert retention == {90}

@@ -1,0 +1,117 @@
+"""Least privilege, cdk-nag AwsSolutions and cfn-lint on the synthesized template."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.synthesis import Synthesized
+
+pytestmark = pytest.mark.slow
+
+READ_ONLY_PREFIXES = ("describe", "list", "get", "search")
+WATCHED = ("churn-xgboost", "fraud-pytorch")
+
+
+def policy_statements(synthesized: Synthesized) -> list[dict[str, Any]]:
+    statements = []
+    for resource in synthesized.template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Policy":
+            statements += properties["PolicyDocument"]["Statement"]
+        elif resource["Type"] == "AWS::IAM::Role":
+            for policy in properties.get("Policies", []):
+                statements += policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def sagemaker_writes(statement: dict[str, Any]) -> list[str]:
+    return [
+        action
+        for action in as_list(statement["Action"])
+        if action.lower().startswith("sagemaker:")
+        and not action.lower().removeprefix("sagemaker:").startswith(READ_ONLY_PREFIXES)
+    ]
+
+
+def test_no_sagemaker_write_is_allowed_on_every_resource(synthesized: Synthesized) -> None:
+    writes = [s for s in policy_statements(synthesized) if sagemaker_writes(s)]
+
+    assert writes, "the compile path writes to SageMaker, so some statement must grant it"
+    for statement in writes:
+        assert "*" not in as_list(statement["Resource"]), statement
+
+
+def render(value: Any) -> str:
+    """An ARN from the template as text, intrinsic references as `<Name>`."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    separator, parts = value["Fn::Join"]
+    return str(separator).join(render(part) for part in parts)
+
+
+def test_sagemaker_statements_name_only_the_watched_groups_or_prefixed_jobs(synthesized: Synthesized) -> None:
+    prefix = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+    allowed = {
+        *(f"{prefix}model-package/{group}/*" for group in WATCHED),
+        *(f"{prefix}model-package-group/{group}" for group in WATCHED),
+        f"{prefix}compilation-job/autopilot-*",
+    }
+    for statement in policy_statements(synthesized):
+        if any(a.lower().startswith("sagemaker:") for a in as_list(statement["Action"])):
+            assert {render(r) for r in as_list(statement["Resource"])} <= allowed, statement
+
+
+def test_pass_role_names_only_our_roles_and_only_towards_sagemaker(synthesized: Synthesized) -> None:
+    config = synthesized.config
+    ours = {config.compile_role_arn, config.experiment_role_arn}
+    passes = [s for s in policy_statements(synthesized) if "iam:PassRole" in as_list(s["Action"])]
+
+    assert passes
+    for statement in passes:
+        assert set(as_list(statement["Resource"])) <= ours
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_cdk_nag_aws_solutions_reports_no_unacknowledged_finding(synthesized: Synthesized) -> None:
+    findings = [
+        f"{violation['ruleName']} at {[c['constructPath'] for c in violation['violatingConstructs']]}"
+        for plugin in synthesized.report["pluginReports"]
+        for violation in plugin["violations"]
+    ]
+
+    assert synthesized.synth_error is None, "\n".join(findings) or synthesized.synth_error
+    assert findings == []
+    assert "AwsSolutions" in {plugin["pluginName"] for plugin in synthesized.report["pluginReports"]}
+
+
+def test_every_acknowledgement_names_its_finding_and_gives_a_reason(synthesized: Synthesized) -> None:
+    acknowledgements = {
+        (path, rule): reason
+        for path, entries in synthesized.metadata.items()
+        for entry in entries
+        if entry["type"] == "aws:cdk:acknowledged-rules"
+        for rule, reason in entry["data"].items()
+    }
+
+    assert acknowledgements
+    for (path, rule), reason in acknowledgements.items():
+        assert rule.startswith("AwsSolutions::AwsSolutions-"), (path, rule)
+        assert len(reason.strip()) >= 20, (path, rule)
+
+
+def test_cfn_lint_finds_no_error_in_the_template(synthesized: Synthesized) -> None:
+    from cfnlint.api import lint
+
+    matches = lint(json.dumps(synthesized.template), regions=["us-east-1", "eu-west-1"])
+    errors = [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.severity == "error"]
+
+    assert errors == []
