@@ -51,7 +51,12 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         raise InvalidInput(
             f"unknown handler {args.handler!r}; choose one of: {', '.join(available_handlers())}"
         )
-    outcome = invoke_handler(args.handler, event)
+    from registry_autopilot.models.errors import InvalidInput as RejectedEvent
+
+    try:
+        outcome = invoke_handler(args.handler, event)
+    except RejectedEvent as exc:
+        raise InvalidInput(f"{args.event_file} rejected by {args.handler}: {exc}") from None
     _print(outcome.as_dict(), args.json, outcome.render())
     return EXIT_OK
 

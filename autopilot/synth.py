@@ -8,6 +8,7 @@ because local runs import the dependencies from the virtualenv.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -181,6 +182,30 @@ def read_wiring(config: AutopilotConfig, template: dict[str, Any]) -> Synthesize
     return app
 
 
-def synthesize(config: AutopilotConfig | None = None) -> SynthesizedApp:
+# What the template depends on besides the configuration: a change to any of these re-synthesizes.
+_TEMPLATE_INPUTS = ("app.py", "cdk.json", "requirements.txt", "infra/**/*.py", "functions/**/*.py")
+CACHE_DIR = REPO_ROOT / ".cache" / "synth"
+
+
+def _fingerprint(config: AutopilotConfig) -> str:
+    digest = hashlib.sha256(config.model_dump_json(by_alias=True).encode())
+    for pattern in _TEMPLATE_INPUTS:
+        for path in sorted(REPO_ROOT.glob(pattern)):
+            if "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(REPO_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def synthesize(config: AutopilotConfig | None = None, *, use_cache: bool = True) -> SynthesizedApp:
+    """The synthesized wiring for `config` (default: cdk.json's). Synthesis takes seconds, so the
+    template is kept in .cache/synth/, keyed by the configuration and every file it depends on."""
     config = config or shipped_config()
-    return read_wiring(config, synthesize_template(config))
+    cached = CACHE_DIR / f"{_fingerprint(config)}.template.json"
+    if use_cache and cached.exists():
+        return read_wiring(config, json.loads(cached.read_text()))
+    template = synthesize_template(config)
+    if use_cache:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(template))
+    return read_wiring(config, template)

@@ -92,12 +92,36 @@ def format_errors(error: ValidationError) -> str:
     return "invalid configuration in cdk.json context:\n" + "\n".join(lines)
 
 
+def _neo_target_devices() -> frozenset[str]:
+    """The `TargetDevice` values CreateCompilationJob accepts, from the pinned SDK's service model
+    (kept out of the config model so the list follows the SDK instead of a copy that drifts)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for("TargetDevice").enum)
+
+
+def _check_against_service_model(config: AutopilotConfig) -> None:
+    devices = _neo_target_devices()
+    problems = [
+        f"  {CONTEXT_KEY}.groups.{group}.neoTargets[{index}].targetDevice: {target.target_device!r} is "
+        f"not a SageMaker Neo target device (one of: {', '.join(sorted(devices))})"
+        for group, group_config in config.groups.items()
+        for index, target in enumerate(group_config.neo_targets)
+        if target.target_device is not None and target.target_device not in devices
+    ]
+    if problems:
+        raise ConfigError("invalid configuration in cdk.json context:\n" + "\n".join(problems))
+
+
 def load_config(raw: Any) -> AutopilotConfig:
     """Validate the merged `autopilot` context object; raise ConfigError naming each bad key."""
     try:
-        return AutopilotConfig.model_validate(raw)
+        config = AutopilotConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_errors(exc)) from None
+    _check_against_service_model(config)
+    return config
 
 
 def config_from_context(get_context: Any, context_keys: dict[str, Any]) -> AutopilotConfig:

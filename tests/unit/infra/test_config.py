@@ -190,3 +190,14 @@ def test_config_from_context_reads_overrides_given_on_the_command_line() -> None
 def test_a_missing_autopilot_key_says_where_to_put_it() -> None:
     with pytest.raises(ConfigError, match="missing context key 'autopilot'"):
         merge_context(None, {})
+
+
+def test_a_target_device_neo_does_not_know_is_rejected() -> None:
+    # CreateCompilationJob, OutputConfig.TargetDevice: an enum (read from the pinned SDK's model).
+    raw = minimal_config()
+    raw["groups"]["churn"]["neoTargets"][0]["targetDevice"] = "ml_c6i"
+
+    message = error_of(raw)
+
+    assert "autopilot.groups.churn.neoTargets[0].targetDevice: 'ml_c6i' is not a SageMaker Neo" in message
+    assert "ml_c5" in message

@@ -1,0 +1,307 @@
+"""SageMaker model-package and Neo compilation behaviour where moto differs from AWS.
+
+Rules and their sources (SageMaker API Reference):
+- UpdateModelPackage: fields absent from the request are left unchanged; specs in
+  ``AdditionalInferenceSpecificationsToAdd`` are added to the existing ones, at most 15 in total
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateModelPackage.html); a spec name
+  identifies the spec within the version
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AdditionalInferenceSpecificationDefinition.html).
+- CreateCompilationJob: exactly one of ``TargetDevice``/``TargetPlatform``; NVIDIA platforms need
+  ``CompilerOptions``; a name already used answers ``ResourceInUse``
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateCompilationJob.html).
+- DescribeCompilationJob: statuses STARTING, INPROGRESS, COMPLETED, FAILED, STOPPING, STOPPED;
+  ``InferenceImage`` for ``ml_*`` targets
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeCompilationJob.html,
+  https://docs.aws.amazon.com/sagemaker/latest/dg/neo-deployment-hosting-services-container-images.html).
+- Model package events: "SageMaker Model Package State Change"
+  (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html).
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from autopilot.backend._clock import Clock
+from autopilot.backend._wire import AwsError, validation_error
+
+MAX_ADDITIONAL_SPECS = 15
+MODEL_PACKAGE_DETAIL_TYPE = "SageMaker Model Package State Change"
+TERMINAL_COMPILATION = {"COMPLETED", "FAILED", "STOPPED"}
+
+# Neo serving-image registry accounts per region (Inference Container Images page); other regions
+# fall back to the us-east-1 account, which keeps URIs well-formed for local runs.
+_NEO_IMAGE_ACCOUNTS = {
+    "us-east-1": "785573368785",
+    "us-east-2": "007439368137",
+    "us-west-1": "710691900526",
+    "us-west-2": "301217895009",
+    "eu-west-1": "802834080501",
+    "eu-central-1": "746233611703",
+    "ap-northeast-1": "941853720454",
+    "ap-southeast-2": "355873309152",
+}
+_NEO_IMAGES = {
+    "PYTORCH": ("sagemaker-inference-pytorch", "2.0"),
+    "TENSORFLOW": ("sagemaker-inference-tensorflow", "2.9"),
+    "MXNET": ("sagemaker-inference-mxnet", "1.8"),
+    "ONNX": ("sagemaker-neo-onnx", "1.5.0"),
+    "KERAS": ("sagemaker-neo-keras", "2.2.4"),
+}
+
+
+def sagemaker_backend(account_id: str, region: str) -> Any:
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends[account_id][region]
+
+
+def _epoch_millis(value: Any) -> Any:
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return int(aware.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {k: _epoch_millis(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_epoch_millis(v) for v in value]
+    return value
+
+
+class ModelPackages:
+    """AWS semantics for UpdateModelPackage/DescribeModelPackage and the events they cause."""
+
+    def __init__(self, clock: Clock, emit: Callable[[dict[str, Any]], None]) -> None:
+        self._clock = clock
+        self._emit = emit
+        self._extras: dict[str, dict[str, Any]] = {}
+        self._tokens: set[tuple[str, str]] = set()
+        self._lock = threading.RLock()
+
+    @staticmethod
+    def find(account_id: str, region: str, name_or_arn: str) -> Any:
+        backend = sagemaker_backend(account_id, region)
+        key = backend.model_package_name_mapping.get(name_or_arn, name_or_arn)
+        package = backend.model_packages.get(key)
+        if package is None:
+            raise validation_error(f"ModelPackage {name_or_arn} does not exist.")
+        return package
+
+    def describe(self, package: Any) -> dict[str, Any]:
+        out: dict[str, Any] = copy.deepcopy(package.gen_response_object())
+        # AWS names a versioned package after its group; moto drops the member.
+        out["ModelPackageName"] = package.model_package_name
+        out.update(copy.deepcopy(self._extras.get(package.arn, {})))
+        return out
+
+    @staticmethod
+    def check_spec_names(existing: list[dict[str, Any]], to_add: list[dict[str, Any]]) -> None:
+        seen = {spec.get("Name") for spec in existing}
+        for spec in to_add:
+            name = spec.get("Name")
+            if name in seen:
+                raise validation_error(
+                    f"AdditionalInferenceSpecification name {name} already exists for this model package."
+                )
+            seen.add(name)
+        if len(existing) + len(to_add) > MAX_ADDITIONAL_SPECS:
+            raise validation_error(
+                f"Total number of AdditionalInferenceSpecifications ({len(existing) + len(to_add)}) "
+                f"exceeds the maximum of {MAX_ADDITIONAL_SPECS}."
+            )
+
+    def update(self, account_id: str, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            package = self.find(account_id, region, body["ModelPackageArn"])
+            token = body.get("ClientToken")
+            if token is not None and (package.arn, token) in self._tokens:
+                return {"ModelPackageArn": package.arn}  # an idempotent retry changes nothing
+            to_add = body.get("AdditionalInferenceSpecificationsToAdd")
+            existing = list(package.additional_inference_specifications or [])
+            if to_add:
+                self.check_spec_names(existing, to_add)
+            if "ModelApprovalStatus" in body:
+                package.model_approval_status = body["ModelApprovalStatus"]
+            if "ApprovalDescription" in body:
+                package.approval_description = body["ApprovalDescription"]
+            if "CustomerMetadataProperties" in body or "CustomerMetadataPropertiesToRemove" in body:
+                merged = dict(package.customer_metadata_properties or {})
+                merged.update(body.get("CustomerMetadataProperties") or {})
+                for key in body.get("CustomerMetadataPropertiesToRemove") or []:
+                    merged.pop(key, None)
+                package.customer_metadata_properties = merged or None
+            if to_add:
+                package.additional_inference_specifications = existing + copy.deepcopy(to_add)
+            if "InferenceSpecification" in body:
+                package.inference_specification = copy.deepcopy(body["InferenceSpecification"])
+            extras = self._extras.setdefault(package.arn, {})
+            for member in ("ModelLifeCycle", "SourceUri", "ModelCard"):
+                if member in body:
+                    extras[member] = copy.deepcopy(body[member])
+            package.last_modified_time = self._clock.naive_utc()
+            package.last_modified_by = package.created_by
+            if token is not None:
+                self._tokens.add((package.arn, token))
+            self._emit(self.state_change_event(account_id, region, package))
+            return {"ModelPackageArn": package.arn}
+
+    def after_create(self, account_id: str, region: str, arn: str) -> None:
+        with self._lock:
+            package = self.find(account_id, region, arn)
+            package.creation_time = self._clock.naive_utc()
+            if package.model_approval_status is None and package.model_package_group_name:
+                # AWS defaults a versioned package to PendingManualApproval; moto leaves it empty.
+                package.model_approval_status = "PendingManualApproval"
+            self._emit(self.state_change_event(account_id, region, package))
+
+    def state_change_event(self, account_id: str, region: str, package: Any) -> dict[str, Any]:
+        detail = _epoch_millis(self.describe(package))
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": MODEL_PACKAGE_DETAIL_TYPE,
+            "source": "aws.sagemaker",
+            "account": account_id,
+            "time": self._clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": region,
+            "resources": [package.arn],
+            "detail": detail,
+        }
+
+
+def target_key(output_config: dict[str, Any]) -> str:
+    """``TargetDevice`` as is, or ``OS_ARCH[_ACCELERATOR]`` for a ``TargetPlatform``."""
+    if output_config.get("TargetDevice"):
+        return str(output_config["TargetDevice"])
+    platform = output_config.get("TargetPlatform") or {}
+    parts = [platform.get("Os", ""), platform.get("Arch", "")]
+    if platform.get("Accelerator"):
+        parts.append(platform["Accelerator"])
+    return "_".join(parts)
+
+
+@dataclass
+class _Script:
+    statuses: list[str]
+    failure_reason: str | None = None
+
+
+@dataclass
+class CompilationJobs:
+    """Scripted status walks for Neo compilation jobs; one step per DescribeCompilationJob call."""
+
+    clock: Clock
+    region: str
+    default_script: list[str] = field(default_factory=lambda: ["INPROGRESS", "COMPLETED"])
+    _scripts: dict[str, _Script] = field(default_factory=dict)
+    _failing_targets: dict[str, str] = field(default_factory=dict)
+    _describes: dict[str, int] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def script(self, job_name: str, statuses: list[str], failure_reason: str | None = None) -> None:
+        if not statuses:
+            raise ValueError("a script needs at least one status")
+        with self._lock:
+            self._scripts[job_name] = _Script(list(statuses), failure_reason)
+
+    def fail_target(self, target_device_or_platform_key: str, reason: str) -> None:
+        with self._lock:
+            self._failing_targets[target_device_or_platform_key] = reason
+
+    def describe_count(self, job_name: str) -> int:
+        with self._lock:
+            return self._describes.get(job_name, 0)
+
+    def check_create(self, body: dict[str, Any]) -> None:
+        output = body.get("OutputConfig") or {}
+        if bool(output.get("TargetDevice")) == bool(output.get("TargetPlatform")):
+            raise validation_error("Exactly one of TargetDevice or TargetPlatform must be specified.")
+        platform = output.get("TargetPlatform") or {}
+        if platform.get("Accelerator") == "NVIDIA" and not output.get("CompilerOptions"):
+            raise validation_error("CompilerOptions are required for the NVIDIA accelerator.")
+        if bool(body.get("InputConfig")) == bool(body.get("ModelPackageVersionArn")):
+            raise validation_error("Exactly one of InputConfig or ModelPackageVersionArn must be specified.")
+
+    def _resolve(self, job_name: str, key: str) -> _Script:
+        if job_name in self._scripts:
+            return self._scripts[job_name]
+        if key in self._failing_targets:
+            walk = [s for s in self.default_script if s not in TERMINAL_COMPILATION] + ["FAILED"]
+            return _Script(walk, self._failing_targets[key])
+        return _Script(list(self.default_script))
+
+    def current_status(self, job_name: str, key: str, advance: bool) -> tuple[str, str | None]:
+        with self._lock:
+            script = self._resolve(job_name, key)
+            step = self._describes.get(job_name, 0)
+            if advance:
+                self._describes[job_name] = step + 1
+            else:
+                step = max(step - 1, 0)
+            status = script.statuses[min(step, len(script.statuses) - 1)]
+            reason = script.failure_reason or "ClientError: compilation failed (scripted)"
+            return status, reason if status == "FAILED" else None
+
+    def inference_image(self, key: str, framework: str | None, framework_version: str | None) -> str | None:
+        if not key.startswith("ml_"):
+            return None  # Neo names a serving image for cloud instance targets only
+        account = _NEO_IMAGE_ACCOUNTS.get(self.region, _NEO_IMAGE_ACCOUNTS["us-east-1"])
+        registry = f"{account}.dkr.ecr.{self.region}.amazonaws.com"
+        fw = (framework or "PYTORCH").upper()
+        if fw == "XGBOOST":
+            return f"{registry}/xgboost-neo:latest"
+        repo, default_version = _NEO_IMAGES.get(fw, _NEO_IMAGES["PYTORCH"])
+        device = key.removeprefix("ml_")
+        if device.startswith(("inf", "trn")):
+            repo, kind = repo.replace("sagemaker-inference-", "sagemaker-neo-"), "inf"
+        elif device.startswith(("p", "g")):
+            kind = "gpu"
+        else:
+            kind = "cpu"
+        version = ".".join((framework_version or default_version).split(".")[:2])
+        return f"{registry}/{repo}:{version}-{kind}-py3"
+
+    def describe(self, job: Any, framework: str | None, framework_version: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = copy.deepcopy(job.describe())
+        key = target_key(out.get("OutputConfig") or {})
+        status, reason = self.current_status(job.compilation_job_name, key, advance=True)
+        now = self.clock.naive_utc()
+        out["CompilationJobStatus"] = status
+        out["LastModifiedTime"] = now
+        if status == "STARTING":
+            out.pop("CompilationStartTime", None)
+        if status in TERMINAL_COMPILATION:
+            out["CompilationEndTime"] = now
+        else:
+            out.pop("CompilationEndTime", None)
+        out["FailureReason"] = reason or ""
+        location = str((out.get("OutputConfig") or {}).get("S3OutputLocation", "")).rstrip("/")
+        source = str((out.get("InputConfig") or {}).get("S3Uri") or "model.tar.gz")
+        stem = posixpath.basename(source).removesuffix(".tar.gz") or "model"
+        out["ModelArtifacts"] = {"S3ModelArtifacts": f"{location}/{stem}-{key}.tar.gz"}
+        image = self.inference_image(key, framework, framework_version) if status == "COMPLETED" else None
+        if image:
+            out["InferenceImage"] = image
+        else:
+            out.pop("InferenceImage", None)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def compilation_framework(job: Any, account_id: str, region: str) -> tuple[str | None, str | None]:
+    """Framework and version of a job's input, read from its model package where it names one."""
+    config = job.input_config or {}
+    if config.get("Framework"):
+        return config.get("Framework"), config.get("FrameworkVersion")
+    if job.model_package_version_arn:
+        try:
+            package = ModelPackages.find(account_id, region, job.model_package_version_arn)
+        except AwsError:
+            return None, None
+        containers = (package.inference_specification or {}).get("Containers") or [{}]
+        return containers[0].get("Framework"), containers[0].get("FrameworkVersion")
+    return None, None

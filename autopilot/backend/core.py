@@ -1,0 +1,406 @@
+"""LocalBackend: moto plus the fidelity layer, wired into botocore's event system."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import boto3  # type: ignore[import-untyped,unused-ignore]
+from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
+from botocore.handlers import BUILTIN_HANDLERS  # type: ignore[import-untyped,unused-ignore]
+from botocore.model import OperationModel  # type: ignore[import-untyped,unused-ignore]
+
+from autopilot.backend import _sagemaker as sm
+from autopilot.backend._clock import Clock
+from autopilot.backend._wire import AwsError, failure, success, validation_error
+from autopilot.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
+from autopilot.backend.validator import validate, validation_message
+
+if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
+
+_PARAMS_KEY = "autopilot_api_params"
+_READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head")
+_MOTO_CONFIG: DefaultConfig = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+Response = tuple[AWSResponse, dict[str, Any]]
+Handler = Callable[["_Call"], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One AWS API call made by any client while a LocalBackend was active."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    error_code: str | None
+
+    @property
+    def is_write(self) -> bool:
+        return not self.operation.startswith(_READ_PREFIXES)
+
+
+@dataclass(frozen=True)
+class _Call:
+    service: str
+    operation: str
+    model: OperationModel
+    api_params: dict[str, Any]
+    body: dict[str, Any]  # the serialized JSON request, when the protocol is JSON
+    region: str
+    account_id: str
+
+
+class _Registry:
+    """The backend the module-level handlers route to; None outside a LocalBackend context."""
+
+    backend: LocalBackend | None = None
+    lock = threading.Lock()
+
+
+def _on_before_parameter_build(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if _Registry.backend is not None:
+        context[_PARAMS_KEY] = params
+
+
+def _on_before_call(
+    model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any
+) -> Response | None:
+    backend = _Registry.backend
+    if backend is None:
+        return None
+    return backend._before_call(model, params, context)
+
+
+def _on_after_call(
+    http_response: AWSResponse,
+    parsed: dict[str, Any],
+    model: OperationModel,
+    context: dict[str, Any],
+    **_: Any,
+) -> None:
+    backend = _Registry.backend
+    if backend is not None:
+        backend._after_call(model, context, http_response, parsed)
+
+
+def _on_after_call_error(
+    exception: Exception, model: OperationModel, context: dict[str, Any], **_: Any
+) -> None:
+    backend = _Registry.backend
+    if backend is not None:
+        backend._record(model, context, type(exception).__name__)
+
+
+# Sessions copy BUILTIN_HANDLERS when they are created (moto registers its stubber the same way and
+# resets boto3's default session on start), so every client made after this import carries them.
+_HANDLERS: list[tuple[str, Callable[..., Any]]] = [
+    ("before-parameter-build", _on_before_parameter_build),
+    ("before-call", _on_before_call),
+    ("after-call", _on_after_call),
+    ("after-call-error", _on_after_call_error),
+]
+for _entry in _HANDLERS:
+    if _entry not in BUILTIN_HANDLERS:
+        BUILTIN_HANDLERS.append(_entry)
+
+
+class LocalBackend:
+    """moto's ``mock_aws`` plus the layer that makes SageMaker behave like AWS where moto does not."""
+
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        *,
+        start_time: datetime | None = None,
+        validate_requests: bool = True,
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.validate_requests = validate_requests
+        self.clock = Clock(start_time)
+        self.calls: list[RecordedCall] = []
+        self.emitted_events: list[dict[str, Any]] = []
+        self.compilation_jobs = sm.CompilationJobs(self.clock, region)
+        self.experiments = InferenceExperiments(self.clock, region, account_id)
+        self.model_packages = sm.ModelPackages(self.clock, self._emit)
+        self._lock = threading.RLock()
+        self._quiet = threading.local()
+        self._mock: Any = None
+        self._session: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._handlers: dict[tuple[str, str], Handler] = {
+            ("sagemaker", "UpdateModelPackage"): self._update_model_package,
+            ("sagemaker", "DescribeModelPackage"): self._describe_model_package,
+            ("sagemaker", "CreateModelPackage"): self._create_model_package,
+            ("sagemaker", "CreateCompilationJob"): self._create_compilation_job,
+            ("sagemaker", "DescribeCompilationJob"): self._describe_compilation_job,
+            ("sagemaker", "CreateInferenceExperiment"): lambda c: self.experiments.create(c.body),
+            ("sagemaker", "DescribeInferenceExperiment"): lambda c: self.experiments.describe(c.body),
+            ("sagemaker", "ListInferenceExperiments"): lambda c: self.experiments.list(c.body),
+            ("sagemaker", "UpdateInferenceExperiment"): lambda c: self.experiments.update(c.body),
+            ("sagemaker", "StartInferenceExperiment"): lambda c: self.experiments.start(c.body),
+            ("sagemaker", "StopInferenceExperiment"): lambda c: self.experiments.stop(c.body),
+            ("sagemaker", "AddTags"): self._experiment_tags(self.experiments.add_tags),
+            ("sagemaker", "ListTags"): self._experiment_tags(self.experiments.list_tags),
+            ("sagemaker", "DeleteTags"): self._experiment_tags(self.experiments.delete_tags),
+        }
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def __enter__(self) -> LocalBackend:
+        from moto import mock_aws
+
+        with _Registry.lock:
+            if _Registry.backend is not None:
+                raise RuntimeError("another LocalBackend is already active")
+            self._set_env({"MOTO_ACCOUNT_ID": self.account_id, "AWS_DEFAULT_REGION": self.region})
+            self._mock = mock_aws(config=copy.deepcopy(_MOTO_CONFIG))
+            self._mock.start()
+            _Registry.backend = self
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with _Registry.lock:
+            _Registry.backend = None
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+            self._session = None
+            self._restore_env()
+
+    def _set_env(self, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    # -- public helpers ----------------------------------------------------------------------------
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client bound to the mock (region defaults to the backend's)."""
+        kwargs.setdefault("region_name", self.region)
+        if self._session is None:
+            # One session per backend: its loader caches service models, which makes clients cheap.
+            self._session = boto3.session.Session()
+        return self._session.client(service, **kwargs)
+
+    @property
+    def writes(self) -> list[RecordedCall]:
+        with self._lock:
+            return [c for c in self.calls if c.is_write and c.error_code is None]
+
+    def clear_records(self) -> None:
+        """Forget recorded calls and emitted events (state in the mock is kept)."""
+        with self._lock:
+            self.calls.clear()
+            self.emitted_events.clear()
+
+    @contextmanager
+    def unrecorded(self) -> Iterator[None]:
+        """Calls made inside are served but not recorded (set-up, not behaviour under test)."""
+        self._quiet.on = True
+        try:
+            yield
+        finally:
+            self._quiet.on = False
+
+    def seed_model_package(
+        self,
+        group: str,
+        *,
+        approval_status: str = "PendingManualApproval",
+        image: str | None = None,
+        model_data_url: str | None = None,
+        framework: str = "PYTORCH",
+        framework_version: str = "2.0",
+        content_types: tuple[str, ...] = ("application/json",),
+        response_types: tuple[str, ...] = ("application/json",),
+        instance_types: tuple[str, ...] = ("ml.m5.large", "ml.c5.xlarge"),
+        evaluation_report: Mapping[str, Any] | None = None,
+        customer_metadata: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> str:
+        """Create ``group`` if needed and register a realistic version in it; returns its ARN.
+
+        The model artifact and the evaluation report (``ModelMetrics``) are written to a local S3
+        bucket so code that reads them finds them. The version's creation event is emitted, as AWS
+        would; the set-up calls themselves are not recorded.
+        """
+        bucket = f"autopilot-local-{self.account_id}"
+        with self.unrecorded():
+            s3 = self.client("s3")
+            sagemaker = self.client("sagemaker")
+            existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+            if bucket not in existing:
+                if self.region == "us-east-1":
+                    s3.create_bucket(Bucket=bucket)
+                else:
+                    s3.create_bucket(
+                        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
+                    )
+            groups = sagemaker.list_model_package_groups(NameContains=group)["ModelPackageGroupSummaryList"]
+            if group not in {g["ModelPackageGroupName"] for g in groups}:
+                sagemaker.create_model_package_group(ModelPackageGroupName=group)
+            count = len(sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"])
+            version = count + 1
+            data_key = f"{group}/{version}/model.tar.gz"
+            if model_data_url is None:
+                s3.put_object(Bucket=bucket, Key=data_key, Body=b"local model artifact")
+                model_data_url = f"s3://{bucket}/{data_key}"
+            report_key = f"{group}/{version}/evaluation.json"
+            report = evaluation_report if evaluation_report is not None else {"metrics": {"accuracy": 0.9}}
+            s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report).encode())
+            image = image or (
+                f"763104351884.dkr.ecr.{self.region}.amazonaws.com/pytorch-inference:2.0.1-cpu-py310"
+            )
+            request: dict[str, Any] = {
+                "ModelPackageGroupName": group,
+                "ModelApprovalStatus": approval_status,
+                "InferenceSpecification": {
+                    "Containers": [
+                        {
+                            "Image": image,
+                            "ModelDataUrl": model_data_url,
+                            "Framework": framework,
+                            "FrameworkVersion": framework_version,
+                        }
+                    ],
+                    "SupportedContentTypes": list(content_types),
+                    "SupportedResponseMIMETypes": list(response_types),
+                    "SupportedRealtimeInferenceInstanceTypes": list(instance_types),
+                },
+                "ModelMetrics": {
+                    "ModelQuality": {
+                        "Statistics": {
+                            "ContentType": "application/json",
+                            "S3Uri": f"s3://{bucket}/{report_key}",
+                        }
+                    }
+                },
+            }
+            if customer_metadata:
+                request["CustomerMetadataProperties"] = dict(customer_metadata)
+            if description:
+                request["ModelPackageDescription"] = description
+            arn: str = sagemaker.create_model_package(**request)["ModelPackageArn"]
+            return arn
+
+    # -- interception -------------------------------------------------------------------------------
+    def _emit(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            self.emitted_events.append(event)
+
+    def _record(self, model: OperationModel, context: dict[str, Any], error_code: str | None) -> None:
+        if getattr(self._quiet, "on", False):
+            return
+        params = context.get(_PARAMS_KEY) or {}
+        call = RecordedCall(model.service_model.service_name, model.name, dict(params), error_code)
+        with self._lock:
+            self.calls.append(call)
+
+    def _before_call(
+        self, model: OperationModel, params: dict[str, Any], context: dict[str, Any]
+    ) -> Response | None:
+        api_params: dict[str, Any] = context.get(_PARAMS_KEY) or {}
+        if self.validate_requests:
+            errors = validate(model.input_shape, api_params)
+            if errors:
+                return failure(validation_error(validation_message(errors)))
+        handler = self._handlers.get((model.service_model.service_name, model.name))
+        if handler is None:
+            return None
+        body: dict[str, Any] = {}
+        raw = params.get("body")
+        if model.service_model.protocol == "json" and raw:
+            body = json.loads(raw)
+        call = _Call(
+            service=model.service_model.service_name,
+            operation=model.name,
+            model=model,
+            api_params=api_params,
+            body=body,
+            region=str(context.get("client_region") or self.region),
+            account_id=self.account_id,
+        )
+        try:
+            output = handler(call)
+        except AwsError as error:
+            return failure(error)
+        if output is None:
+            return None  # moto serves it
+        return success(model, output)
+
+    def _after_call(
+        self, model: OperationModel, context: dict[str, Any], http: AWSResponse, parsed: dict[str, Any]
+    ) -> None:
+        error_code: str | None = None
+        if http.status_code >= 300:
+            error_code = str((parsed.get("Error") or {}).get("Code") or http.status_code)
+        self._record(model, context, error_code)
+        if error_code is not None or model.service_model.service_name != "sagemaker":
+            return
+        region = str(context.get("client_region") or self.region)
+        if model.name == "CreateModelPackage":
+            self.model_packages.after_create(self.account_id, region, parsed["ModelPackageArn"])
+        elif model.name == "CreateCompilationJob":
+            name = (context.get(_PARAMS_KEY) or {}).get("CompilationJobName")
+            job = sm.sagemaker_backend(self.account_id, region).compilation_jobs.get(name)
+            if job is not None:
+                job.creation_time = job.last_modified_time = self.clock.naive_utc()
+                job.compilation_start_time = job.creation_time
+
+    # -- SageMaker handlers ---------------------------------------------------------------------------
+    def _update_model_package(self, call: _Call) -> dict[str, Any]:
+        return self.model_packages.update(call.account_id, call.region, call.body)
+
+    def _describe_model_package(self, call: _Call) -> dict[str, Any]:
+        package = self.model_packages.find(call.account_id, call.region, call.body["ModelPackageName"])
+        return self.model_packages.describe(package)
+
+    def _create_model_package(self, call: _Call) -> None:
+        specs = call.body.get("AdditionalInferenceSpecifications")
+        if specs:
+            self.model_packages.check_spec_names([], specs)
+
+    def _create_compilation_job(self, call: _Call) -> None:
+        self.compilation_jobs.check_create(call.body)
+
+    def _describe_compilation_job(self, call: _Call) -> dict[str, Any]:
+        name = call.body["CompilationJobName"]
+        job = sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.get(name)
+        if job is None:
+            raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
+        framework, version = sm.compilation_framework(job, call.account_id, call.region)
+        return self.compilation_jobs.describe(job, framework, version)
+
+    def _experiment_tags(self, operation: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+        def handle(call: _Call) -> dict[str, Any] | None:
+            if EXPERIMENT_ARN_MARKER in str(call.body.get("ResourceArn", "")):
+                return operation(call.body)
+            return None
+
+        return handle

@@ -1,0 +1,417 @@
+"""Inference experiments (shadow tests), which moto does not implement.
+
+Rules, each from the SageMaker API Reference:
+- Statuses Creating, Created, Updating, Starting, Running, Stopping, Completed, Cancelled
+  (API_DescribeInferenceExperiment.html).
+- No schedule: the experiment starts at creation and ends after 7 days; a schedule lasts at most
+  30 days (API_CreateInferenceExperiment.html, API_InferenceExperimentSchedule.html).
+- ``ResourceInUse`` for a name already used; ``ResourceLimitExceeded`` past the account limit
+  (API_CreateInferenceExperiment.html, Errors).
+- UpdateInferenceExperiment only in Created or Running; Created may change StartTime and EndTime,
+  Running only EndTime (API_UpdateInferenceExperiment.html); ``ModelVariants`` there describe
+  infrastructure, so a variant's model stays the one it was created with.
+- StopInferenceExperiment maps every variant to Promote|Remove|Retain; DesiredState Completed|Cancelled
+  (API_StopInferenceExperiment.html).
+
+Automatic transitions follow ``backend.clock``: Creating -> Created ``create_seconds`` after creation,
+Created -> Running at StartTime (Starting is passed through at once), Running -> Completed at EndTime,
+Updating -> the previous status after ``update_seconds``, Stopping -> the desired state after
+``stop_seconds``. ``advance(name, status)`` forces a status.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from autopilot.backend._clock import Clock
+from autopilot.backend._wire import AwsError, validation_error
+
+STATUSES = ("Creating", "Created", "Updating", "Starting", "Running", "Stopping", "Completed", "Cancelled")
+TERMINAL = {"Completed", "Cancelled"}
+DEFAULT_DURATION = timedelta(days=7)
+MAX_DURATION = timedelta(days=30)
+EXPERIMENT_ARN_MARKER = ":inference-experiment/"
+
+
+def _time(value: Any) -> datetime:
+    # The JSON protocol carries timestamps as epoch seconds.
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), tz=UTC)
+
+
+def not_found(name: str) -> AwsError:
+    return AwsError("ResourceNotFound", f"Inference experiment {name} does not exist.")
+
+
+@dataclass
+class Experiment:
+    name: str
+    arn: str
+    request: dict[str, Any]
+    status: str
+    creation_time: datetime
+    last_modified_time: datetime
+    start_time: datetime
+    end_time: datetime
+    tags: list[dict[str, str]] = field(default_factory=list)
+    status_reason: str | None = None
+    completion_time: datetime | None = None
+    status_since: datetime | None = None
+    resume_status: str | None = None  # where Updating returns to
+    desired_state: str | None = None  # where Stopping ends
+
+    @property
+    def variant_names(self) -> list[str]:
+        return [v["VariantName"] for v in self.request["ModelVariants"]]
+
+    @property
+    def shadow_variant(self) -> str:
+        return str(self.request["ShadowModeConfig"]["ShadowModelVariants"][0]["ShadowModelVariantName"])
+
+
+@dataclass
+class InferenceExperiments:
+    clock: Clock
+    region: str
+    account_id: str
+    create_seconds: float = 60.0
+    update_seconds: float = 30.0
+    stop_seconds: float = 60.0
+    max_active: int | None = None
+    check_resources: bool = True  # endpoint and models must exist, as in AWS
+    _items: dict[str, Experiment] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- clock-driven transitions -------------------------------------------------------------
+    def _set(self, exp: Experiment, status: str, at: datetime) -> None:
+        exp.status = status
+        exp.status_since = at
+        exp.last_modified_time = at
+        if status in TERMINAL and exp.completion_time is None:
+            exp.completion_time = at
+
+    def _tick(self, exp: Experiment) -> None:
+        now = self.clock.now()
+        for _ in range(len(STATUSES)):
+            since = exp.status_since or exp.creation_time
+            if exp.status == "Creating" and now >= since + timedelta(seconds=self.create_seconds):
+                self._set(exp, "Created", since + timedelta(seconds=self.create_seconds))
+            elif exp.status in ("Created", "Starting") and now >= exp.start_time:
+                self._set(exp, "Running", max(exp.start_time, since))
+            elif exp.status == "Running" and now >= exp.end_time:
+                self._set(exp, "Completed", exp.end_time)
+            elif exp.status == "Updating" and now >= since + timedelta(seconds=self.update_seconds):
+                self._set(exp, exp.resume_status or "Created", since + timedelta(seconds=self.update_seconds))
+            elif exp.status == "Stopping" and now >= since + timedelta(seconds=self.stop_seconds):
+                self._set(exp, exp.desired_state or "Completed", since + timedelta(seconds=self.stop_seconds))
+            else:
+                return
+
+    def _get(self, name: str) -> Experiment:
+        exp = self._items.get(name)
+        if exp is None:
+            raise not_found(name)
+        self._tick(exp)
+        return exp
+
+    def advance(self, name: str, to_status: str) -> None:
+        """Force an experiment into ``to_status`` (for tests and the demo)."""
+        if to_status not in STATUSES:
+            raise ValueError(f"unknown status {to_status!r}; expected one of {STATUSES}")
+        with self._lock:
+            exp = self._get(name)
+            if to_status == "Updating":
+                exp.resume_status = exp.status
+            if to_status == "Stopping":
+                exp.desired_state = exp.desired_state or "Completed"
+            self._set(exp, to_status, self.clock.now())
+
+    def status(self, name: str) -> str:
+        with self._lock:
+            return self._get(name).status
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._items)
+
+    # -- operations -----------------------------------------------------------------------------
+    def _check_schedule(self, start: datetime, end: datetime) -> None:
+        if end <= start:
+            raise validation_error("Schedule EndTime must be later than StartTime.")
+        if end - start > MAX_DURATION:
+            raise validation_error("The maximum duration of an inference experiment is 30 days.")
+
+    def _check_variants(self, request: dict[str, Any]) -> None:
+        names = [v["VariantName"] for v in request["ModelVariants"]]
+        if len(set(names)) != len(names):
+            raise validation_error("ModelVariants must have unique VariantName values.")
+        shadow_cfg = request["ShadowModeConfig"]
+        source = shadow_cfg["SourceModelVariantName"]
+        shadows = shadow_cfg["ShadowModelVariants"]
+        if len(shadows) != 1:
+            raise validation_error("ShadowModeConfig must contain exactly one shadow model variant.")
+        shadow = shadows[0]["ShadowModelVariantName"]
+        for role, variant in (("SourceModelVariantName", source), ("ShadowModelVariantName", shadow)):
+            if variant not in names:
+                raise validation_error(f"{role} {variant} is not one of the ModelVariants.")
+        if source == shadow:
+            raise validation_error("The shadow variant must differ from the source variant.")
+
+    def _check_resources(self, request: dict[str, Any]) -> dict[str, Any]:
+        from autopilot.backend._sagemaker import sagemaker_backend
+
+        backend = sagemaker_backend(self.account_id, self.region)
+        endpoint = backend.endpoints.get(request["EndpointName"])
+        if self.check_resources:
+            if endpoint is None:
+                raise validation_error(f'Could not find endpoint "{request["EndpointName"]}".')
+            for variant in request["ModelVariants"]:
+                if variant["ModelName"] not in backend._models:
+                    raise validation_error(f'Could not find model "{variant["ModelName"]}".')
+        return {
+            "EndpointName": request["EndpointName"],
+            "EndpointConfigName": getattr(endpoint, "endpoint_config_name", None),
+            "EndpointStatus": getattr(endpoint, "endpoint_status", "InService"),
+        }
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            name = body["Name"]
+            if name in self._items:
+                raise AwsError("ResourceInUse", f"Inference experiment {name} already exists.")
+            for other in self._items.values():
+                self._tick(other)
+            active = [e for e in self._items.values() if e.status not in TERMINAL]
+            if self.max_active is not None and len(active) >= self.max_active:
+                raise AwsError(
+                    "ResourceLimitExceeded",
+                    f"The account-level limit of {self.max_active} active inference experiments is reached.",
+                )
+            self._check_variants(body)
+            self._check_resources(body)
+            now = self.clock.now()
+            schedule = body.get("Schedule") or {}
+            start = _time(schedule["StartTime"]) if "StartTime" in schedule else now
+            end = _time(schedule["EndTime"]) if "EndTime" in schedule else start + DEFAULT_DURATION
+            self._check_schedule(start, end)
+            arn = f"arn:aws:sagemaker:{self.region}:{self.account_id}:inference-experiment/{name.lower()}"
+            exp = Experiment(
+                name=name,
+                arn=arn,
+                request=copy.deepcopy(body),
+                status="Creating",
+                creation_time=now,
+                last_modified_time=now,
+                start_time=start,
+                end_time=end,
+                tags=list(body.get("Tags") or []),
+                status_since=now,
+            )
+            self._items[name] = exp
+            return {"InferenceExperimentArn": arn}
+
+    def describe(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            exp = self._get(body["Name"])
+            request = exp.request
+            variant_status = "Deleted" if exp.status in TERMINAL else "InService"
+            out: dict[str, Any] = {
+                "Arn": exp.arn,
+                "Name": exp.name,
+                "Type": request["Type"],
+                "Schedule": {"StartTime": exp.start_time, "EndTime": exp.end_time},
+                "Status": exp.status,
+                "StatusReason": exp.status_reason,
+                "Description": request.get("Description"),
+                "CreationTime": exp.creation_time,
+                "CompletionTime": exp.completion_time,
+                "LastModifiedTime": exp.last_modified_time,
+                "RoleArn": request.get("RoleArn"),
+                "EndpointMetadata": self._check_resources_quiet(request),
+                "ModelVariants": [
+                    {**copy.deepcopy(v), "Status": variant_status} for v in request["ModelVariants"]
+                ],
+                "DataStorageConfig": request.get("DataStorageConfig"),
+                "ShadowModeConfig": request["ShadowModeConfig"],
+                "KmsKey": request.get("KmsKey"),
+            }
+            return {k: v for k, v in out.items() if v is not None}
+
+    def _check_resources_quiet(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            metadata = self._check_resources({**request, "ModelVariants": []})
+        except AwsError:
+            metadata = {"EndpointName": request["EndpointName"]}
+        return {k: v for k, v in metadata.items() if v is not None}
+
+    def list(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            for exp in self._items.values():
+                self._tick(exp)
+            items = list(self._items.values())
+            if body.get("NameContains"):
+                items = [e for e in items if body["NameContains"] in e.name]
+            if body.get("Type"):
+                items = [e for e in items if e.request["Type"] == body["Type"]]
+            if body.get("StatusEquals"):
+                items = [e for e in items if e.status == body["StatusEquals"]]
+            for member, attr, newer in (
+                ("CreationTimeAfter", "creation_time", True),
+                ("CreationTimeBefore", "creation_time", False),
+                ("LastModifiedTimeAfter", "last_modified_time", True),
+                ("LastModifiedTimeBefore", "last_modified_time", False),
+            ):
+                if member in body:
+                    bound = _time(body[member])
+                    items = [e for e in items if (getattr(e, attr) > bound) == newer]
+            sort_by = body.get("SortBy", "CreationTime")
+            keys = {"Name": lambda e: e.name, "Status": lambda e: e.status}
+            items.sort(key=keys.get(sort_by, lambda e: e.creation_time))
+            if body.get("SortOrder", "Descending") == "Descending":
+                items.reverse()
+            start = int(body.get("NextToken") or 0)
+            size = int(body.get("MaxResults") or 100)
+            page = items[start : start + size]
+            out: dict[str, Any] = {
+                "InferenceExperiments": [
+                    {
+                        k: v
+                        for k, v in {
+                            "Name": e.name,
+                            "Type": e.request["Type"],
+                            "Schedule": {"StartTime": e.start_time, "EndTime": e.end_time},
+                            "Status": e.status,
+                            "StatusReason": e.status_reason,
+                            "Description": e.request.get("Description"),
+                            "CreationTime": e.creation_time,
+                            "CompletionTime": e.completion_time,
+                            "LastModifiedTime": e.last_modified_time,
+                            "RoleArn": e.request.get("RoleArn"),
+                        }.items()
+                        if v is not None
+                    }
+                    for e in page
+                ]
+            }
+            if start + size < len(items):
+                out["NextToken"] = str(start + size)
+            return out
+
+    def update(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            exp = self._get(body["Name"])
+            if exp.status not in ("Created", "Running"):
+                raise AwsError(
+                    "ConflictException",
+                    f"Inference experiment {exp.name} is {exp.status}; it can be updated only when "
+                    "Created or Running.",
+                )
+            start, end = exp.start_time, exp.end_time
+            if "Schedule" in body:
+                schedule = body["Schedule"]
+                if "StartTime" in schedule:
+                    new_start = _time(schedule["StartTime"])
+                    if exp.status == "Running" and new_start != exp.start_time:
+                        raise validation_error(
+                            "The StartTime of a Running inference experiment cannot be changed."
+                        )
+                    start = new_start
+                if "EndTime" in schedule:
+                    end = _time(schedule["EndTime"])
+                self._check_schedule(start, end)
+            request = copy.deepcopy(exp.request)
+            if "ModelVariants" in body:
+                current = {v["VariantName"]: v for v in request["ModelVariants"]}
+                for variant in body["ModelVariants"]:
+                    old = current.get(variant["VariantName"])
+                    if old is None:
+                        raise validation_error(f"Variant {variant['VariantName']} is not in the experiment.")
+                    if variant["ModelName"] != old["ModelName"]:
+                        raise validation_error(
+                            f"The model of variant {variant['VariantName']} cannot be changed; create a "
+                            "new inference experiment instead."
+                        )
+                    old["InfrastructureConfig"] = copy.deepcopy(variant["InfrastructureConfig"])
+            if "ShadowModeConfig" in body:
+                new_cfg = body["ShadowModeConfig"]
+                old_cfg = request["ShadowModeConfig"]
+                old_shadow = old_cfg["ShadowModelVariants"][0]["ShadowModelVariantName"]
+                if new_cfg["SourceModelVariantName"] != old_cfg["SourceModelVariantName"] or any(
+                    s["ShadowModelVariantName"] != old_shadow for s in new_cfg["ShadowModelVariants"]
+                ):
+                    raise validation_error("The source and shadow variants of an experiment cannot change.")
+                request["ShadowModeConfig"] = copy.deepcopy(new_cfg)
+            for member in ("Description", "DataStorageConfig"):
+                if member in body:
+                    request[member] = copy.deepcopy(body[member])
+            exp.request = request
+            exp.start_time, exp.end_time = start, end
+            exp.resume_status = exp.status
+            self._set(exp, "Updating", self.clock.now())
+            return {"InferenceExperimentArn": exp.arn}
+
+    def start(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            exp = self._get(body["Name"])
+            if exp.status != "Created":
+                raise AwsError(
+                    "ConflictException", f"Inference experiment {exp.name} is {exp.status}, not Created."
+                )
+            now = self.clock.now()
+            exp.start_time = now
+            self._set(exp, "Starting", now)
+            self._tick(exp)
+            return {"InferenceExperimentArn": exp.arn}
+
+    def stop(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            exp = self._get(body["Name"])
+            if exp.status not in ("Created", "Starting", "Running", "Updating"):
+                raise AwsError(
+                    "ConflictException",
+                    f"Inference experiment {exp.name} is {exp.status} and cannot be stopped.",
+                )
+            actions: dict[str, str] = body["ModelVariantActions"]
+            unknown = sorted(set(actions) - set(exp.variant_names))
+            if unknown:
+                raise validation_error(f"ModelVariantActions names unknown variants: {', '.join(unknown)}.")
+            missing = sorted(set(exp.variant_names) - set(actions))
+            if missing:
+                raise validation_error(f"ModelVariantActions needs an action for: {', '.join(missing)}.")
+            promoted = [v for v, action in actions.items() if action == "Promote"]
+            if any(v != exp.shadow_variant for v in promoted):
+                raise validation_error("Only the shadow variant can be promoted.")
+            exp.desired_state = body.get("DesiredState", "Completed")
+            exp.status_reason = body.get("Reason")
+            exp.request["StopActions"] = dict(actions)
+            self._set(exp, "Stopping", self.clock.now())
+            return {"InferenceExperimentArn": exp.arn}
+
+    # -- tags ---------------------------------------------------------------------------------------
+    def _by_arn(self, arn: str) -> Experiment:
+        for exp in self._items.values():
+            if exp.arn == arn:
+                return exp
+        raise AwsError("ValidationException", f"Resource {arn} does not exist.")
+
+    def add_tags(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            exp = self._by_arn(body["ResourceArn"])
+            new = {t["Key"]: t for t in body["Tags"]}
+            exp.tags = [t for t in exp.tags if t["Key"] not in new] + list(new.values())
+            return {"Tags": exp.tags}
+
+    def list_tags(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            return {"Tags": list(self._by_arn(body["ResourceArn"]).tags)}
+
+    def delete_tags(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            exp = self._by_arn(body["ResourceArn"])
+            exp.tags = [t for t in exp.tags if t["Key"] not in set(body["TagKeys"])]
+            return {}

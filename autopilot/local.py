@@ -1,0 +1,288 @@
+"""Run the deployed functions and workflows locally, wired as the synthesized stack wires them.
+
+`LocalStack` (our own name for "the stack, running locally") starts the local backend, creates the
+resources the functions' environment references (the notification topic, the artifacts bucket),
+gives each function the environment the template gives it, and routes events through the
+synthesized rules' patterns into the synthesized state machine or function.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autopilot.backend import LocalBackend, RecordedCall
+from autopilot.eventpattern import matches
+from autopilot.stepfunctions import ExecutionResult, LocalLambdaContext, execute, function_name_of
+from autopilot.synth import LOCAL_ACCOUNT, LOCAL_REGION, SynthesizedApp, synthesize
+
+HANDLER_PACKAGE = "registry_autopilot.handlers"
+HANDLERS_DIR = Path(__file__).resolve().parent.parent / "functions" / "registry_autopilot" / "handlers"
+
+# Fields of a state-change event's detail that CreateModelPackage accepts as they are.
+_SEEDED_FIELDS = (
+    "InferenceSpecification",
+    "AdditionalInferenceSpecifications",
+    "ModelApprovalStatus",
+    "ModelMetrics",
+    "CustomerMetadataProperties",
+    "ModelPackageDescription",
+    "ModelPackageRegistrationType",
+    "ModelLifeCycle",
+)
+
+
+def available_handlers() -> list[str]:
+    return sorted(path.stem for path in HANDLERS_DIR.glob("*.py") if not path.name.startswith("_"))
+
+
+def _write_summary(call: RecordedCall) -> dict[str, Any]:
+    return {"service": call.service, "operation": call.operation, "params": call.params}
+
+
+@dataclass
+class Routed:
+    """What happened to one event: the rules it matched and what each target did."""
+
+    event_id: str
+    matched_rules: list[str] = field(default_factory=list)
+    executions: list[ExecutionResult] = field(default_factory=list)
+
+
+class LocalStack:
+    """The synthesized stack, running on the local backend."""
+
+    def __init__(
+        self,
+        app: SynthesizedApp | None = None,
+        *,
+        account_id: str = LOCAL_ACCOUNT,
+        region: str = LOCAL_REGION,
+    ) -> None:
+        self.app = app or synthesize()
+        self.backend = LocalBackend(region=region, account_id=account_id)
+        self._stack = contextlib.ExitStack()
+        self._resources: dict[str, str] = {}  # logical id -> local physical name/ARN
+        self._config_file: Path | None = None
+        self.logs = io.StringIO()  # what the functions logged (Powertools writes JSON to stdout)
+        self._executions = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        self._stack.enter_context(self.backend)
+        tmp = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="autopilot-local-")))
+        self._config_file = tmp / "autopilot_config.json"
+        self._config_file.write_text(self.app.config.model_dump_json(by_alias=True))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    # -- resources the functions reference ---------------------------------------------------------
+    def _physical(self, logical_id: str) -> str:
+        if logical_id in self._resources:
+            return self._resources[logical_id]
+        kind = self.app.template["Resources"][logical_id]["Type"]
+        with self.backend.unrecorded():
+            if kind == "AWS::SNS::Topic":
+                value = self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"]
+            elif kind == "AWS::S3::Bucket":
+                value = f"{logical_id.lower()[:40]}-{self.backend.account_id}"
+                self.backend.client("s3").create_bucket(Bucket=value)
+            else:
+                value = logical_id
+        self._resources[logical_id] = value
+        return value
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        """The function's environment as the template sets it, with references resolved locally."""
+        properties = self.app.template["Resources"][logical_id]["Properties"]
+        variables: dict[str, Any] = properties.get("Environment", {}).get("Variables", {})
+        env: dict[str, str] = {}
+        for key, value in variables.items():
+            if isinstance(value, dict) and "Ref" in value:
+                env[key] = self._physical(value["Ref"])
+            elif isinstance(value, dict):
+                raise ValueError(f"{logical_id}: cannot resolve {key}={value} locally")
+            else:
+                env[key] = str(value)
+        env["AUTOPILOT_CONFIG_FILE"] = str(self._config_file)  # /var/task/... in Lambda
+        env["AWS_REGION"] = self.backend.region
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+        return env
+
+    # -- running functions ---------------------------------------------------------------------
+    def function_for_handler(self, name: str) -> str:
+        wanted = f"{HANDLER_PACKAGE}.{name}.handler"
+        for logical_id, handler in self.app.functions.items():
+            if handler == wanted:
+                return logical_id
+        raise KeyError(f"no function in the stack runs {wanted}")
+
+    def invoke_function(self, logical_id: str, event: Any) -> Any:
+        """Run a function's handler in-process with its deployed environment."""
+        from registry_autopilot.adapters import clients
+        from registry_autopilot.settings import reset_settings
+
+        handler_path = self.app.functions[logical_id]
+        module_name, attribute = handler_path.rsplit(".", maxsplit=1)
+        saved = dict(os.environ)
+        os.environ.update(self.function_environment(logical_id))
+        try:
+            reset_settings()
+            clients.reset_clients()
+            with contextlib.redirect_stdout(self.logs):
+                module = importlib.import_module(module_name)
+                context = LocalLambdaContext(
+                    function_name=logical_id, invoked_function_arn=self.app.function_arn(logical_id)
+                )
+                return getattr(module, attribute)(event, context)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def _route_lambda(self, function_arn: str, event: Any) -> Any:
+        return self.invoke_function(function_name_of(function_arn), event)
+
+    # -- events through the synthesized rules -------------------------------------------------------
+    def send_event(self, event: dict[str, Any]) -> Routed:
+        """Deliver one event the way EventBridge would: every rule whose pattern matches runs its
+        targets (state machines start an execution; functions are invoked)."""
+        routed = Routed(event_id=str(event.get("id", "")))
+        for rule in self.app.rules:
+            if rule.schedule or not matches(rule.pattern, event):
+                continue
+            routed.matched_rules.append(rule.logical_id)
+            for target in rule.targets:
+                if target.kind == "state-machine":
+                    self._executions += 1
+                    result = execute(
+                        self.app.state_machines[target.logical_id],
+                        event,
+                        invoke=self._route_lambda,
+                        name=f"local-{self._executions:04d}",
+                        region=self.backend.region,
+                        on_wait=self.backend.clock.advance,
+                    )
+                    routed.executions.append(result)
+                elif target.kind == "function":
+                    self.invoke_function(target.logical_id, event)
+        return routed
+
+    # -- seeding -----------------------------------------------------------------------------------
+    def seed_from_event(self, event: Any) -> str | None:
+        """Create the model package group and version a state-change event (or a task input with
+        `model_package_arn`) names, so a handler finds what the event talks about."""
+        if not isinstance(event, dict):
+            return None
+        detail = event.get("detail") if isinstance(event.get("detail"), dict) else None
+        arn = detail.get("ModelPackageArn") if detail else event.get("model_package_arn")
+        if not isinstance(arn, str) or "/" not in arn:
+            return None
+        try:
+            group, version_text = arn.split(":model-package/", 1)[1].split("/", 1)
+            version = int(version_text)
+        except (IndexError, ValueError):
+            return None
+        sagemaker = self.backend.client("sagemaker")
+        request: dict[str, Any] = {key: detail[key] for key in _SEEDED_FIELDS if detail and key in detail}
+        with self.backend.unrecorded():
+            groups = sagemaker.list_model_package_groups(NameContains=group)["ModelPackageGroupSummaryList"]
+            if group not in {g["ModelPackageGroupName"] for g in groups}:
+                sagemaker.create_model_package_group(ModelPackageGroupName=group)
+            existing = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+            for _ in range(len(existing) + 1, version):
+                self.backend.seed_model_package(group)  # earlier versions, so the numbers line up
+            if len(existing) < version:
+                if (
+                    "InferenceSpecification" not in request
+                    and request.get("ModelPackageRegistrationType") != "Logged"
+                ):
+                    return self.backend.seed_model_package(group)
+                request.setdefault("ModelApprovalStatus", "PendingManualApproval")
+                return str(
+                    sagemaker.create_model_package(ModelPackageGroupName=group, **request)["ModelPackageArn"]
+                )
+        return arn
+
+    def model_package_state(self, arn: str) -> dict[str, Any]:
+        with self.backend.unrecorded():
+            described = self.backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
+        return {
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": described.get("ModelApprovalStatus"),
+            "ApprovalDescription": described.get("ApprovalDescription"),
+            "AdditionalInferenceSpecifications": [
+                spec["Name"] for spec in described.get("AdditionalInferenceSpecifications", [])
+            ],
+            "CustomerMetadataProperties": described.get("CustomerMetadataProperties", {}),
+        }
+
+    def writes(self) -> list[dict[str, Any]]:
+        return [_write_summary(call) for call in self.backend.writes]
+
+
+@dataclass
+class InvokeOutcome:
+    handler: str
+    result: Any
+    writes: list[dict[str, Any]]
+    state: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"handler": self.handler, "result": self.result, "writes": self.writes, "state": self.state}
+
+    def render(self) -> str:
+        lines = [f"handler: {self.handler}", "result:"]
+        lines += ["  " + line for line in json.dumps(self.result, indent=2, default=str).splitlines()]
+        lines.append(f"AWS writes: {len(self.writes)}")
+        for write in self.writes:
+            target = _write_target(write["params"])
+            lines.append(f"  {write['service']}:{write['operation']}  {target}")
+        if self.state:
+            lines.append("model package after the call:")
+            for key, value in self.state.items():
+                lines.append(f"  {key}: {json.dumps(value, default=str)}")
+        return "\n".join(lines)
+
+
+def _write_target(params: dict[str, Any]) -> str:
+    for key in ("ModelPackageName", "ModelPackageArn", "CompilationJobName", "TopicArn", "Name"):
+        if key in params:
+            return str(params[key])
+    return ""
+
+
+def _event_location(event: Any) -> tuple[str, str]:
+    """The account and region the event comes from, so the local backend answers as that account."""
+    if isinstance(event, dict):
+        account, region = event.get("account"), event.get("region")
+        if isinstance(account, str) and account.isdigit() and len(account) == 12 and isinstance(region, str):
+            return account, region
+    return LOCAL_ACCOUNT, LOCAL_REGION
+
+
+@contextlib.contextmanager
+def local_stack(event: Any = None) -> Iterator[LocalStack]:
+    account, region = _event_location(event)
+    with LocalStack(account_id=account, region=region) as stack:
+        yield stack
+
+
+def invoke_handler(name: str, event: Any) -> InvokeOutcome:
+    """`python -m autopilot invoke`: one handler, one event, on a fresh local backend."""
+    with local_stack(event) as stack:
+        logical_id = stack.function_for_handler(name)
+        arn = stack.seed_from_event(event)
+        stack.backend.clear_records()
+        result = stack.invoke_function(logical_id, event)
+        state = stack.model_package_state(arn) if arn else None
+        return InvokeOutcome(handler=name, result=result, writes=stack.writes(), state=state)
