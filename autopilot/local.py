@@ -93,7 +93,7 @@ class LocalStack:
         kind = self.app.template["Resources"][logical_id]["Type"]
         with self.backend.unrecorded():
             if kind == "AWS::SNS::Topic":
-                value = self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"]
+                value = str(self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"])
             elif kind == "AWS::S3::Bucket":
                 value = f"{logical_id.lower()[:40]}-{self.backend.account_id}"
                 self.backend.client("s3").create_bucket(Bucket=value)

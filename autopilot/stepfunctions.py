@@ -1,0 +1,186 @@
+"""Run a synthesized state machine definition locally on moto's ASL interpreter.
+
+The definition is executed as synthesized (no rewriting); the local pieces are around it:
+- Lambda tasks are routed to the in-process handlers (`invoke`), so no Docker and no moto function.
+- Wait states do not sleep: each wait is reported to `on_wait` (e.g. to advance the local clock).
+- Where moto's interpreter differs from Step Functions, it is corrected to the documented behaviour:
+  * AWS SDK integration errors are named `SageMaker.<Exception>` (Step Functions Developer Guide,
+    "AWS SDK service integrations"); moto spells the service `sagemaker`.
+  * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
+    `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
+
+Must run inside an active moto mock (the local backend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+LambdaRouter = Callable[[str, Any], Any]  # (function ARN, event) -> result; raises on failure
+
+LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/RegistryAutopilotLocalStateMachine"
+# AWS SDK service names whose Step Functions error prefix differs from the SDK's lower-case name.
+_SDK_ERROR_SERVICE_NAMES = {"sagemaker": "SageMaker"}
+
+
+@dataclass
+class ExecutionResult:
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    history: list[dict[str, Any]]
+    waits: list[int] = field(default_factory=list)
+
+    def states_entered(self) -> list[str]:
+        """Names of the states entered, in order (each one is a billed state transition)."""
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.history
+            if event["type"].endswith("StateEntered")
+        ]
+
+
+@dataclass(frozen=True)
+class LocalLambdaContext:
+    """The attributes of a Lambda context object the handlers (and Powertools) read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def function_name_of(arn: str) -> str:
+    return arn.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
+
+
+def handler_router(handlers: dict[str, str]) -> LambdaRouter:
+    """Route by function: `handlers` maps function name -> handler string (`module.attribute`)."""
+
+    def invoke(function_arn: str, event: Any) -> Any:
+        name = function_name_of(function_arn)
+        module_name, attribute = handlers[name].rsplit(".", maxsplit=1)
+        handler = getattr(importlib.import_module(module_name), attribute)
+        context = LocalLambdaContext(function_name=name, invoked_function_arn=function_arn)
+        return handler(event, context)
+
+    return invoke
+
+
+def _lambda_response(invoke: LambdaRouter, parameters: dict[str, Any]) -> dict[str, Any]:
+    payload = parameters.get("Payload")
+    event = json.loads(payload) if payload else {}
+    try:
+        # A round trip through JSON, as Lambda serializes both ways.
+        result = json.loads(json.dumps(invoke(parameters["FunctionName"], event), default=str))
+    except Exception as exc:
+        error = {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "stackTrace": traceback.format_tb(exc.__traceback__)[-3:],
+        }
+        return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": error}
+    return {"StatusCode": 200, "Payload": result}
+
+
+def _parse_timestamp(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    # Step Functions requires an explicit zone (Z or an offset); naive values are not timestamps.
+    return parsed if parsed.tzinfo is not None else None
+
+
+@contextmanager
+def local_execution(
+    invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None
+) -> Iterator[list[int]]:
+    """Patch moto's interpreter for local runs; yields the list the waits are recorded in."""
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations import (
+        is_operator,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as aws_sdk,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    waits: list[int] = []
+
+    def fake_wait(self: Any, env: Any, wait_seconds: int) -> None:
+        waits.append(int(wait_seconds))
+        if on_wait is not None:
+            on_wait(int(wait_seconds))
+
+    def fake_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
+        return _lambda_response(invoke, parameters)
+
+    with (
+        mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
+        mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
+        mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
+        mock.patch.object(is_operator.IsTimestamp, "string_to_timestamp", staticmethod(_parse_timestamp)),
+    ):
+        yield waits
+
+
+def execute(
+    definition: dict[str, Any],
+    execution_input: Any,
+    *,
+    invoke: LambdaRouter,
+    name: str,
+    region: str = "us-east-1",
+    on_wait: Callable[[int], object] | None = None,
+    timeout_seconds: float = 60.0,
+) -> ExecutionResult:
+    """Create the state machine in moto, start one execution named `name` and wait for its end."""
+    import boto3  # type: ignore[import-untyped, unused-ignore]
+
+    with local_execution(invoke, on_wait) as waits:
+        sfn = boto3.client("stepfunctions", region_name=region)
+        machine_name = f"local-{uuid.uuid4().hex[:12]}"
+        arn = sfn.create_state_machine(
+            name=machine_name, definition=json.dumps(definition), roleArn=LOCAL_ROLE_ARN
+        )["stateMachineArn"]
+        execution_arn = sfn.start_execution(
+            stateMachineArn=arn, name=name, input=json.dumps(execution_input)
+        )["executionArn"]
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
+                raise TimeoutError(f"execution {name} still running after {timeout_seconds} s")
+            time.sleep(0.01)
+        history: list[dict[str, Any]] = []
+        paginator = sfn.get_paginator("get_execution_history")
+        for page in paginator.paginate(executionArn=execution_arn):
+            history.extend(page["events"])
+    output = described.get("output")
+    return ExecutionResult(
+        status=described["status"],
+        output=json.loads(output) if output else None,
+        error=described.get("error"),
+        cause=described.get("cause"),
+        history=history,
+        waits=waits,
+    )

@@ -1,0 +1,35 @@
+"""Attach: last state of the compile workflow. Input: PlanResult + `results` (one TargetOutcome per
+target). Output: AttachResult."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from registry_autopilot.adapters.notifications import Notifier
+from registry_autopilot.adapters.sagemaker import SageMakerRegistry
+from registry_autopilot.models.errors import InvalidInput
+from registry_autopilot.models.workflow import AttachInput
+from registry_autopilot.observability import MetricUnit, logger, metrics, tracer
+from registry_autopilot.settings import get_settings
+from registry_autopilot.usecases import compile as workflow
+
+get_settings()  # validate the environment and the deployed configuration at cold start
+
+
+@logger.inject_lambda_context(correlation_id_path="model_package_arn")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        request = AttachInput.model_validate(event)
+    except ValidationError as exc:
+        metrics.add_metric(name="InvalidInputs", unit=MetricUnit.Count, value=1)
+        raise InvalidInput.from_validation(exc) from None
+    settings = get_settings()
+    result = workflow.attach(
+        request, SageMakerRegistry(), Notifier(settings.notification_topic_arn), settings
+    )
+    return result.model_dump(mode="json")

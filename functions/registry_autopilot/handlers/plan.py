@@ -1,0 +1,31 @@
+"""Plan: first state of the compile workflow. Input: the EventBridge event. Output: PlanResult."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from registry_autopilot.adapters.sagemaker import SageMakerRegistry
+from registry_autopilot.models.errors import InvalidInput
+from registry_autopilot.models.events import parse_state_change
+from registry_autopilot.observability import MetricUnit, logger, metrics, tracer
+from registry_autopilot.settings import get_settings
+from registry_autopilot.usecases import compile as workflow
+
+get_settings()  # validate the environment and the deployed configuration at cold start
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        change = parse_state_change(event)
+    except InvalidInput:
+        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+        raise
+    result = workflow.plan(change, SageMakerRegistry(), get_settings(), now=datetime.now(UTC))
+    return result.model_dump(mode="json")

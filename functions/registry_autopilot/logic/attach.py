@@ -1,0 +1,214 @@
+"""Attach: one UpdateModelPackage request from the finished compilations (pure).
+
+AWS rules applied here (SageMaker API Reference):
+- UpdateModelPackage leaves every field the request does not name unchanged, so the request names
+  only AdditionalInferenceSpecificationsToAdd, CustomerMetadataProperties and ClientToken.
+- AdditionalInferenceSpecificationsToAdd: 1-15 items, at most 15 per version in total, names unique
+  within the version (AdditionalInferenceSpecificationDefinition).
+- CustomerMetadataProperties: at most 50 entries per version, keys <= 128, values <= 256 chars.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry_autopilot.logic import naming, targets
+from registry_autopilot.models.config import GroupConfig, NeoTarget
+from registry_autopilot.models.registry import ModelPackage
+from registry_autopilot.models.workflow import AttachResult, TargetNote, TargetOutcome
+
+MAX_ADDITIONAL_SPECS = 15
+MAX_METADATA_ENTRIES = 50
+MAX_DESCRIPTION = 1024
+FRAMEWORK_VERSION = re.compile(r"^[0-9]\.[A-Za-z0-9.-]+$")  # ModelPackageContainerDefinition, 3-10 chars
+
+
+@dataclass(frozen=True)
+class CompiledJob:
+    """The fields of DescribeCompilationJob that attach needs, read after the job COMPLETED."""
+
+    job_name: str
+    artifact: str
+    inference_image: str | None = None
+
+
+@dataclass
+class AttachPlan:
+    request: dict[str, Any] | None
+    result: AttachResult
+    # Outcomes this call records as failures, for metrics and the notification.
+    new_failures: list[TargetNote] = field(default_factory=list)
+
+
+def _describe_target(target: NeoTarget) -> str:
+    if target.target_device is not None:
+        return f"device {target.target_device}"
+    platform = target.target_platform
+    assert platform is not None  # NeoTarget guarantees one of device or platform
+    parts = [platform.os, platform.arch] + ([platform.accelerator] if platform.accelerator else [])
+    return "platform " + "/".join(parts)
+
+
+def _framework(package: ModelPackage, group: GroupConfig) -> tuple[str | None, str | None]:
+    primary = package.primary_container
+    if group.compile_input is not None:
+        framework: str | None = group.compile_input.framework
+        version = group.compile_input.framework_version
+    else:
+        framework = primary.Framework if primary else None
+        version = primary.FrameworkVersion if primary else None
+    if version is not None and not (3 <= len(version) <= 10 and FRAMEWORK_VERSION.match(version)):
+        version = None
+    return framework, version
+
+
+def build_spec(
+    package: ModelPackage, group: GroupConfig, target: NeoTarget, job: CompiledJob, image: str
+) -> dict[str, Any]:
+    """One AdditionalInferenceSpecificationDefinition for a compiled target."""
+    framework, framework_version = _framework(package, group)
+    container: dict[str, Any] = {"Image": image, "ModelDataUrl": job.artifact}
+    if framework is not None:
+        container["Framework"] = framework
+    if framework_version is not None:
+        container["FrameworkVersion"] = framework_version
+    primary = package.primary_container
+    if primary is not None and primary.Environment:
+        # The serving script's settings (SAGEMAKER_PROGRAM, ...) apply to the compiled model too.
+        container["Environment"] = dict(primary.Environment)
+    description = (f"SageMaker Neo build for {_describe_target(target)} from compilation job {job.job_name}")[
+        :MAX_DESCRIPTION
+    ]
+    spec: dict[str, Any] = {
+        "Name": naming.spec_name(target.name),
+        "Description": description,
+        "Containers": [container],
+    }
+    instance_types = targets.instance_types_for(target)
+    if instance_types:
+        spec["SupportedRealtimeInferenceInstanceTypes"] = instance_types
+    primary_spec = package.InferenceSpecification
+    if primary_spec is not None and primary_spec.SupportedContentTypes:
+        spec["SupportedContentTypes"] = list(primary_spec.SupportedContentTypes)
+    if primary_spec is not None and primary_spec.SupportedResponseMIMETypes:
+        spec["SupportedResponseMIMETypes"] = list(primary_spec.SupportedResponseMIMETypes)
+    return spec
+
+
+def _servable(
+    *,
+    package: ModelPackage,
+    group: GroupConfig,
+    target: NeoTarget,
+    outcome: TargetOutcome,
+    job: CompiledJob | None,
+    region: str,
+) -> tuple[CompiledJob, str] | str:
+    """The finished job and its serving image, or why the target cannot be attached."""
+    if job is None:
+        return f"job {outcome.job_name} could not be read back as COMPLETED"
+    framework, framework_version = _framework(package, group)
+    image = job.inference_image or targets.fallback_image(region, framework, framework_version, target)
+    if image is None:
+        return f"no serving image known for {framework} {framework_version or ''} in {region}".replace(
+            "  ", " "
+        )
+    return job, image
+
+
+def plan_attach(
+    package: ModelPackage,
+    group: GroupConfig,
+    outcomes: list[TargetOutcome],
+    jobs: Mapping[str, CompiledJob],
+    region: str,
+) -> AttachPlan:
+    """Decide the single UpdateModelPackage call (or none) for these outcomes.
+
+    `jobs` maps job name -> describe result for the COMPLETED outcomes. Targets already attached
+    or already recorded are left alone, so running this twice writes once.
+    """
+    by_name = {target.name: target for target in group.neo_targets}
+    order = {target.name: index for index, target in enumerate(group.neo_targets)}
+    attached = package.attached_spec_names
+    recorded = package.CustomerMetadataProperties
+    room = max(0, MAX_ADDITIONAL_SPECS - len(attached))
+
+    specs: list[dict[str, Any]] = []
+    metadata: dict[str, str] = {}
+    result: dict[str, list[Any]] = {"attached": [], "already_attached": [], "failed": [], "not_attached": []}
+
+    def record(target_name: str, status: str, reason: str, bucket: str) -> None:
+        key = naming.metadata_key(target_name)
+        metadata[key] = naming.metadata_value(status, reason)
+        result[bucket].append(TargetNote(target=target_name, reason=reason))
+
+    handled: set[str] = set()
+    for outcome in sorted(outcomes, key=lambda item: order.get(item.target, len(order))):
+        target = by_name.get(outcome.target)
+        if target is None or target.name in handled:
+            # Removed from the config since Plan ran, or reported twice: one decision per target.
+            continue
+        handled.add(target.name)
+        spec_name = naming.spec_name(target.name)
+        if spec_name in attached:
+            result["already_attached"].append(spec_name)
+            continue
+        if naming.metadata_key(target.name) in recorded:
+            continue
+        if outcome.status != "COMPLETED":
+            reason = outcome.reason or "compilation did not complete"
+            record(target.name, outcome.status, f"{reason} (job {outcome.job_name})", "failed")
+            continue
+        servable = _servable(
+            package=package,
+            group=group,
+            target=target,
+            outcome=outcome,
+            job=jobs.get(outcome.job_name),
+            region=region,
+        )
+        if isinstance(servable, str):
+            record(target.name, "FAILED", servable, "failed")
+            continue
+        job, image = servable
+        if len(specs) >= room:
+            record(
+                target.name,
+                "NOT_ATTACHED",
+                f"the version already has {MAX_ADDITIONAL_SPECS} additional inference specifications "
+                f"(compiled artifact {job.artifact})",
+                "not_attached",
+            )
+            continue
+        specs.append(build_spec(package, group, target, job, image))
+        result["attached"].append(spec_name)
+
+    request = _update_request(package, specs, metadata)
+    return AttachPlan(
+        request=request,
+        result=AttachResult(model_package_arn=package.ModelPackageArn, updated=request is not None, **result),
+        new_failures=list(result["failed"]),
+    )
+
+
+def _update_request(
+    package: ModelPackage, specs: list[dict[str, Any]], metadata: dict[str, str]
+) -> dict[str, Any] | None:
+    """The UpdateModelPackage request naming only what changes; None when nothing does."""
+    # At most 50 metadata entries per version: keep what fits, in target order.
+    free = MAX_METADATA_ENTRIES - len(package.CustomerMetadataProperties)
+    metadata = dict(list(metadata.items())[: max(0, free)])
+    if not specs and not metadata:
+        return None
+    request: dict[str, Any] = {"ModelPackageArn": package.ModelPackageArn}
+    if specs:
+        request["AdditionalInferenceSpecificationsToAdd"] = specs
+    if metadata:
+        request["CustomerMetadataProperties"] = metadata
+    request["ClientToken"] = naming.client_token(json.dumps(request, sort_keys=True))
+    return request

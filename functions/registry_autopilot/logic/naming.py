@@ -1,0 +1,89 @@
+"""Deterministic names, keys and tokens, each within its documented limits.
+
+Limits (SageMaker API Reference):
+- CreateCompilationJob.CompilationJobName and AdditionalInferenceSpecificationDefinition.Name:
+  1-63 chars, pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$.
+- UpdateModelPackage.CustomerMetadataProperties: keys 1-128, values 1-256, both
+  ([\\p{L}\\p{Z}\\p{N}_.:/=+-@]*).
+- UpdateModelPackage.ClientToken: 1-36 chars, [a-zA-Z0-9-]+.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+
+from registry_autopilot.models.config import NeoTarget
+
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+MAX_NAME = 63
+MAX_METADATA_KEY = 128
+MAX_METADATA_VALUE = 256
+MAX_CLIENT_TOKEN = 36
+HASH_LENGTH = 8
+
+# IAM scopes the workflow to compilation-job/autopilot-* (infra constants.COMPILATION_JOB_PREFIX).
+JOB_PREFIX = "autopilot-"
+SPEC_PREFIX = "neo-"
+METADATA_PREFIX = "autopilot:neo:"
+_METADATA_PUNCTUATION = set("_.:/=+-@")
+
+
+def _digest(*parts: str, length: int = HASH_LENGTH) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+def _fit_name(stem: str, suffix: str, limit: int = MAX_NAME) -> str:
+    """`stem-suffix` cut to `limit` chars without leaving a hyphen at the cut."""
+    room = limit - len(suffix) - 1
+    stem = re.sub(r"[^a-zA-Z0-9-]", "-", stem)[:room].strip("-")
+    return f"{stem}-{suffix}" if stem else suffix
+
+
+def target_fingerprint(target: NeoTarget) -> str:
+    """Everything that changes what a compilation produces, in a stable form."""
+    return json.dumps(target.model_dump(mode="json", exclude={"instance_types"}), sort_keys=True)
+
+
+def compilation_job_name(group: str, version: int, target: NeoTarget) -> str:
+    """Same group, version and target definition -> same job name, so a duplicate event or a
+    retried execution resumes the existing job instead of starting a second one. The hash covers
+    the untruncated identity, so names cut to fit stay distinct."""
+    suffix = _digest(group.lower(), str(version), target_fingerprint(target))
+    return JOB_PREFIX + _fit_name(f"{group}-v{version}-{target.name}", suffix, MAX_NAME - len(JOB_PREFIX))
+
+
+def spec_name(target_name: str) -> str:
+    # Target names are at most 24 chars (config pattern), so this always fits in 63.
+    return f"{SPEC_PREFIX}{target_name}"
+
+
+def metadata_key(target_name: str) -> str:
+    return f"{METADATA_PREFIX}{target_name}"
+
+
+def target_from_metadata_key(key: str) -> str | None:
+    return key[len(METADATA_PREFIX) :] if key.startswith(METADATA_PREFIX) else None
+
+
+def _metadata_char(char: str) -> str:
+    category = unicodedata.category(char)
+    if category[0] in {"L", "N"} or category[0] == "Z" or char in _METADATA_PUNCTUATION:
+        return char
+    return " "
+
+
+def metadata_value(status: str, reason: str) -> str:
+    """`STATUS: reason` using only characters the metadata value pattern allows, <= 256 chars."""
+    text = "".join(_metadata_char(char) for char in f"{status}: {reason}")
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > MAX_METADATA_VALUE:
+        text = text[: MAX_METADATA_VALUE - 3].rstrip() + "..."
+    return text
+
+
+def client_token(*parts: str) -> str:
+    """Same request content -> same token, so SageMaker treats a retried call as the same call."""
+    return _digest(*parts, length=32)

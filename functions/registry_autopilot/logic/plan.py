@@ -1,0 +1,143 @@
+"""Plan: from a version's current state and its group's config, the compilations still to run.
+
+Pure: the caller passes DescribeModelPackage output, config and the clock. A target is still to do
+when its spec is not attached and no outcome is recorded for it in CustomerMetadataProperties, so
+a duplicate event, a retry or the event our own update produces all plan only what is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from registry_autopilot.logic import naming
+from registry_autopilot.models.config import AutopilotConfig, GroupConfig, NeoTarget
+from registry_autopilot.models.registry import ModelPackage
+from registry_autopilot.models.workflow import CompileTarget, PlanResult, SkippedTarget
+
+# CreateCompilationJob.StoppingCondition: Neo stops a job that runs longer than this.
+MAX_COMPILE_RUNTIME_SECONDS = 900
+OWNER_TAG_KEY = "registry-autopilot:owner"
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    config: AutopilotConfig
+    artifacts_bucket: str
+    now: datetime  # timezone-aware UTC
+
+
+def _version_skip_reason(package: ModelPackage, group: GroupConfig | None) -> str | None:
+    if group is None:
+        return f"group {package.ModelPackageGroupName!r} is not watched"
+    if package.ModelPackageStatus != "Completed":
+        return f"ModelPackageStatus is {package.ModelPackageStatus}; only Completed versions are compiled"
+    if package.ModelApprovalStatus == "Rejected":
+        return "the version is Rejected"
+    if package.ModelPackageRegistrationType == "Logged":
+        return "the version is registered as Logged (a tracked model, not a deployable one)"
+    spec = package.InferenceSpecification
+    if spec is None or not spec.Containers:
+        return "the version has no InferenceSpecification containers to compile"
+    checkpoints = [index for index, container in enumerate(spec.Containers) if container.IsCheckpoint]
+    if checkpoints:
+        return f"container(s) {checkpoints} are marked IsCheckpoint (a training checkpoint, not a model)"
+    return None
+
+
+def _output_config(target: NeoTarget, location: str) -> dict[str, Any]:
+    output: dict[str, Any] = {"S3OutputLocation": location}
+    if target.target_device is not None:
+        output["TargetDevice"] = target.target_device
+    elif target.target_platform is not None:
+        platform = target.target_platform
+        output["TargetPlatform"] = {"Os": platform.os, "Arch": platform.arch}
+        if platform.accelerator is not None:
+            output["TargetPlatform"]["Accelerator"] = platform.accelerator
+    if target.compiler_options is not None:
+        output["CompilerOptions"] = target.compiler_options
+    return output
+
+
+def compilation_request(
+    package: ModelPackage, group: GroupConfig, target: NeoTarget, ctx: PlanContext
+) -> dict[str, Any]:
+    """CreateCompilationJob request without RoleArn (SageMaker API Reference: CreateCompilationJob).
+
+    Input is the version itself (ModelPackageVersionArn) unless the group configures `compileInput`,
+    then InputConfig built from the primary container's artifact. The two are mutually exclusive.
+    """
+    group_name = package.ModelPackageGroupName or ""
+    version = package.ModelPackageVersion or 0
+    job_name = naming.compilation_job_name(group_name, version, target)
+    location = f"s3://{ctx.artifacts_bucket}/compiled/{group_name}/{version}/{target.name}/"
+    request: dict[str, Any] = {
+        "CompilationJobName": job_name,
+        "OutputConfig": _output_config(target, location),
+        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_COMPILE_RUNTIME_SECONDS},
+        "Tags": [{"Key": OWNER_TAG_KEY, "Value": ctx.config.stack_name}],
+    }
+    compile_input = group.compile_input
+    if compile_input is None:
+        request["ModelPackageVersionArn"] = package.ModelPackageArn
+        return request
+    primary = package.primary_container
+    if primary is None or not primary.ModelDataUrl:
+        raise ValueError("the primary container has no ModelDataUrl to build InputConfig from")
+    input_config: dict[str, Any] = {"S3Uri": primary.ModelDataUrl, "Framework": compile_input.framework}
+    if compile_input.framework_version is not None:
+        input_config["FrameworkVersion"] = compile_input.framework_version
+    if compile_input.data_input_config is not None:
+        input_config["DataInputConfig"] = compile_input.data_input_config
+    request["InputConfig"] = input_config
+    return request
+
+
+def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
+    group_name = package.ModelPackageGroupName or ""
+    version = package.ModelPackageVersion or 0
+    group = ctx.config.groups.get(group_name)
+    base = {"model_package_arn": package.ModelPackageArn, "group": group_name, "version": version}
+
+    reason = _version_skip_reason(package, group)
+    if reason is not None or group is None:
+        return PlanResult(**base, has_work=False, reason=reason)
+
+    attached = package.attached_spec_names
+    recorded = package.CustomerMetadataProperties
+    deadline = (ctx.now + timedelta(minutes=ctx.config.compile_timeout_minutes)).strftime(TIMESTAMP_FORMAT)
+    targets: list[CompileTarget] = []
+    skipped: list[SkippedTarget] = []
+    for target in group.neo_targets:
+        spec = naming.spec_name(target.name)
+        key = naming.metadata_key(target.name)
+        if spec in attached:
+            skipped.append(SkippedTarget(target=target.name, reason=f"already attached as {spec}"))
+            continue
+        if key in recorded:
+            skipped.append(SkippedTarget(target=target.name, reason=f"recorded in {key}: {recorded[key]}"))
+            continue
+        try:
+            request = compilation_request(package, group, target, ctx)
+        except ValueError as exc:
+            skipped.append(SkippedTarget(target=target.name, reason=str(exc)))
+            continue
+        targets.append(
+            CompileTarget(
+                target=target.name,
+                spec_name=spec,
+                job_name=request["CompilationJobName"],
+                deadline=deadline,
+                uses_input_config="InputConfig" in request,
+                request=request,
+            )
+        )
+    return PlanResult(
+        **base,
+        has_work=bool(targets),
+        targets=targets,
+        skipped=skipped,
+        reason=None if targets else "every configured target is attached or recorded",
+    )

@@ -1,0 +1,24 @@
+"""Errors a handler raises on purpose; their class names are what Step Functions sees as `Error`."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+class InvalidInput(ValueError):
+    """The input cannot be processed; the message names the offending field. Nothing was written."""
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, prefix: str = "") -> InvalidInput:
+        problems = []
+        for item in error.errors():
+            location = ".".join(str(part) for part in item["loc"]) or "(root)"
+            if prefix:
+                location = f"{prefix}.{location}" if location != "(root)" else prefix
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{location}: {message}")
+        return cls("; ".join(problems))
+
+
+class ModelPackageNotFound(LookupError):
+    """The version named by the input does not exist (deleted since the event was sent)."""

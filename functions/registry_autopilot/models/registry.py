@@ -1,0 +1,56 @@
+"""The parts of `DescribeModelPackage` output the workflow decides on (SageMaker API Reference:
+DescribeModelPackage). Unknown fields are ignored: the response grows with new API versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PackageContainer(_Read):
+    Image: str | None = None
+    ModelDataUrl: str | None = None
+    Framework: str | None = None
+    FrameworkVersion: str | None = None
+    IsCheckpoint: bool = False
+    Environment: dict[str, str] = Field(default_factory=dict)
+
+
+class InferenceSpec(_Read):
+    Containers: list[PackageContainer] = Field(default_factory=list)
+    SupportedContentTypes: list[str] = Field(default_factory=list)
+    SupportedResponseMIMETypes: list[str] = Field(default_factory=list)
+
+
+class AdditionalSpec(_Read):
+    Name: str
+
+
+class ModelPackage(_Read):
+    ModelPackageArn: str
+    ModelPackageGroupName: str | None = None
+    ModelPackageVersion: int | None = None
+    ModelPackageStatus: str
+    ModelApprovalStatus: str | None = None
+    ModelPackageRegistrationType: str | None = None
+    InferenceSpecification: InferenceSpec | None = None
+    AdditionalInferenceSpecifications: list[AdditionalSpec] = Field(default_factory=list)
+    CustomerMetadataProperties: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def from_describe(cls, response: dict[str, Any]) -> ModelPackage:
+        return cls.model_validate(response)
+
+    @property
+    def attached_spec_names(self) -> set[str]:
+        return {spec.Name for spec in self.AdditionalInferenceSpecifications}
+
+    @property
+    def primary_container(self) -> PackageContainer | None:
+        spec = self.InferenceSpecification
+        return spec.Containers[0] if spec and spec.Containers else None

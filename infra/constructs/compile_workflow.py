@@ -1,0 +1,331 @@
+"""Compile workflow (Standard state machine): Plan -> compile each target with Neo -> Attach.
+
+Per target the branch is: [choose input] -> CreateCompilationJob -> (Wait -> Describe -> Check)* ->
+one outcome record. The waits grow 120 s -> 240 s -> 300 s and stay at the cap; the stages are laid
+out as separate states instead of a computed wait, because computing the next wait needs one more
+state per poll, and state transitions are what Standard workflows bill. A 10-minute compilation
+takes 11-12 transitions per target this way (Create, 3 polls of 3 states, the outcome record).
+
+AWS facts relied on (cited where they matter):
+- No EventBridge event exists for compilation jobs, hence polling (SageMaker API Reference:
+  DescribeCompilationJob; statuses STARTING, INPROGRESS, COMPLETED, FAILED, STOPPING, STOPPED).
+- CreateCompilationJob with a name that exists fails with ResourceInUse; through the AWS SDK
+  integration it surfaces as `SageMaker.ResourceInUseException` (Step Functions Developer Guide,
+  "AWS SDK service integrations": errors are `<Service>.<Exception>`). That is a resumed job: poll it.
+- DescribeCompilationJob always returns CompilationJobStatus, FailureReason and ModelArtifacts;
+  InferenceImage is optional, and a missing path in ResultSelector fails the state, so the image is
+  read by Attach (which describes each completed job again) rather than selected here.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.checks import acknowledge, acknowledge_wildcard_resources
+from infra.constructs import sagemaker_access
+from infra.constructs.alerting import Alerting
+from infra.constructs.artifacts import CompiledArtifacts
+from infra.constructs.lambda_function import LambdaFactory, retention_days
+from registry_autopilot.models.config import AutopilotConfig
+
+# Seconds to wait before each poll; the last value repeats until the job ends or the deadline passes.
+POLL_WAITS = (120, 240, 300)
+# Throttling and transient service errors of the SageMaker SDK integration.
+RETRYABLE_SAGEMAKER_ERRORS = [
+    "SageMaker.ThrottlingException",
+    "SageMaker.InternalFailureException",
+    "SageMaker.ServiceUnavailableException",
+    "SageMaker.SageMakerException",
+]
+ALREADY_EXISTS = "SageMaker.ResourceInUseException"
+RUNNING_STATUSES = ("STARTING", "INPROGRESS", "STOPPING")
+
+
+def _retry_sagemaker(state: sfn.TaskStateBase) -> None:
+    state.add_retry(
+        errors=RETRYABLE_SAGEMAKER_ERRORS,
+        interval=Duration.seconds(5),
+        backoff_rate=2.0,
+        max_attempts=5,
+        max_delay=Duration.seconds(120),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+
+
+def _outcome(scope: Construct, state_id: str, status: str, **fields: str) -> sfn.Pass:
+    """The record one target's branch ends with (a TargetOutcome for Attach)."""
+    return sfn.Pass(
+        scope,
+        state_id,
+        parameters={
+            "target.$": "$.target",
+            "job_name.$": "$.job_name",
+            "status": status,
+            **fields,
+        },
+    )
+
+
+class CompileWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AutopilotConfig,
+        functions: LambdaFactory,
+        artifacts: CompiledArtifacts,
+        alerting: Alerting,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        groups = sorted(config.groups)
+
+        plan_function = functions.create(
+            "Plan",
+            scope=self,
+            handler="registry_autopilot.handlers.plan.handler",
+            description="Plans the Neo compilations a registered model version still needs",
+            environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
+        )
+        sagemaker_access.allow(plan_function, sagemaker_access.read_model_packages(self, groups))
+        attach_function = functions.create(
+            "Attach",
+            scope=self,
+            handler="registry_autopilot.handlers.attach.handler",
+            description="Attaches compiled artifacts as additional inference specifications",
+            environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
+            timeout=Duration.seconds(60),
+        )
+        sagemaker_access.allow(
+            attach_function,
+            sagemaker_access.read_model_packages(self, groups),
+            sagemaker_access.update_model_packages(self, groups),
+            sagemaker_access.compile_models(self),
+        )
+        self.plan_function = plan_function
+        self.attach_function = attach_function
+
+        # --- Plan -------------------------------------------------------------------------------
+        plan = tasks.LambdaInvoke(
+            self,
+            "PlanCompilations",
+            lambda_function=plan_function,
+            payload_response_only=True,
+            comment="Reads the version's current state; lists the targets still to compile",
+        )
+        nothing_to_do = sfn.Succeed(
+            self,
+            "NothingToCompile",
+            comment="Every target is attached or recorded, or the version is skipped",
+        )
+
+        branch = self._target_branch(config)
+
+        compile_each = sfn.Map(
+            self,
+            "CompileEachTarget",
+            items_path="$.targets",
+            max_concurrency=config.compile_max_concurrency,
+            result_path="$.results",
+            comment="One branch per target; a failed target ends as a FAILED record, not a Map failure",
+        ).item_processor(branch)
+
+        # --- Attach ----------------------------------------------------------------------------------
+        attach = tasks.LambdaInvoke(
+            self,
+            "AttachCompiled",
+            lambda_function=attach_function,
+            payload_response_only=True,
+            result_path="$.attach",
+            comment="One UpdateModelPackage call: specs for compiled targets, metadata for the rest",
+        )
+        attach_failed = sfn.Fail(
+            self,
+            "AttachFailed",
+            error="AttachFailed",
+            cause_path=sfn.JsonPath.string_at("$.error.Cause"),
+        )
+        attach.add_catch(attach_failed, errors=["States.ALL"], result_path="$.error")
+        done = sfn.Succeed(self, "Done")
+
+        definition = plan.next(
+            sfn.Choice(self, "AnythingToCompile")
+            .when(sfn.Condition.boolean_equals("$.has_work", False), nothing_to_do)
+            .otherwise(compile_each.next(attach).next(done))
+        )
+
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=retention_days(config.log_retention_days),
+            encryption_key=alerting.key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.minutes(config.compile_timeout_minutes + 30),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+        # Tags on CreateCompilationJob need sagemaker:AddTags on the job.
+        self.state_machine.add_to_role_policy(sagemaker_access.compile_models(self))
+
+        self._alarm_on_failed_executions(alerting)
+
+        acknowledge_wildcard_resources(
+            self.state_machine,
+            sagemaker_access.compilation_job_arns(self),
+            sagemaker_access.SCOPED_WILDCARD_REASON,
+        )
+        acknowledge_wildcard_resources(
+            self.state_machine,
+            [f"{function.function_arn}:*" for function in (plan_function, attach_function)],
+            "Invoking the workflow's own functions by any version or alias.",
+        )
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) have no "
+            "resource-level permissions.",
+        )
+
+    def _target_branch(self, config: AutopilotConfig) -> sfn.IChainable:
+        """[choose input] -> Create -> (Wait -> Describe -> Check)* -> one outcome record."""
+        compile_jobs = sagemaker_access.compilation_job_arns(self)
+        pass_role = sagemaker_access.pass_roles_to_sagemaker([config.compile_role_arn])
+        record_error = _outcome(self, "RecordStepError", "FAILED", **{"reason.$": "$.error.Cause"})
+        compiled = _outcome(self, "RecordCompiled", "COMPLETED", **{"artifact.$": "$.job.artifact"})
+        failed = _outcome(self, "RecordCompileFailed", "FAILED", **{"reason.$": "$.job.reason"})
+        timed_out = _outcome(
+            self,
+            "RecordTimedOut",
+            "TIMED_OUT",
+            reason=f"still running after {config.compile_timeout_minutes} minutes",
+        )
+
+        describes: list[tasks.CallAwsService] = []
+        waits: list[sfn.Wait] = []
+        checks: list[sfn.Choice] = []
+        for stage, seconds in enumerate(POLL_WAITS, start=1):
+            wait = sfn.Wait(
+                self, f"WaitBeforePoll{stage}", time=sfn.WaitTime.duration(Duration.seconds(seconds))
+            )
+            describe = tasks.CallAwsService(
+                self,
+                f"DescribeCompilationJob{stage}",
+                service="sagemaker",
+                action="describeCompilationJob",
+                parameters={"CompilationJobName.$": "$.job_name"},
+                iam_resources=compile_jobs,
+                # Only what the Choice and the outcome need travels on (and no timestamps).
+                result_selector={
+                    "status.$": "$.CompilationJobStatus",
+                    "reason.$": "$.FailureReason",
+                    "artifact.$": "$.ModelArtifacts.S3ModelArtifacts",
+                },
+                result_path="$.job",
+            )
+            _retry_sagemaker(describe)
+            describe.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
+            waits.append(wait)
+            describes.append(describe)
+            checks.append(sfn.Choice(self, f"CheckCompilationJob{stage}"))
+        for stage, (wait, describe, check) in enumerate(zip(waits, describes, checks, strict=True)):
+            wait.next(describe)
+            describe.next(check)
+            following = waits[min(stage + 1, len(waits) - 1)]
+            check.when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), compiled)
+            check.when(
+                sfn.Condition.or_(
+                    *(sfn.Condition.string_equals("$.job.status", s) for s in ("FAILED", "STOPPED"))
+                ),
+                failed,
+            )
+            check.when(
+                sfn.Condition.timestamp_greater_than_json_path("$$.State.EnteredTime", "$.deadline"),
+                timed_out,
+            )
+            check.otherwise(following)
+
+        def create_job(state_id: str, source: dict[str, str]) -> tasks.CallAwsService:
+            create = tasks.CallAwsService(
+                self,
+                state_id,
+                service="sagemaker",
+                action="createCompilationJob",
+                parameters={
+                    "CompilationJobName.$": "$.request.CompilationJobName",
+                    # A literal, not a path: the role is fixed by the deployed configuration.
+                    "RoleArn": config.compile_role_arn,
+                    "OutputConfig.$": "$.request.OutputConfig",
+                    "StoppingCondition.$": "$.request.StoppingCondition",
+                    "Tags.$": "$.request.Tags",
+                    **source,
+                },
+                iam_resources=compile_jobs,
+                additional_iam_statements=[pass_role],
+                result_path=sfn.JsonPath.DISCARD,
+            )
+            _retry_sagemaker(create)
+            # The job exists already (duplicate event, retried execution): resume by polling it now.
+            create.add_catch(describes[0], errors=[ALREADY_EXISTS], result_path=sfn.JsonPath.DISCARD)
+            create.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
+            create.next(waits[0])
+            return create
+
+        input_kinds = {group.compile_input is not None for group in config.groups.values()}
+        from_package = {"ModelPackageVersionArn.$": "$.request.ModelPackageVersionArn"}
+        from_input = {"InputConfig.$": "$.request.InputConfig"}
+        branch: sfn.IChainable
+        if input_kinds == {False}:
+            branch = create_job("CreateCompilationJob", from_package)
+        elif input_kinds == {True}:
+            branch = create_job("CreateCompilationJob", from_input)
+        else:
+            branch = (
+                sfn.Choice(self, "ChooseCompileInput")
+                .when(
+                    sfn.Condition.boolean_equals("$.uses_input_config", True),
+                    create_job("CreateCompilationJobFromInputConfig", from_input),
+                )
+                .otherwise(create_job("CreateCompilationJobFromPackage", from_package))
+            )
+        return branch
+
+    def _alarm_on_failed_executions(self, alerting: Alerting) -> None:
+        alerting.add_alarm(
+            cloudwatch.Alarm(
+                self,
+                "ExecutionsFailed",
+                alarm_description=(
+                    "Registry Autopilot: a compile workflow execution failed, timed out or was aborted"
+                ),
+                metric=cloudwatch.MathExpression(
+                    expression="failed + timedout + aborted",
+                    using_metrics={
+                        "failed": self.state_machine.metric_failed(
+                            period=Duration.minutes(5), statistic="Sum"
+                        ),
+                        "timedout": self.state_machine.metric_timed_out(
+                            period=Duration.minutes(5), statistic="Sum"
+                        ),
+                        "aborted": self.state_machine.metric_aborted(
+                            period=Duration.minutes(5), statistic="Sum"
+                        ),
+                    },
+                    period=Duration.minutes(5),
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )

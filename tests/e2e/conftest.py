@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autopilot.backend import LocalBackend
+from autopilot.synth import SynthesizedApp, synthesize
+from registry_autopilot.adapters.clients import reset_clients
+from registry_autopilot.settings import reset_settings
+from tests.compile_fixtures import function_environment, make_config, write_config
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> SynthesizedApp:
+    """The real stack, synthesized once (with an empty staged dependency layer)."""
+    return synthesize(make_config())
+
+
+@pytest.fixture
+def backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthesized: SynthesizedApp
+) -> Iterator[LocalBackend]:
+    for key, value in function_environment(write_config(tmp_path, synthesized.config)).items():
+        monkeypatch.setenv(key, value)
+    reset_settings()
+    reset_clients()
+    with LocalBackend() as local:
+        with local.unrecorded():
+            local.client("sns").create_topic(Name="registry-autopilot-notifications")
+        yield local
+    reset_clients()
+    reset_settings()

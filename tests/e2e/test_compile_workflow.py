@@ -1,0 +1,204 @@
+"""Sample events through the synthesized rule into the synthesized compile state machine.
+
+The state machine definition is the one in the synthesized template, executed by moto's ASL
+interpreter (`autopilot.stepfunctions`), with its Lambda tasks running the in-process handlers and
+its SageMaker SDK tasks served by the local backend. Compilation jobs move through scripted
+statuses (DescribeCompilationJob statuses: SageMaker API Reference,
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeCompilationJob.html).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from autopilot.backend import LocalBackend
+from autopilot.eventpattern import matches
+from autopilot.stepfunctions import ExecutionResult, execute, handler_router
+from autopilot.synth import SynthesizedApp
+from registry_autopilot.logic import naming
+from tests.compile_fixtures import event_for, load_event
+
+OUTER_STATES = {"PlanCompilations", "AnythingToCompile", "CompileEachTarget", "AttachCompiled", "Done"}
+_names = itertools.count()
+
+
+def compile_machine(app: SynthesizedApp) -> dict[str, Any]:
+    (definition,) = [d for d in app.state_machines.values() if "PlanCompilations" in d["States"]]
+    return definition
+
+
+def run(app: SynthesizedApp, backend: LocalBackend, event: dict[str, Any]) -> ExecutionResult:
+    # EventBridge routes with the synthesized pattern; the rule's target is this state machine.
+    (rule,) = [r for r in app.rules if any(t.kind == "state-machine" for t in r.targets)]
+    assert matches(rule.pattern, event), "the synthesized rule does not match the event"
+    return execute(
+        compile_machine(app),
+        event,
+        invoke=handler_router(app.functions),
+        name=f"e2e-{next(_names)}",
+        on_wait=backend.clock.advance,
+    )
+
+
+def seed(backend: LocalBackend) -> str:
+    return backend.seed_model_package(
+        "churn-xgboost", framework="XGBOOST", framework_version="1.7", customer_metadata={"team": "retention"}
+    )
+
+
+def describe(backend: LocalBackend, arn: str) -> dict[str, Any]:
+    result: dict[str, Any] = backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    return result
+
+
+def sagemaker_writes(backend: LocalBackend) -> list[str]:
+    return [call.operation for call in backend.writes if call.service == "sagemaker"]
+
+
+def test_new_version_ends_with_one_spec_per_target_after_polling(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    arn = seed(backend)
+
+    result = run(synthesized, backend, event_for(arn))
+
+    assert result.status == "SUCCEEDED", result.cause
+    package = describe(backend, arn)
+    assert [s["Name"] for s in package["AdditionalInferenceSpecifications"]] == [
+        "neo-ml-c5",
+        "neo-ml-m5",
+        "neo-graviton",
+    ]
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert package["CustomerMetadataProperties"] == {"team": "retention"}
+    # Each job answered INPROGRESS first, so every branch waited twice: 120 s, then 240 s.
+    assert sorted(result.waits) == [120, 120, 120, 240, 240, 240]
+    assert result.output["attach"]["attached"] == ["neo-ml-c5", "neo-ml-m5", "neo-graviton"]
+
+
+def test_failed_target_is_recorded_beside_the_targets_that_succeeded(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    arn = seed(backend)
+    backend.compilation_jobs.fail_target("ml_m5", "ClientError: InputConfiguration: unsupported operator")
+
+    result = run(synthesized, backend, event_for(arn))
+
+    assert result.status == "SUCCEEDED", result.cause
+    package = describe(backend, arn)
+    assert [s["Name"] for s in package["AdditionalInferenceSpecifications"]] == ["neo-ml-c5", "neo-graviton"]
+    assert package["CustomerMetadataProperties"][naming.metadata_key("ml-m5")].startswith(
+        "FAILED: ClientError: InputConfiguration: unsupported operator"
+    )
+    failed = [r for r in result.output["results"] if r["status"] == "FAILED"]
+    assert [r["target"] for r in failed] == ["ml-m5"]
+    assert result.output["attach"]["failed"][0]["target"] == "ml-m5"
+
+
+def test_duplicate_event_changes_nothing(synthesized: SynthesizedApp, backend: LocalBackend) -> None:
+    arn = seed(backend)
+    event = event_for(arn)
+    run(synthesized, backend, event)
+    first = describe(backend, arn)
+    backend.clear_records()
+
+    again = run(synthesized, backend, event)
+
+    assert again.status == "SUCCEEDED"
+    assert again.states_entered() == ["PlanCompilations", "AnythingToCompile", "NothingToCompile"]
+    assert sagemaker_writes(backend) == []
+    assert (
+        describe(backend, arn)["AdditionalInferenceSpecifications"]
+        == first["AdditionalInferenceSpecifications"]
+    )
+
+
+def test_duplicate_event_during_compilation_resumes_the_existing_jobs(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    arn = seed(backend)
+    event = event_for(arn)
+    # An earlier execution started the jobs and has not attached yet.
+    from registry_autopilot.logic.plan import PlanContext, plan_compilation
+    from registry_autopilot.models.registry import ModelPackage
+    from registry_autopilot.settings import get_settings
+
+    settings = get_settings()
+    package = ModelPackage.from_describe(describe(backend, arn))
+    plan = plan_compilation(
+        package,
+        PlanContext(
+            config=settings.config, artifacts_bucket=settings.artifacts_bucket, now=backend.clock.now()
+        ),
+    )
+    with backend.unrecorded():
+        for target in plan.targets:
+            backend.client("sagemaker").create_compilation_job(
+                RoleArn=settings.config.compile_role_arn, **target.request
+            )
+
+    result = run(synthesized, backend, event)
+
+    assert result.status == "SUCCEEDED", result.cause
+    creates = [c for c in backend.calls if c.operation == "CreateCompilationJob"]
+    assert {c.error_code for c in creates} == {"ResourceInUse"}
+    assert len(describe(backend, arn)["AdditionalInferenceSpecifications"]) == 3
+
+
+def test_our_own_update_event_ends_the_loop(synthesized: SynthesizedApp, backend: LocalBackend) -> None:
+    arn = seed(backend)
+    run(synthesized, backend, event_for(arn))
+    our_event = backend.emitted_events[-1]
+    backend.clear_records()
+
+    result = run(synthesized, backend, our_event)
+
+    assert result.states_entered()[-1] == "NothingToCompile"
+    assert sagemaker_writes(backend) == []
+
+
+def test_a_ten_minute_compile_costs_at_most_twelve_transitions_per_target(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    arn = seed(backend)
+    backend.compilation_jobs.default_script = ["STARTING", "INPROGRESS", "COMPLETED"]
+
+    result = run(synthesized, backend, event_for(arn))
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert sum(result.waits) / 3 >= 600  # each branch waited through ten minutes
+    per_target = (len(result.states_entered()) - len(OUTER_STATES)) / 3
+    assert per_target <= 12
+
+
+def test_version_in_an_unwatched_group_is_not_routed_and_would_end_at_once(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    event = load_event("version-in-unwatched-group.json")
+    (rule,) = [r for r in synthesized.rules if any(t.kind == "state-machine" for t in r.targets)]
+
+    result = execute(
+        compile_machine(synthesized), event, invoke=handler_router(synthesized.functions), name="unwatched"
+    )
+
+    assert not matches(rule.pattern, event)
+    assert result.states_entered()[-1] == "NothingToCompile"
+    assert "not watched" in result.output["reason"]
+    assert sagemaker_writes(backend) == []
+
+
+def test_invalid_event_fails_the_execution_with_the_field_named(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    result = execute(
+        compile_machine(synthesized),
+        load_event("invalid-missing-model-package-arn.json"),
+        invoke=handler_router(synthesized.functions),
+        name="invalid",
+    )
+
+    assert result.status == "FAILED"
+    assert result.error == "InvalidInput"
+    assert "detail.ModelPackageArn: Field required" in (result.cause or "")
+    assert sagemaker_writes(backend) == []

@@ -1,0 +1,150 @@
+"""Plan: which compilations a version still needs, and the CreateCompilationJob request per target.
+
+Request rules: SageMaker API Reference, CreateCompilationJob
+(https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateCompilationJob.html): exactly one
+of InputConfig or ModelPackageVersionArn; OutputConfig with exactly one of TargetDevice or
+TargetPlatform; CompilerOptions required for NVIDIA platforms; StoppingCondition.MaxRuntimeInSeconds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from registry_autopilot.logic import naming
+from registry_autopilot.logic.plan import PlanContext, plan_compilation
+from registry_autopilot.models.config import AutopilotConfig
+from registry_autopilot.models.registry import ModelPackage
+from tests.compile_fixtures import ARTIFACTS_BUCKET, config_dict, describe_output
+
+NOW = datetime(2025, 11, 24, 12, 0, tzinfo=UTC)
+FRAUD_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-pytorch/3"
+
+
+def plan(config: AutopilotConfig, **overrides: Any) -> Any:
+    package = ModelPackage.from_describe(describe_output(**overrides))
+    return plan_compilation(package, PlanContext(config=config, artifacts_bucket=ARTIFACTS_BUCKET, now=NOW))
+
+
+def test_new_version_plans_every_configured_target(config: AutopilotConfig) -> None:
+    result = plan(config)
+
+    assert result.has_work
+    assert [t.target for t in result.targets] == ["ml-c5", "ml-m5", "graviton"]
+
+
+def test_requests_compile_from_the_version_by_default(config: AutopilotConfig) -> None:
+    request = plan(config).targets[0].request
+
+    assert request["ModelPackageVersionArn"].endswith("model-package/churn-xgboost/3")
+    assert "InputConfig" not in request
+    assert request["OutputConfig"] == {
+        "S3OutputLocation": f"s3://{ARTIFACTS_BUCKET}/compiled/churn-xgboost/3/ml-c5/",
+        "TargetDevice": "ml_c5",
+    }
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 900}
+    assert request["CompilationJobName"] == naming.compilation_job_name(
+        "churn-xgboost", 3, config.groups["churn-xgboost"].neo_targets[0]
+    )
+
+
+def test_platform_target_requests_target_platform(config: AutopilotConfig) -> None:
+    graviton = plan(config).targets[2]
+
+    assert graviton.request["OutputConfig"]["TargetPlatform"] == {"Os": "LINUX", "Arch": "ARM64"}
+    assert "TargetDevice" not in graviton.request["OutputConfig"]
+
+
+def test_nvidia_platform_carries_compiler_options() -> None:
+    raw = config_dict()
+    options = '{"gpu-code": "sm_72", "trt-ver": "8.2.1", "cuda-ver": "10.2"}'
+    raw["groups"]["churn-xgboost"]["neoTargets"] = [
+        {
+            "name": "jetson",
+            "targetPlatform": {"os": "LINUX", "arch": "ARM64", "accelerator": "NVIDIA"},
+            "compilerOptions": options,
+        }
+    ]
+    raw["groups"]["churn-xgboost"]["approval"] = {"mode": "manual"}
+    output = plan(AutopilotConfig.model_validate(raw)).targets[0].request["OutputConfig"]
+
+    assert output["TargetPlatform"]["Accelerator"] == "NVIDIA"
+    assert output["CompilerOptions"] == options
+
+
+def test_group_with_compile_input_requests_input_config_from_the_primary_container(
+    config: AutopilotConfig,
+) -> None:
+    target = plan(
+        config,
+        ModelPackageGroupName="fraud-pytorch",
+        ModelPackageArn=FRAUD_ARN,
+    ).targets[0]
+
+    assert target.uses_input_config
+    assert "ModelPackageVersionArn" not in target.request
+    assert target.request["InputConfig"] == {
+        "S3Uri": "s3://churn-models-123456789012/churn-xgboost/3/model.tar.gz",
+        "Framework": "PYTORCH",
+        "FrameworkVersion": "2.0",
+        "DataInputConfig": '{"input0": [1, 3, 224, 224]}',
+    }
+
+
+def test_attached_targets_are_not_planned_again(config: AutopilotConfig) -> None:
+    result = plan(config, AdditionalInferenceSpecifications=[{"Name": "neo-ml-c5", "Containers": []}])
+
+    assert [t.target for t in result.targets] == ["ml-m5", "graviton"]
+    assert result.skipped[0].reason == "already attached as neo-ml-c5"
+
+
+def test_targets_recorded_as_failed_are_not_retried(config: AutopilotConfig) -> None:
+    metadata = {"team": "retention", naming.metadata_key("ml-m5"): "FAILED: unsupported operator"}
+    result = plan(config, CustomerMetadataProperties=metadata)
+
+    assert [t.target for t in result.targets] == ["ml-c5", "graviton"]
+
+
+def test_version_with_every_target_done_has_nothing_to_do(config: AutopilotConfig) -> None:
+    specs = [{"Name": "neo-ml-c5"}, {"Name": "neo-graviton"}]
+    metadata = {naming.metadata_key("ml-m5"): "FAILED: unsupported operator"}
+    result = plan(config, AdditionalInferenceSpecifications=specs, CustomerMetadataProperties=metadata)
+
+    assert not result.has_work
+    assert result.targets == []
+
+
+def test_same_version_planned_twice_gets_the_same_job_names(config: AutopilotConfig) -> None:
+    assert [t.job_name for t in plan(config).targets] == [t.job_name for t in plan(config).targets]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"ModelPackageRegistrationType": "Logged"}, "Logged"),
+        ({"ModelPackageStatus": "InProgress"}, "only Completed"),
+        ({"ModelApprovalStatus": "Rejected"}, "Rejected"),
+        ({"InferenceSpecification": {"Containers": [{"Image": "i", "IsCheckpoint": True}]}}, "IsCheckpoint"),
+        ({"InferenceSpecification": None}, "no InferenceSpecification"),
+    ],
+)
+def test_versions_that_must_not_be_compiled_are_skipped_with_a_reason(
+    config: AutopilotConfig, overrides: dict[str, Any], reason: str
+) -> None:
+    result = plan(config, **overrides)
+
+    assert not result.has_work
+    assert reason in (result.reason or "")
+
+
+def test_unwatched_group_is_skipped(config: AutopilotConfig) -> None:
+    result = plan(config, ModelPackageGroupName="marketing-uplift")
+
+    assert not result.has_work
+    assert "not watched" in (result.reason or "")
+
+
+def test_deadline_is_now_plus_the_compile_timeout(config: AutopilotConfig) -> None:
+    assert plan(config).targets[0].deadline == "2025-11-24T14:00:00Z"
