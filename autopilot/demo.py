@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from autopilot.local import LocalStack, Routed
 from autopilot.synth import synthesize
 
-DEMO_START = "2026-01-05T09:00:00+00:00"
+DEMO_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -53,7 +55,8 @@ class DemoReport:
                 v["version"],
                 v["approval"],
                 ", ".join(v["specs"]) or "-",
-                ", ".join(f"{k}={val}" for k, val in v["failures"].items()) or "-",
+                ", ".join(f"{k.rsplit(':', 1)[-1]}: {_short(val, 48)}" for k, val in v["failures"].items())
+                or "-",
             )
             for v in self.versions
         ]
@@ -62,6 +65,11 @@ class DemoReport:
             out.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
         out += ["", f"{len(self.writes)} AWS writes in all; finished in {self.seconds:.1f} s."]
         return "\n".join(out)
+
+
+def _short(text: Any, limit: int = 72) -> str:
+    text = str(text or "")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _describe(routed: Routed) -> list[str]:
@@ -78,14 +86,17 @@ def _describe(routed: Routed) -> list[str]:
         if execution.status != "SUCCEEDED":
             lines.append(f"  error: {execution.error}: {execution.cause}")
             continue
-        if not output.get("has_work", True) and "attached" not in output:
+        attach = output.get("attach") or {}
+        if not output.get("has_work", True):
             lines.append(f"  nothing to do: {output.get('reason') or 'every target already handled'}")
-        for name in output.get("attached", []) or []:
+            for skipped in output.get("skipped", []) or []:
+                lines.append(f"  skipped  {skipped.get('target')}: {_short(skipped.get('reason'))}")
+        for name in attach.get("attached", []) or []:
             lines.append(f"  attached {name}")
-        for failure in output.get("failed", []) or []:
-            lines.append(f"  failed   {failure.get('target')}: {failure.get('reason')}")
-        for skipped in output.get("skipped", []) or []:
-            lines.append(f"  skipped  {skipped.get('target')}: {skipped.get('reason')}")
+        for failure in attach.get("failed", []) or []:
+            lines.append(f"  failed   {failure.get('target')}: {_short(failure.get('reason'))}")
+        for note in attach.get("not_attached", []) or []:
+            lines.append(f"  not attached {note.get('target')}: {_short(note.get('reason'))}")
     return lines
 
 
@@ -93,9 +104,8 @@ def run_demo() -> DemoReport:
     started = time.monotonic()
     app = synthesize()
     steps: list[Step] = []
-    with LocalStack(app) as stack:
+    with LocalStack(app, start_time=DEMO_START) as stack:
         backend = stack.backend
-        backend.clock.set_iso(DEMO_START) if hasattr(backend.clock, "set_iso") else None
         sagemaker = backend.client("sagemaker")
 
         def now() -> str:
@@ -103,9 +113,16 @@ def run_demo() -> DemoReport:
 
         def deliver(title: str, event: dict[str, Any]) -> Routed:
             writes_before = len(backend.writes)
+            step = Step(now(), title)
             routed = stack.send_event(event)
-            step = Step(now(), title, _describe(routed))
-            step.lines.append(f"AWS writes: {len(backend.writes) - writes_before}")
+            step.lines += _describe(routed)
+            new_writes = Counter(call.operation for call in backend.writes[writes_before:])
+            summary = ", ".join(f"{count} {operation}" for operation, count in sorted(new_writes.items()))
+            step.lines.append(
+                f"AWS writes: {sum(new_writes.values())}" + (f" ({summary})" if summary else "")
+            )
+            if routed.executions:
+                step.lines.append(f"done at {now()}")
             steps.append(step)
             return routed
 

@@ -16,6 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,10 @@ class LocalStack:
         *,
         account_id: str = LOCAL_ACCOUNT,
         region: str = LOCAL_REGION,
+        start_time: datetime | None = None,
     ) -> None:
         self.app = app or synthesize()
-        self.backend = LocalBackend(region=region, account_id=account_id)
+        self.backend = LocalBackend(region=region, account_id=account_id, start_time=start_time)
         self._stack = contextlib.ExitStack()
         self._resources: dict[str, str] = {}  # logical id -> local physical name/ARN
         self._config_file: Path | None = None
@@ -164,14 +166,17 @@ class LocalStack:
             for target in rule.targets:
                 if target.kind == "state-machine":
                     self._executions += 1
-                    result = execute(
-                        self.app.state_machines[target.logical_id],
-                        event,
-                        invoke=self._route_lambda,
-                        name=f"local-{self._executions:04d}",
-                        region=self.backend.region,
-                        on_wait=self.backend.clock.advance,
-                    )
+                    # Only the runner's own StartExecution goes unrecorded (it stands in for
+                    # EventBridge); the execution's tasks run on other threads and are recorded.
+                    with self.backend.unrecorded():
+                        result = execute(
+                            self.app.state_machines[target.logical_id],
+                            event,
+                            invoke=self._route_lambda,
+                            name=f"local-{self._executions:04d}",
+                            region=self.backend.region,
+                            on_wait=self.backend.clock.advance,
+                        )
                     routed.executions.append(result)
                 elif target.kind == "function":
                     self.invoke_function(target.logical_id, event)

@@ -8,12 +8,15 @@ because local runs import the dependencies from the virtualenv.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +95,26 @@ def quiet_cdk_environment() -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[None]:
+    """Hold back what the CDK's Node.js process prints on stderr ("Bundling asset ...") and show
+    it only when synthesis fails. The process writes to file descriptor 2, not to sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
     """The stack's template exactly as `cdk synth` builds it (same app code, feature flags and
     cdk-nag checks), for `config`, with an empty staged dependency layer."""
@@ -110,8 +133,9 @@ def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
             DEPENDENCIES_DIR_CONTEXT_KEY: str(deps),
         }
         app = App(outdir=str(Path(staging) / "cdk.out"), context=context)
-        stack = app_module.build(app)
-        assembly = app.synth()
+        with _captured_stderr():
+            stack = app_module.build(app)
+            assembly = app.synth()
         template: dict[str, Any] = assembly.get_stack_by_name(stack.stack_name).template
         return template
 
@@ -204,6 +228,7 @@ def synthesize(config: AutopilotConfig | None = None, *, use_cache: bool = True)
     cached = CACHE_DIR / f"{_fingerprint(config)}.template.json"
     if use_cache and cached.exists():
         return read_wiring(config, json.loads(cached.read_text()))
+    print("synthesizing the stack (kept in .cache/synth/ for the next run) ...", file=sys.stderr)
     template = synthesize_template(config)
     if use_cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)

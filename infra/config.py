@@ -92,24 +92,41 @@ def format_errors(error: ValidationError) -> str:
     return "invalid configuration in cdk.json context:\n" + "\n".join(lines)
 
 
-def _neo_target_devices() -> frozenset[str]:
-    """The `TargetDevice` values CreateCompilationJob accepts, from the pinned SDK's service model
-    (kept out of the config model so the list follows the SDK instead of a copy that drifts)."""
+def _service_enum(shape: str) -> frozenset[str]:
+    """An enum from the pinned SDK's SageMaker service model (kept out of the config model so the
+    accepted values follow the SDK instead of a copy that drifts)."""
     import botocore.session
 
     model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("TargetDevice").enum)
+    return frozenset(model.shape_for(shape).enum)
 
 
 def _check_against_service_model(config: AutopilotConfig) -> None:
-    devices = _neo_target_devices()
-    problems = [
-        f"  {CONTEXT_KEY}.groups.{group}.neoTargets[{index}].targetDevice: {target.target_device!r} is "
-        f"not a SageMaker Neo target device (one of: {', '.join(sorted(devices))})"
-        for group, group_config in config.groups.items()
-        for index, target in enumerate(group_config.neo_targets)
-        if target.target_device is not None and target.target_device not in devices
-    ]
+    """Values AWS validates against an enum: Neo devices (CreateCompilationJob OutputConfig.TargetDevice)
+    and real-time instance types (ProductionVariantInstanceType)."""
+    devices = _service_enum("TargetDevice")
+    instance_types = _service_enum("ProductionVariantInstanceType")
+    problems = []
+    for group, group_config in config.groups.items():
+        where = f"{CONTEXT_KEY}.groups.{group}"
+        for index, target in enumerate(group_config.neo_targets):
+            if target.target_device is not None and target.target_device not in devices:
+                problems.append(
+                    f"  {where}.neoTargets[{index}].targetDevice: {target.target_device!r} is not a "
+                    f"SageMaker Neo target device (one of: {', '.join(sorted(devices))})"
+                )
+            for position, instance_type in enumerate(target.instance_types or []):
+                if instance_type not in instance_types:
+                    problems.append(
+                        f"  {where}.neoTargets[{index}].instanceTypes[{position}]: {instance_type!r} "
+                        "is not a SageMaker real-time inference instance type"
+                    )
+        shadow = group_config.shadow
+        if shadow is not None and shadow.instance_type not in instance_types:
+            problems.append(
+                f"  {where}.shadow.instanceType: {shadow.instance_type!r} is not a SageMaker "
+                "real-time inference instance type"
+            )
     if problems:
         raise ConfigError("invalid configuration in cdk.json context:\n" + "\n".join(problems))
 

@@ -201,3 +201,15 @@ def test_a_target_device_neo_does_not_know_is_rejected() -> None:
 
     assert "autopilot.groups.churn.neoTargets[0].targetDevice: 'ml_c6i' is not a SageMaker Neo" in message
     assert "ml_c5" in message
+
+
+def test_an_instance_type_sagemaker_cannot_host_is_rejected() -> None:
+    # AdditionalInferenceSpecificationDefinition.SupportedRealtimeInferenceInstanceTypes:
+    # ProductionVariantInstanceType enum (read from the pinned SDK's model).
+    raw = minimal_config()
+    raw["groups"]["churn"]["neoTargets"][0]["instanceTypes"] = ["ml.c5.xlarge", "ml.m7g.xlarge"]
+
+    message = error_of(raw)
+
+    assert "autopilot.groups.churn.neoTargets[0].instanceTypes[1]: 'ml.m7g.xlarge' is not" in message
+    assert "ml.c5.xlarge' is not" not in message
