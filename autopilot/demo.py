@@ -67,8 +67,8 @@ class DemoReport:
         return "\n".join(out)
 
 
-def _short(text: Any, limit: int = 72) -> str:
-    text = str(text or "")
+def _short(value: Any, limit: int = 72) -> str:
+    text = str(value or "")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
