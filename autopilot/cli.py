@@ -57,6 +57,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         outcome = invoke_handler(args.handler, event)
     except RejectedEvent as exc:
         raise InvalidInput(f"{args.event_file} rejected by {args.handler}: {exc}") from None
+    except Exception as exc:  # the handler failed the way a Lambda invocation would
+        print(f"error: {args.handler} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     _print(outcome.as_dict(), args.json, outcome.render())
     return EXIT_OK
 

@@ -127,9 +127,7 @@ def run_demo() -> DemoReport:
             return routed
 
         # A compile that fails for one target: the Graviton build of the XGBoost model.
-        backend.compilation_jobs.fail_target(
-            "LINUX_ARM64", "ClientError: operator not supported on this platform"
-        )
+        backend.compilation_jobs.fail_target("ml_c6g", "ClientError: operator not supported on ml_c6g")
         backend.compilation_jobs.default_script = ["STARTING", "INPROGRESS", "INPROGRESS", "COMPLETED"]
 
         churn_arn = backend.seed_model_package(

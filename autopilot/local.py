@@ -98,7 +98,10 @@ class LocalStack:
                 value = str(self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"])
             elif kind == "AWS::S3::Bucket":
                 value = f"{logical_id.lower()[:40]}-{self.backend.account_id}"
-                self.backend.client("s3").create_bucket(Bucket=value)
+                location = {}
+                if self.backend.region != "us-east-1":  # S3 refuses an explicit us-east-1
+                    location = {"CreateBucketConfiguration": {"LocationConstraint": self.backend.region}}
+                self.backend.client("s3").create_bucket(Bucket=value, **location)
             else:
                 value = logical_id
         self._resources[logical_id] = value
@@ -218,6 +221,27 @@ class LocalStack:
                 )
         return arn
 
+    def seed_compilation_jobs(self, event: Any) -> None:
+        """For an attach-step input: create the compilation jobs its results report as COMPLETED,
+        finished, so the handler can describe them as it would in AWS."""
+        if not isinstance(event, dict):
+            return
+        requests = {
+            target.get("job_name"): target.get("request")
+            for target in event.get("targets") or []
+            if isinstance(target, dict) and isinstance(target.get("request"), dict)
+        }
+        sagemaker = self.backend.client("sagemaker")
+        for result in event.get("results") or []:
+            if not isinstance(result, dict) or result.get("status") != "COMPLETED":
+                continue
+            request = requests.get(result.get("job_name"))
+            if request is None:
+                continue
+            with self.backend.unrecorded():
+                sagemaker.create_compilation_job(RoleArn=self.app.config.compile_role_arn, **request)
+            self.backend.compilation_jobs.script(request["CompilationJobName"], ["COMPLETED"])
+
     def model_package_state(self, arn: str) -> dict[str, Any]:
         with self.backend.unrecorded():
             described = self.backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
@@ -287,6 +311,7 @@ def invoke_handler(name: str, event: Any) -> InvokeOutcome:
     with local_stack(event) as stack:
         logical_id = stack.function_for_handler(name)
         arn = stack.seed_from_event(event)
+        stack.seed_compilation_jobs(event)
         stack.backend.clear_records()
         result = stack.invoke_function(logical_id, event)
         state = stack.model_package_state(arn) if arn else None
