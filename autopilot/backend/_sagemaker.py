@@ -150,9 +150,16 @@ class ModelPackages:
             self._emit(self.state_change_event(account_id, region, package))
             return {"ModelPackageArn": package.arn}
 
-    def after_create(self, account_id: str, region: str, arn: str) -> None:
+    def after_create(
+        self, account_id: str, region: str, arn: str, request: dict[str, Any] | None = None
+    ) -> None:
         with self._lock:
             package = self.find(account_id, region, arn)
+            # Members of the request moto does not keep; DescribeModelPackage returns them in AWS.
+            extras = self._extras.setdefault(package.arn, {})
+            for member in ("ModelPackageRegistrationType", "ModelLifeCycle", "SourceUri", "ModelCard"):
+                if member in (request or {}):
+                    extras[member] = copy.deepcopy((request or {})[member])
             package.creation_time = self._clock.naive_utc()
             if package.model_approval_status is None and package.model_package_group_name:
                 # AWS defaults a versioned package to PendingManualApproval; moto leaves it empty.

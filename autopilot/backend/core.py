@@ -365,7 +365,9 @@ class LocalBackend:
             return
         region = str(context.get("client_region") or self.region)
         if model.name == "CreateModelPackage":
-            self.model_packages.after_create(self.account_id, region, parsed["ModelPackageArn"])
+            self.model_packages.after_create(
+                self.account_id, region, parsed["ModelPackageArn"], context.get(_PARAMS_KEY) or {}
+            )
         elif model.name == "CreateCompilationJob":
             name = (context.get(_PARAMS_KEY) or {}).get("CompilationJobName")
             job = sm.sagemaker_backend(self.account_id, region).compilation_jobs.get(name)

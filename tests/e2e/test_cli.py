@@ -135,3 +135,15 @@ def test_every_verb_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             main([verb, "--help"])
         assert exited.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+def test_a_logged_version_is_skipped_with_its_reason_and_no_write(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "invoke", "plan", str(EVENTS / "version-registered-as-logged.json"), "--json")
+
+    payload = json.loads(out)
+    assert code == EXIT_OK
+    assert payload["result"]["has_work"] is False
+    assert "Logged" in payload["result"]["reason"]
+    assert payload["writes"] == []

@@ -185,3 +185,25 @@ def test_given_unknown_arn_when_updating_then_validation_fails(sagemaker: Any) -
             ApprovalDescription="x",
         )
     assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_describe_returns_the_registration_type_the_version_was_created_with(
+    local_backend: LocalBackend,
+) -> None:
+    # DescribeModelPackage: ModelPackageRegistrationType (Logged | Registered) is part of the output
+    # (SageMaker API Reference, CreateModelPackage / DescribeModelPackage); moto drops it.
+    sagemaker = local_backend.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName="logged-group")
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName="logged-group",
+        ModelPackageRegistrationType="Logged",
+        InferenceSpecification={
+            "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+
+    assert described["ModelPackageRegistrationType"] == "Logged"
