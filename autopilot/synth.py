@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,11 @@ class EventRule:
     pattern: dict[str, Any]
     targets: tuple[RuleTarget, ...]
     schedule: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The logical id without CDK's 8-character hash suffix: stable across code changes."""
+        return re.sub(r"[0-9A-F]{8}$", "", self.logical_id)
 
 
 @dataclass

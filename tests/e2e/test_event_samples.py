@@ -1,0 +1,58 @@
+"""Every sample in events/ goes exactly where events/manifest.json says, through the synthesized
+rules' patterns (our EventBridge matcher) and the handler it is meant for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autopilot.eventpattern import matches
+from autopilot.local import LocalStack
+from autopilot.synth import SynthesizedApp, synthesize
+from registry_autopilot.models.errors import InvalidInput
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+MANIFEST: dict[str, dict[str, Any]] = json.loads((EVENTS / "manifest.json").read_text())["events"]
+
+
+@pytest.fixture(scope="module")
+def app() -> SynthesizedApp:
+    return synthesize()
+
+
+def test_the_manifest_lists_every_sample_event_and_nothing_else() -> None:
+    samples = {path.name for path in EVENTS.glob("*.json") if path.name != "manifest.json"}
+
+    assert set(MANIFEST) == samples
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_a_sample_matches_exactly_the_rules_the_manifest_names(app: SynthesizedApp, name: str) -> None:
+    event = json.loads((EVENTS / name).read_text())
+
+    matched = sorted(rule.name for rule in app.rules if not rule.schedule and matches(rule.pattern, event))
+
+    assert matched == sorted(MANIFEST[name]["rules"])
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_a_sample_is_accepted_or_rejected_by_its_handler_as_the_manifest_says(
+    app: SynthesizedApp, name: str
+) -> None:
+    entry = MANIFEST[name]
+    event = json.loads((EVENTS / name).read_text())
+
+    with LocalStack(app) as stack:
+        stack.seed_from_event(event)
+        stack.seed_compilation_jobs(event)
+        stack.backend.clear_records()
+        function = stack.function_for_handler(entry["handler"])
+        if entry["outcome"] == "rejected":
+            with pytest.raises(InvalidInput):
+                stack.invoke_function(function, event)
+            assert stack.backend.writes == []
+        else:
+            stack.invoke_function(function, event)
