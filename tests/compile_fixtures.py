@@ -16,18 +16,23 @@ REGION = "us-east-1"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:registry-autopilot-notifications"
 ARTIFACTS_BUCKET = "registryautopilot-compiled-artifacts"
 
-# ProductionVariantInstanceType has no ml.m7g values (SageMaker API Reference:
-# AdditionalInferenceSpecificationDefinition.SupportedRealtimeInferenceInstanceTypes), so the tests
-# run cdk.json's configuration with Graviton types that exist.
-GRAVITON_INSTANCE_TYPES = ["ml.c7g.xlarge", "ml.c6g.xlarge"]
+# The tests cover both kinds of Neo target, whatever a user puts in cdk.json: the "graviton" target
+# is a TargetPlatform here, with instance types that exist (ProductionVariantInstanceType).
+GRAVITON_TARGET = {
+    "name": "graviton",
+    "targetPlatform": {"os": "LINUX", "arch": "ARM64"},
+    "instanceTypes": ["ml.c7g.xlarge", "ml.c6g.xlarge"],
+}
 
 
 def config_dict() -> dict[str, Any]:
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["autopilot"]
     raw = copy.deepcopy(context)
-    for target in raw["groups"]["churn-xgboost"]["neoTargets"]:
-        if "instanceTypes" in target:
-            target["instanceTypes"] = GRAVITON_INSTANCE_TYPES
+    raw["groups"]["churn-xgboost"]["neoTargets"] = [
+        {"name": "ml-c5", "targetDevice": "ml_c5"},
+        {"name": "ml-m5", "targetDevice": "ml_m5"},
+        GRAVITON_TARGET,
+    ]
     return dict(raw)
 
 
