@@ -2,6 +2,7 @@
 
 Verbs:
   invoke HANDLER EVENT_FILE   one handler, one event, on a fresh local backend
+  replay EVENT_FILE...        events through the synthesized rules until nothing changes
   demo                        a registered version through the synthesized rule and workflow
 
 Exit status: 0 on success, 2 when the input is invalid (the message names the problem), 1 otherwise.
@@ -64,6 +65,20 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from autopilot.replay import replay
+
+    for path in args.event_files:
+        load_event(path)  # unreadable or non-JSON files are the user's to fix: exit 2 before any work
+    if args.repeat < 1:
+        raise InvalidInput("--repeat must be at least 1")
+    report = replay(
+        args.event_files, repeat=args.repeat, shuffle=args.shuffle, seed=args.seed, watch=args.watch
+    )
+    _print(report.as_dict(), args.json, report.render())
+    return EXIT_FAILED if report.stopped_early else EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from autopilot.demo import run_demo
 
@@ -92,6 +107,30 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("event_file", type=Path, help="a JSON event, e.g. one from events/")
     invoke.add_argument("--json", action="store_true", help="machine-readable output")
     invoke.set_defaults(run=cmd_invoke)
+
+    replay = verbs.add_parser(
+        "replay",
+        help="push events through the synthesized rules until nothing changes",
+        description=(
+            "Deliver events as EventBridge would: through the synthesized rules' event patterns into "
+            "the synthesized state machines and functions, then deliver every event our own writes "
+            "cause, until nothing changes. Prints the final state of the model package versions and "
+            "experiments, every write made, and every event rejected and why."
+        ),
+    )
+    replay.add_argument("event_files", type=Path, nargs="+", metavar="EVENT_FILE")
+    replay.add_argument("--repeat", type=int, default=1, help="deliver each event N times (at-least-once)")
+    replay.add_argument("--shuffle", action="store_true", help="deliver in a random order")
+    replay.add_argument("--seed", type=int, default=0, help="random seed for --shuffle (default 0)")
+    replay.add_argument(
+        "--watch",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="treat GROUP as watched with the default policy (one ml_c5 target, manual approval)",
+    )
+    replay.add_argument("--json", action="store_true", help="machine-readable output")
+    replay.set_defaults(run=cmd_replay)
 
     demo = verbs.add_parser(
         "demo",

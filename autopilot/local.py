@@ -56,6 +56,8 @@ class Routed:
     event_id: str
     matched_rules: list[str] = field(default_factory=list)
     executions: list[ExecutionResult] = field(default_factory=list)
+    # Function targets that raised: EventBridge would retry them, then park the event in the DLQ.
+    failures: list[str] = field(default_factory=list)
 
 
 class LocalStack:
@@ -165,7 +167,7 @@ class LocalStack:
         for rule in self.app.rules:
             if rule.schedule or not matches(rule.pattern, event):
                 continue
-            routed.matched_rules.append(rule.logical_id)
+            routed.matched_rules.append(rule.name)
             for target in rule.targets:
                 if target.kind == "state-machine":
                     self._executions += 1
@@ -182,7 +184,10 @@ class LocalStack:
                         )
                     routed.executions.append(result)
                 elif target.kind == "function":
-                    self.invoke_function(target.logical_id, event)
+                    try:
+                        self.invoke_function(target.logical_id, event)
+                    except Exception as exc:  # an async invoke's failure goes to the DLQ, not the sender
+                        routed.failures.append(f"{target.logical_id}: {type(exc).__name__}: {exc}")
         return routed
 
     # -- seeding -----------------------------------------------------------------------------------

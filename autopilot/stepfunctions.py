@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import logging
 import time
 import traceback
 import uuid
@@ -122,6 +123,11 @@ def local_execution(
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     waits: list[int] = []
+    # moto logs every failed state at ERROR with its whole parse tree; the execution result and
+    # history already say what failed, readably.
+    interpreter_log = logging.getLogger("moto.stepfunctions")
+    saved_level = interpreter_log.level
+    interpreter_log.setLevel(logging.CRITICAL)
 
     def fake_wait(self: Any, env: Any, wait_seconds: int) -> None:
         waits.append(int(wait_seconds))
@@ -137,7 +143,10 @@ def local_execution(
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
         mock.patch.object(is_operator.IsTimestamp, "string_to_timestamp", staticmethod(_parse_timestamp)),
     ):
-        yield waits
+        try:
+            yield waits
+        finally:
+            interpreter_log.setLevel(saved_level)
 
 
 def execute(

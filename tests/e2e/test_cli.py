@@ -130,7 +130,7 @@ def test_the_demo_runs_the_lifecycle_through_the_synthesized_workflow(
 
 
 def test_every_verb_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    for verb in ("invoke", "demo"):
+    for verb in ("invoke", "replay", "demo"):
         with pytest.raises(SystemExit) as exited:
             main([verb, "--help"])
         assert exited.value.code == 0

@@ -1,0 +1,93 @@
+"""`python -m autopilot replay`: at-least-once, out-of-order delivery through the synthesized rules,
+with the events our own writes cause fed back until nothing changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autopilot.cli import EXIT_INVALID, EXIT_OK, main
+from autopilot.replay import replay
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+REGISTERED = EVENTS / "version-registered.json"
+PYTORCH = EVENTS / "version-registered-pytorch-input-config.json"
+
+
+def test_three_shuffled_deliveries_end_like_one_in_order_delivery_with_no_extra_writes() -> None:
+    # EventBridge delivers at least once and in no guaranteed order (EventBridge User Guide,
+    # "Amazon EventBridge events": retries and duplicate delivery).
+    once = replay([REGISTERED, PYTORCH])
+    thrice = replay([REGISTERED, PYTORCH], repeat=3, shuffle=True, seed=7)
+
+    assert thrice.versions == once.versions
+    assert len(thrice.writes) == len(once.writes)
+
+
+def test_the_state_change_our_write_causes_is_delivered_and_ends_without_a_write() -> None:
+    report = replay([REGISTERED])
+
+    feedback = [d for d in report.deliveries if "after our write" in d.source]
+    assert feedback, "SageMaker emits a state change for our UpdateModelPackage"
+    assert all(d.outcome == "ran" for d in feedback)
+    assert not report.stopped_early
+    assert [w["operation"] for w in report.writes].count("UpdateModelPackage") == 1
+
+
+def test_an_invalid_event_is_reported_as_rejected_naming_the_field_and_writes_nothing() -> None:
+    report = replay([EVENTS / "invalid-missing-model-package-arn.json"])
+
+    assert [d.outcome for d in report.deliveries] == ["rejected"]
+    assert "detail.ModelPackageArn: Field required" in report.deliveries[0].detail
+    assert report.writes == []
+
+
+def test_json_that_is_not_an_eventbridge_event_is_rejected_before_any_rule(tmp_path: Path) -> None:
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps([{"source": "aws.sagemaker"}]))
+
+    report = replay([listed])
+
+    assert report.deliveries[0].outcome == "rejected"
+    assert "not an EventBridge event" in report.deliveries[0].detail
+
+
+def test_an_unwatched_group_compiles_once_it_is_watched_from_the_command_line() -> None:
+    unwatched = EVENTS / "version-in-unwatched-group.json"
+
+    ignored = replay([unwatched])
+    watched = replay([unwatched], watch=["marketing-uplift"])
+
+    assert [d.outcome for d in ignored.deliveries] == ["no rule matched"]
+    version = next(v for v in watched.versions if v["version"] == "marketing-uplift/2")
+    assert version["specs"] == ["neo-ml-c5"]
+
+
+def test_the_cli_prints_deliveries_state_and_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["replay", str(REGISTERED), "--json"])
+
+    payload = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    assert payload["deliveries"][0]["outcome"] == "ran"
+    assert {"service", "operation", "params"} <= set(payload["writes"][0])
+
+
+def test_the_cli_rejects_a_file_that_is_not_json_before_doing_anything(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+
+    code = main(["replay", str(REGISTERED), str(broken)])
+
+    assert code == EXIT_INVALID
+    assert "is not JSON" in capsys.readouterr().err
+
+
+def test_the_cli_rejects_a_repeat_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["replay", str(REGISTERED), "--repeat", "0"])
+
+    assert code == EXIT_INVALID
+    assert "--repeat must be at least 1" in capsys.readouterr().err
