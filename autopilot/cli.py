@@ -3,6 +3,7 @@
 Verbs:
   invoke HANDLER EVENT_FILE   one handler, one event, on a fresh local backend
   replay EVENT_FILE...        events through the synthesized rules until nothing changes
+  plan EVENT_FILE             dry run against your AWS account: real reads, no write sent
   demo                        a registered version through the synthesized rule and workflow
 
 Exit status: 0 on success, 2 when the input is invalid (the message names the problem), 1 otherwise.
@@ -44,6 +45,25 @@ def _print(payload: Any, as_json: bool, human: str) -> None:
         print(human)
 
 
+def _run_on_aws(args: argparse.Namespace, event: Any, handler: str | None, dry_run: bool) -> int:
+    from autopilot.aws import run_on_aws
+    from registry_autopilot.models.errors import InvalidInput as RejectedEvent
+
+    try:
+        runs = run_on_aws(event, handler=handler, dry_run=dry_run, region=args.region, profile=args.profile)
+    except RejectedEvent as exc:
+        raise InvalidInput(f"{args.event_file} rejected: {exc}") from None
+    if not runs:
+        _print({"runs": []}, args.json, "no rule matches this event: nothing would run")
+        return EXIT_OK
+    _print({"runs": [run.as_dict() for run in runs]}, args.json, "\n\n".join(r.render() for r in runs))
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    return _run_on_aws(args, load_event(args.event_file), handler=None, dry_run=True)
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     from autopilot.local import available_handlers, invoke_handler
 
@@ -52,6 +72,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         raise InvalidInput(
             f"unknown handler {args.handler!r}; choose one of: {', '.join(available_handlers())}"
         )
+    if args.aws or args.dry_run:
+        return _run_on_aws(args, event, handler=args.handler, dry_run=args.dry_run)
     from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
     try:
@@ -87,6 +109,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_aws_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", help="AWS region (default: your configuration's)")
+    parser.add_argument("--profile", help="AWS profile (default: your configuration's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autopilot",
@@ -106,7 +133,30 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("handler", help="handler name, e.g. plan or attach (see the README)")
     invoke.add_argument("event_file", type=Path, help="a JSON event, e.g. one from events/")
     invoke.add_argument("--json", action="store_true", help="machine-readable output")
+    invoke.add_argument(
+        "--aws", action="store_true", help="run against AWS with your credentials, writes included"
+    )
+    invoke.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run against AWS with your credentials: real reads, every write recorded and not sent",
+    )
+    _add_aws_options(invoke)
     invoke.set_defaults(run=cmd_invoke)
+
+    plan = verbs.add_parser(
+        "plan",
+        help="dry run against your AWS account: the writes an event would cause, none made",
+        description=(
+            "Route the event through the synthesized rules and run the handler it reaches against "
+            "AWS with your credentials: reads are real, writes are recorded and never sent. Prints "
+            "the writes it would make (and, for the compile workflow, the jobs and specs that follow)."
+        ),
+    )
+    plan.add_argument("event_file", type=Path, help="a JSON event, e.g. one exported from your account")
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_aws_options(plan)
+    plan.set_defaults(run=cmd_plan)
 
     replay = verbs.add_parser(
         "replay",

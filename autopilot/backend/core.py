@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
 
 _PARAMS_KEY = "autopilot_api_params"
+_MODEL_KEY = "autopilot_operation_model"
 _READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head")
 _MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
@@ -70,9 +71,12 @@ class _Registry:
     lock = threading.Lock()
 
 
-def _on_before_parameter_build(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def _on_before_parameter_build(
+    params: dict[str, Any], model: OperationModel, context: dict[str, Any], **_: Any
+) -> None:
     if _Registry.backend is not None:
         context[_PARAMS_KEY] = params
+        context[_MODEL_KEY] = model
 
 
 def _on_before_call(
@@ -96,11 +100,12 @@ def _on_after_call(
         backend._after_call(model, context, http_response, parsed)
 
 
-def _on_after_call_error(
-    exception: Exception, model: OperationModel, context: dict[str, Any], **_: Any
-) -> None:
+def _on_after_call_error(exception: Exception, context: dict[str, Any], **_: Any) -> None:
+    # botocore emits after-call-error with the exception and the request context only (no model),
+    # so the model is taken from what before-parameter-build kept in the context.
     backend = _Registry.backend
-    if backend is not None:
+    model = context.get(_MODEL_KEY)
+    if backend is not None and model is not None:
         backend._record(model, context, type(exception).__name__)
 
 

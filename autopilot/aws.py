@@ -1,0 +1,217 @@
+"""Run handlers against a real AWS account with your credentials, optionally as a dry run.
+
+In a dry run every read (Describe*, List*, Get*, ...) goes to AWS and every write is stopped before
+it leaves the machine: it is recorded with its full parameters and answered with an empty success,
+so the handler goes on as if it had been made. Nothing is created, changed or published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autopilot.eventpattern import matches
+from autopilot.local import HANDLER_PACKAGE
+from autopilot.stepfunctions import LocalLambdaContext
+from autopilot.synth import SynthesizedApp, synthesize
+
+READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "BatchGet", "BatchDescribe", "Query", "Scan")
+UNRESOLVED = "not-deployed"
+
+
+def is_read(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES)
+
+
+@dataclass
+class Interceptor:
+    """A `before-call` hook on a botocore session: writes are recorded and answered locally."""
+
+    dry_run: bool
+    reads: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[dict[str, Any]] = field(default_factory=list)
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        call = {
+            "service": model.service_model.service_name,
+            "operation": model.name,
+            "params": params.get("body") if isinstance(params.get("body"), dict) else params,
+        }
+        if is_read(model.name):
+            self.reads.append(call)
+            return None
+        self.writes.append(call)
+        if not self.dry_run:
+            return None
+        # Returning a response short-circuits botocore: the request is never sent.
+        headers = {"x-amzn-requestid": "dry-run"}
+        metadata = {"RequestId": "dry-run", "HTTPStatusCode": 200, "HTTPHeaders": headers}
+        return AWSResponse("https://dry-run.invalid", 200, headers, None), {"ResponseMetadata": metadata}
+
+
+def _original_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context["autopilot_dry_run_params"] = dict(params)
+
+
+@contextmanager
+def aws_session(
+    dry_run: bool, region: str | None = None, profile: str | None = None
+) -> Iterator[Interceptor]:
+    """Point the handlers' clients at a real account (the default boto3 session) with the hook."""
+    import boto3
+
+    from registry_autopilot.adapters import clients
+
+    interceptor = Interceptor(dry_run=dry_run)
+
+    def before_call(model: Any, params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> Any:
+        original = context.get("autopilot_dry_run_params", params)
+        return interceptor(model, {"body": original}, **kwargs)
+
+    boto3.setup_default_session(region_name=region, profile_name=profile)
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    session.events.register("before-parameter-build", _original_params)
+    session.events.register("before-call", before_call)
+    clients.reset_clients()
+    try:
+        yield interceptor
+    finally:
+        session.events.unregister("before-call", before_call)
+        session.events.unregister("before-parameter-build", _original_params)
+        clients.reset_clients()
+
+
+def _deployed_resources(stack_name: str) -> dict[str, str]:
+    """Logical id -> physical id of the deployed stack (a read); empty when it is not deployed."""
+    import boto3
+
+    try:
+        resources = boto3.client("cloudformation").describe_stack_resources(StackName=stack_name)
+    except Exception:  # not deployed, no permission, or no network: placeholders are shown instead
+        return {}
+    return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources["StackResources"]}
+
+
+@dataclass
+class AwsRun:
+    handler: str
+    result: Any
+    reads: list[dict[str, Any]]
+    writes: list[dict[str, Any]]
+    dry_run: bool
+    then: list[str] = field(default_factory=list)  # what the workflow would do after this step
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "handler": self.handler,
+            "dry_run": self.dry_run,
+            "result": self.result,
+            "reads": self.reads,
+            "writes": self.writes,
+            "then": self.then,
+        }
+
+    def render(self) -> str:
+        verb = "would make" if self.dry_run else "made"
+        lines = [f"handler: {self.handler} ({'dry run' if self.dry_run else 'for real'}) against AWS"]
+        lines.append(f"reads: {len(self.reads)} ({', '.join(sorted({r['operation'] for r in self.reads}))})")
+        lines.append(f"writes it {verb}: {len(self.writes)}")
+        for write in self.writes:
+            lines.append(
+                f"  {write['service']}:{write['operation']} {json.dumps(write['params'], default=str)}"
+            )
+        if self.then:
+            lines.append("after this step the workflow would:")
+            lines += [f"  {item}" for item in self.then]
+        return "\n".join(lines)
+
+
+def _environment(
+    app: SynthesizedApp, logical_id: str, config_file: Path, region: str | None
+) -> dict[str, str]:
+    deployed = _deployed_resources(app.config.stack_name)
+    properties = app.template["Resources"][logical_id]["Properties"]
+    env: dict[str, str] = {}
+    for key, value in properties.get("Environment", {}).get("Variables", {}).items():
+        if isinstance(value, dict) and "Ref" in value:
+            physical = deployed.get(value["Ref"], f"{UNRESOLVED}-{value['Ref'].lower()}")
+            env[key] = physical
+        else:
+            env[key] = str(value)
+    if not env.get("NOTIFICATION_TOPIC_ARN", "").startswith("arn:"):
+        env["NOTIFICATION_TOPIC_ARN"] = "arn:aws:sns:us-east-1:000000000000:not-deployed"
+    env["AUTOPILOT_CONFIG_FILE"] = str(config_file)
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    if region:
+        env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
+    return env
+
+
+def _compile_followups(app: SynthesizedApp, plan_result: dict[str, Any]) -> list[str]:
+    steps = []
+    for target in plan_result.get("targets") or []:
+        request = dict(target["request"], RoleArn=app.config.compile_role_arn)
+        steps.append(f"sagemaker:CreateCompilationJob {json.dumps(request)}")
+    names = [target["spec_name"] for target in plan_result.get("targets") or []]
+    if names:
+        steps.append("sagemaker:UpdateModelPackage adding the specs that compile: " + ", ".join(names))
+    return steps
+
+
+def run_on_aws(
+    event: Any,
+    *,
+    handler: str | None = None,
+    dry_run: bool = True,
+    region: str | None = None,
+    profile: str | None = None,
+) -> list[AwsRun]:
+    """Run what `event` triggers (or `handler`, when named) against AWS; a dry run by default."""
+    import importlib
+
+    from registry_autopilot.settings import reset_settings
+
+    app = synthesize()
+    if handler is not None:
+        targets = [handler]
+    else:
+        targets = []
+        for rule in app.rules:
+            if rule.schedule or not isinstance(event, dict) or not matches(rule.pattern, event):
+                continue
+            for target in rule.targets:
+                if target.kind == "state-machine":
+                    targets.append("plan")  # the first step; the rest follows from its output
+                elif target.kind == "function":
+                    targets.append(app.functions[target.logical_id].split(".")[-2])
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="autopilot-aws-") as tmp:
+        config_file = Path(tmp) / "autopilot_config.json"
+        config_file.write_text(app.config.model_dump_json(by_alias=True))
+        for name in targets:
+            wanted = f"{HANDLER_PACKAGE}.{name}.handler"
+            logical_id = next(lid for lid, h in app.functions.items() if h == wanted)
+            saved = dict(os.environ)
+            try:
+                with aws_session(dry_run, region, profile) as interceptor:
+                    os.environ.update(_environment(app, logical_id, config_file, region))
+                    reset_settings()
+                    module = importlib.import_module(f"{HANDLER_PACKAGE}.{name}")
+                    context = LocalLambdaContext(function_name=logical_id, invoked_function_arn=logical_id)
+                    result = module.handler(event, context)
+                then = _compile_followups(app, result) if name == "plan" and isinstance(result, dict) else []
+                runs.append(AwsRun(name, result, interceptor.reads, interceptor.writes, dry_run, then))
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+                reset_settings()
+    return runs
