@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -113,6 +114,7 @@ def local_execution(
     invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None
 ) -> Iterator[list[int]]:
     """Patch moto's interpreter for local runs; yields the list the waits are recorded in."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations import (
         is_operator,
     )
@@ -134,12 +136,18 @@ def local_execution(
         if on_wait is not None:
             on_wait(int(wait_seconds))
 
+    def retry_backoff(seconds: float) -> None:
+        # Retry intervals are simulated time too: a retried task must not stall a local run.
+        if on_wait is not None:
+            on_wait(int(seconds))
+
     def fake_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         return _lambda_response(invoke, parameters)
 
     with (
         mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
+        mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
         mock.patch.object(is_operator.IsTimestamp, "string_to_timestamp", staticmethod(_parse_timestamp)),
     ):
