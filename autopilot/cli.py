@@ -87,6 +87,10 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress(delivered: int, queued: int) -> None:
+    print(f"\rdelivered {delivered}, queued {queued} ", end="", file=sys.stderr, flush=True)
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from autopilot.replay import replay
 
@@ -95,8 +99,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise InvalidInput("--repeat must be at least 1")
     report = replay(
-        args.event_files, repeat=args.repeat, shuffle=args.shuffle, seed=args.seed, watch=args.watch
+        args.event_files,
+        repeat=args.repeat,
+        shuffle=args.shuffle,
+        seed=args.seed,
+        watch=args.watch,
+        progress=_progress if sys.stderr.isatty() else None,
     )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     _print(report.as_dict(), args.json, report.render())
     return EXIT_FAILED if report.stopped_early else EXIT_OK
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,9 @@ def replay(
     shuffle: bool = False,
     seed: int = 0,
     watch: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReplayReport:
+    """Deliver `files` (and what they cause); `progress(delivered, queued)` after each delivery."""
     loaded = [(path.name, json.loads(path.read_text(encoding="utf-8"))) for path in files]
     queue = [item for item in loaded for _ in range(repeat)]
     if shuffle:
@@ -191,6 +194,8 @@ def replay(
                 arn = (emitted.get("resources") or ["?"])[0]
                 queue.append((f"state change of {arn.split('/', 1)[-1]} after our write", emitted))
             emitted_seen = len(stack.backend.emitted_events)
+            if progress is not None:
+                progress(len(deliveries), len(queue))
         return ReplayReport(
             deliveries=deliveries,
             versions=_versions(stack),
