@@ -6,6 +6,10 @@ The definition is executed as synthesized (no rewriting); the local pieces are a
 - Where moto's interpreter differs from Step Functions, it is corrected to the documented behaviour:
   * AWS SDK integration errors are named `SageMaker.<Exception>` (Step Functions Developer Guide,
     "AWS SDK service integrations"); moto spells the service `sagemaker`.
+  * The error name comes from the service's error code, with `Exception` appended when missing (same
+    guide: `S3.BucketAlreadyExistsException`); moto uses botocore's class name instead, which is plain
+    `ClientError` for codes the SDK does not model (ThrottlingException, InternalFailure, ...), so every
+    such error would be `SageMaker.SageMakerException` and a Retry on the real name would never match.
   * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
     `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
 
@@ -100,6 +104,13 @@ def _lambda_response(invoke: LambdaRouter, parameters: dict[str, Any]) -> dict[s
     return {"StatusCode": 200, "Payload": result}
 
 
+def _sdk_error_name(norm_service_name: str, ex: Exception) -> str:
+    response = getattr(ex, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    name = f"{norm_service_name}.{code or type(ex).__name__}"
+    return name if name.endswith("Exception") else f"{name}Exception"
+
+
 def _parse_timestamp(value: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value)
@@ -149,6 +160,9 @@ def local_execution(
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
+        mock.patch.object(
+            aws_sdk.StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(_sdk_error_name)
+        ),
         mock.patch.object(is_operator.IsTimestamp, "string_to_timestamp", staticmethod(_parse_timestamp)),
     ):
         try:

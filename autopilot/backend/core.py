@@ -6,22 +6,28 @@ import copy
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import boto3  # type: ignore[import-untyped,unused-ignore]
 from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
-from botocore.handlers import BUILTIN_HANDLERS  # type: ignore[import-untyped,unused-ignore]
+from botocore.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+from botocore.handlers import BUILTIN_HANDLERS, REGISTER_FIRST  # type: ignore[import-untyped,unused-ignore]
 from botocore.model import OperationModel  # type: ignore[import-untyped,unused-ignore]
 
 from autopilot.backend import _sagemaker as sm
 from autopilot.backend._clock import Clock
 from autopilot.backend._wire import AwsError, failure, success, validation_error
 from autopilot.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
+from autopilot.backend.faults import CallAttempts, FaultPlan, error_response
 from autopilot.backend.validator import validate, validation_message
 
 if TYPE_CHECKING:
@@ -106,7 +112,16 @@ def _on_after_call_error(exception: Exception, context: dict[str, Any], **_: Any
     backend = _Registry.backend
     model = context.get(_MODEL_KEY)
     if backend is not None and model is not None:
+        backend._finish_attempts()
         backend._record(model, context, type(exception).__name__)
+
+
+def _on_before_send(request: Any, event_name: str, **_: Any) -> Any:
+    # Emitted once per attempt, inside botocore's retry loop: where injected faults must surface.
+    backend = _Registry.backend
+    if backend is None:
+        return None
+    return backend._before_send(request, event_name)
 
 
 # Sessions copy BUILTIN_HANDLERS when they are created (moto registers its stubber the same way and
@@ -120,6 +135,29 @@ _HANDLERS: list[tuple[str, Callable[..., Any]]] = [
 for _entry in _HANDLERS:
     if _entry not in BUILTIN_HANDLERS:
         BUILTIN_HANDLERS.append(_entry)
+# Ahead of moto's own before-send stubber, so an injected fault is answered before moto serves anything.
+_SEND_HANDLER = ("before-send", _on_before_send, REGISTER_FIRST)
+if _SEND_HANDLER not in BUILTIN_HANDLERS:
+    BUILTIN_HANDLERS.append(_SEND_HANDLER)
+
+
+@dataclass
+class _Pending:
+    """A client call on its way through botocore's retry loop while a fault plan is active."""
+
+    call: _Call
+    handler: Handler | None
+    limit: int  # the client's total attempts
+    attempts: int = 0
+
+
+def _attempt_limit(context: dict[str, Any]) -> int:
+    """Total attempts of the calling client's retry configuration (botocore's defaults otherwise)."""
+    retries = getattr(context.get("client_config"), "retries", None) or {}
+    total = retries.get("total_max_attempts")
+    if total is not None:
+        return int(total)
+    return 3 if retries.get("mode") in ("standard", "adaptive") else 5
 
 
 class LocalBackend:
@@ -144,6 +182,9 @@ class LocalBackend:
         self.model_packages = sm.ModelPackages(self.clock, self._emit)
         self._lock = threading.RLock()
         self._quiet = threading.local()
+        self._pending = threading.local()
+        self._faults: FaultPlan | None = None
+        self._sleep_patch: Any = None
         self._mock: Any = None
         self._session: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -183,6 +224,7 @@ class LocalBackend:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.faults = None
         with _Registry.lock:
             _Registry.backend = None
             if self._mock is not None:
@@ -203,6 +245,34 @@ class LocalBackend:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+
+    # -- fault injection (faults.py) ---------------------------------------------------------------
+    @property
+    def faults(self) -> FaultPlan | None:
+        """The active fault plan; None (the default) injects nothing."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan | None) -> None:
+        from unittest import mock
+
+        import botocore.endpoint  # type: ignore[import-untyped,unused-ignore]
+
+        self._faults = plan
+        if plan is not None and self._sleep_patch is None:
+            # botocore sleeps between attempts (endpoint.py: time.sleep(delay)); under a plan the delay
+            # is recorded instead, so hundreds of retried calls do not stall a local run.
+            def record_backoff(seconds: float) -> None:
+                if self._faults is not None:
+                    self._faults.add_backoff(seconds)
+
+            self._sleep_patch = mock.patch.object(
+                botocore.endpoint, "time", SimpleNamespace(sleep=record_backoff, time=time.time)
+            )
+            self._sleep_patch.start()
+        elif plan is None and self._sleep_patch is not None:
+            self._sleep_patch.stop()
+            self._sleep_patch = None
 
     # -- public helpers ----------------------------------------------------------------------------
     def client(self, service: str, **kwargs: Any) -> Any:
@@ -330,13 +400,14 @@ class LocalBackend:
     def _before_call(
         self, model: OperationModel, params: dict[str, Any], context: dict[str, Any]
     ) -> Response | None:
+        self._pending.call = None
         api_params: dict[str, Any] = context.get(_PARAMS_KEY) or {}
         if self.validate_requests:
             errors = validate(model.input_shape, api_params)
             if errors:
                 return failure(validation_error(validation_message(errors)))
         handler = self._handlers.get((model.service_model.service_name, model.name))
-        if handler is None:
+        if handler is None and not self._faults_apply(model.service_model.service_name, model.name):
             return None
         body: dict[str, Any] = {}
         raw = params.get("body")
@@ -351,13 +422,77 @@ class LocalBackend:
             region=str(context.get("client_region") or self.region),
             account_id=self.account_id,
         )
+        if self._faults_apply(call.service, call.operation):
+            # Served in before-send instead, once per attempt, so injected faults meet botocore's retries.
+            self._pending.call = _Pending(call, handler, _attempt_limit(context))
+            return None
+        assert handler is not None
+        return self._serve(call, handler)
+
+    def _serve(self, call: _Call, handler: Handler) -> Response | None:
         try:
             output = handler(call)
         except AwsError as error:
             return failure(error)
         if output is None:
             return None  # moto serves it
-        return success(model, output)
+        return success(call.model, output)
+
+    def _faults_apply(self, service: str, operation: str) -> bool:
+        plan = self._faults
+        return (
+            plan is not None and not getattr(self._quiet, "on", False) and plan.applies_to(service, operation)
+        )
+
+    def _before_send(self, request: Any, event_name: str) -> AWSResponse | None:
+        """One attempt of a call made while a fault plan is active: fail it, or serve it."""
+        pending: _Pending | None = getattr(self._pending, "call", None)
+        plan = self._faults
+        if pending is None or plan is None:
+            return None
+        pending.attempts += 1
+        call = pending.call
+        kind = plan.draw(
+            call.service,
+            call.operation,
+            call.api_params,
+            modeled_errors=[shape.name for shape in call.model.error_shapes],
+            retrying_client=pending.limit > 1,
+        )
+        if kind == "connect-timeout":
+            raise ConnectTimeoutError(endpoint_url=request.url)  # the request never arrived
+        response: AWSResponse | None = None
+        if kind is not None and kind != "read-timeout":
+            response = error_response(call.model, kind)
+        elif pending.handler is not None:
+            served = self._serve(call, pending.handler)
+            response = served[0] if served is not None else None
+        if kind == "read-timeout":
+            if response is None:
+                from moto.core.models import botocore_stubber
+
+                botocore_stubber(event_name=event_name, request=request)  # moto serves it ...
+            raise ReadTimeoutError(endpoint_url=request.url)  # ... and the response is lost
+        if response is not None:
+            # Nothing else may serve this attempt: moto's stubber, which runs after this handler,
+            # matches requests by URL and leaves others alone.
+            request.url = "https://autopilot-local.invalid/answered"
+        return response
+
+    def _finish_attempts(self) -> None:
+        pending: _Pending | None = getattr(self._pending, "call", None)
+        self._pending.call = None
+        plan = self._faults
+        if pending is not None and plan is not None:
+            plan.record_call(
+                CallAttempts(
+                    pending.call.service,
+                    pending.call.operation,
+                    pending.attempts,
+                    pending.limit,
+                    pending.limit > 1,
+                )
+            )
 
     def _after_call(
         self, model: OperationModel, context: dict[str, Any], http: AWSResponse, parsed: dict[str, Any]
@@ -365,6 +500,7 @@ class LocalBackend:
         error_code: str | None = None
         if http.status_code >= 300:
             error_code = str((parsed.get("Error") or {}).get("Code") or http.status_code)
+        self._finish_attempts()
         self._record(model, context, error_code)
         if error_code is not None or model.service_model.service_name != "sagemaker":
             return

@@ -58,16 +58,42 @@ def render(value: Any) -> str:
     return str(separator).join(render(part) for part in parts)
 
 
-def test_sagemaker_statements_name_only_the_watched_groups_or_prefixed_jobs(synthesized: Synthesized) -> None:
+# SageMaker actions without resource-level permissions (Service Authorization Reference for SageMaker:
+# ListInferenceExperiments has no resource type), which can only be granted on "*".
+UNSCOPABLE_SAGEMAKER_ACTIONS = {"sagemaker:ListInferenceExperiments"}
+
+
+def test_sagemaker_statements_name_only_the_watched_groups_or_prefixed_resources(
+    synthesized: Synthesized,
+) -> None:
     prefix = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+    endpoints = {group.shadow.endpoint_name for group in synthesized.config.groups.values() if group.shadow}
     allowed = {
         *(f"{prefix}model-package/{group}/*" for group in WATCHED),
         *(f"{prefix}model-package-group/{group}" for group in WATCHED),
         f"{prefix}compilation-job/autopilot-*",
+        f"{prefix}model/autopilot-*",
+        f"{prefix}inference-experiment/autopilot-*",
+        f"{prefix}endpoint-config/*",
+        *(f"{prefix}endpoint/{name}" for name in endpoints),
     }
     for statement in policy_statements(synthesized):
-        if any(a.lower().startswith("sagemaker:") for a in as_list(statement["Action"])):
+        actions = {a for a in as_list(statement["Action"]) if a.lower().startswith("sagemaker:")}
+        if not actions:
+            continue
+        if as_list(statement["Resource"]) == ["*"]:
+            assert actions <= UNSCOPABLE_SAGEMAKER_ACTIONS, statement
+        else:
             assert {render(r) for r in as_list(statement["Resource"])} <= allowed, statement
+
+
+def test_only_read_actions_reach_endpoint_configs_of_other_owners(synthesized: Synthesized) -> None:
+    for statement in policy_statements(synthesized):
+        if not any(a.lower().startswith("sagemaker:") for a in as_list(statement["Action"])):
+            continue
+        resources = {render(r) for r in as_list(statement["Resource"])}
+        if any(r.endswith(":endpoint-config/*") for r in resources):
+            assert as_list(statement["Action"]) == ["sagemaker:DescribeEndpointConfig"], statement
 
 
 def test_pass_role_names_only_our_roles_and_only_towards_sagemaker(synthesized: Synthesized) -> None:
@@ -115,3 +141,83 @@ def test_cfn_lint_finds_no_error_in_the_template(synthesized: Synthesized) -> No
     errors = [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.severity == "error"]
 
     assert errors == []
+
+
+# -- issue 7: least privilege, from the configuration rather than a fixed list ------------------------
+def test_no_statement_grants_a_service_wildcard_or_every_action(synthesized: Synthesized) -> None:
+    for statement in policy_statements(synthesized):
+        for action in as_list(statement["Action"]):
+            assert action != "*", statement
+            assert not action.endswith(":*"), statement
+
+
+def test_model_package_writes_name_only_configured_groups(synthesized: Synthesized) -> None:
+    # IAM: "sagemaker:UpdateModelPackage" on model-package/<group>/* for watched groups (and their
+    # lower-cased spelling, which SageMaker uses in ARNs), nothing else.
+    prefix = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/"
+    groups = set(synthesized.config.groups) | {g.lower() for g in synthesized.config.groups}
+    updates = [
+        s for s in policy_statements(synthesized) if "sagemaker:UpdateModelPackage" in as_list(s["Action"])
+    ]
+
+    assert updates
+    for statement in updates:
+        resources = {render(r) for r in as_list(statement["Resource"])}
+        assert resources, statement
+        assert resources <= {f"{prefix}{g}/*" for g in groups}, statement
+
+
+def test_compilation_jobs_are_created_only_under_the_autopilot_prefix(synthesized: Synthesized) -> None:
+    creates = [
+        s for s in policy_statements(synthesized) if "sagemaker:CreateCompilationJob" in as_list(s["Action"])
+    ]
+
+    assert creates
+    for statement in creates:
+        assert {render(r).rsplit(":", 1)[-1] for r in as_list(statement["Resource"])} == {
+            "compilation-job/autopilot-*"
+        }
+
+
+def test_pass_role_is_never_granted_on_every_role(synthesized: Synthesized) -> None:
+    for statement in policy_statements(synthesized):
+        if "iam:PassRole" in as_list(statement["Action"]):
+            assert "*" not in as_list(statement["Resource"]), statement
+            assert "iam:PassedToService" in statement["Condition"]["StringEquals"]
+
+
+def test_the_compile_workflow_may_pass_only_the_compile_role(synthesized: Synthesized) -> None:
+    roles = {
+        logical_id: resource
+        for logical_id, resource in synthesized.template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Policy"
+        and any(
+            "StateMachine" in str(role) and "Compile" in str(role)
+            for role in resource["Properties"].get("Roles", [])
+        )
+    }
+    passes = [
+        statement
+        for policy in roles.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "iam:PassRole" in as_list(statement["Action"])
+    ]
+
+    assert passes
+    for statement in passes:
+        assert as_list(statement["Resource"]) == [synthesized.config.compile_role_arn]
+
+
+def test_every_event_rule_listens_only_to_sagemaker_itself(synthesized: Synthesized) -> None:
+    # Customers cannot put events with an `aws.` source on a bus (docs/SECURITY.md), so a rule that
+    # requires source aws.sagemaker cannot be triggered by a forged PutEvents call.
+    rules = [
+        r["Properties"]
+        for r in synthesized.template["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]
+    ]
+
+    assert rules
+    for rule in rules:
+        assert rule["EventPattern"]["source"] == ["aws.sagemaker"]
+        assert rule["EventPattern"]["detail"]["ModelPackageGroupName"]

@@ -56,7 +56,7 @@ def compilation_job_name(group: str, version: int, target: NeoTarget) -> str:
 
 
 def spec_name(target_name: str) -> str:
-    # Target names are at most 24 chars (config pattern), so this always fits in 63.
+    # Target names are at most 47 chars (config: pattern and max length), so this always fits in 63.
     return f"{SPEC_PREFIX}{target_name}"
 
 
@@ -77,7 +77,12 @@ def _metadata_char(char: str) -> str:
 
 def metadata_value(status: str, reason: str) -> str:
     """`STATUS: reason` using only characters the metadata value pattern allows, <= 256 chars."""
-    text = "".join(_metadata_char(char) for char in f"{status}: {reason}")
+    return metadata_text(f"{status}: {reason}")
+
+
+def metadata_text(value: str) -> str:
+    """`value` using only characters the metadata value pattern allows, <= 256 chars."""
+    text = "".join(_metadata_char(char) for char in value)
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > MAX_METADATA_VALUE:
         text = text[: MAX_METADATA_VALUE - 3].rstrip() + "..."
