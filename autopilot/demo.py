@@ -1,9 +1,10 @@
-"""`make demo`: Registry Autopilot's lifecycle on the embedded backend, with a simulated clock.
+"""`make demo`: Registry Autopilot's whole lifecycle on the embedded backend, with a simulated clock.
 
 Everything runs through the synthesized artifacts: each event goes through the synthesized
-EventBridge rules' patterns into the synthesized compile state machine, whose Lambda tasks run the
-real handlers in-process and whose SageMaker tasks hit the local backend. Compilation takes
-simulated minutes: Wait states advance the clock instead of sleeping.
+EventBridge rules' patterns into the synthesized state machine or function, whose Lambda code is the
+real handlers, running in-process; SageMaker calls hit the local backend. Every state-change event
+our own writes cause is delivered too, as SageMaker would send it. Compilation takes simulated
+minutes and the shadow test simulated days: Wait states and the roller's schedule advance the clock.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from autopilot.local import LocalStack, Routed
 from autopilot.synth import synthesize
 
 DEMO_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+GOOD_REPORT = {"binary_classification_metrics": {"auc": {"value": 0.91}}}
+WEAK_REPORT = {"binary_classification_metrics": {"auc": {"value": 0.62}}}
+AUDIT_PREFIX = "autopilot:approval:"
+NEO_PREFIX = "autopilot:neo:"
+# Bound on roller rounds: the shipped plan needs far fewer; reaching it means the roll is stuck.
+MAX_ROUNDS = 400
 
 
 @dataclass
@@ -32,6 +39,7 @@ class Step:
 class DemoReport:
     steps: list[Step]
     versions: list[dict[str, Any]]
+    experiments: list[dict[str, Any]]
     writes: list[dict[str, Any]]
     seconds: float
 
@@ -39,6 +47,7 @@ class DemoReport:
         return {
             "timeline": [{"clock": s.clock, "title": s.title, "details": s.lines} for s in self.steps],
             "versions": self.versions,
+            "experiments": self.experiments,
             "writes": self.writes,
             "seconds": round(self.seconds, 2),
         }
@@ -47,24 +56,39 @@ class DemoReport:
         out = ["Registry Autopilot: local lifecycle demo (embedded backend, simulated clock)", ""]
         for step in self.steps:
             out.append(f"[{step.clock}] {step.title}")
-            out += [f"           {line}" for line in step.lines]
+            out += [f"                 {line}" for line in step.lines]
         out += ["", "Final state of the model versions:", ""]
-        header = ("version", "approval", "attached specs", "recorded failures")
-        rows = [
-            (
-                v["version"],
-                v["approval"],
-                ", ".join(v["specs"]) or "-",
-                ", ".join(f"{k.rsplit(':', 1)[-1]}: {_short(val, 48)}" for k, val in v["failures"].items())
-                or "-",
+        out += _table(
+            ("version", "approval", "attached specs", "failed targets", "shadow test"),
+            [
+                (
+                    v["version"],
+                    v["approval"],
+                    ", ".join(v["specs"]) or "-",
+                    ", ".join(v["failed_targets"]) or "-",
+                    _short(v["shadow"], 48) or "-",
+                )
+                for v in self.versions
+            ],
+        )
+        if self.experiments:
+            out += ["", "Shadow experiments:", ""]
+            out += _table(
+                ("experiment", "status", "shadow sampling"),
+                [(e["name"], e["status"], f"{e['sampling']}%") for e in self.experiments],
             )
-            for v in self.versions
-        ]
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        for row in [header, tuple("-" * w for w in widths), *rows]:
-            out.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
-        out += ["", f"{len(self.writes)} AWS writes in all; finished in {self.seconds:.1f} s."]
+        counts = Counter(w["operation"] for w in self.writes)
+        summary = ", ".join(f"{n} {op}" for op, n in sorted(counts.items()))
+        out += ["", f"{len(self.writes)} AWS writes in all ({summary}); finished in {self.seconds:.1f} s."]
         return "\n".join(out)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, tuple("-" * w for w in widths), *rows]
+    ]
 
 
 def _short(value: Any, limit: int = 72) -> str:
@@ -72,103 +96,209 @@ def _short(value: Any, limit: int = 72) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _describe(routed: Routed) -> list[str]:
-    if not routed.matched_rules:
-        return ["no rule matched: the event is not for a watched group or state; nothing ran"]
-    lines = [f"matched rule {', '.join(routed.matched_rules)}"]
-    for execution in routed.executions:
-        output = execution.output or {}
-        states = execution.states_entered()
-        lines.append(
-            f"compile workflow {execution.status.lower()} after {len(states)} states, "
-            f"{sum(execution.waits) // 60} simulated minutes of polling"
+def _describe_round(changes: dict[str, Any]) -> str:
+    """One roller round's request, as a person reads it."""
+    parts = []
+    shadows = changes.get("ShadowModeConfig", {}).get("ShadowModelVariants", [])
+    if shadows:
+        parts.append(f"shadow sampling -> {shadows[0].get('SamplingPercentage')}%")
+    if "Schedule" in changes:
+        end = changes["Schedule"].get("EndTime")
+        parts.append(f"end time -> {end}")
+    if "ModelVariantActions" in changes:
+        actions = ", ".join(
+            f"{variant} {action}" for variant, action in changes["ModelVariantActions"].items()
         )
-        if execution.status != "SUCCEEDED":
-            lines.append(f"  error: {execution.error}: {execution.cause}")
-            continue
-        attach = output.get("attach") or {}
-        if not output.get("has_work", True):
-            lines.append(f"  nothing to do: {output.get('reason') or 'every target already handled'}")
-            for skipped in output.get("skipped", []) or []:
-                lines.append(f"  skipped  {skipped.get('target')}: {_short(skipped.get('reason'))}")
-        for name in attach.get("attached", []) or []:
-            lines.append(f"  attached {name}")
-        for failure in attach.get("failed", []) or []:
-            lines.append(f"  failed   {failure.get('target')}: {_short(failure.get('reason'))}")
-        for note in attach.get("not_attached", []) or []:
-            lines.append(f"  not attached {note.get('target')}: {_short(note.get('reason'))}")
-    return lines
+        parts.append(f"plan done, stopped ({actions})")
+    return "; ".join(parts) or ", ".join(sorted(changes))
+
+
+class Demo:
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.backend = stack.backend
+        self.sagemaker = stack.backend.client("sagemaker")
+        self.steps: list[Step] = []
+        self.delivered = 0  # emitted events already delivered
+
+    def now(self) -> str:
+        return self.backend.clock.now().strftime("%a %H:%M:%S")
+
+    def note(self, title: str) -> None:
+        self.steps.append(Step(self.now(), title))
+
+    def version_state(self, arn: str) -> dict[str, Any]:
+        with self.backend.unrecorded():
+            described = self.sagemaker.describe_model_package(ModelPackageName=arn)
+        return {
+            "approval": described.get("ModelApprovalStatus"),
+            "specs": [s["Name"] for s in described.get("AdditionalInferenceSpecifications", [])],
+            "metadata": described.get("CustomerMetadataProperties", {}),
+            "description": described.get("ApprovalDescription"),
+        }
+
+    def changes(self, arn: str, before: dict[str, Any]) -> list[str]:
+        after = self.version_state(arn)
+        lines = [f"attached {name}" for name in after["specs"] if name not in before["specs"]]
+        audit = []
+        for key, value in after["metadata"].items():
+            if before["metadata"].get(key) == value:
+                continue
+            if key.startswith(AUDIT_PREFIX):
+                audit.append(key.removeprefix(AUDIT_PREFIX))
+            else:
+                lines.append(f"recorded {key} = {_short(value, 60)}")
+        if audit:
+            lines.append(f"audit trail on the version: {', '.join(audit)}")
+        if after["approval"] != before["approval"]:
+            lines.append(f"approval: {before['approval']} -> {after['approval']}")
+        elif after["description"] != before["description"]:
+            lines.append(f"approval left {after['approval']} for a person")
+        if after["description"] != before["description"] and after["description"]:
+            lines.append(f"  description: {_short(after['description'], 90)}")
+        return lines
+
+    def deliver(self, title: str, event: dict[str, Any], follow: bool = True) -> Routed:
+        """Deliver one event, report what it changed, then deliver the events our writes caused."""
+        arn = str((event.get("resources") or [""])[0])
+        before = self.version_state(arn) if ":model-package/" in arn else None
+        writes_before = len(self.backend.writes)
+        step = Step(self.now(), title)
+        self.steps.append(step)
+        routed = self.stack.send_event(event)
+        if not routed.matched_rules:
+            step.lines.append("no rule matches it: nothing runs")
+        for rule in routed.matched_rules:
+            step.lines.append(f"rule {rule} matches")
+        for execution in routed.executions:
+            polling = sum(execution.waits) // 60
+            step.lines.append(
+                f"compile workflow {execution.status.lower()}: {len(execution.states_entered())} states"
+                + (f", {polling} simulated minutes of polling" if polling else "")
+            )
+            if execution.status != "SUCCEEDED":
+                step.lines.append(f"  {execution.error}: {_short(execution.cause, 90)}")
+        for result in routed.function_results:
+            if isinstance(result, dict) and result.get("experiment"):
+                step.lines.append(
+                    f"shadow test {result['experiment']} "
+                    + (
+                        f"started at {result.get('sampling_percentage')}% sampling"
+                        if result.get("started")
+                        else f"not started: {result.get('reason')}"
+                    )
+                )
+        step.lines += [f"failed: {failure}" for failure in routed.failures]
+        if before is not None:
+            step.lines += self.changes(arn, before)
+        new_writes = Counter(call.operation for call in self.backend.writes[writes_before:])
+        summary = ", ".join(f"{count} {operation}" for operation, count in sorted(new_writes.items()))
+        step.lines.append(f"AWS writes: {sum(new_writes.values())}" + (f" ({summary})" if summary else ""))
+        if follow:
+            self.follow()
+        return routed
+
+    def follow(self) -> None:
+        """Deliver the state changes SageMaker emitted for our writes, until there are none."""
+        while self.delivered < len(self.backend.emitted_events):
+            event = self.backend.emitted_events[self.delivered]
+            self.delivered += 1
+            status = event.get("detail", {}).get("ModelApprovalStatus")
+            version = str((event.get("resources") or ["?"])[0]).split("/", 1)[-1]
+            self.deliver(f"SageMaker reports our update of {version} ({status}); it comes back", event, False)
+
+    def register(self, group: str, **seed: Any) -> str:
+        arn = self.backend.seed_model_package(group, **seed)
+        self.note(f"a data scientist registers {arn.split('/', 1)[1]}")
+        event = self.backend.emitted_events[-1]
+        self.delivered = len(self.backend.emitted_events)
+        self.deliver("SageMaker sends 'Model Package State Change' (Completed, PendingManualApproval)", event)
+        return arn
+
+    def roll(self) -> None:
+        """Scheduled roller rounds until no owned experiment is left running."""
+        schedule = self.stack.app.config.roller_schedule_minutes
+        for _ in range(MAX_ROUNDS):
+            self.backend.clock.advance(schedule * 60)
+            changed: list[str] = []
+            active = False
+            for run in self.stack.run_schedule():
+                changed += [f"failed: {failure}" for failure in run.failures]
+                for result in run.function_results:
+                    for item in result.get("experiments", []):
+                        if item.get("status") not in ("Completed", "Cancelled"):
+                            active = True
+                        if item.get("changes"):
+                            changed.append(f"{item['experiment']}: {_describe_round(item['changes'])}")
+                        elif item.get("outcome") not in ("waiting", "unchanged", "skipped", "holding"):
+                            changed.append(f"{item['outcome']}: {_short(item.get('reason'), 80)}")
+            if changed:
+                self.steps.append(Step(self.now(), "the roller's scheduled round", changed))
+                self.follow()
+            if not active:
+                return
 
 
 def run_demo() -> DemoReport:
     started = time.monotonic()
     app = synthesize()
-    steps: list[Step] = []
     with LocalStack(app, start_time=DEMO_START) as stack:
+        demo = Demo(stack)
         backend = stack.backend
-        sagemaker = backend.client("sagemaker")
-
-        def now() -> str:
-            return backend.clock.now().strftime("%H:%M:%S")
-
-        def deliver(title: str, event: dict[str, Any]) -> Routed:
-            writes_before = len(backend.writes)
-            step = Step(now(), title)
-            routed = stack.send_event(event)
-            step.lines += _describe(routed)
-            new_writes = Counter(call.operation for call in backend.writes[writes_before:])
-            summary = ", ".join(f"{count} {operation}" for operation, count in sorted(new_writes.items()))
-            step.lines.append(
-                f"AWS writes: {sum(new_writes.values())}" + (f" ({summary})" if summary else "")
-            )
-            if routed.executions:
-                step.lines.append(f"done at {now()}")
-            steps.append(step)
-            return routed
-
-        # A compile that fails for one target: the Graviton build of the XGBoost model.
+        # The Graviton build fails on purpose; every other compilation takes a few polls.
         backend.compilation_jobs.fail_target("ml_c6g", "ClientError: operator not supported on ml_c6g")
         backend.compilation_jobs.default_script = ["STARTING", "INPROGRESS", "INPROGRESS", "COMPLETED"]
+        stack.seed_shadow_endpoint("churn-xgboost")
 
-        churn_arn = backend.seed_model_package(
-            "churn-xgboost", framework="XGBOOST", framework_version="1.7", content_types=("text/csv",)
-        )
-        registration = backend.emitted_events[-1]
-        steps.append(Step(now(), f"data scientist registers {churn_arn.split('/', 1)[1]}"))
-        deliver(
-            "SageMaker sends 'Model Package State Change' (Completed, PendingManualApproval)", registration
-        )
-        deliver("EventBridge delivers the same event again (at-least-once)", registration)
-
-        own_events = [e for e in backend.emitted_events if e["resources"] == [churn_arn]][1:]
-        for event in own_events:
-            deliver("our UpdateModelPackage emits its own state change; it comes back", event)
-
-        fraud_arn = backend.seed_model_package("fraud-pytorch")
-        steps.append(Step(now(), f"data scientist registers {fraud_arn.split('/', 1)[1]}"))
-        deliver(
-            "state change for the PyTorch version (InputConfig from the primary container)",
-            backend.emitted_events[-1],
-        )
-
-        other_arn = backend.seed_model_package("sandbox-experiments")
-        steps.append(Step(now(), f"someone registers {other_arn.split('/', 1)[1]} (unwatched group)"))
-        deliver("state change from an unwatched group", backend.emitted_events[-1])
+        xgb = {"framework": "XGBOOST", "framework_version": "1.7", "content_types": ("text/csv",)}
+        churn_v1 = demo.register("churn-xgboost", evaluation_report=GOOD_REPORT, **xgb)
+        registration = next(e for e in backend.emitted_events if e["resources"] == [churn_v1])
+        demo.deliver("EventBridge delivers the same registration again (at-least-once)", registration)
+        demo.register("churn-xgboost", evaluation_report=WEAK_REPORT, **xgb)
+        demo.register("fraud-pytorch")
+        demo.register("sandbox-experiments")
+        demo.roll()
 
         versions = []
-        for arn in (churn_arn, fraud_arn):
-            described = sagemaker.describe_model_package(ModelPackageName=arn)
-            metadata = described.get("CustomerMetadataProperties", {})
-            versions.append(
-                {
-                    "version": arn.split("/", 1)[1],
-                    "approval": described.get("ModelApprovalStatus"),
-                    "specs": [s["Name"] for s in described.get("AdditionalInferenceSpecifications", [])],
-                    "failures": {k: v for k, v in metadata.items() if "FAILED" in v or "failed" in k},
-                }
-            )
+        with backend.unrecorded():
+            for group in ("churn-xgboost", "fraud-pytorch"):
+                listed = demo.sagemaker.list_model_packages(ModelPackageGroupName=group)
+                for summary in listed["ModelPackageSummaryList"]:
+                    arn = summary["ModelPackageArn"]
+                    state = demo.version_state(arn)
+                    versions.append(
+                        {
+                            "version": arn.split("/", 1)[1],
+                            "approval": state["approval"],
+                            "specs": state["specs"],
+                            "failed_targets": [
+                                key.removeprefix(NEO_PREFIX)
+                                for key, value in state["metadata"].items()
+                                if key.startswith(NEO_PREFIX) and value.startswith("FAILED")
+                            ],
+                            "shadow": state["metadata"].get("autopilot:shadow:outcome", ""),
+                            "metadata": state["metadata"],
+                        }
+                    )
+            experiments = []
+            for item in demo.sagemaker.list_inference_experiments().get("InferenceExperiments", []):
+                described = demo.sagemaker.describe_inference_experiment(Name=item["Name"])
+                shadows = described.get("ShadowModeConfig", {}).get("ShadowModelVariants", [])
+                experiments.append(
+                    {
+                        "name": item["Name"],
+                        "status": item["Status"],
+                        "sampling": shadows[0]["SamplingPercentage"] if shadows else 0,
+                    }
+                )
         writes = stack.writes()
-    return DemoReport(steps=steps, versions=versions, writes=writes, seconds=time.monotonic() - started)
+    return DemoReport(
+        steps=demo.steps,
+        versions=sorted(versions, key=lambda v: v["version"]),
+        experiments=experiments,
+        writes=writes,
+        seconds=time.monotonic() - started,
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any
 from autopilot.backend import LocalBackend, RecordedCall
 from autopilot.eventpattern import matches
 from autopilot.stepfunctions import ExecutionResult, LocalLambdaContext, execute, function_name_of
-from autopilot.synth import LOCAL_ACCOUNT, LOCAL_REGION, SynthesizedApp, synthesize
+from autopilot.synth import LOCAL_ACCOUNT, LOCAL_REGION, EventRule, SynthesizedApp, synthesize
 
 HANDLER_PACKAGE = "registry_autopilot.handlers"
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "functions" / "registry_autopilot" / "handlers"
@@ -58,6 +58,18 @@ class Routed:
     executions: list[ExecutionResult] = field(default_factory=list)
     # Function targets that raised: EventBridge would retry them, then park the event in the DLQ.
     failures: list[str] = field(default_factory=list)
+    # What each function target that succeeded returned, in the order the targets ran.
+    function_results: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ScheduledRun:
+    """One schedule rule fired: the event its targets got, what each returned, and what failed."""
+
+    rule: str
+    event: dict[str, Any]
+    function_results: list[Any] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
 
 class LocalStack:
@@ -78,10 +90,16 @@ class LocalStack:
         self._config_file: Path | None = None
         self.logs = io.StringIO()  # what the functions logged (Powertools writes JSON to stdout)
         self._executions = 0
+        self._scheduled = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
+        from registry_autopilot import clock
+
         self._stack.enter_context(self.backend)
+        # The functions read the time from the backend's simulated clock while the stack runs.
+        clock.use(self.backend.clock.now)
+        self._stack.callback(clock.use, None)
         tmp = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="autopilot-local-")))
         self._config_file = tmp / "autopilot_config.json"
         self._config_file.write_text(self.app.config.model_dump_json(by_alias=True))
@@ -185,10 +203,45 @@ class LocalStack:
                     routed.executions.append(result)
                 elif target.kind == "function":
                     try:
-                        self.invoke_function(target.logical_id, event)
+                        routed.function_results.append(self.invoke_function(target.logical_id, event))
                     except Exception as exc:  # an async invoke's failure goes to the DLQ, not the sender
                         routed.failures.append(f"{target.logical_id}: {type(exc).__name__}: {exc}")
         return routed
+
+    # -- schedules ------------------------------------------------------------------------------
+    def scheduled_event(self, rule: EventRule) -> dict[str, Any]:
+        """The "Scheduled Event" EventBridge sends a schedule rule's targets, at the backend's time."""
+        self._scheduled += 1
+        return {
+            "version": "0",
+            "id": f"00000000-0000-4000-8000-{self._scheduled:012d}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.backend.account_id,
+            "time": self.backend.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.backend.region,
+            "resources": [f"arn:aws:events:{self.backend.region}:{self.backend.account_id}:rule/{rule.name}"],
+            "detail": {},
+        }
+
+    def run_schedule(self, rule_name: str | None = None) -> list[ScheduledRun]:
+        """Fire every schedule rule (or the one named `rule_name`, logical id without CDK's hash) once,
+        at the backend's current time, as EventBridge does when the rate comes round."""
+        runs: list[ScheduledRun] = []
+        for rule in self.app.rules:
+            if not rule.schedule or (rule_name is not None and rule.name != rule_name):
+                continue
+            event = self.scheduled_event(rule)
+            run = ScheduledRun(rule=rule.name, event=event)
+            for target in rule.targets:
+                if target.kind != "function":
+                    continue
+                try:
+                    run.function_results.append(self.invoke_function(target.logical_id, event))
+                except Exception as exc:  # as for events: retried by Lambda, then the DLQ
+                    run.failures.append(f"{target.logical_id}: {type(exc).__name__}: {exc}")
+            runs.append(run)
+        return runs
 
     # -- seeding -----------------------------------------------------------------------------------
     def seed_from_event(self, event: Any) -> str | None:
@@ -205,6 +258,8 @@ class LocalStack:
             version = int(version_text)
         except (IndexError, ValueError):
             return None
+        if detail and detail.get("ModelApprovalStatus") == "Approved":
+            self.seed_shadow_endpoint(group)  # what an approval's shadow test runs against
         sagemaker = self.backend.client("sagemaker")
         request: dict[str, Any] = {key: detail[key] for key in _SEEDED_FIELDS if detail and key in detail}
         with self.backend.unrecorded():
@@ -225,6 +280,42 @@ class LocalStack:
                     sagemaker.create_model_package(ModelPackageGroupName=group, **request)["ModelPackageArn"]
                 )
         return arn
+
+    def seed_shadow_endpoint(self, group: str) -> str | None:
+        """Create the production endpoint a group's shadow tests run against (a model, an endpoint
+        config with the configured production variant, the endpoint), unless it exists."""
+        group_config = self.app.config.groups.get(group)
+        shadow = group_config.shadow if group_config else None
+        if shadow is None:
+            return None
+        sagemaker = self.backend.client("sagemaker")
+        name = shadow.endpoint_name
+        with self.backend.unrecorded():
+            if name in {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}:
+                return name
+            model = f"{name}-production"
+            image = f"683313688378.dkr.ecr.{self.backend.region}.amazonaws.com/sagemaker-xgboost:1.7-1"
+            sagemaker.create_model(
+                ModelName=model,
+                ExecutionRoleArn=self.app.config.experiment_role_arn or self.app.config.compile_role_arn,
+                PrimaryContainer={
+                    "Image": image,
+                    "ModelDataUrl": f"s3://autopilot-local-{self.backend.account_id}/{group}/production.tar.gz",
+                },
+            )
+            sagemaker.create_endpoint_config(
+                EndpointConfigName=f"{name}-config",
+                ProductionVariants=[
+                    {
+                        "VariantName": shadow.production_variant,
+                        "ModelName": model,
+                        "InstanceType": shadow.instance_type,
+                        "InitialInstanceCount": 1,
+                    }
+                ],
+            )
+            sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+        return name
 
     def seed_compilation_jobs(self, event: Any) -> None:
         """For an attach-step input: create the compilation jobs its results report as COMPLETED,

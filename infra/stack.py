@@ -15,6 +15,7 @@ from infra.constructs.compile_workflow import CompileWorkflow
 from infra.constructs.lambda_function import LambdaFactory
 from infra.constructs.model_groups import ModelPackageGroups
 from infra.constructs.registry_events import RegistryEvents
+from infra.constructs.shadow_rollout import ShadowRollout
 from registry_autopilot.models.config import AutopilotConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -71,4 +72,17 @@ class RegistryAutopilotStack(Stack):
             config=config,
             compile_state_machine=self.compile_workflow.state_machine,
             alerting=self.alerting,
+        )
+        self.shadow_rollout = (
+            ShadowRollout(
+                self,
+                "ShadowRollout",
+                config=config,
+                functions=self.functions,
+                artifacts=self.artifacts,
+                registry_events=self.registry_events,
+                alerting=self.alerting,
+            )
+            if self.registry_events.version_approved is not None
+            else None
         )

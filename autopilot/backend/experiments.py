@@ -131,6 +131,17 @@ class InferenceExperiments:
                 exp.desired_state = exp.desired_state or "Completed"
             self._set(exp, to_status, self.clock.now())
 
+    def get(self, name: str) -> Experiment:
+        """The experiment's local record (its request as last updated, stop actions, times)."""
+        with self._lock:
+            return self._get(name)
+
+    def stop_actions(self, name: str) -> dict[str, str] | None:
+        """The ModelVariantActions the experiment was stopped with; None while not stopped."""
+        with self._lock:
+            actions = self._get(name).request.get("StopActions")
+            return dict(actions) if actions is not None else None
+
     def status(self, name: str) -> str:
         with self._lock:
             return self._get(name).status
@@ -173,6 +184,16 @@ class InferenceExperiments:
             for variant in request["ModelVariants"]:
                 if variant["ModelName"] not in backend._models:
                     raise validation_error(f'Could not find model "{variant["ModelName"]}".')
+            shadow_cfg = request.get("ShadowModeConfig")
+            config = backend.endpoint_configs.get(getattr(endpoint, "endpoint_config_name", ""))
+            if shadow_cfg and config is not None:
+                # The source (production) variant must be one the endpoint serves.
+                served = {v.get("VariantName") for v in config.production_variants}
+                if shadow_cfg["SourceModelVariantName"] not in served:
+                    raise validation_error(
+                        f"SourceModelVariantName {shadow_cfg['SourceModelVariantName']} is not a production "
+                        f"variant of endpoint {request['EndpointName']}."
+                    )
         return {
             "EndpointName": request["EndpointName"],
             "EndpointConfigName": getattr(endpoint, "endpoint_config_name", None),

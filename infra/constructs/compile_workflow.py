@@ -1,4 +1,12 @@
-"""Compile workflow (Standard state machine): Plan -> compile each target with Neo -> Attach.
+"""Compile workflow (Standard state machine): Plan -> compile each target with Neo -> Attach and decide.
+
+Plan records the version's approval status at the start. The last step attaches the compiled targets
+and writes the approval policy's decision in one UpdateModelPackage call; it gets the execution id
+(`$$.Execution.Id`, Step Functions Developer Guide, "Accessing the Context object") for the audit keys.
+A version with nothing left to compile but no decision yet (all specs already attached) goes straight
+to that step with no results. Our Approved/Rejected write emits a state-change event the registration
+rule does not match (it matches PendingManualApproval only); a version left pending carries the
+decision's audit keys, so Plan finds nothing to do for the event that write causes.
 
 Per target the branch is: [choose input] -> CreateCompilationJob -> (Wait -> Describe -> Check)* ->
 one outcome record. The waits grow 120 s -> 240 s -> 300 s and stay at the cap; the stages are laid
@@ -19,8 +27,10 @@ AWS facts relied on (cited where they matter):
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -44,6 +54,9 @@ RETRYABLE_SAGEMAKER_ERRORS = [
 ]
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
 RUNNING_STATUSES = ("STARTING", "INPROGRESS", "STOPPING")
+# Errors the attach-and-decide function raises that a later attempt may not see (its class names are
+# the Lambda error types): UpdateModelPackage's ConflictException, S3 not answering after retries.
+ATTACH_RETRYABLE_ERRORS = ("ConflictException", "ReportTemporarilyUnavailable")
 
 
 def _retry_sagemaker(state: sfn.TaskStateBase) -> None:
@@ -107,6 +120,7 @@ class CompileWorkflow(Construct):
             sagemaker_access.update_model_packages(self, groups),
             sagemaker_access.compile_models(self),
         )
+        self._allow_approval_reads(attach_function, config)
         self.plan_function = plan_function
         self.attach_function = attach_function
 
@@ -135,14 +149,42 @@ class CompileWorkflow(Construct):
             comment="One branch per target; a failed target ends as a FAILED record, not a Map failure",
         ).item_processor(branch)
 
-        # --- Attach ----------------------------------------------------------------------------------
+        # --- Attach and decide -------------------------------------------------------------------------
         attach = tasks.LambdaInvoke(
             self,
             "AttachCompiled",
             lambda_function=attach_function,
             payload_response_only=True,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "model_package_arn": sfn.JsonPath.string_at("$.model_package_arn"),
+                    "group": sfn.JsonPath.string_at("$.group"),
+                    "version": sfn.JsonPath.number_at("$.version"),
+                    "results": sfn.JsonPath.list_at("$.results"),
+                    "approval_status_at_start": sfn.JsonPath.string_at("$.approval_status_at_start"),
+                    "execution_id": sfn.JsonPath.string_at("$$.Execution.Id"),
+                }
+            ),
             result_path="$.attach",
-            comment="One UpdateModelPackage call: specs for compiled targets, metadata for the rest",
+            comment=(
+                "One UpdateModelPackage call: specs for compiled targets, metadata for the rest, "
+                "and the approval policy's decision"
+            ),
+        )
+        # A concurrent change of the version, or S3 not answering: bounded retries, then AttachFailed.
+        attach.add_retry(
+            errors=list(ATTACH_RETRYABLE_ERRORS),
+            interval=Duration.seconds(10),
+            backoff_rate=2.0,
+            max_attempts=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        nothing_compiled = sfn.Pass(
+            self,
+            "NothingLeftToCompile",
+            result=sfn.Result.from_array([]),
+            result_path="$.results",
+            comment="Every target is attached or recorded; the approval policy still decides",
         )
         attach_failed = sfn.Fail(
             self,
@@ -153,10 +195,19 @@ class CompileWorkflow(Construct):
         attach.add_catch(attach_failed, errors=["States.ALL"], result_path="$.error")
         done = sfn.Succeed(self, "Done")
 
+        compile_each.next(attach).next(done)
+        nothing_compiled.next(attach)
         definition = plan.next(
             sfn.Choice(self, "AnythingToCompile")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.boolean_equals("$.has_work", False),
+                    sfn.Condition.boolean_equals("$.needs_decision", True),
+                ),
+                nothing_compiled,
+            )
             .when(sfn.Condition.boolean_equals("$.has_work", False), nothing_to_do)
-            .otherwise(compile_each.next(attach).next(done))
+            .otherwise(compile_each)
         )
 
         log_group = logs.LogGroup(
@@ -299,6 +350,54 @@ class CompileWorkflow(Construct):
                 .otherwise(create_job("CreateCompilationJobFromPackage", from_package))
             )
         return branch
+
+    def _allow_approval_reads(self, function: lambda_.Function, config: AutopilotConfig) -> None:
+        """s3:GetObject on the evaluation reports, and ListModelPackages for `compareToApproved`.
+
+        Report URIs are the user's (`ModelMetrics`), known only at run time: reads are limited to the
+        configured `evaluationReportLocations`, or else to buckets owned by the stack's account
+        (condition key `s3:ResourceAccount`, Amazon S3 User Guide, "Amazon S3 condition key
+        examples"). Reports encrypted with a customer-managed KMS key also need kms:Decrypt for this
+        function's role in that key's policy; without it the read is AccessDenied, which the policy
+        reports as unusable evaluation data.
+        """
+        locations = config.evaluation_report_locations
+        if locations:
+            # s3://bucket -> every object in it; s3://bucket/prefix -> the objects under the prefix.
+            paths = [location.removeprefix("s3://") for location in locations]
+            resources = [
+                f"arn:{Stack.of(self).partition}:s3:::{path}{'*' if '/' in path else '/*'}" for path in paths
+            ]
+            statement = iam.PolicyStatement(actions=["s3:GetObject"], resources=resources)
+            reason = "Evaluation reports: any object under the configured evaluationReportLocations."
+        else:
+            resources = [f"arn:{Stack.of(self).partition}:s3:::*/*"]
+            statement = iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=resources,
+                conditions={"StringEquals": {"s3:ResourceAccount": Stack.of(self).account}},
+            )
+            reason = (
+                "Evaluation report URIs come from each version's ModelMetrics at run time; reads are "
+                "limited to buckets the stack's account owns (s3:ResourceAccount). Set "
+                "evaluationReportLocations to narrow them."
+            )
+        function.add_to_role_policy(statement)
+        if function.role is not None:
+            acknowledge_wildcard_resources(function.role, resources, reason)
+        if any(group.approval.compare_to_approved for group in config.groups.values()):
+            # ListModelPackages supports no resource-level permissions (Service Authorization
+            # Reference, Amazon SageMaker: "*" only); the function reads the group it decides for.
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
+            )
+            if function.role is not None:
+                acknowledge(
+                    function.role,
+                    "AwsSolutions-IAM5[Resource::*]",
+                    "sagemaker:ListModelPackages has no resource-level permissions; used to find the "
+                    "group's approved version for compareToApproved.",
+                )
 
     def _alarm_on_failed_executions(self, alerting: Alerting) -> None:
         alerting.add_alarm(

@@ -114,7 +114,7 @@ def test_invoke_answers_as_the_account_and_region_the_event_comes_from() -> None
     assert outcome.result["model_package_arn"] == arn
 
 
-def test_the_demo_runs_the_lifecycle_through_the_synthesized_workflow(
+def test_the_demo_runs_the_whole_lifecycle_through_the_synthesized_stack(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, _ = run(capsys, "demo", "--json")
@@ -122,10 +122,16 @@ def test_the_demo_runs_the_lifecycle_through_the_synthesized_workflow(
     report = json.loads(out)
     versions = {v["version"]: v for v in report["versions"]}
     assert code == EXIT_OK
-    assert versions["churn-xgboost/1"]["specs"] == ["neo-ml-c5", "neo-ml-m5"]
-    assert list(versions["churn-xgboost/1"]["failures"]) == ["autopilot:neo:graviton"]
+    approved, rejected = versions["churn-xgboost/1"], versions["churn-xgboost/2"]
+    assert approved["approval"] == "Approved"
+    assert approved["specs"] == ["neo-ml-c5", "neo-ml-m5"]
+    assert approved["failed_targets"] == ["graviton"]
+    assert approved["shadow"].startswith("COMPLETED")
+    assert rejected["approval"] == "Rejected"
+    assert versions["fraud-pytorch/1"]["approval"] == "PendingManualApproval"
     assert versions["fraud-pytorch/1"]["specs"] == ["neo-ml-g4dn", "neo-ml-inf2"]
-    duplicate = next(s for s in report["timeline"] if "same event again" in s["title"])
+    assert [(e["status"], e["sampling"]) for e in report["experiments"]] == [("Completed", 100)]
+    duplicate = next(s for s in report["timeline"] if "same registration again" in s["title"])
     assert "AWS writes: 0" in duplicate["details"]
 
 

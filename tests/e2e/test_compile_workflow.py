@@ -41,9 +41,13 @@ def run(app: SynthesizedApp, backend: LocalBackend, event: dict[str, Any]) -> Ex
     )
 
 
-def seed(backend: LocalBackend) -> str:
+def seed(backend: LocalBackend, report: dict[str, Any] | None = None) -> str:
     return backend.seed_model_package(
-        "churn-xgboost", framework="XGBOOST", framework_version="1.7", customer_metadata={"team": "retention"}
+        "churn-xgboost",
+        framework="XGBOOST",
+        framework_version="1.7",
+        customer_metadata={"team": "retention"},
+        evaluation_report=report,
     )
 
 
@@ -70,8 +74,9 @@ def test_new_version_ends_with_one_spec_per_target_after_polling(
         "neo-ml-m5",
         "neo-graviton",
     ]
+    # The default seeded report has no AUC: the auto policy leaves the version for a person.
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
-    assert package["CustomerMetadataProperties"] == {"team": "retention"}
+    assert package["CustomerMetadataProperties"]["team"] == "retention"
     # Each job answered INPROGRESS first, so every branch waited twice: 120 s, then 240 s.
     assert sorted(result.waits) == [120, 120, 120, 240, 240, 240]
     assert result.output["attach"]["attached"] == ["neo-ml-c5", "neo-ml-m5", "neo-graviton"]

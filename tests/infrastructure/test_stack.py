@@ -255,3 +255,58 @@ def test_synthesis_without_a_built_dependency_layer_says_to_run_make_bundle(tmp_
         RegistryAutopilotStack(
             App(), "Stack", config=shipped_config(), lambda_dependencies_dir=str(tmp_path / "missing")
         )
+
+
+def test_the_approved_rule_invokes_the_shadow_start_function(synthesized: Synthesized) -> None:
+    (target,) = rule_with_description(synthesized, "approved")["Targets"]
+    functions = resources(synthesized, "AWS::Lambda::Function")
+
+    function = functions[target["Arn"]["Fn::GetAtt"][0]]
+    assert function["Properties"]["Handler"] == "registry_autopilot.handlers.shadow_start.handler"
+
+
+def test_the_roller_runs_on_the_configured_schedule(synthesized: Synthesized) -> None:
+    (rule,) = [
+        r["Properties"]
+        for r in resources(synthesized, "AWS::Events::Rule").values()
+        if "ScheduleExpression" in r["Properties"]
+    ]
+    functions = resources(synthesized, "AWS::Lambda::Function")
+
+    assert rule["ScheduleExpression"] == f"rate({synthesized.config.roller_schedule_minutes} minutes)"
+    (target,) = rule["Targets"]
+    assert (
+        functions[target["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]
+        == "registry_autopilot.handlers.roller.handler"
+    )
+
+
+def test_shadow_functions_send_failed_async_invocations_to_a_dead_letter_queue(
+    synthesized: Synthesized,
+) -> None:
+    functions = resources(synthesized, "AWS::Lambda::Function")
+    configs = resources(synthesized, "AWS::Lambda::EventInvokeConfig")
+    shadow = {
+        logical_id
+        for logical_id, f in functions.items()
+        if f["Properties"]["Handler"].split(".")[-2] in {"shadow_start", "roller"}
+    }
+
+    assert len(shadow) == 2
+    for logical_id in shadow:
+        assert "DeadLetterConfig" in functions[logical_id]["Properties"]
+        (config,) = [c for c in configs.values() if c["Properties"]["FunctionName"] == {"Ref": logical_id}]
+        assert config["Properties"]["MaximumRetryAttempts"] == 2
+
+
+def test_roller_partial_failures_alarm_to_the_notification_topic(synthesized: Synthesized) -> None:
+    (alarm,) = [
+        a["Properties"]
+        for a in resources(synthesized, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "RollerExperimentFailures"
+    ]
+    topics = resources(synthesized, "AWS::SNS::Topic")
+
+    assert alarm["Namespace"] == "RegistryAutopilot"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "registry-autopilot"}]
+    assert [action["Ref"] for action in alarm["AlarmActions"]] == list(topics)

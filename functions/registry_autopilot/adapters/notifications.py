@@ -21,3 +21,9 @@ class Notifier:
             Subject=subject[: MAX_SUBJECT - 1],
             Message=json.dumps(message, indent=2, sort_keys=True, default=str),
         )
+
+    def publish_text(self, subject: str, text: str) -> None:
+        """A message written for a person (e-mail subscribers read it as it is)."""
+        (self._sns or client("sns")).publish(
+            TopicArn=self._topic_arn, Subject=subject[: MAX_SUBJECT - 1], Message=text
+        )

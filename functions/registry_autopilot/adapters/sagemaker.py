@@ -46,3 +46,22 @@ class SageMakerRegistry:
 
     def update_model_package(self, request: dict[str, Any]) -> None:
         self._client.update_model_package(**request)
+
+    def latest_approved(self, group: str, exclude_arn: str) -> ModelPackage | None:
+        """The group's most recently created Approved version other than `exclude_arn`
+        (ListModelPackages: ModelApprovalStatus filter, SortBy CreationTime, SortOrder Descending)."""
+        page = self._client.list_model_packages(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus="Approved",
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=10,
+        )
+        summaries = [
+            s for s in page.get("ModelPackageSummaryList", []) if s["ModelPackageArn"] != exclude_arn
+        ]
+        if not summaries:
+            return None
+        # Same creation instant (possible locally): the higher version number is the later one.
+        latest = max(summaries, key=lambda s: (s.get("CreationTime"), s.get("ModelPackageVersion") or 0))
+        return self.describe_model_package(latest["ModelPackageArn"])

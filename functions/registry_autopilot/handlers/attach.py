@@ -1,5 +1,6 @@
-"""Attach: last state of the compile workflow. Input: PlanResult + `results` (one TargetOutcome per
-target). Output: AttachResult."""
+"""Attach and decide: last state of the compile workflow. Input: PlanResult + `results` (one
+TargetOutcome per target) + `execution_id`. Output: AttachResult (with the approval outcome).
+One UpdateModelPackage call per version carries the specs and the approval decision together."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from registry_autopilot import clock
 from registry_autopilot.adapters.notifications import Notifier
+from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.models.errors import InvalidInput
 from registry_autopilot.models.workflow import AttachInput
@@ -29,7 +32,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="InvalidInputs", unit=MetricUnit.Count, value=1)
         raise InvalidInput.from_validation(exc) from None
     settings = get_settings()
+    notifier = Notifier(settings.notification_topic_arn)
     result = workflow.attach(
-        request, SageMakerRegistry(), Notifier(settings.notification_topic_arn), settings
+        request, SageMakerRegistry(), EvaluationReports(), notifier, settings, now=clock.now()
     )
     return result.model_dump(mode="json")

@@ -38,10 +38,12 @@ class CompiledJob:
 
 @dataclass
 class AttachPlan:
-    request: dict[str, Any] | None
+    request: dict[str, Any] | None  # attach alone; `update_request` adds the decision to it
     result: AttachResult
     # Outcomes this call records as failures, for metrics and the notification.
     new_failures: list[TargetNote] = field(default_factory=list)
+    specs: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # per-target metadata (failed, not attached)
 
 
 def _describe_target(target: NeoTarget) -> str:
@@ -188,27 +190,52 @@ def plan_attach(
         specs.append(build_spec(package, group, target, job, image))
         result["attached"].append(spec_name)
 
-    request = _update_request(package, specs, metadata)
+    request = update_request(package, specs, metadata)
     return AttachPlan(
         request=request,
         result=AttachResult(model_package_arn=package.ModelPackageArn, updated=request is not None, **result),
         new_failures=list(result["failed"]),
+        specs=specs,
+        notes=metadata,
     )
 
 
-def _update_request(
-    package: ModelPackage, specs: list[dict[str, Any]], metadata: dict[str, str]
+def update_request(
+    package: ModelPackage,
+    specs: list[dict[str, Any]],
+    metadata: dict[str, str],
+    *,
+    fields: dict[str, Any] | None = None,
+    first_metadata: dict[str, str] | None = None,
+    volatile_metadata: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
-    """The UpdateModelPackage request naming only what changes; None when nothing does."""
-    # At most 50 metadata entries per version: keep what fits, in target order.
-    free = MAX_METADATA_ENTRIES - len(package.CustomerMetadataProperties)
-    metadata = dict(list(metadata.items())[: max(0, free)])
-    if not specs and not metadata:
+    """The one UpdateModelPackage request naming only what changes; None when nothing does.
+
+    `fields` adds top-level members (the approval decision); `first_metadata` are entries kept
+    before `metadata` when the 50-entry limit bites (the audit keys). `volatile_metadata` keys are
+    left out of the ClientToken, so a retry of the same decision carries the same token.
+    """
+    existing = package.CustomerMetadataProperties
+    free = MAX_METADATA_ENTRIES - len(existing)
+    merged: dict[str, str] = {}
+    for key, value in [*(first_metadata or {}).items(), *metadata.items()]:
+        if key in merged:
+            continue
+        if key not in existing:
+            if free <= 0:
+                continue  # at most 50 entries per version: keep what fits, in priority order
+            free -= 1
+        merged[key] = value
+    if not specs and not merged and not fields:
         return None
     request: dict[str, Any] = {"ModelPackageArn": package.ModelPackageArn}
     if specs:
         request["AdditionalInferenceSpecificationsToAdd"] = specs
-    if metadata:
-        request["CustomerMetadataProperties"] = metadata
-    request["ClientToken"] = naming.client_token(json.dumps(request, sort_keys=True))
+    request.update(fields or {})
+    if merged:
+        request["CustomerMetadataProperties"] = merged
+    stable = dict(request)
+    if merged:
+        stable["CustomerMetadataProperties"] = {k: v for k, v in merged.items() if k not in volatile_metadata}
+    request["ClientToken"] = naming.client_token(json.dumps(stable, sort_keys=True))
     return request

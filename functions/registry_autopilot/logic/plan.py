@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from registry_autopilot.logic import naming
+from registry_autopilot.logic import approval, naming
 from registry_autopilot.models.config import AutopilotConfig, GroupConfig, NeoTarget
 from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import CompileTarget, PlanResult, SkippedTarget
@@ -99,11 +99,17 @@ def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
     group_name = package.ModelPackageGroupName or ""
     version = package.ModelPackageVersion or 0
     group = ctx.config.groups.get(group_name)
-    base = {"model_package_arn": package.ModelPackageArn, "group": group_name, "version": version}
+    base: dict[str, Any] = {
+        "model_package_arn": package.ModelPackageArn,
+        "group": group_name,
+        "version": version,
+    }
 
+    base["approval_status_at_start"] = package.ModelApprovalStatus
     reason = _version_skip_reason(package, group)
     if reason is not None or group is None:
         return PlanResult(**base, has_work=False, reason=reason)
+    base["needs_decision"] = approval.needs_decision(package)
 
     attached = package.attached_spec_names
     recorded = package.CustomerMetadataProperties
@@ -139,5 +145,10 @@ def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
         has_work=bool(targets),
         targets=targets,
         skipped=skipped,
-        reason=None if targets else "every configured target is attached or recorded",
+        reason=None if targets else _nothing_to_compile(base["needs_decision"]),
     )
+
+
+def _nothing_to_compile(needs_decision: bool) -> str:
+    reason = "every configured target is attached or recorded"
+    return f"{reason}; the approval policy decides next" if needs_decision else reason

@@ -40,6 +40,8 @@ LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
 INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
+# An S3 bucket (naming rules: 3-63 lower-case letters, digits, dots, hyphens) with an optional prefix.
+REPORT_LOCATION_PATTERN = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^*?]*)?$"
 
 GroupName = Annotated[str, StringConstraints(pattern=GROUP_NAME_PATTERN)]
 RoleArn = Annotated[str, StringConstraints(pattern=ROLE_ARN_PATTERN)]
@@ -62,7 +64,9 @@ class TargetPlatform(_Model):
 class NeoTarget(_Model):
     """One SageMaker Neo compilation target: exactly one of `targetDevice` or `targetPlatform`."""
 
-    name: Annotated[str, StringConstraints(pattern=TARGET_NAME_PATTERN)]
+    # The pattern bounds letters and digits (24), not hyphens: 47 is the longest name with single
+    # hyphens, and keeps `neo-<name>` within a spec name's 63 characters.
+    name: Annotated[str, StringConstraints(pattern=TARGET_NAME_PATTERN, max_length=47)]
     target_device: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{2,40}$")] | None = None
     target_platform: TargetPlatform | None = None
     compiler_options: Annotated[str, StringConstraints(min_length=3, max_length=1024)] | None = None
@@ -126,12 +130,18 @@ class CompareToApproved(_Model):
     margin: Annotated[float, Field(ge=0)] = 0.0
 
 
+# ModelLifeCycle.Stage and .StageStatus: 1-63 chars, pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+# (SageMaker API Reference, ModelLifeCycle).
+LIFECYCLE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+LifecycleName = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=LIFECYCLE_NAME_PATTERN)]
+
+
 class LifecycleStage(_Model):
     """`ModelLifeCycle` written with the decision (Stage and StageStatus are required by AWS)."""
 
-    stage: Annotated[str, StringConstraints(min_length=1, max_length=63)]
-    approved_status: Annotated[str, StringConstraints(min_length=1, max_length=63)] = "Approved"
-    rejected_status: Annotated[str, StringConstraints(min_length=1, max_length=63)] = "Rejected"
+    stage: LifecycleName
+    approved_status: LifecycleName = "Approved"
+    rejected_status: LifecycleName = "Rejected"
 
 
 class ApprovalPolicy(_Model):
@@ -143,6 +153,10 @@ class ApprovalPolicy(_Model):
     metric_checks: list[MetricCheck] = Field(default_factory=list)
     compare_to_approved: CompareToApproved | None = None
     lifecycle: LifecycleStage | None = None
+    # What an unusable evaluation report (missing object, access denied, not JSON, metric absent,
+    # NaN/infinite, not a number) leads to in `auto` and `reject-only` modes: leave the version
+    # PendingManualApproval for a person (with the reason and a notification), or reject it.
+    on_unusable_report: Literal["leave-pending", "reject"] = "leave-pending"
 
 
 class RolloutStep(_Model):
@@ -151,13 +165,27 @@ class RolloutStep(_Model):
 
 
 class HealthGates(_Model):
-    max_shadow_5xx_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    # Explicit alias: the generator would spell it `maxShadow5XxRate`, not the documented key.
+    max_shadow_5xx_rate: Annotated[float | None, Field(ge=0, le=1, alias="maxShadow5xxRate")] = None
     max_latency_ratio: Annotated[float, Field(gt=0)] | None = None
 
 
 class DataCapture(_Model):
     destination_s3_uri: Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9.\-]{3,63}(/.*)?$")]
     kms_key_arn: Annotated[str, StringConstraints(pattern=KMS_KEY_ARN_PATTERN)] | None = None
+
+
+EntityName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
+
+
+class ShadowLifecycle(_Model):
+    """`ModelLifeCycle` written on the version when its shadow test ends (UpdateModelPackage:
+    Stage and StageStatus required, each 1-63 chars matching ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)."""
+
+    stage: EntityName
+    completed_status: EntityName = "ShadowTestCompleted"
+    incomplete_status: EntityName = "ShadowTestIncomplete"
+    superseded_status: EntityName = "ShadowTestSuperseded"
 
 
 class ShadowConfig(_Model):
@@ -172,6 +200,7 @@ class ShadowConfig(_Model):
     end_action: Literal["Promote", "Remove", "Retain"] = "Remove"
     data_capture: DataCapture | None = None
     health_gates: HealthGates | None = None
+    lifecycle: ShadowLifecycle | None = None
 
     @model_validator(mode="after")
     def _plan_fits_duration(self) -> Self:
@@ -220,6 +249,14 @@ class AutopilotConfig(_Model):
     roller_schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     compile_max_concurrency: Annotated[int, Field(ge=1, le=15)] = 4
     compile_timeout_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 120
+    # Where evaluation reports (ModelMetrics S3 URIs) may be read from: `s3://bucket` or
+    # `s3://bucket/prefix`. Unset: any bucket owned by the stack's account (s3:ResourceAccount).
+    evaluation_report_locations: (
+        Annotated[
+            list[Annotated[str, StringConstraints(pattern=REPORT_LOCATION_PATTERN)]], Field(min_length=1)
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _experiment_role_when_shadowing(self) -> Self:

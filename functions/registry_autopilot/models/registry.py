@@ -41,6 +41,18 @@ class ModelPackage(_Read):
     InferenceSpecification: InferenceSpec | None = None
     AdditionalInferenceSpecifications: list[AdditionalSpec] = Field(default_factory=list)
     CustomerMetadataProperties: dict[str, str] = Field(default_factory=dict)
+    ApprovalDescription: str | None = None
+    # ModelMetrics: {ModelQuality: {Statistics: {S3Uri, ContentType}, Constraints: {...}},
+    # ModelDataQuality: {...}, Bias: {Report, ...}, Explainability: {Report}} (API: ModelMetrics).
+    ModelMetrics: dict[str, Any] = Field(default_factory=dict)
+
+    def report_uri(self, report: str) -> str | None:
+        """The S3 URI of a `ModelMetrics` report named like `ModelQuality.Statistics`, if set."""
+        node: Any = self.ModelMetrics
+        for part in report.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        uri = node.get("S3Uri") if isinstance(node, dict) else None
+        return uri if isinstance(uri, str) and uri else None
 
     @classmethod
     def from_describe(cls, response: dict[str, Any]) -> ModelPackage:

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry_autopilot.models.approval import ApprovalOutcome
+
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -45,6 +47,11 @@ class PlanResult(_Data):
     skipped: list[SkippedTarget] = Field(default_factory=list)
     # Why the whole version was skipped (Logged registration, not watched, ...), if it was.
     reason: str | None = None
+    # ModelApprovalStatus when the workflow started: the decision step compares it with the status it
+    # reads just before writing, so a person's decision made meanwhile is never overwritten.
+    approval_status_at_start: str | None = None
+    # The approval policy still has to decide this version (even when nothing is left to compile).
+    needs_decision: bool = False
 
 
 TargetStatus = Literal["COMPLETED", "FAILED", "TIMED_OUT"]
@@ -63,14 +70,17 @@ class TargetOutcome(BaseModel):
 
 
 class AttachInput(BaseModel):
-    """Attach's input: Plan's output with the Map results added under `results`."""
+    """Attach-and-decide's input: Plan's output with the Map results added under `results`, and the
+    execution's id (`$$.Execution.Id`) for the audit keys."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     model_package_arn: str
     group: str
     version: int
-    results: list[TargetOutcome]
+    results: list[TargetOutcome]  # empty when nothing was left to compile
+    approval_status_at_start: str | None = None  # None (direct invocation): taken as the current one
+    execution_id: str | None = None
 
 
 class TargetNote(_Data):
@@ -85,3 +95,4 @@ class AttachResult(_Data):
     already_attached: list[str] = Field(default_factory=list)
     failed: list[TargetNote] = Field(default_factory=list)  # recorded as FAILED on the version
     not_attached: list[TargetNote] = Field(default_factory=list)  # did not fit the 15-spec limit
+    approval: ApprovalOutcome | None = None  # what the approval policy did (None: group not configured)

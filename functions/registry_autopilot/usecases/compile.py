@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from registry_autopilot.adapters.notifications import Notifier
+from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.logic.attach import CompiledJob, plan_attach
+from registry_autopilot.logic import approval
+from registry_autopilot.logic.attach import AttachPlan, CompiledJob, plan_attach, update_request
 from registry_autopilot.logic.plan import PlanContext, plan_compilation
+from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
+from registry_autopilot.models.config import GroupConfig
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
+from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import AttachInput, AttachResult, PlanResult
 from registry_autopilot.observability import MetricUnit, logger, metrics
 from registry_autopilot.settings import Settings
@@ -48,13 +54,20 @@ def plan(
 
 
 def attach(
-    request: AttachInput, registry: SageMakerRegistry, notifier: Notifier, settings: Settings
+    request: AttachInput,
+    registry: SageMakerRegistry,
+    reports: EvaluationReports,
+    notifier: Notifier,
+    settings: Settings,
+    *,
+    now: datetime,
 ) -> AttachResult:
-    package = registry.describe_model_package(request.model_package_arn)
+    """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call."""
+    first = registry.describe_model_package(request.model_package_arn)
     group = settings.config.groups.get(request.group)
     if group is None:
         logger.warning("group no longer configured; nothing attached", extra={"group": request.group})
-        return AttachResult(model_package_arn=package.ModelPackageArn, updated=False)
+        return AttachResult(model_package_arn=first.ModelPackageArn, updated=False)
 
     jobs: dict[str, CompiledJob] = {}
     for outcome in request.results:
@@ -63,14 +76,31 @@ def attach(
             job = registry.describe_compilation_job(outcome.job_name)
             if job is not None:
                 jobs[outcome.job_name] = job
+    evidence = _read_evidence(first, request, group, registry, reports)
 
-    decision = plan_attach(package, group, request.results, jobs, settings.region)
-    if decision.request is not None:
-        registry.update_model_package(decision.request)
-    result = decision.result
-    metrics.add_metric(name="TargetsAttached", unit=MetricUnit.Count, value=len(result.attached))
-    metrics.add_metric(name="TargetsFailed", unit=MetricUnit.Count, value=len(result.failed))
-    metrics.add_metric(name="TargetsNotAttached", unit=MetricUnit.Count, value=len(result.not_attached))
+    # Re-read just before writing: a person may have decided while the workflow (or the reads) ran.
+    package = registry.describe_model_package(request.model_package_arn)
+    attach_plan = plan_attach(package, group, request.results, jobs, settings.region)
+    gate = approval.gate(package, request.approval_status_at_start, request.execution_id)
+    decided = _decide(package, request, group, attach_plan, gate=gate, evidence=evidence, now=now)
+    update = update_request(
+        package,
+        attach_plan.specs,
+        attach_plan.notes,
+        fields=decided.fields if decided else None,
+        first_metadata=decided.metadata if decided else None,
+        volatile_metadata=approval.VOLATILE_METADATA,
+    )
+    if update is not None:
+        registry.update_model_package(update)
+    decision = decided.outcome if decided else approval.skipped(group, gate.reason)
+    if decided is not None and decided.notify and update is not None:
+        # Left for a person: the check summary and the exact approve/reject commands.
+        subject, text = approval.review_message(package, request.group, decision, settings.region)
+        notifier.publish_text(subject, text)
+        decision = decision.model_copy(update={"notified": True})
+    result = attach_plan.result.model_copy(update={"updated": update is not None, "approval": decision})
+    _record_metrics(result, decision)
     if result.failed or result.not_attached:
         notifier.publish(
             subject=f"Registry Autopilot: Neo targets not attached to {request.group} v{request.version}",
@@ -78,3 +108,74 @@ def attach(
         )
     logger.info("attach result", extra={"result": result.model_dump(mode="json")})
     return result
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    gate: approval.Gate
+    reports: dict[str, ReportRead]
+    baseline: ApprovedBaseline | None
+
+
+def _read_evidence(
+    package: ModelPackage,
+    request: AttachInput,
+    group: GroupConfig,
+    registry: SageMakerRegistry,
+    reports: EvaluationReports,
+) -> _Evidence:
+    """The evaluation reports (and the approved version's) the policy needs, read only when it decides."""
+    gate = approval.gate(package, request.approval_status_at_start, request.execution_id)
+    if not gate.decide:
+        return _Evidence(gate=gate, reports={}, baseline=None)
+    policy = group.approval
+    reads = {uri: reports.read(uri) for uri in approval.report_uris(package, policy)}
+    baseline: ApprovedBaseline | None = None
+    if policy.compare_to_approved is not None:
+        approved = registry.latest_approved(request.group, exclude_arn=package.ModelPackageArn)
+        if approved is not None:
+            uri = approved.report_uri(policy.compare_to_approved.metric.report)
+            baseline = ApprovedBaseline(
+                arn=approved.ModelPackageArn,
+                version=approved.ModelPackageVersion,
+                report=reports.read(uri) if uri else None,
+            )
+    return _Evidence(gate=gate, reports=reads, baseline=baseline)
+
+
+def _decide(
+    package: ModelPackage,
+    request: AttachInput,
+    group: GroupConfig,
+    attach_plan: AttachPlan,
+    *,
+    gate: approval.Gate,
+    evidence: _Evidence,
+    now: datetime,
+) -> approval.Decision | None:
+    """The decision to write with the attach, from the version as read just before writing."""
+    if gate.human_changed:
+        return approval.human_change(package, group, gate.reason, now=now, execution_id=request.execution_id)
+    if not (gate.decide and evidence.gate.decide):
+        return None  # not due (or the reports were not read because it was not due a moment ago)
+    attached = package.attached_spec_names | set(attach_plan.result.attached)
+    checks = approval.evaluate(package, group, attached, evidence.reports, evidence.baseline)
+    return approval.decision(group, checks, now=now, execution_id=request.execution_id)
+
+
+def _record_metrics(result: AttachResult, outcome: ApprovalOutcome) -> None:
+    metrics.add_metric(name="TargetsAttached", unit=MetricUnit.Count, value=len(result.attached))
+    metrics.add_metric(name="TargetsFailed", unit=MetricUnit.Count, value=len(result.failed))
+    metrics.add_metric(name="TargetsNotAttached", unit=MetricUnit.Count, value=len(result.not_attached))
+    name = {
+        "Approved": "VersionsApproved",
+        "Rejected": "VersionsRejected",
+        "PendingManualApproval": "VersionsLeftForReview",
+    }
+    if outcome.action == "decided" and outcome.status is not None:
+        metrics.add_metric(name=name[outcome.status], unit=MetricUnit.Count, value=1)
+    elif outcome.action == "human-changed":
+        metrics.add_metric(name="DecisionsLeftToAPerson", unit=MetricUnit.Count, value=1)
+    unusable = sum(check.status == "UNUSABLE" for check in outcome.checks)
+    if unusable:
+        metrics.add_metric(name="UnusableEvaluationChecks", unit=MetricUnit.Count, value=unusable)

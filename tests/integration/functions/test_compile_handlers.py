@@ -17,6 +17,7 @@ from registry_autopilot.models.errors import InvalidInput
 from tests.compile_fixtures import event_for, load_event, make_config
 
 ROLE = make_config().compile_role_arn
+PASSING_REPORT = {"binary_classification_metrics": {"auc": {"value": 0.93}}}
 
 
 def seed(backend: LocalBackend) -> str:
@@ -27,6 +28,8 @@ def seed(backend: LocalBackend) -> str:
         customer_metadata={"team": "retention"},
         content_types=("text/csv",),
         response_types=("text/csv",),
+        # Passes the configured policy (auc >= 0.8), so these attach tests end Approved.
+        evaluation_report=PASSING_REPORT,
     )
     with backend.unrecorded():
         backend.client("sagemaker").update_model_package(
@@ -80,12 +83,11 @@ def test_unwatched_group_is_skipped_without_reading_it(backend: LocalBackend, pl
     assert backend.calls == []
 
 
-def test_attach_adds_one_spec_per_target_and_touches_nothing_else(
+def test_attach_adds_one_spec_per_target_and_the_decision_in_the_same_call(
     backend: LocalBackend, plan_handler: Any, attach_handler: Any
 ) -> None:
     arn = seed(backend)
     plan = plan_handler(event_for(arn))
-    before = backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
 
     attach_handler({**plan, "results": compile_all(backend, plan)})
 
@@ -95,11 +97,17 @@ def test_attach_adds_one_spec_per_target_and_touches_nothing_else(
         "neo-ml-m5",
         "neo-graviton",
     ]
-    assert after["ModelApprovalStatus"] == before["ModelApprovalStatus"] == "PendingManualApproval"
-    assert after["ApprovalDescription"] == before["ApprovalDescription"]
-    assert (
-        after["CustomerMetadataProperties"] == before["CustomerMetadataProperties"] == {"team": "retention"}
-    )
+    assert after["ModelApprovalStatus"] == "Approved"
+    assert after["ApprovalDescription"].startswith("Registry Autopilot auto policy")
+    metadata = after["CustomerMetadataProperties"]
+    assert metadata["team"] == "retention"  # what we did not name stays as it was
+    assert {key for key in metadata if key != "team"} == {
+        "autopilot:approval:decided-by",
+        "autopilot:approval:decision",
+        "autopilot:approval:policy",
+        "autopilot:approval:decided-at",
+        "autopilot:approval:execution",
+    }
     assert sagemaker_writes(backend) == ["UpdateModelPackage"]
 
 

@@ -330,3 +330,28 @@ def test_given_missing_endpoint_when_creating_then_validation_fails(sagemaker: A
     with pytest.raises(ClientError) as caught:
         sagemaker.create_inference_experiment(**request())
     assert error_code(caught) == "ValidationException"
+
+
+def test_given_a_source_variant_the_endpoint_does_not_serve_when_creating_then_validation_fails(
+    sagemaker: Any, endpoint: str
+) -> None:
+    bad = request()
+    bad["ModelVariants"][0]["VariantName"] = "canary"
+    bad["ShadowModeConfig"]["SourceModelVariantName"] = "canary"
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_inference_experiment(**bad)
+    assert error_code(caught) == "ValidationException"
+
+
+def test_given_a_stopped_experiment_then_its_variant_actions_are_kept_for_inspection(
+    local_backend: LocalBackend, sagemaker: Any, endpoint: str
+) -> None:
+    sagemaker.create_inference_experiment(**request())
+    local_backend.experiments.advance("churn-v2", "Running")
+    assert local_backend.experiments.stop_actions("churn-v2") is None
+
+    sagemaker.stop_inference_experiment(
+        Name="churn-v2", ModelVariantActions={"prod": "Retain", "shadow": "Promote"}
+    )
+
+    assert local_backend.experiments.stop_actions("churn-v2") == {"prod": "Retain", "shadow": "Promote"}

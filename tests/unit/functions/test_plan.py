@@ -148,3 +148,47 @@ def test_unwatched_group_is_skipped(config: AutopilotConfig) -> None:
 
 def test_deadline_is_now_plus_the_compile_timeout(config: AutopilotConfig) -> None:
     assert plan(config).targets[0].deadline == "2025-11-24T14:00:00Z"
+
+
+def test_plan_records_the_approval_status_at_the_start_of_the_workflow(config: AutopilotConfig) -> None:
+    result = plan(config)
+
+    assert result.approval_status_at_start == "PendingManualApproval"
+    assert result.needs_decision is True
+
+
+def test_a_version_with_every_spec_attached_but_no_decision_still_goes_to_the_decision(
+    config: AutopilotConfig,
+) -> None:
+    specs = [{"Name": f"neo-{name}"} for name in ("ml-c5", "ml-m5", "graviton")]
+
+    result = plan(config, AdditionalInferenceSpecifications=specs)
+
+    assert result.has_work is False
+    assert result.needs_decision is True
+    assert result.reason is not None
+    assert "approval policy decides next" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "metadata"),
+    [
+        ("Approved", {}),
+        ("Rejected", {}),
+        ("PendingManualApproval", {"autopilot:approval:decided-by": "registry-autopilot manual policy"}),
+    ],
+)
+def test_a_decided_version_fed_back_to_plan_needs_no_decision(
+    config: AutopilotConfig, status: str, metadata: dict[str, str]
+) -> None:
+    specs = [{"Name": f"neo-{name}"} for name in ("ml-c5", "ml-m5", "graviton")]
+
+    result = plan(
+        config,
+        ModelApprovalStatus=status,
+        CustomerMetadataProperties=metadata,
+        AdditionalInferenceSpecifications=specs,
+    )
+
+    assert result.has_work is False
+    assert result.needs_decision is False

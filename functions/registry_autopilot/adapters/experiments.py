@@ -1,0 +1,97 @@
+"""Inference experiments (the only module that calls the *InferenceExperiment operations).
+
+Errors (SageMaker API Reference): CreateInferenceExperiment raises ResourceInUse for a name in use;
+UpdateInferenceExperiment and StopInferenceExperiment raise ConflictException when the status does
+not allow the call and ResourceNotFound when the experiment is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from registry_autopilot.adapters.clients import client
+from registry_autopilot.models.shadow import ExperimentView
+
+
+class ExperimentConflict(RuntimeError):
+    """The experiment's status changed under us; read it again next round."""
+
+
+class ExperimentNotFound(LookupError):
+    """The experiment no longer exists."""
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _translate(exc: Exception, name: str) -> Exception:
+    code = error_code(exc)
+    if code in {"ConflictException", "Conflict"}:
+        return ExperimentConflict(f"{name}: {exc}")
+    if code in {"ResourceNotFound", "ResourceNotFoundException"}:
+        return ExperimentNotFound(f"{name}: {exc}")
+    return exc
+
+
+class InferenceExperiments:
+    def __init__(self, sagemaker: Any | None = None) -> None:
+        self._sagemaker = sagemaker
+
+    @property
+    def _client(self) -> Any:
+        return self._sagemaker or client("sagemaker")
+
+    def summaries(self, name_prefix: str) -> Iterator[dict[str, Any]]:
+        """ListInferenceExperiments, every page, names starting with `name_prefix`."""
+        token: str | None = None
+        while True:
+            page = self._client.list_inference_experiments(
+                NameContains=name_prefix, MaxResults=100, **({"NextToken": token} if token else {})
+            )
+            for summary in page.get("InferenceExperiments", []):
+                if str(summary.get("Name", "")).startswith(name_prefix):
+                    yield summary
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    def describe(self, name: str) -> ExperimentView | None:
+        try:
+            response = self._client.describe_inference_experiment(Name=name)
+        except Exception as exc:
+            if isinstance(_translate(exc, name), ExperimentNotFound):
+                return None
+            raise
+        tags = self._client.list_tags(ResourceArn=response["Arn"]).get("Tags", [])
+        return ExperimentView.from_describe(response, {tag["Key"]: tag["Value"] for tag in tags})
+
+    def create(self, request: dict[str, Any]) -> bool:
+        """True when created; False when the name is already in use (a duplicate start)."""
+        try:
+            self._client.create_inference_experiment(**request)
+        except Exception as exc:
+            if error_code(exc) in {"ResourceInUse", "ResourceInUseException"}:
+                return False
+            raise
+        return True
+
+    def update(self, request: dict[str, Any]) -> None:
+        try:
+            self._client.update_inference_experiment(**request)
+        except Exception as exc:
+            raise _translate(exc, request["Name"]) from exc
+
+    def stop(self, request: dict[str, Any]) -> None:
+        try:
+            self._client.stop_inference_experiment(**request)
+        except Exception as exc:
+            raise _translate(exc, request["Name"]) from exc
+
+
+def completed_before(summary: dict[str, Any], bound: datetime) -> bool:
+    completion = summary.get("CompletionTime")
+    return isinstance(completion, datetime) and completion < bound

@@ -1,0 +1,34 @@
+"""Shadow start: target of the version-approved rule. Input: the EventBridge state-change event of a
+version that became Approved. Output: StartResult (experiment, model, spec, superseded, reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from registry_autopilot import clock
+from registry_autopilot.models.errors import InvalidInput
+from registry_autopilot.models.events import parse_state_change
+from registry_autopilot.observability import MetricUnit, logger, metrics, tracer
+from registry_autopilot.settings import get_settings
+from registry_autopilot.usecases import shadow
+
+get_settings()  # validate the environment and the deployed configuration at cold start
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        change = parse_state_change(event)
+    except InvalidInput:
+        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+        raise
+    settings = get_settings()
+    result = shadow.start(change, shadow.default_ports(settings), settings, now=clock.now())
+    metrics.add_metric(name="ShadowStartsSkipped", unit=MetricUnit.Count, value=0 if result.started else 1)
+    logger.info("shadow start", extra={"result": result.model_dump(mode="json")})
+    return result.model_dump(mode="json")

@@ -1,0 +1,200 @@
+"""Starting a shadow test: names, the inference specification to serve, and the requests to send.
+
+Pure: the caller passes what it read (the version, the endpoint's production variant, the owned
+experiments on the endpoint) and the clock.
+
+Limits (SageMaker API Reference):
+- CreateModel.ModelName: 1-63 chars, ^[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?$; a model made from a
+  package names it in ContainerDefinition.ModelPackageName, and ContainerDefinition
+  .InferenceSpecificationName picks one of the version's additional inference specifications.
+- CreateInferenceExperiment.Name: 1-120 chars, ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$; Type ShadowMode;
+  ModelVariants 1-2 ModelVariantConfig {ModelName, VariantName, InfrastructureConfig}; ShadowModeConfig
+  with exactly one shadow variant; Schedule at most 30 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from registry_autopilot.logic import naming
+from registry_autopilot.logic.rollout import Progress, describe_progress
+from registry_autopilot.models.config import ShadowConfig
+from registry_autopilot.models.shadow import ExperimentView, ProductionVariant, ShadowVersion
+
+PREFIX = "autopilot-"  # IAM scopes models and experiments to <type>/autopilot-*
+MAX_MODEL_NAME = 63
+MAX_EXPERIMENT_NAME = 120
+OWNER_TAG_KEY = "registry-autopilot:owner"
+VERSION_TAG_KEY = "registry-autopilot:model-package"
+GROUP_TAG_KEY = "registry-autopilot:group"
+ENDPOINT_TAG_KEY = "registry-autopilot:endpoint"
+EXPERIMENT_KEY = "autopilot:shadow:experiment"
+OUTCOME_KEY = "autopilot:shadow:outcome"
+TITLE = "Registry Autopilot shadow test"
+
+
+def experiment_name(group: str, version: int, endpoint: str) -> str:
+    """Same group, version and endpoint -> same name: a duplicate event finds the experiment it
+    already started instead of starting a second one."""
+    suffix = naming._digest(group.lower(), str(version), endpoint.lower())
+    stem = f"{group.lower()}-v{version}"
+    return PREFIX + naming._fit_name(stem, suffix, MAX_EXPERIMENT_NAME - len(PREFIX))
+
+
+def model_name(group: str, version: int, spec: str | None, instance_type: str) -> str:
+    suffix = naming._digest(group.lower(), str(version), spec or "", instance_type)
+    stem = f"{group.lower()}-v{version}"
+    return PREFIX + naming._fit_name(stem, suffix, MAX_MODEL_NAME - len(PREFIX))
+
+
+def shadow_variant_name(version: int, production_variant: str) -> str:
+    name = f"shadow-v{version}"
+    return name if name != production_variant else f"{name}-candidate"
+
+
+def pick_inference_spec(version: ShadowVersion, instance_type: str) -> str | None:
+    """The additional specification to serve on `instance_type`: one of ours (`neo-*`) first, then any
+    other that lists the type; None means the version's primary specification."""
+    fitting = [
+        spec.Name
+        for spec in version.AdditionalInferenceSpecifications
+        if instance_type in spec.SupportedRealtimeInferenceInstanceTypes
+    ]
+    ours = [name for name in fitting if name.startswith(naming.SPEC_PREFIX)]
+    candidates = ours or fitting
+    return candidates[0] if candidates else None
+
+
+def owner_tags(owner: str, version: ShadowVersion, group: str, endpoint: str) -> list[dict[str, str]]:
+    return [
+        {"Key": OWNER_TAG_KEY, "Value": owner},
+        {"Key": GROUP_TAG_KEY, "Value": group},
+        {"Key": VERSION_TAG_KEY, "Value": version.ModelPackageArn},
+        {"Key": ENDPOINT_TAG_KEY, "Value": endpoint},
+    ]
+
+
+def create_model_request(
+    name: str, version: ShadowVersion, spec: str | None, role_arn: str, tags: list[dict[str, str]]
+) -> dict[str, Any]:
+    container: dict[str, Any] = {"ModelPackageName": version.ModelPackageArn}
+    if spec is not None:
+        container["InferenceSpecificationName"] = spec
+    return {"ModelName": name, "ExecutionRoleArn": role_arn, "PrimaryContainer": container, "Tags": tags}
+
+
+def _infrastructure(instance_type: str, count: int) -> dict[str, Any]:
+    return {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": instance_type, "InstanceCount": count},
+    }
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    name: str
+    shadow_variant: str
+    request: dict[str, Any]
+
+
+def create_experiment_request(
+    *,
+    name: str,
+    group: str,
+    version: int,
+    shadow: ShadowConfig,
+    production: ProductionVariant,
+    shadow_model: str,
+    role_arn: str,
+    tags: list[dict[str, str]],
+    now: datetime,
+) -> ExperimentPlan:
+    variant = shadow_variant_name(version, production.variant_name)
+    first = shadow.rollout_plan[0].sampling_percentage
+    description = describe_progress(f"{TITLE} of {group} v{version}", shadow, Progress(step=0, since=now))
+    request: dict[str, Any] = {
+        "Name": name,
+        "Type": "ShadowMode",
+        "Description": description,
+        "RoleArn": role_arn,
+        "EndpointName": shadow.endpoint_name,
+        # Starts now and lasts the configured duration (at most 30 days: InferenceExperimentSchedule).
+        "Schedule": {"StartTime": now, "EndTime": now + timedelta(days=shadow.duration_days)},
+        "ModelVariants": [
+            {
+                "ModelName": production.model_name,
+                "VariantName": production.variant_name,
+                "InfrastructureConfig": _infrastructure(production.instance_type, production.instance_count),
+            },
+            {
+                "ModelName": shadow_model,
+                "VariantName": variant,
+                "InfrastructureConfig": _infrastructure(shadow.instance_type, shadow.instance_count),
+            },
+        ],
+        "ShadowModeConfig": {
+            "SourceModelVariantName": production.variant_name,
+            "ShadowModelVariants": [{"ShadowModelVariantName": variant, "SamplingPercentage": first}],
+        },
+        "Tags": tags,
+    }
+    if shadow.data_capture is not None:
+        storage: dict[str, Any] = {"Destination": shadow.data_capture.destination_s3_uri}
+        if shadow.data_capture.kms_key_arn is not None:
+            storage["KmsKey"] = shadow.data_capture.kms_key_arn
+        request["DataStorageConfig"] = storage
+    return ExperimentPlan(name=name, shadow_variant=variant, request=request)
+
+
+def version_number(arn: str) -> int | None:
+    tail = arn.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def newer_experiment(active: list[ExperimentView], group: str, version: int) -> ExperimentView | None:
+    """An active owned experiment on the endpoint for a newer version of the same group, if any."""
+    for experiment in active:
+        other = version_number(experiment.tags.get(VERSION_TAG_KEY, ""))
+        if experiment.tags.get(GROUP_TAG_KEY) == group and other is not None and other > version:
+            return experiment
+    return None
+
+
+def outcome_request(
+    version_arn: str,
+    experiment: str,
+    status: str,
+    reason: str,
+    *,
+    shadow: ShadowConfig | None,
+    lifecycle_status: str | None = None,
+) -> dict[str, Any]:
+    """UpdateModelPackage recording the shadow test on the version (only these fields change)."""
+    reason = reason.replace("%", " percent")  # '%' is not in the metadata value pattern
+    request: dict[str, Any] = {
+        "ModelPackageArn": version_arn,
+        "CustomerMetadataProperties": {
+            EXPERIMENT_KEY: experiment,
+            OUTCOME_KEY: naming.metadata_value(status, reason),
+        },
+    }
+    lifecycle = shadow.lifecycle if shadow is not None else None
+    if lifecycle is not None and lifecycle_status is not None:
+        request["ModelLifeCycle"] = {
+            "Stage": lifecycle.stage,
+            "StageStatus": lifecycle_status,
+            "StageDescription": naming.metadata_value(status, reason),
+        }
+    return request
+
+
+def recorded_outcome(metadata: dict[str, str], experiment: str) -> str | None:
+    """The final outcome recorded for `experiment`, if one is (a started record is not final)."""
+    if metadata.get(EXPERIMENT_KEY) != experiment:
+        return None
+    value = metadata.get(OUTCOME_KEY)
+    if value is None or value.startswith("STARTED"):
+        return None
+    return value

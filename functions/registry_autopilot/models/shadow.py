@@ -1,0 +1,158 @@
+"""What the shadow-test functions read (experiments, versions, endpoint variants, metrics) and return.
+
+Read models follow the SageMaker API Reference (DescribeInferenceExperiment, DescribeModelPackage,
+DescribeEndpointConfig); unknown response fields are ignored because responses grow over time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# DescribeInferenceExperiment.Status (SageMaker API Reference).
+ExperimentStatus = Literal[
+    "Creating", "Created", "Updating", "Starting", "Running", "Stopping", "Completed", "Cancelled"
+]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"Completed", "Cancelled"})
+# UpdateInferenceExperiment: "The status of the inference experiment has to be either Created, Running".
+UPDATABLE_STATUSES: frozenset[str] = frozenset({"Created", "Running"})
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ExperimentView(_Read):
+    """One inference experiment as DescribeInferenceExperiment + ListTags report it."""
+
+    name: str
+    arn: str
+    status: ExperimentStatus
+    start_time: datetime
+    end_time: datetime
+    creation_time: datetime | None = None
+    completion_time: datetime | None = None
+    description: str = ""
+    endpoint_name: str
+    source_variant: str
+    shadow_variant: str
+    sampling_percentage: int
+    variant_names: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def from_describe(cls, response: dict[str, Any], tags: dict[str, str]) -> ExperimentView:
+        shadow_config = response["ShadowModeConfig"]
+        (shadow,) = shadow_config["ShadowModelVariants"]  # ShadowModeConfig: exactly one shadow variant
+        schedule = response.get("Schedule") or {}
+        return cls(
+            name=response["Name"],
+            arn=response["Arn"],
+            status=response["Status"],
+            start_time=schedule["StartTime"],
+            end_time=schedule["EndTime"],
+            creation_time=response.get("CreationTime"),
+            completion_time=response.get("CompletionTime"),
+            description=response.get("Description") or "",
+            endpoint_name=(response.get("EndpointMetadata") or {}).get("EndpointName", ""),
+            source_variant=shadow_config["SourceModelVariantName"],
+            shadow_variant=shadow["ShadowModelVariantName"],
+            sampling_percentage=int(shadow["SamplingPercentage"]),
+            variant_names=[variant["VariantName"] for variant in response.get("ModelVariants") or []],
+            tags=tags,
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class SpecView(_Read):
+    Name: str
+    SupportedRealtimeInferenceInstanceTypes: list[str] = Field(default_factory=list)
+
+
+class PrimarySpecView(_Read):
+    SupportedRealtimeInferenceInstanceTypes: list[str] = Field(default_factory=list)
+
+
+class ShadowVersion(_Read):
+    """The parts of DescribeModelPackage the shadow start decides on."""
+
+    ModelPackageArn: str
+    ModelPackageGroupName: str | None = None
+    ModelPackageVersion: int | None = None
+    ModelPackageStatus: str
+    ModelApprovalStatus: str | None = None
+    InferenceSpecification: PrimarySpecView | None = None
+    AdditionalInferenceSpecifications: list[SpecView] = Field(default_factory=list)
+    CustomerMetadataProperties: dict[str, str] = Field(default_factory=dict)
+
+
+class ProductionVariant(_Read):
+    """The endpoint's production variant (DescribeEndpointConfig.ProductionVariants[])."""
+
+    variant_name: str
+    model_name: str
+    instance_type: str
+    instance_count: int
+
+
+class HealthReading(_Read):
+    """CloudWatch endpoint invocation metrics of both variants over the roller's window
+    (namespace AWS/SageMaker, dimensions EndpointName + VariantName). None: no datapoint."""
+
+    shadow_invocations: float | None = None
+    shadow_5xx: float | None = None
+    shadow_latency: float | None = None  # ModelLatency average, microseconds
+    production_latency: float | None = None
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StartResult(_Result):
+    """What the shadow start did for one Approved event."""
+
+    model_package_arn: str
+    started: bool
+    experiment: str | None = None
+    model: str | None = None
+    inference_specification: str | None = None  # None: the version's primary specification
+    sampling_percentage: int | None = None
+    superseded: list[str] = Field(default_factory=list)
+    reason: str
+
+
+RoundOutcome = Literal[
+    "updated", "concluded", "recorded", "unchanged", "skipped", "conflict", "dropped", "failed"
+]
+
+
+class ExperimentRound(_Result):
+    experiment: str
+    status: str | None = None
+    outcome: RoundOutcome
+    reason: str
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+
+class RollResult(_Result):
+    """One roller round: every owned experiment's outcome; `failures` counts the ones that raised."""
+
+    experiments: list[ExperimentRound] = Field(default_factory=list)
+    failures: int = 0
+
+
+class ScheduledEvent(_Read):
+    """EventBridge "Scheduled Event" (source aws.events, detail {}) that starts a roller round."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    source: Literal["aws.events"]
+    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
+    time: datetime
+    resources: list[str] = Field(default_factory=list)

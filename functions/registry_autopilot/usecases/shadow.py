@@ -1,0 +1,334 @@
+"""Shadow tests: start one per Approved version; roll every owned one along its plan each round.
+
+Reads current state before every write (events arrive late and twice), decides with pure logic
+(`logic.shadow`, `logic.rollout`) and writes only what changes.
+
+Supersede: when a version is approved while an older owned experiment still runs on the same endpoint,
+the older one is concluded first (StopInferenceExperiment: production Retain, its shadow Remove,
+DesiredState Cancelled) and 'superseded by <group> v<n>' is recorded on its version; then the new
+experiment starts. An approval of a version older than the one being tested starts nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from registry_autopilot.adapters.experiments import (
+    ExperimentConflict,
+    ExperimentNotFound,
+    InferenceExperiments,
+    completed_before,
+)
+from registry_autopilot.adapters.hosting import Hosting
+from registry_autopilot.adapters.metrics import VariantMetrics
+from registry_autopilot.adapters.notifications import Notifier
+from registry_autopilot.adapters.sagemaker import SageMakerRegistry
+from registry_autopilot.logic import rollout
+from registry_autopilot.logic import shadow as logic
+from registry_autopilot.models.config import ShadowConfig
+from registry_autopilot.models.events import ModelPackageStateChangeEvent
+from registry_autopilot.models.shadow import (
+    UPDATABLE_STATUSES,
+    ExperimentRound,
+    ExperimentView,
+    RollResult,
+    StartResult,
+)
+from registry_autopilot.observability import MetricUnit, logger, metrics
+from registry_autopilot.settings import Settings
+
+# A terminal experiment is looked at (to record an outcome nobody recorded) for this long after it ended.
+RECORD_WINDOW = timedelta(days=1)
+
+
+class SupersedeBlocked(RuntimeError):
+    """An older experiment on the endpoint is in a status StopInferenceExperiment cannot act on yet;
+    the invocation fails so Lambda retries it (then the dead-letter queue)."""
+
+
+@dataclass(frozen=True)
+class ShadowPorts:
+    experiments: InferenceExperiments
+    hosting: Hosting
+    registry: SageMakerRegistry
+    metrics: VariantMetrics
+    notifier: Notifier
+
+
+def _owned(ports: ShadowPorts, owner: str, now: datetime) -> list[ExperimentView]:
+    found: list[ExperimentView] = []
+    for summary in ports.experiments.summaries(logic.PREFIX):
+        if completed_before(summary, now - RECORD_WINDOW):
+            continue
+        experiment = ports.experiments.describe(summary["Name"])
+        if experiment is not None and experiment.tags.get(logic.OWNER_TAG_KEY) == owner:
+            found.append(experiment)
+    return found
+
+
+def default_ports(settings: Settings) -> ShadowPorts:
+    return ShadowPorts(
+        experiments=InferenceExperiments(),
+        hosting=Hosting(),
+        registry=SageMakerRegistry(),
+        metrics=VariantMetrics(),
+        notifier=Notifier(settings.notification_topic_arn),
+    )
+
+
+# -- start -------------------------------------------------------------------------------------------
+def _supersede(
+    ports: ShadowPorts, older: ExperimentView, group: str, version: int, settings: Settings
+) -> None:
+    if older.status not in UPDATABLE_STATUSES:
+        if older.status == "Stopping":
+            return
+        raise SupersedeBlocked(f"{older.name} is {older.status}; it can be concluded once Created or Running")
+    reason = f"superseded by {group} v{version}"
+    version_arn = older.tags.get(logic.VERSION_TAG_KEY)
+    older_group = settings.config.groups.get(older.tags.get(logic.GROUP_TAG_KEY, ""))
+    older_shadow = older_group.shadow if older_group else None
+    if version_arn:
+        status = older_shadow.lifecycle.superseded_status if older_shadow and older_shadow.lifecycle else None
+        ports.registry.update_model_package(
+            logic.outcome_request(
+                version_arn, older.name, "SUPERSEDED", reason, shadow=older_shadow, lifecycle_status=status
+            )
+        )
+    ports.experiments.stop(
+        rollout.stop_request(older, "Remove", "Cancelled", f"Registry Autopilot: {reason}")
+    )
+
+
+def start(
+    change: ModelPackageStateChangeEvent, ports: ShadowPorts, settings: Settings, now: datetime
+) -> StartResult:
+    detail = change.detail
+    arn, group, number = detail.ModelPackageArn, detail.ModelPackageGroupName, detail.ModelPackageVersion
+    group_config = settings.config.groups.get(group)
+    shadow = group_config.shadow if group_config else None
+    role = settings.config.experiment_role_arn
+    if shadow is None or role is None:
+        return StartResult(model_package_arn=arn, started=False, reason=f"group {group!r} has no shadow test")
+    version = ports.hosting.describe_version(arn)
+    if version.ModelApprovalStatus != "Approved":
+        return StartResult(
+            model_package_arn=arn, started=False, reason=f"the version is {version.ModelApprovalStatus} now"
+        )
+    name = logic.experiment_name(group, number, shadow.endpoint_name)
+    existing = ports.experiments.describe(name)
+    if existing is not None:
+        return StartResult(
+            model_package_arn=arn,
+            started=False,
+            experiment=name,
+            reason=f"already started ({existing.status})",
+        )
+    active = [
+        experiment
+        for experiment in _owned(ports, settings.config.stack_name, now)
+        if experiment.endpoint_name == shadow.endpoint_name and not experiment.is_terminal
+    ]
+    newer = logic.newer_experiment(active, group, number)
+    if newer is not None:
+        return StartResult(
+            model_package_arn=arn,
+            started=False,
+            reason=f"a newer version is being shadow-tested on {shadow.endpoint_name} ({newer.name})",
+        )
+    for older in active:
+        _supersede(ports, older, group, number, settings)
+
+    production = ports.hosting.production_variant(shadow.endpoint_name, shadow.production_variant)
+    spec = logic.pick_inference_spec(version, shadow.instance_type)
+    model = logic.model_name(group, number, spec, shadow.instance_type)
+    tags = logic.owner_tags(settings.config.stack_name, version, group, shadow.endpoint_name)
+    if not ports.hosting.model_exists(model):
+        ports.hosting.create_model(logic.create_model_request(model, version, spec, role, tags))
+    plan = logic.create_experiment_request(
+        name=name,
+        group=group,
+        version=number,
+        shadow=shadow,
+        production=production,
+        shadow_model=model,
+        role_arn=role,
+        tags=tags,
+        now=now,
+    )
+    created = ports.experiments.create(plan.request)
+    first = shadow.rollout_plan[0].sampling_percentage
+    if created:
+        ports.registry.update_model_package(
+            logic.outcome_request(
+                arn, name, "STARTED", f"shadow test on {shadow.endpoint_name} at {first}%", shadow=shadow
+            )
+        )
+    metrics.add_metric(name="ShadowTestsStarted", unit=MetricUnit.Count, value=1 if created else 0)
+    return StartResult(
+        model_package_arn=arn,
+        started=created,
+        experiment=name,
+        model=model,
+        inference_specification=spec,
+        sampling_percentage=first,
+        superseded=[older.name for older in active],
+        reason="started" if created else "already started (created concurrently)",
+    )
+
+
+# -- roll --------------------------------------------------------------------------------------------
+def _record_if_missing(
+    ports: ShadowPorts, experiment: ExperimentView, shadow: ShadowConfig | None
+) -> ExperimentRound:
+    version_arn = experiment.tags.get(logic.VERSION_TAG_KEY)
+    if not version_arn:
+        return ExperimentRound(
+            experiment=experiment.name, status=experiment.status, outcome="unchanged", reason="no version tag"
+        )
+    version = ports.hosting.describe_version(version_arn)
+    if logic.recorded_outcome(version.CustomerMetadataProperties, experiment.name) is not None:
+        return ExperimentRound(
+            experiment=experiment.name,
+            status=experiment.status,
+            outcome="unchanged",
+            reason="outcome recorded",
+        )
+    status = experiment.status.upper()
+    reason = f"experiment ended {experiment.status} without the roller concluding it"
+    lifecycle = shadow.lifecycle.incomplete_status if shadow and shadow.lifecycle else None
+    ports.registry.update_model_package(
+        logic.outcome_request(
+            version_arn, experiment.name, status, reason, shadow=shadow, lifecycle_status=lifecycle
+        )
+    )
+    return ExperimentRound(
+        experiment=experiment.name, status=experiment.status, outcome="recorded", reason=reason
+    )
+
+
+def _conclude(
+    ports: ShadowPorts, experiment: ExperimentView, shadow: ShadowConfig, decision: rollout.Decision
+) -> dict[str, Any]:
+    conclusion = decision.conclusion
+    assert conclusion is not None
+    version_arn = experiment.tags.get(logic.VERSION_TAG_KEY)
+    if version_arn:
+        lifecycle = shadow.lifecycle
+        status = None
+        if lifecycle is not None:
+            status = (
+                lifecycle.completed_status
+                if conclusion.outcome == "completed"
+                else lifecycle.incomplete_status
+            )
+        text = f"{decision.reason}; shadow variant {conclusion.shadow_action}"
+        # Recorded before the stop: if the stop is refused, the next round repeats both (same values).
+        ports.registry.update_model_package(
+            logic.outcome_request(
+                version_arn,
+                experiment.name,
+                conclusion.outcome.upper(),
+                text,
+                shadow=shadow,
+                lifecycle_status=status,
+            )
+        )
+    request = rollout.stop_request(
+        experiment, conclusion.shadow_action, conclusion.desired_state, conclusion.reason
+    )
+    ports.experiments.stop(request)
+    return {"ModelVariantActions": request["ModelVariantActions"], "DesiredState": conclusion.desired_state}
+
+
+def _roll_one(
+    ports: ShadowPorts, experiment: ExperimentView, settings: Settings, now: datetime
+) -> ExperimentRound:
+    group = settings.config.groups.get(experiment.tags.get(logic.GROUP_TAG_KEY, ""))
+    shadow = group.shadow if group else None
+    if experiment.is_terminal:
+        return _record_if_missing(ports, experiment, shadow)
+    if shadow is None:
+        return ExperimentRound(
+            experiment=experiment.name,
+            status=experiment.status,
+            outcome="skipped",
+            reason="its group no longer configures shadow tests; left as it is",
+        )
+    period = settings.config.roller_schedule_minutes
+    health = None
+    if shadow.health_gates is not None and experiment.status == "Running":
+        health = ports.metrics.read(
+            experiment.endpoint_name,
+            experiment.source_variant,
+            experiment.shadow_variant,
+            now,
+            timedelta(minutes=period),
+        )
+    decision = rollout.decide(shadow, experiment, health, now, period)
+    if decision.action == "update" and decision.update is not None:
+        request = rollout.update_request(experiment, decision.update)
+        ports.experiments.update(request)
+        changes = {key: value for key, value in request.items() if key != "Name"}
+        return ExperimentRound(
+            experiment=experiment.name,
+            status=experiment.status,
+            outcome="updated",
+            reason=decision.reason,
+            changes=changes,
+        )
+    if decision.action == "conclude":
+        changes = _conclude(ports, experiment, shadow, decision)
+        return ExperimentRound(
+            experiment=experiment.name,
+            status=experiment.status,
+            outcome="concluded",
+            reason=decision.reason,
+            changes=changes,
+        )
+    outcome = "skipped" if decision.action == "skip" else "unchanged"
+    return ExperimentRound(
+        experiment=experiment.name, status=experiment.status, outcome=outcome, reason=decision.reason
+    )
+
+
+def roll(ports: ShadowPorts, settings: Settings, now: datetime) -> RollResult:
+    rounds: list[ExperimentRound] = []
+    failures = 0
+    for experiment in _owned(ports, settings.config.stack_name, now):
+        try:
+            rounds.append(_roll_one(ports, experiment, settings, now))
+        except ExperimentConflict as exc:
+            rounds.append(
+                ExperimentRound(
+                    experiment=experiment.name,
+                    outcome="conflict",
+                    reason=f"status changed under us; next round ({exc})",
+                )
+            )
+        except ExperimentNotFound:
+            rounds.append(
+                ExperimentRound(experiment=experiment.name, outcome="dropped", reason="no longer exists")
+            )
+        except Exception as exc:  # one experiment's failure never stops the others
+            failures += 1
+            logger.exception("roller failed on an experiment", extra={"experiment": experiment.name})
+            rounds.append(
+                ExperimentRound(
+                    experiment=experiment.name, outcome="failed", reason=f"{type(exc).__name__}: {exc}"
+                )
+            )
+    result = RollResult(experiments=rounds, failures=failures)
+    for outcome in ("updated", "concluded", "conflict", "dropped"):
+        count = sum(1 for item in rounds if item.outcome == outcome)
+        metrics.add_metric(name=f"Experiments{outcome.capitalize()}", unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="RollerExperimentFailures", unit=MetricUnit.Count, value=failures)
+    if failures:
+        ports.notifier.publish(
+            subject=f"Registry Autopilot: shadow roller failed on {failures} experiment(s)",
+            message=result.model_dump(mode="json"),
+        )
+    logger.info("roller round", extra={"result": result.model_dump(mode="json")})
+    return result

@@ -1,0 +1,182 @@
+"""Shadow tests: the start function behind the version-approved rule, and the roller on a schedule.
+
+IAM (least privilege; resource types from the Service Authorization Reference for SageMaker):
+- models and inference experiments only under Registry Autopilot's name prefix (`autopilot-*`);
+- the configured production endpoints only; endpoint configs are named by whoever deploys the
+  endpoint, so DescribeEndpointConfig is on `endpoint-config/*` (read-only);
+- the watched groups' versions (describe, update for the outcome);
+- `iam:PassRole` on the experiment role only, only towards SageMaker;
+- `sagemaker:ListInferenceExperiments` and `cloudwatch:GetMetricData` support no resource-level
+  permissions, so they are granted on `*` and acknowledged with that reason.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra import constants
+from infra.checks import acknowledge, acknowledge_wildcard_resources
+from infra.constructs import sagemaker_access
+from infra.constructs.alerting import Alerting
+from infra.constructs.artifacts import CompiledArtifacts
+from infra.constructs.lambda_function import LambdaFactory
+from infra.constructs.registry_events import RegistryEvents
+from registry_autopilot.models.config import AutopilotConfig
+
+PREFIXED_REASON = (
+    "Scoped to SageMaker models, inference experiments and endpoint configs: models and experiments "
+    "carry Registry Autopilot's name prefix (autopilot-*), whose suffixes exist only at run time; endpoint "
+    "config names are chosen by whoever deploys the production endpoint and are only described."
+)
+NO_RESOURCE_LEVEL_REASON = (
+    "Actions without resource-level permissions (Service Authorization Reference), hence '*': X-Ray "
+    "PutTraceSegments/PutTelemetryRecords for active tracing, and the read-only "
+    "sagemaker:ListInferenceExperiments and cloudwatch:GetMetricData the roller lists and measures with."
+)
+FAILURE_METRIC = "RollerExperimentFailures"
+
+
+class ShadowRollout(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AutopilotConfig,
+        functions: LambdaFactory,
+        artifacts: CompiledArtifacts,
+        registry_events: RegistryEvents,
+        alerting: Alerting,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        shadowed = {name: group.shadow for name, group in config.groups.items() if group.shadow is not None}
+        if not shadowed or config.experiment_role_arn is None:
+            raise ValueError("ShadowRollout needs at least one group with 'shadow' and an experiment role")
+        groups = sorted(shadowed)
+        endpoints = sorted({shadow.endpoint_name for shadow in shadowed.values()})
+        environment = {"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name}
+
+        self.start_function = functions.create(
+            "ShadowStart",
+            scope=self,
+            handler="registry_autopilot.handlers.shadow_start.handler",
+            description="Starts a shadow-mode inference experiment for an approved model version",
+            environment=environment,
+            timeout=Duration.seconds(60),
+            async_dlq=True,
+        )
+        self.roller_function = functions.create(
+            "Roller",
+            scope=self,
+            handler="registry_autopilot.handlers.roller.handler",
+            description="Rolls every owned shadow test along its rollout plan and concludes it",
+            environment=environment,
+            timeout=Duration.minutes(2),
+            async_dlq=True,
+        )
+        for function in (self.start_function, self.roller_function):
+            self._grant(function, groups, endpoints, config.experiment_role_arn)
+
+        registry_events.add_approved_target(
+            targets.LambdaFunction(self.start_function, **registry_events.delivery_options())
+        )
+        self.schedule = events.Rule(
+            self,
+            "RollerSchedule",
+            description="Runs the shadow-test roller on a schedule",
+            schedule=events.Schedule.rate(Duration.minutes(config.roller_schedule_minutes)),
+        )
+        self.schedule.add_target(
+            targets.LambdaFunction(self.roller_function, **registry_events.delivery_options())
+        )
+
+        # The roller reports experiments it failed on (it goes on with the others) as a metric.
+        self.failure_alarm = alerting.add_alarm(
+            cloudwatch.Alarm(
+                self,
+                "RollerFailures",
+                alarm_description="Registry Autopilot: the shadow-test roller failed on an experiment",
+                metric=cloudwatch.Metric(
+                    namespace=constants.METRICS_NAMESPACE,
+                    metric_name=FAILURE_METRIC,
+                    dimensions_map={"service": constants.POWERTOOLS_SERVICE_NAME},
+                    statistic="Sum",
+                    period=Duration.minutes(max(5, config.roller_schedule_minutes)),
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+
+    def _arn(self, resource: str, name: str) -> str:
+        return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+    def _grant(
+        self, function: lambda_.Function, groups: list[str], endpoints: list[str], role_arn: str
+    ) -> None:
+        prefix = constants.COMPILATION_JOB_PREFIX  # one name prefix for everything Registry Autopilot names
+        models = self._arn("model", f"{prefix}*")
+        experiments = self._arn("inference-experiment", f"{prefix}*")
+        # SageMaker puts lower-cased names in endpoint ARNs; a name with capitals is granted both ways.
+        spellings = dict.fromkeys(spelling for name in endpoints for spelling in (name, name.lower()))
+        endpoint_arns = [self._arn("endpoint", name) for name in spellings]
+        endpoint_configs = self._arn("endpoint-config", "*")
+        versions = sagemaker_access.model_package_arns(self, groups)
+        run_experiments = iam.PolicyStatement(
+            actions=[
+                "sagemaker:CreateInferenceExperiment",
+                "sagemaker:UpdateInferenceExperiment",
+                "sagemaker:StopInferenceExperiment",
+                "sagemaker:DescribeInferenceExperiment",
+                "sagemaker:ListTags",
+                "sagemaker:AddTags",
+            ],
+            resources=[experiments],
+        )
+        shadow_models = iam.PolicyStatement(
+            actions=["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:AddTags"],
+            resources=[models],
+        )
+        # CreateInferenceExperiment and StopInferenceExperiment act on the endpoint and its models.
+        hosting = iam.PolicyStatement(
+            actions=[
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:CreateInferenceExperiment",
+                "sagemaker:StopInferenceExperiment",
+            ],
+            resources=endpoint_arns,
+        )
+        endpoint_config = iam.PolicyStatement(
+            actions=["sagemaker:DescribeEndpointConfig"], resources=[endpoint_configs]
+        )
+        versions_statement = iam.PolicyStatement(
+            actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"], resources=versions
+        )
+        unscoped = iam.PolicyStatement(
+            actions=["sagemaker:ListInferenceExperiments", "cloudwatch:GetMetricData"], resources=["*"]
+        )
+        for statement in (
+            run_experiments,
+            shadow_models,
+            hosting,
+            endpoint_config,
+            versions_statement,
+            unscoped,
+        ):
+            function.add_to_role_policy(statement)
+        function.add_to_role_policy(sagemaker_access.pass_roles_to_sagemaker([role_arn]))
+        role = function.role
+        if role is not None:
+            acknowledge_wildcard_resources(role, [models, experiments, endpoint_configs], PREFIXED_REASON)
+            sagemaker_access.acknowledge_scoped_wildcards(role, versions_statement)
+            # The factory already acknowledges Resource::* on every function role (X-Ray); the shadow
+            # functions add two more read-only actions on '*', which the same finding covers.
+            acknowledge(role, "AwsSolutions-IAM5[Resource::*]", NO_RESOURCE_LEVEL_REASON)

@@ -1,0 +1,382 @@
+"""Shadow start and roller handlers on the local backend: a version approved, its experiment started on
+the production endpoint, then rolled round after round to its conclusion.
+
+AWS behaviour the local backend enforces, and where it is documented (SageMaker API Reference):
+- CreateInferenceExperiment (ResourceInUse for a name in use; schedule at most 30 days):
+  https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateInferenceExperiment.html
+- UpdateInferenceExperiment (only Created or Running; Running may change only the end date):
+  https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateInferenceExperiment.html
+- StopInferenceExperiment (ModelVariantActions per variant; DesiredState Completed | Cancelled):
+  https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopInferenceExperiment.html
+- CreateModel from a model package: ContainerDefinition.ModelPackageName and
+  InferenceSpecificationName: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ContainerDefinition.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autopilot.backend import LocalBackend
+from autopilot.stepfunctions import LocalLambdaContext
+from registry_autopilot import clock
+from registry_autopilot.logic import shadow as logic
+from registry_autopilot.models.config import AutopilotConfig
+from tests.compile_fixtures import event_for
+
+ROLE = "arn:aws:iam::123456789012:role/RegistryAutopilotShadowTests"
+ENDPOINT = "churn-prod"
+
+
+@pytest.fixture
+def stack(backend: LocalBackend) -> Iterator[LocalBackend]:
+    """The backend with its clock driving the functions, and the production endpoint in place."""
+    clock.use(backend.clock.now)
+    sagemaker = backend.client("sagemaker")
+    with backend.unrecorded():
+        sagemaker.create_model(
+            ModelName="churn-prod-model",
+            ExecutionRoleArn=ROLE,
+            PrimaryContainer={
+                "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+            },
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName="churn-prod-config",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "churn-prod-model",
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 2,
+                }
+            ],
+        )
+        sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="churn-prod-config")
+    yield backend
+    clock.use(None)
+
+
+@pytest.fixture
+def t0(stack: LocalBackend) -> datetime:
+    """When the test starts, on the backend's clock."""
+    return stack.clock.now()
+
+
+def invoke(module: str, event: dict[str, Any]) -> dict[str, Any]:
+    import importlib
+
+    loaded = importlib.import_module(f"registry_autopilot.handlers.{module}")
+    context = LocalLambdaContext(
+        function_name=module, invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{module}"
+    )
+    result: dict[str, Any] = loaded.handler(event, context)
+    return result
+
+
+def approved_version(backend: LocalBackend, *, with_neo_spec: bool = True) -> str:
+    with backend.unrecorded():
+        arn = backend.seed_model_package("churn-xgboost", approval_status="Approved", framework="XGBOOST")
+        if with_neo_spec:
+            backend.client("sagemaker").update_model_package(
+                ModelPackageArn=arn,
+                AdditionalInferenceSpecificationsToAdd=[
+                    {
+                        "Name": "neo-ml-c5",
+                        "Containers": [
+                            {
+                                "Image": "785573368785.dkr.ecr.us-east-1.amazonaws.com/xgboost-neo:latest",
+                                "ModelDataUrl": "s3://bucket/churn/ml-c5/model.tar.gz",
+                            }
+                        ],
+                        "SupportedRealtimeInferenceInstanceTypes": ["ml.c5.large", "ml.c5.xlarge"],
+                    }
+                ],
+            )
+    return arn
+
+
+def approved_event(arn: str) -> dict[str, Any]:
+    return event_for(arn, "version-approved-by-human.json")
+
+
+def tick() -> dict[str, Any]:
+    from tests.compile_fixtures import load_event
+
+    event = load_event("scheduled-roller-tick.json")
+    event["time"] = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    return event
+
+
+def roll_until_quiet(backend: LocalBackend, rounds: int, minutes: int = 15) -> list[dict[str, Any]]:
+    seen = []
+    for _ in range(rounds):
+        backend.clock.advance(minutes * 60)
+        for item in invoke("roller", tick())["experiments"]:
+            if item["outcome"] not in {"unchanged", "skipped"}:
+                seen.append({"at": backend.clock.now(), **item})
+    return seen
+
+
+def sagemaker_writes(backend: LocalBackend) -> list[str]:
+    return [call.operation for call in backend.writes if call.service == "sagemaker"]
+
+
+def test_an_approved_version_starts_an_owned_shadow_experiment_on_the_endpoint(
+    stack: LocalBackend, t0: datetime
+) -> None:
+    arn = approved_version(stack)
+
+    result = invoke("shadow_start", approved_event(arn))
+
+    assert result["started"] is True
+    assert result["inference_specification"] == "neo-ml-c5"
+    sagemaker = stack.client("sagemaker")
+    described = sagemaker.describe_inference_experiment(Name=result["experiment"])
+    assert described["Type"] == "ShadowMode"
+    assert described["EndpointMetadata"]["EndpointName"] == ENDPOINT
+    assert described["ShadowModeConfig"] == {
+        "SourceModelVariantName": "AllTraffic",
+        "ShadowModelVariants": [{"ShadowModelVariantName": "shadow-v1", "SamplingPercentage": 5}],
+    }
+    assert described["Schedule"] == {"StartTime": t0, "EndTime": t0 + timedelta(days=3)}
+    production, shadow = described["ModelVariants"]
+    assert production["ModelName"] == "churn-prod-model"
+    assert production["InfrastructureConfig"]["RealTimeInferenceConfig"] == {
+        "InstanceType": "ml.m5.large",
+        "InstanceCount": 2,
+    }
+    assert shadow["InfrastructureConfig"]["RealTimeInferenceConfig"] == {
+        "InstanceType": "ml.c5.xlarge",
+        "InstanceCount": 1,
+    }
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=described["Arn"])["Tags"]}
+    assert tags[logic.OWNER_TAG_KEY] == "RegistryAutopilot"
+    assert tags[logic.VERSION_TAG_KEY] == arn
+    model = sagemaker.describe_model(ModelName=result["model"])
+    assert model["PrimaryContainer"]["ModelPackageName"] == arn
+    assert model["PrimaryContainer"]["InferenceSpecificationName"] == "neo-ml-c5"
+
+
+def test_a_version_without_a_fitting_neo_spec_is_served_from_its_primary_specification(
+    stack: LocalBackend,
+) -> None:
+    arn = approved_version(stack, with_neo_spec=False)
+
+    result = invoke("shadow_start", approved_event(arn))
+
+    assert result["started"] is True
+    assert result["inference_specification"] is None
+    model = stack.client("sagemaker").describe_model(ModelName=result["model"])
+    assert "InferenceSpecificationName" not in model["PrimaryContainer"]
+
+
+def test_a_duplicate_approved_event_starts_nothing_more(stack: LocalBackend) -> None:
+    arn = approved_version(stack)
+    invoke("shadow_start", approved_event(arn))
+    stack.clear_records()
+
+    again = invoke("shadow_start", approved_event(arn))
+
+    assert again["started"] is False
+    assert again["reason"].startswith("already started")
+    assert sagemaker_writes(stack) == []
+
+
+def test_a_version_no_longer_approved_is_not_shadow_tested(stack: LocalBackend) -> None:
+    arn = approved_version(stack)
+    with stack.unrecorded():
+        stack.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+    stack.clear_records()
+
+    result = invoke("shadow_start", approved_event(arn))
+
+    assert result == {**result, "started": False, "reason": "the version is Rejected now"}
+    assert sagemaker_writes(stack) == []
+
+
+def test_a_newer_approval_concludes_the_older_experiment_as_superseded_and_starts_its_own(
+    stack: LocalBackend,
+) -> None:
+    older_arn = approved_version(stack)
+    older = invoke("shadow_start", approved_event(older_arn))["experiment"]
+    stack.clock.advance(30 * 60)
+    newer_arn = approved_version(stack)
+
+    newer = invoke("shadow_start", approved_event(newer_arn))
+
+    assert newer["started"] is True
+    assert newer["superseded"] == [older]
+    assert stack.experiments.stop_actions(older) == {"AllTraffic": "Retain", "shadow-v1": "Remove"}
+    stack.clock.advance(120)
+    assert stack.experiments.status(older) == "Cancelled"
+    metadata = stack.client("sagemaker").describe_model_package(ModelPackageName=older_arn)[
+        "CustomerMetadataProperties"
+    ]
+    assert metadata[logic.OUTCOME_KEY] == "SUPERSEDED: superseded by churn-xgboost v2"
+
+
+def test_an_older_approval_never_replaces_a_newer_version_under_test(stack: LocalBackend) -> None:
+    first = approved_version(stack)
+    second = approved_version(stack)
+    invoke("shadow_start", approved_event(second))
+
+    result = invoke("shadow_start", approved_event(first))
+
+    assert result["started"] is False
+    assert result["reason"].startswith("a newer version is being shadow-tested")
+
+
+def test_scheduled_rounds_ramp_the_experiment_along_the_plan_and_conclude_it(
+    stack: LocalBackend, t0: datetime
+) -> None:
+    arn = approved_version(stack)
+    name = invoke("shadow_start", approved_event(arn))["experiment"]
+
+    seen = roll_until_quiet(stack, rounds=4 * 20)
+
+    sampling = [
+        (item["at"] - t0, item["changes"]["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"])
+        for item in seen
+        if "ShadowModeConfig" in item["changes"]
+    ]
+    assert sampling == [(timedelta(hours=1), 25), (timedelta(hours=3), 50), (timedelta(hours=7), 100)]
+    (conclusion,) = [item for item in seen if item["outcome"] == "concluded"]
+    assert conclusion["at"] - t0 == timedelta(hours=15)
+    assert stack.experiments.status(name) == "Completed"
+    assert stack.experiments.stop_actions(name) == {"AllTraffic": "Retain", "shadow-v1": "Remove"}
+    metadata = stack.client("sagemaker").describe_model_package(ModelPackageName=arn)[
+        "CustomerMetadataProperties"
+    ]
+    assert metadata[logic.OUTCOME_KEY].startswith("COMPLETED: rollout plan done")
+
+
+def test_every_update_the_roller_sends_is_one_the_status_allowed(stack: LocalBackend) -> None:
+    arn = approved_version(stack)
+    invoke("shadow_start", approved_event(arn))
+    stack.clear_records()
+
+    roll_until_quiet(stack, rounds=4 * 20)
+
+    updates = [call for call in stack.calls if call.operation == "UpdateInferenceExperiment"]
+    assert updates
+    assert all(call.error_code is None for call in updates)  # the backend refuses what AWS refuses
+    assert all("StartTime" not in call.params.get("Schedule", {}) for call in updates)
+
+
+def test_an_experiment_changing_status_under_the_roller_is_retried_next_round(stack: LocalBackend) -> None:
+    arn = approved_version(stack)
+    name = invoke("shadow_start", approved_event(arn))["experiment"]
+    stack.clock.advance(60 * 60)
+    stack.experiments.advance(name, "Updating")
+
+    (item,) = invoke("roller", tick())["experiments"]
+
+    assert item["outcome"] == "skipped"
+    stack.clock.advance(60)
+    (item,) = invoke("roller", tick())["experiments"]
+    assert item["outcome"] == "updated"
+
+
+def test_an_experiment_not_owned_by_registry_autopilot_is_never_touched(stack: LocalBackend) -> None:
+    arn = approved_version(stack)
+    name = invoke("shadow_start", approved_event(arn))["experiment"]
+    described = stack.client("sagemaker").describe_inference_experiment(Name=name)
+    with stack.unrecorded():
+        stack.client("sagemaker").delete_tags(ResourceArn=described["Arn"], TagKeys=[logic.OWNER_TAG_KEY])
+    stack.clear_records()
+
+    seen = roll_until_quiet(stack, rounds=8)
+
+    assert seen == []
+    assert sagemaker_writes(stack) == []
+
+
+def test_one_failing_experiment_does_not_stop_the_others_and_the_round_reports_it(
+    stack: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry_autopilot.adapters.experiments import InferenceExperiments
+
+    first = invoke("shadow_start", approved_event(approved_version(stack)))["experiment"]
+    # A second owned experiment, on another endpoint (one endpoint holds one experiment of ours).
+    sagemaker = stack.client("sagemaker")
+    second_request = sagemaker.describe_inference_experiment(Name=first)
+    with stack.unrecorded():
+        sagemaker.create_endpoint(EndpointName="churn-canary", EndpointConfigName="churn-prod-config")
+        tags = sagemaker.list_tags(ResourceArn=second_request["Arn"])["Tags"]
+        sagemaker.create_inference_experiment(
+            Name="autopilot-churn-xgboost-canary",
+            Type="ShadowMode",
+            RoleArn=ROLE,
+            EndpointName="churn-canary",
+            ModelVariants=[
+                {k: v for k, v in m.items() if k != "Status"} for m in second_request["ModelVariants"]
+            ],
+            ShadowModeConfig=second_request["ShadowModeConfig"],
+            Tags=tags,
+        )
+    original = InferenceExperiments.update
+
+    def flaky(self: InferenceExperiments, request: dict[str, Any]) -> None:
+        if request["Name"] == first:
+            raise RuntimeError("throttled beyond retries")
+        original(self, request)
+
+    monkeypatch.setattr(InferenceExperiments, "update", flaky)
+    stack.clock.advance(60 * 60)
+    stack.clear_records()
+
+    result = invoke("roller", tick())
+
+    outcomes = {item["experiment"]: item["outcome"] for item in result["experiments"]}
+    assert outcomes == {first: "failed", "autopilot-churn-xgboost-canary": "updated"}
+    assert result["failures"] == 1
+    assert [call.operation for call in stack.writes if call.service == "sns"] == ["Publish"]
+
+
+def test_a_shadow_failing_its_health_gate_holds_the_ramp_from_cloudwatch_metrics(
+    stack: LocalBackend, tmp_path: Path
+) -> None:
+    from registry_autopilot.settings import reset_settings
+    from tests.compile_fixtures import config_dict, write_config
+
+    raw = config_dict()
+    raw["groups"]["churn-xgboost"]["shadow"]["healthGates"] = {"maxShadow5xxRate": 0.05, "maxLatencyRatio": 2}
+    write_config(tmp_path, AutopilotConfig.model_validate(raw))
+    reset_settings()
+    name = invoke("shadow_start", approved_event(approved_version(stack)))["experiment"]
+    stack.clock.advance(60 * 60)
+    # CloudWatch: the shadow variant answered 40 of its 200 invocations with a 5xx.
+    cloudwatch = stack.client("cloudwatch")
+    for variant, invocations, errors in (("shadow-v1", 200, 40), ("AllTraffic", 4000, 0)):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/SageMaker",
+            MetricData=[
+                {
+                    "MetricName": metric,
+                    "Dimensions": [
+                        {"Name": "EndpointName", "Value": ENDPOINT},
+                        {"Name": "VariantName", "Value": variant},
+                    ],
+                    "Timestamp": stack.clock.now() - timedelta(minutes=5),
+                    "Value": value,
+                }
+                for metric, value in (("Invocations", invocations), ("Invocation5XXErrors", errors))
+            ],
+        )
+
+    (item,) = invoke("roller", tick())["experiments"]
+
+    assert item["outcome"] == "updated"
+    assert "shadow 5xx rate 20.00% > 5.00%" in item["reason"]
+    assert "holding the first step" in item["reason"]
+    assert "ShadowModeConfig" not in item["changes"]  # still at 5%
+    assert (
+        stack.client("sagemaker")
+        .describe_inference_experiment(Name=name)["Description"]
+        .endswith(f"since={stack.clock.now():%Y-%m-%dT%H:%M:%SZ}]")
+    )

@@ -1,0 +1,186 @@
+"""Names, the inference specification picked, and the requests a shadow start sends.
+
+Limits (SageMaker API Reference): CreateModel.ModelName 1-63 chars matching
+^[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?$ (API_CreateModel.html); CreateInferenceExperiment.Name 1-120
+chars matching ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$, Type ShadowMode, ModelVariants 1-2, exactly one
+shadow variant (API_CreateInferenceExperiment.html, API_ShadowModeConfig.html); a model made from a
+package version names it in ContainerDefinition.ModelPackageName and may pick one of its additional
+specifications with InferenceSpecificationName (API_ContainerDefinition.html).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from registry_autopilot.logic import shadow as logic
+from registry_autopilot.models.config import AutopilotConfig, DataCapture, HealthGates, ShadowConfig
+from registry_autopilot.models.shadow import ProductionVariant, ShadowVersion
+
+MODEL_NAME = re.compile(r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$")
+EXPERIMENT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$")
+NOW = datetime(2025, 11, 24, 14, 0, tzinfo=UTC)
+ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-xgboost/3"
+
+
+@pytest.fixture
+def shadow(config: AutopilotConfig) -> ShadowConfig:
+    found = config.groups["churn-xgboost"].shadow
+    assert found is not None
+    return found
+
+
+def version(*specs: tuple[str, list[str]]) -> ShadowVersion:
+    return ShadowVersion.model_validate(
+        {
+            "ModelPackageArn": ARN,
+            "ModelPackageStatus": "Completed",
+            "ModelApprovalStatus": "Approved",
+            "AdditionalInferenceSpecifications": [
+                {"Name": name, "SupportedRealtimeInferenceInstanceTypes": types} for name, types in specs
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("group", ["churn-xgboost", "A" * 63, "Mixed-Case-Group"])
+def test_names_are_deterministic_prefixed_and_within_aws_limits(group: str) -> None:
+    model = logic.model_name(group, 123456, "neo-ml-c5", "ml.c5.xlarge")
+    experiment = logic.experiment_name(group, 123456, "churn-prod")
+
+    assert model == logic.model_name(group, 123456, "neo-ml-c5", "ml.c5.xlarge")
+    assert experiment == logic.experiment_name(group, 123456, "churn-prod")
+    assert model.startswith("autopilot-")
+    assert experiment.startswith("autopilot-")
+    assert len(model) <= 63
+    assert MODEL_NAME.match(model)
+    assert len(experiment) <= 120
+    assert EXPERIMENT_NAME.match(experiment)
+
+
+def test_another_version_or_endpoint_gets_another_experiment_name() -> None:
+    names = {
+        logic.experiment_name("churn-xgboost", 3, "churn-prod"),
+        logic.experiment_name("churn-xgboost", 4, "churn-prod"),
+        logic.experiment_name("churn-xgboost", 3, "churn-canary"),
+    }
+    assert len(names) == 3
+
+
+def test_our_neo_spec_that_lists_the_shadow_instance_type_is_picked() -> None:
+    candidate = version(
+        ("custom-gpu", ["ml.g4dn.xlarge"]),
+        ("other-cpu", ["ml.c5.xlarge"]),
+        ("neo-ml-c5", ["ml.c5.large", "ml.c5.xlarge"]),
+    )
+
+    assert logic.pick_inference_spec(candidate, "ml.c5.xlarge") == "neo-ml-c5"
+
+
+def test_another_fitting_spec_is_picked_when_no_neo_spec_fits() -> None:
+    assert logic.pick_inference_spec(version(("other-cpu", ["ml.c5.xlarge"])), "ml.c5.xlarge") == "other-cpu"
+
+
+def test_without_a_fitting_spec_the_primary_specification_serves() -> None:
+    assert logic.pick_inference_spec(version(("neo-ml-m5", ["ml.m5.large"])), "ml.c5.xlarge") is None
+
+
+def test_the_model_names_the_version_and_its_spec() -> None:
+    request = logic.create_model_request("autopilot-m", version(), "neo-ml-c5", "arn:aws:iam::1:role/r", [])
+
+    assert request["PrimaryContainer"] == {"ModelPackageName": ARN, "InferenceSpecificationName": "neo-ml-c5"}
+
+
+def test_the_experiment_request_is_shadow_mode_at_the_first_step_with_a_schedule_and_tags(
+    shadow: ShadowConfig,
+) -> None:
+    production = ProductionVariant(
+        variant_name="AllTraffic", model_name="prod-model", instance_type="ml.m5.large", instance_count=2
+    )
+    tags = logic.owner_tags("RegistryAutopilot", version(), "churn-xgboost", "churn-prod")
+
+    plan = logic.create_experiment_request(
+        name="autopilot-x",
+        group="churn-xgboost",
+        version=3,
+        shadow=shadow,
+        production=production,
+        shadow_model="autopilot-m",
+        role_arn="arn:aws:iam::123456789012:role/shadow",
+        tags=tags,
+        now=NOW,
+    )
+
+    request = plan.request
+    assert request["Type"] == "ShadowMode"
+    assert request["Schedule"] == {"StartTime": NOW, "EndTime": NOW + timedelta(days=3)}
+    assert request["ShadowModeConfig"] == {
+        "SourceModelVariantName": "AllTraffic",
+        "ShadowModelVariants": [{"ShadowModelVariantName": "shadow-v3", "SamplingPercentage": 5}],
+    }
+    assert [v["VariantName"] for v in request["ModelVariants"]] == ["AllTraffic", "shadow-v3"]
+    assert request["ModelVariants"][1]["InfrastructureConfig"] == {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.c5.xlarge", "InstanceCount": 1},
+    }
+    assert {"Key": "registry-autopilot:owner", "Value": "RegistryAutopilot"} in request["Tags"]
+    assert "DataStorageConfig" not in request
+    assert "[autopilot step=0 since=2025-11-24T14:00:00Z]" in request["Description"]
+
+
+def test_data_capture_becomes_the_experiment_data_storage_config(shadow: ShadowConfig) -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    captured = shadow.model_copy(
+        update={"data_capture": DataCapture(destination_s3_uri="s3://capture-bucket/churn", kms_key_arn=key)}
+    )
+    production = ProductionVariant(
+        variant_name="AllTraffic", model_name="p", instance_type="ml.m5.large", instance_count=1
+    )
+
+    request = logic.create_experiment_request(
+        name="autopilot-x", group="g", version=1, shadow=captured, production=production,
+        shadow_model="m", role_arn="arn:aws:iam::123456789012:role/r", tags=[], now=NOW,
+    ).request  # fmt: skip
+
+    assert request["DataStorageConfig"] == {"Destination": "s3://capture-bucket/churn", "KmsKey": key}
+
+
+def test_the_shadow_variant_never_takes_the_production_variants_name() -> None:
+    assert logic.shadow_variant_name(3, "shadow-v3") != "shadow-v3"
+
+
+def test_the_outcome_keeps_to_the_metadata_value_pattern(shadow: ShadowConfig) -> None:
+    request = logic.outcome_request(
+        ARN, "autopilot-x", "COMPLETED", "ramped to 100%; shadow Remove", shadow=shadow
+    )
+
+    assert (
+        request["CustomerMetadataProperties"][logic.OUTCOME_KEY]
+        == "COMPLETED: ramped to 100 percent shadow Remove"
+    )
+    assert "ModelLifeCycle" not in request
+
+
+def test_the_documented_health_gate_keys_are_accepted() -> None:
+    gates = HealthGates.model_validate({"maxShadow5xxRate": 0.02, "maxLatencyRatio": 1.5})
+
+    assert gates.max_shadow_5xx_rate == 0.02
+    assert gates.model_dump(by_alias=True) == {"maxShadow5xxRate": 0.02, "maxLatencyRatio": 1.5}
+
+
+def test_the_outcome_writes_the_model_lifecycle_when_configured(shadow: ShadowConfig) -> None:
+    from registry_autopilot.models.config import ShadowLifecycle
+
+    staged = shadow.model_copy(update={"lifecycle": ShadowLifecycle(stage="Staging")})
+
+    request = logic.outcome_request(
+        ARN, "autopilot-x", "COMPLETED", "done", shadow=staged, lifecycle_status="ShadowTestCompleted"
+    )
+
+    assert request["ModelLifeCycle"] == {
+        "Stage": "Staging",
+        "StageStatus": "ShadowTestCompleted",
+        "StageDescription": "COMPLETED: done",
+    }
