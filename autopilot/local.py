@@ -182,9 +182,7 @@ class LocalStack:
         """Deliver one event the way EventBridge would: every rule whose pattern matches runs its
         targets (state machines start an execution; functions are invoked)."""
         routed = Routed(event_id=str(event.get("id", "")))
-        for rule in self.app.rules:
-            if rule.schedule or not matches(rule.pattern, event):
-                continue
+        for rule in rules_reached(self.app, event):
             routed.matched_rules.append(rule.name)
             for target in rule.targets:
                 if target.kind == "state-machine":
@@ -258,8 +256,7 @@ class LocalStack:
             version = int(version_text)
         except (IndexError, ValueError):
             return None
-        if detail and detail.get("ModelApprovalStatus") == "Approved":
-            self.seed_shadow_endpoint(group)  # what an approval's shadow test runs against
+        self.seed_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
         sagemaker = self.backend.client("sagemaker")
         request: dict[str, Any] = {key: detail[key] for key in _SEEDED_FIELDS if detail and key in detail}
         with self.backend.unrecorded():
@@ -338,6 +335,21 @@ class LocalStack:
                 sagemaker.create_compilation_job(RoleArn=self.app.config.compile_role_arn, **request)
             self.backend.compilation_jobs.script(request["CompilationJobName"], ["COMPLETED"])
 
+    def stage_object(self, uri: str, body: bytes) -> None:
+        """Put `body` at `uri` (s3://bucket/key) in the local S3, creating the bucket if needed, as
+        the data scientist's evaluation report would be in their account."""
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        if not uri.startswith("s3://") or not bucket or not key:
+            raise ValueError(f"{uri!r} is not an S3 object URI (s3://bucket/key)")
+        s3 = self.backend.client("s3")
+        with self.backend.unrecorded():
+            if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+                location = {}
+                if self.backend.region != "us-east-1":  # S3 refuses an explicit us-east-1
+                    location = {"CreateBucketConfiguration": {"LocationConstraint": self.backend.region}}
+                s3.create_bucket(Bucket=bucket, **location)
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+
     def model_package_state(self, arn: str) -> dict[str, Any]:
         with self.backend.unrecorded():
             described = self.backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
@@ -379,6 +391,28 @@ class InvokeOutcome:
         return "\n".join(lines)
 
 
+def rules_reached(app: SynthesizedApp, event: dict[str, Any]) -> list[EventRule]:
+    """The synthesized rules EventBridge would run for `event`: pattern rules whose pattern matches,
+    and the schedule rule a "Scheduled Event" names as its sender."""
+    return [
+        rule
+        for rule in app.rules
+        if (_scheduled_by(rule, event) if rule.schedule else matches(rule.pattern, event))
+    ]
+
+
+def _scheduled_by(rule: EventRule, event: dict[str, Any]) -> bool:
+    """Whether `event` is the "Scheduled Event" `rule` sends: source aws.events and the rule's ARN in
+    `resources` (its deployed name starts with the stack name and carries the logical id)."""
+    if event.get("source") != "aws.events" or event.get("detail-type") != "Scheduled Event":
+        return False
+    resources = event.get("resources")
+    if not isinstance(resources, list):
+        return False
+    names = [r.split(":rule/", 1)[1] for r in resources if isinstance(r, str) and ":rule/" in r]
+    return any(rule.name in name for name in names)
+
+
 def _write_target(params: dict[str, Any]) -> str:
     for key in ("ModelPackageName", "ModelPackageArn", "CompilationJobName", "TopicArn", "Name"):
         if key in params:
@@ -402,13 +436,37 @@ def local_stack(event: Any = None) -> Iterator[LocalStack]:
         yield stack
 
 
-def invoke_handler(name: str, event: Any) -> InvokeOutcome:
-    """`python -m autopilot invoke`: one handler, one event, on a fresh local backend."""
+def invoke_handler(name: str, event: Any, objects: dict[str, bytes] | None = None) -> InvokeOutcome:
+    """`python -m autopilot invoke`: one handler, one event, on a fresh local backend with `objects`
+    (S3 URI -> body) in its S3."""
     with local_stack(event) as stack:
         logical_id = stack.function_for_handler(name)
         arn = stack.seed_from_event(event)
         stack.seed_compilation_jobs(event)
+        for uri, body in (objects or {}).items():
+            stack.stage_object(uri, body)
         stack.backend.clear_records()
         result = stack.invoke_function(logical_id, event)
         state = stack.model_package_state(arn) if arn else None
         return InvokeOutcome(handler=name, result=result, writes=stack.writes(), state=state)
+
+
+def sample_objects(event_file: Path, event: Any) -> dict[str, Path]:
+    """The S3 objects a sample event needs, from the `manifest.json` beside it: its evaluation
+    report fixture (`report`), at the URI the event's ModelMetrics names. Empty for other files."""
+    manifest = event_file.parent / "manifest.json"
+    if not manifest.is_file() or not isinstance(event, dict):
+        return {}
+    try:
+        entry = json.loads(manifest.read_text(encoding="utf-8")).get("events", {}).get(event_file.name, {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    report = entry.get("report") if isinstance(entry, dict) else None
+    detail = event.get("detail")
+    if not isinstance(report, str) or not isinstance(detail, dict):
+        return {}
+    try:
+        uri = detail["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    except (KeyError, TypeError):
+        return {}
+    return {uri: event_file.parent / report} if isinstance(uri, str) else {}

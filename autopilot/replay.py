@@ -44,6 +44,7 @@ class ReplayReport:
     experiments: list[dict[str, Any]]
     writes: list[dict[str, Any]]
     stopped_early: bool
+    schedule_rounds: int = 0  # scheduled roller rounds run after the events settled
 
     @property
     def rejected(self) -> list[Delivery]:
@@ -57,6 +58,7 @@ class ReplayReport:
             "writes": self.writes,
             "rejected": [vars(d) for d in self.rejected],
             "stopped_early": self.stopped_early,
+            "schedule_rounds": self.schedule_rounds,
         }
 
     def render(self) -> str:
@@ -67,6 +69,10 @@ class ReplayReport:
             out.append(f"  {d.source} [{d.event_id[:8] or '-'}] {d.outcome}{rules}{detail}")
         if self.stopped_early:
             out.append(f"  stopped after {MAX_DELIVERIES} deliveries: events keep causing events")
+        if self.schedule_rounds:
+            out.append(
+                f"  {self.schedule_rounds} scheduled rounds ran (rounds that wrote nothing are not listed)"
+            )
         out.append("")
         out.append("model package versions:")
         for v in self.versions:
@@ -162,9 +168,13 @@ def replay(
     shuffle: bool = False,
     seed: int = 0,
     watch: list[str] | None = None,
+    objects: dict[str, bytes] | None = None,
+    schedule_rounds: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplayReport:
-    """Deliver `files` (and what they cause); `progress(delivered, queued)` after each delivery."""
+    """Deliver `files` (and what they cause); `objects` (S3 URI -> body) are put in the local S3
+    first; then `schedule_rounds` times, advance the clock by the roller's rate and fire the schedule
+    rules, delivering what those rounds cause. `progress(delivered, queued)` after each delivery."""
     loaded = [(path.name, json.loads(path.read_text(encoding="utf-8"))) for path in files]
     queue = [item for item in loaded for _ in range(repeat)]
     if shuffle:
@@ -178,28 +188,57 @@ def replay(
     with LocalStack(app, **location) as stack:  # type: ignore[arg-type]
         for _, event in loaded:
             stack.seed_from_event(event)
+        for uri, body in (objects or {}).items():
+            stack.stage_object(uri, body)
         stack.backend.clear_records()
         emitted_seen = 0
-        while queue and len(deliveries) < MAX_DELIVERIES:
-            source, event = queue.pop(0)
-            problem = eventbridge_shape_problem(event)
-            if problem:
-                deliveries.append(Delivery(source, "", "rejected", detail=problem))
-                continue
-            routed = stack.send_event(event)
-            outcome, detail = _classify(routed)
-            rules = list(routed.matched_rules)
-            deliveries.append(Delivery(source, str(event.get("id", "")), outcome, rules, detail))
+
+        def follow_our_writes() -> None:
+            nonlocal emitted_seen
             for emitted in stack.backend.emitted_events[emitted_seen:]:
                 arn = (emitted.get("resources") or ["?"])[0]
                 queue.append((f"state change of {arn.split('/', 1)[-1]} after our write", emitted))
             emitted_seen = len(stack.backend.emitted_events)
-            if progress is not None:
-                progress(len(deliveries), len(queue))
+
+        rounds_run = 0
+        for round_number in range(schedule_rounds + 1):
+            if round_number:
+                if not _experiments_in_progress(stack):
+                    break  # nothing left to roll: later rounds would change nothing
+                stack.backend.clock.advance(app.config.roller_schedule_minutes * 60)
+                writes_before = len(stack.backend.writes)
+                rounds_run += 1
+                for run in stack.run_schedule():
+                    if run.failures or len(stack.backend.writes) > writes_before:  # quiet rounds unlisted
+                        source = f"schedule round {round_number} at {run.event['time']}"
+                        outcome = "failed" if run.failures else "ran"
+                        detail = "; ".join(run.failures)
+                        deliveries.append(Delivery(source, run.event["id"], outcome, [run.rule], detail))
+                follow_our_writes()
+            while queue and len(deliveries) < MAX_DELIVERIES:
+                source, event = queue.pop(0)
+                problem = eventbridge_shape_problem(event)
+                if problem:
+                    deliveries.append(Delivery(source, "", "rejected", detail=problem))
+                    continue
+                routed = stack.send_event(event)
+                outcome, detail = _classify(routed)
+                rules = list(routed.matched_rules)
+                deliveries.append(Delivery(source, str(event.get("id", "")), outcome, rules, detail))
+                follow_our_writes()
+                if progress is not None:
+                    progress(len(deliveries), len(queue))
+            if queue:
+                break
         return ReplayReport(
             deliveries=deliveries,
             versions=_versions(stack),
             experiments=_experiments(stack),
             writes=stack.writes(),
             stopped_early=bool(queue),
+            schedule_rounds=rounds_run,
         )
+
+
+def _experiments_in_progress(stack: LocalStack) -> bool:
+    return any(e["status"] not in ("Completed", "Cancelled") for e in _experiments(stack))

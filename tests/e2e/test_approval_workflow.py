@@ -115,7 +115,11 @@ def test_the_event_our_decision_causes_does_not_start_the_compile_workflow_again
         assert ours["detail"]["ModelApprovalStatus"] == status
         assert REGISTERED_RULE not in routed.matched_rules
         assert routed.executions == []
-        assert version_writes(stack.backend, arn) == []
+        # Only the shadow start (approved versions) may write on the version again, and only its
+        # own record: no spec, no approval field, no decision audit key.
+        for write in version_writes(stack.backend, arn):
+            assert set(write) == {"ModelPackageArn", "CustomerMetadataProperties"}
+            assert all(key.startswith("autopilot:shadow:") for key in write["CustomerMetadataProperties"])
 
 
 # -- the synthesized state machine, driven directly ------------------------------------------------------

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.eventpattern import matches
-from autopilot.local import LocalStack
+from autopilot.local import LocalStack, rules_reached
 from autopilot.synth import SynthesizedApp, synthesize
 from registry_autopilot.models.errors import InvalidInput
 
@@ -33,7 +32,7 @@ def test_the_manifest_lists_every_sample_event_and_nothing_else() -> None:
 def test_a_sample_matches_exactly_the_rules_the_manifest_names(app: SynthesizedApp, name: str) -> None:
     event = json.loads((EVENTS / name).read_text())
 
-    matched = sorted(rule.name for rule in app.rules if not rule.schedule and matches(rule.pattern, event))
+    matched = sorted(rule.name for rule in rules_reached(app, event))
 
     assert matched == sorted(MANIFEST[name]["rules"])
 

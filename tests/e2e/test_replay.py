@@ -99,3 +99,67 @@ def test_the_cli_rejects_a_repeat_below_one(capsys: pytest.CaptureFixture[str]) 
 
     assert code == EXIT_INVALID
     assert "--repeat must be at least 1" in capsys.readouterr().err
+
+
+def test_a_sample_gets_its_evaluation_report_from_the_manifest_and_ends_with_its_decision(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sample = EVENTS / "version-registered-report-fails.json"
+
+    code = main(["replay", str(sample), "--json"])
+
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/3")
+    assert code == EXIT_OK
+    assert "staged s3://churn-models-123456789012/churn-xgboost/3/failing.json" in captured.err
+    assert version["approval"] == "Rejected"
+
+
+def test_an_object_given_on_the_command_line_replaces_the_manifests_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sample = EVENTS / "version-registered-report-fails.json"
+    passing = EVENTS / "reports" / "churn-xgboost-passing.json"
+    uri = "s3://churn-models-123456789012/churn-xgboost/3/failing.json"
+
+    code = main(["replay", str(sample), "--object", f"{uri}={passing}", "--json"])
+
+    payload = json.loads(capsys.readouterr().out)
+    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/3")
+    assert code == EXIT_OK
+    assert version["approval"] == "Approved"
+
+
+@pytest.mark.parametrize(
+    "bad", ["no-equals-sign", "https://bucket/key=file.json", "s3://bucket-only=file.json"]
+)
+def test_a_malformed_object_option_exits_2_naming_the_expected_form(
+    capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    code = main(["replay", str(EVENTS / "version-registered.json"), "--object", bad])
+
+    assert code == EXIT_INVALID
+    assert "expected s3://bucket/key=FILE" in capsys.readouterr().err
+
+
+def test_rounds_roll_the_approved_versions_shadow_test_to_its_conclusion() -> None:
+    report = replay([EVENTS / "version-approved-by-human.json"], schedule_rounds=500)
+
+    assert [e["status"] for e in report.experiments] == ["Completed"]
+    assert report.schedule_rounds < 500  # stopped once nothing was left in progress
+    operations = [w["operation"] for w in report.writes]
+    assert operations.count("StopInferenceExperiment") == 1
+    assert operations.count("UpdateInferenceExperiment") >= 1
+
+
+def test_a_scheduled_event_reaches_the_schedule_rule_it_names_and_only_it() -> None:
+    report = replay(
+        [EVENTS / "scheduled-roller-tick.json", EVENTS / "invalid-roller-event-wrong-source.json"]
+    )
+
+    outcomes = [(d.source, d.outcome, d.rules) for d in report.deliveries]
+    assert outcomes == [
+        ("scheduled-roller-tick.json", "ran", ["ShadowRolloutRollerSchedule"]),
+        ("invalid-roller-event-wrong-source.json", "no rule matched", []),
+    ]

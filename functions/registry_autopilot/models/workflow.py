@@ -6,11 +6,20 @@ size, but readable execution histories are what a person debugging a failure rea
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from registry_autopilot.models.approval import ApprovalOutcome
+from registry_autopilot.models.events import (
+    GROUP_NAME,
+    MAX_VERSION,
+    MODEL_PACKAGE_VERSION_ARN,
+    ApprovalStatus,
+)
+
+# CompilationJobName (SageMaker API Reference, CreateCompilationJob): 1-63 characters.
+COMPILATION_JOB_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 
 
 class _Data(BaseModel):
@@ -62,25 +71,44 @@ class TargetOutcome(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    target: str
-    job_name: str
+    target: str = Field(min_length=1, max_length=64)
+    job_name: str = Field(pattern=COMPILATION_JOB_NAME)
     status: TargetStatus
-    artifact: str | None = None
+    artifact: str | None = Field(default=None, pattern=r"^s3://")
     reason: str | None = None
 
 
 class AttachInput(BaseModel):
     """Attach-and-decide's input: Plan's output with the Map results added under `results`, and the
-    execution's id (`$$.Execution.Id`) for the audit keys."""
+    execution's id (`$$.Execution.Id`) for the audit keys. Checked as strictly as an event: the step
+    writes to the version it names."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     model_package_arn: str
-    group: str
-    version: int
-    results: list[TargetOutcome]  # empty when nothing was left to compile
-    approval_status_at_start: str | None = None  # None (direct invocation): taken as the current one
-    execution_id: str | None = None
+    group: str = Field(pattern=GROUP_NAME)
+    version: StrictInt = Field(ge=1, le=MAX_VERSION)
+    results: list[TargetOutcome] = Field(max_length=64)  # empty when nothing was left to compile
+    approval_status_at_start: ApprovalStatus | None = None  # None (direct invocation): the current one
+    execution_id: str | None = Field(default=None, max_length=2048)
+
+    @model_validator(mode="after")
+    def _one_version_one_outcome_per_target(self) -> Self:
+        match = MODEL_PACKAGE_VERSION_ARN.match(self.model_package_arn)
+        if match is None:
+            raise ValueError(
+                f"model_package_arn {self.model_package_arn!r} is not a versioned model-package ARN"
+            )
+        if match["group"].lower() != self.group.lower() or int(match["version"]) != self.version:
+            raise ValueError(
+                f"model_package_arn names {match['group']}/{match['version']}, "
+                f"but group/version is {self.group}/{self.version}"
+            )
+        targets = [outcome.target for outcome in self.results]
+        duplicates = sorted({target for target in targets if targets.count(target) > 1})
+        if duplicates:
+            raise ValueError(f"results list target(s) {', '.join(duplicates)} more than once")
+        return self
 
 
 class TargetNote(_Data):
