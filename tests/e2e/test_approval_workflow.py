@@ -24,7 +24,7 @@ from autopilot.backend import LocalBackend
 from autopilot.local import LocalStack
 from autopilot.stepfunctions import execute, handler_router
 from autopilot.synth import SynthesizedApp
-from registry_autopilot.logic import approval
+from registry_autopilot.logic import approval, naming
 from tests.compile_fixtures import event_for
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -237,3 +237,40 @@ def test_a_version_with_nothing_left_to_compile_goes_straight_to_the_decision(
     assert sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
     (update,) = [c.params for c in backend.writes if c.operation == "UpdateModelPackage"]
     assert "AdditionalInferenceSpecificationsToAdd" not in update
+
+
+def test_a_retried_required_target_lets_the_policy_decide_again_when_a_person_asks_for_it(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    """The README's retry: RETRY the failed target, remove the decision, set the version pending."""
+    arn = seed(backend, 0.93)  # a good report: only the missing required target rejects it
+    sagemaker = backend.client("sagemaker")
+    ml_c5 = next(t for t in synthesized.config.groups["churn-xgboost"].neo_targets if t.name == "ml-c5")
+    first_job = naming.compilation_job_name("churn-xgboost", int(arn.rsplit("/", 1)[1]), ml_c5)
+    backend.compilation_jobs.script(first_job, ["FAILED"], "InternalServerError: capacity")
+
+    def run_workflow(event: dict[str, Any]) -> Any:
+        return execute(
+            compile_machine(synthesized),
+            event,
+            invoke=handler_router(synthesized.functions),
+            name=f"retry-{next(_names)}",
+            on_wait=backend.clock.advance,
+        )
+
+    run_workflow(event_for(arn))
+    assert sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Rejected"
+
+    sagemaker.update_model_package(
+        ModelPackageArn=arn,
+        ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={naming.metadata_key("ml-c5"): "RETRY"},
+        CustomerMetadataPropertiesToRemove=[approval.DECIDED_BY_KEY],
+    )
+    result = run_workflow(backend.emitted_events[-1])
+
+    assert result.status == "SUCCEEDED", result.cause
+    package = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert "neo-ml-c5" in [s["Name"] for s in package["AdditionalInferenceSpecifications"]]
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["ApprovalDescription"].startswith("Registry Autopilot auto policy")

@@ -163,6 +163,37 @@ def test_our_own_update_event_ends_the_loop(synthesized: SynthesizedApp, backend
     assert sagemaker_writes(backend) == []
 
 
+def test_a_failed_target_a_person_sets_to_retry_compiles_again_under_a_new_job_and_is_attached(
+    synthesized: SynthesizedApp, backend: LocalBackend
+) -> None:
+    arn = seed(backend)
+    key = naming.metadata_key("ml-m5")
+    first_job = naming.compilation_job_name(
+        "churn-xgboost",
+        int(arn.rsplit("/", 1)[1]),
+        next(t for t in synthesized.config.groups["churn-xgboost"].neo_targets if t.name == "ml-m5"),
+    )
+    # This job fails; SageMaker keeps it, so compiling again needs a job of another name.
+    backend.compilation_jobs.script(first_job, ["INPROGRESS", "FAILED"], "InternalServerError: try again")
+    run(synthesized, backend, event_for(arn))
+    assert describe(backend, arn)["CustomerMetadataProperties"][key].startswith("FAILED: InternalServerError")
+    backend.clear_records()
+
+    # The documented retry: the person sets the target's record to RETRY; SageMaker emits the change.
+    backend.client("sagemaker").update_model_package(
+        ModelPackageArn=arn, CustomerMetadataProperties={key: "RETRY"}
+    )
+    retry = run(synthesized, backend, backend.emitted_events[-1])
+
+    assert retry.status == "SUCCEEDED", retry.cause
+    package = describe(backend, arn)
+    assert "neo-ml-m5" in [s["Name"] for s in package["AdditionalInferenceSpecifications"]]
+    assert package["CustomerMetadataProperties"][key].startswith("ATTACHED: retried as neo-ml-m5")
+    creates = [c.params for c in backend.writes if c.operation == "CreateCompilationJob"]
+    assert [c["CompilationJobName"] != first_job for c in creates] == [True]
+    assert sagemaker_writes(backend).count("UpdateModelPackage") == 2  # the person's, then ours
+
+
 def test_a_ten_minute_compile_costs_at_most_twelve_transitions_per_target(
     synthesized: SynthesizedApp, backend: LocalBackend
 ) -> None:

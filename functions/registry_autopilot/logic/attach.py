@@ -160,7 +160,8 @@ def plan_attach(
         if spec_name in attached:
             result["already_attached"].append(spec_name)
             continue
-        if naming.metadata_key(target.name) in recorded:
+        retry = naming.is_retry_request(recorded.get(naming.metadata_key(target.name)))
+        if naming.metadata_key(target.name) in recorded and not retry:
             continue
         if outcome.status != "COMPLETED":
             reason = outcome.reason or "compilation did not complete"
@@ -189,6 +190,11 @@ def plan_attach(
             continue
         specs.append(build_spec(package, group, target, job, image))
         result["attached"].append(spec_name)
+        if retry:  # the RETRY request is answered: keep what happened in its place
+            key = naming.metadata_key(target.name)
+            metadata[key] = naming.metadata_value(
+                "ATTACHED", f"retried as {spec_name} (job {outcome.job_name})"
+            )
 
     request = update_request(package, specs, metadata)
     return AttachPlan(
@@ -197,6 +203,15 @@ def plan_attach(
         new_failures=list(result["failed"]),
         specs=specs,
         notes=metadata,
+    )
+
+
+def retry_command(model_package_arn: str, region: str, targets: list[str]) -> str:
+    """The AWS CLI command a person runs to have failed targets compiled again (see the README)."""
+    records = json.dumps({naming.metadata_key(target): naming.RETRY_REQUEST for target in targets})
+    return (
+        f"aws sagemaker update-model-package --region {region} --model-package-arn {model_package_arn} "
+        f"--customer-metadata-properties '{records}'"
     )
 
 

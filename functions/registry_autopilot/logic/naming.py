@@ -28,6 +28,8 @@ HASH_LENGTH = 8
 JOB_PREFIX = "autopilot-"
 SPEC_PREFIX = "neo-"
 METADATA_PREFIX = "autopilot:neo:"
+# A person sets a target's record to this value to have a failed target compiled again.
+RETRY_REQUEST = "RETRY"
 _METADATA_PUNCTUATION = set("_.:/=+-@")
 
 
@@ -47,11 +49,13 @@ def target_fingerprint(target: NeoTarget) -> str:
     return json.dumps(target.model_dump(mode="json", exclude={"instance_types"}), sort_keys=True)
 
 
-def compilation_job_name(group: str, version: int, target: NeoTarget) -> str:
-    """Same group, version and target definition -> same job name, so a duplicate event or a
-    retried execution resumes the existing job instead of starting a second one. The hash covers
-    the untruncated identity, so names cut to fit stay distinct."""
-    suffix = _digest(group.lower(), str(version), target_fingerprint(target))
+def compilation_job_name(group: str, version: int, target: NeoTarget, attempt: str = "") -> str:
+    """Same group, version, target definition (and retry `attempt`) -> same job name, so a duplicate
+    event or a retried execution resumes the existing job instead of starting a second one; a retry
+    a person requested gets a new `attempt` and so a new job (a failed job's name cannot be reused).
+    The hash covers the untruncated identity, so names cut to fit stay distinct."""
+    identity = [group.lower(), str(version), target_fingerprint(target)]
+    suffix = _digest(*identity, *([attempt] if attempt else []))
     return JOB_PREFIX + _fit_name(f"{group}-v{version}-{target.name}", suffix, MAX_NAME - len(JOB_PREFIX))
 
 
@@ -62,6 +66,10 @@ def spec_name(target_name: str) -> str:
 
 def metadata_key(target_name: str) -> str:
     return f"{METADATA_PREFIX}{target_name}"
+
+
+def is_retry_request(value: str | None) -> bool:
+    return value is not None and value.strip().upper() == RETRY_REQUEST
 
 
 def target_from_metadata_key(key: str) -> str | None:

@@ -2,7 +2,8 @@
 
 Pure: the caller passes DescribeModelPackage output, config and the clock. A target is still to do
 when its spec is not attached and no outcome is recorded for it in CustomerMetadataProperties, so
-a duplicate event, a retry or the event our own update produces all plan only what is left.
+a duplicate event, a retry or the event our own update produces all plan only what is left. A record
+a person set to `RETRY` plans the target again, under a job name of its own.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _output_config(target: NeoTarget, location: str) -> dict[str, Any]:
 
 
 def compilation_request(
-    package: ModelPackage, group: GroupConfig, target: NeoTarget, ctx: PlanContext
+    package: ModelPackage, group: GroupConfig, target: NeoTarget, ctx: PlanContext, *, retry: bool = False
 ) -> dict[str, Any]:
     """CreateCompilationJob request without RoleArn (SageMaker API Reference: CreateCompilationJob).
 
@@ -71,7 +72,10 @@ def compilation_request(
     """
     group_name = package.ModelPackageGroupName or ""
     version = package.ModelPackageVersion or 0
-    job_name = naming.compilation_job_name(group_name, version, target)
+    # A retry's job is named after the RETRY write (the version's LastModifiedTime): duplicates of
+    # that write's event read the same time and resume one job; a later retry gets another.
+    attempt = _retry_attempt(package) if retry else ""
+    job_name = naming.compilation_job_name(group_name, version, target, attempt)
     location = f"s3://{ctx.artifacts_bucket}/compiled/{group_name}/{version}/{target.name}/"
     request: dict[str, Any] = {
         "CompilationJobName": job_name,
@@ -122,11 +126,12 @@ def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
         if spec in attached:
             skipped.append(SkippedTarget(target=target.name, reason=f"already attached as {spec}"))
             continue
-        if key in recorded:
+        retry = naming.is_retry_request(recorded.get(key))
+        if key in recorded and not retry:
             skipped.append(SkippedTarget(target=target.name, reason=f"recorded in {key}: {recorded[key]}"))
             continue
         try:
-            request = compilation_request(package, group, target, ctx)
+            request = compilation_request(package, group, target, ctx, retry=retry)
         except ValueError as exc:
             skipped.append(SkippedTarget(target=target.name, reason=str(exc)))
             continue
@@ -147,6 +152,11 @@ def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
         skipped=skipped,
         reason=None if targets else _nothing_to_compile(base["needs_decision"]),
     )
+
+
+def _retry_attempt(package: ModelPackage) -> str:
+    modified = package.LastModifiedTime
+    return f"retry-{modified.isoformat()}" if modified is not None else "retry"
 
 
 def _nothing_to_compile(needs_decision: bool) -> str:

@@ -3,6 +3,7 @@ DescribeModelPackage). Unknown fields are ignored: the response grows with new A
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +43,7 @@ class ModelPackage(_Read):
     AdditionalInferenceSpecifications: list[AdditionalSpec] = Field(default_factory=list)
     CustomerMetadataProperties: dict[str, str] = Field(default_factory=dict)
     ApprovalDescription: str | None = None
+    LastModifiedTime: datetime | None = None
     # ModelMetrics: {ModelQuality: {Statistics: {S3Uri, ContentType}, Constraints: {...}},
     # ModelDataQuality: {...}, Bias: {Report, ...}, Explainability: {Report}} (API: ModelMetrics).
     ModelMetrics: dict[str, Any] = Field(default_factory=dict)

@@ -9,7 +9,13 @@ from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.logic import approval
-from registry_autopilot.logic.attach import AttachPlan, CompiledJob, plan_attach, update_request
+from registry_autopilot.logic.attach import (
+    AttachPlan,
+    CompiledJob,
+    plan_attach,
+    retry_command,
+    update_request,
+)
 from registry_autopilot.logic.plan import PlanContext, plan_compilation
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
 from registry_autopilot.models.config import GroupConfig
@@ -102,9 +108,13 @@ def attach(
     result = attach_plan.result.model_copy(update={"updated": update is not None, "approval": decision})
     _record_metrics(result, decision)
     if result.failed or result.not_attached:
+        message = result.model_dump(mode="json")
+        if result.failed:
+            failed = [note.target for note in result.failed]
+            message["retry_command"] = retry_command(result.model_package_arn, settings.region, failed)
         notifier.publish(
             subject=f"Registry Autopilot: Neo targets not attached to {request.group} v{request.version}",
-            message=result.model_dump(mode="json"),
+            message=message,
         )
     logger.info("attach result", extra={"result": result.model_dump(mode="json")})
     return result

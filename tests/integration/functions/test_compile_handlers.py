@@ -7,6 +7,7 @@ local backend behaves the same, so "untouched" is checked against it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -163,7 +164,14 @@ def test_failed_target_is_recorded_notified_and_the_others_attached(
     )
     assert described["CustomerMetadataProperties"]["team"] == "retention"
     assert result["failed"][0]["target"] == "ml-m5"
-    assert [c.operation for c in backend.writes if c.service == "sns"] == ["Publish"]
+    (publish,) = [c.params for c in backend.writes if c.service == "sns"]
+    notified = json.loads(publish["Message"])
+    assert notified["failed"][0]["target"] == "ml-m5"
+    # The message tells a person how to have the target compiled again.
+    assert notified["retry_command"] == (
+        f"aws sagemaker update-model-package --region us-east-1 --model-package-arn {arn} "
+        """--customer-metadata-properties '{"autopilot:neo:ml-m5": "RETRY"}'"""
+    )
 
 
 def test_our_own_update_event_plans_nothing_and_writes_nothing(

@@ -182,6 +182,29 @@ def test_already_recorded_failures_are_not_written_again(config: AutopilotConfig
     assert result.request is None
 
 
+def test_a_retried_target_that_compiles_is_attached_and_its_request_answered(config: AutopilotConfig) -> None:
+    metadata = {naming.metadata_key("ml-m5"): "RETRY"}
+    result = attach(
+        churn(config), [completed("ml-m5", "autopilot-job-ml-m5")], CustomerMetadataProperties=metadata
+    )
+
+    assert [s["Name"] for s in result.request["AdditionalInferenceSpecificationsToAdd"]] == ["neo-ml-m5"]
+    assert result.request["CustomerMetadataProperties"] == {
+        naming.metadata_key("ml-m5"): "ATTACHED: retried as neo-ml-m5 job autopilot-job-ml-m5"
+    }
+
+
+def test_a_retried_target_that_fails_again_is_recorded_again(config: AutopilotConfig) -> None:
+    failed = TargetOutcome(target="ml-m5", job_name="autopilot-job-ml-m5", status="FAILED", reason="bad")
+    result = attach(
+        churn(config), [failed], CustomerMetadataProperties={naming.metadata_key("ml-m5"): "RETRY"}
+    )
+
+    assert result.request["CustomerMetadataProperties"] == {
+        naming.metadata_key("ml-m5"): "FAILED: bad job autopilot-job-ml-m5"
+    }
+
+
 def test_fifteen_spec_limit_attaches_what_fits_and_records_the_rest(config: AutopilotConfig) -> None:
     existing = [{"Name": f"user-spec-{i}"} for i in range(14)]
     result = attach(

@@ -107,6 +107,33 @@ def test_targets_recorded_as_failed_are_not_retried(config: AutopilotConfig) -> 
     assert [t.target for t in result.targets] == ["ml-c5", "graviton"]
 
 
+def test_a_failed_target_a_person_set_to_retry_is_planned_under_a_new_job_name(
+    config: AutopilotConfig,
+) -> None:
+    first = {t.target: t.job_name for t in plan(config).targets}
+    retried_at = datetime(2025, 11, 25, 9, 30, tzinfo=UTC)
+    metadata = {naming.metadata_key("ml-m5"): "retry"}
+
+    retry = plan(config, CustomerMetadataProperties=metadata, LastModifiedTime=retried_at)
+    duplicate = plan(config, CustomerMetadataProperties=metadata, LastModifiedTime=retried_at)
+    later = plan(
+        config, CustomerMetadataProperties=metadata, LastModifiedTime=datetime(2025, 11, 26, tzinfo=UTC)
+    )
+
+    (target,) = [t for t in retry.targets if t.target == "ml-m5"]
+    # SageMaker keeps a failed job's name: only a new name compiles again.
+    assert target.job_name != first["ml-m5"]
+    assert target.request["CompilationJobName"] == target.job_name
+    assert naming.NAME_PATTERN.match(target.job_name)
+    # Duplicates of the RETRY write's event resume one job; a later retry gets its own.
+    assert [t.job_name for t in duplicate.targets] == [t.job_name for t in retry.targets]
+    assert {t.job_name for t in later.targets if t.target == "ml-m5"}.isdisjoint({target.job_name})
+    # The targets that were not retried keep their names.
+    assert {t.target: t.job_name for t in retry.targets if t.target != "ml-m5"} == {
+        name: job for name, job in first.items() if name != "ml-m5"
+    }
+
+
 def test_version_with_every_target_done_has_nothing_to_do(config: AutopilotConfig) -> None:
     specs = [{"Name": "neo-ml-c5"}, {"Name": "neo-graviton"}]
     metadata = {naming.metadata_key("ml-m5"): "FAILED: unsupported operator"}
