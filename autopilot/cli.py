@@ -144,10 +144,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from autopilot.demo import run_demo
+    from autopilot.demo import HEADER, Step, run_demo
 
-    report = run_demo()
-    _print(report.as_dict(), args.json, report.render())
+    if args.json:
+        report = run_demo()
+        _print(report.as_dict(), True, "")
+        return EXIT_OK
+
+    def show(step: Step) -> None:  # the timeline as it happens: the demo runs for seconds
+        print(step.render(), flush=True)
+
+    print(HEADER, end="\n\n", flush=True)
+    report = run_demo(on_step=show)
+    print(report.render(timeline=False))
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +29,19 @@ NEO_PREFIX = "autopilot:neo:"
 MAX_ROUNDS = 400
 
 
+HEADER = "Registry Autopilot: local lifecycle demo (embedded backend, simulated clock)"
+
+
 @dataclass
 class Step:
     clock: str
     title: str
     lines: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        return "\n".join(
+            [f"[{self.clock}] {self.title}", *(f"                 {line}" for line in self.lines)]
+        )
 
 
 @dataclass
@@ -52,11 +61,11 @@ class DemoReport:
             "seconds": round(self.seconds, 2),
         }
 
-    def render(self) -> str:
-        out = ["Registry Autopilot: local lifecycle demo (embedded backend, simulated clock)", ""]
-        for step in self.steps:
-            out.append(f"[{step.clock}] {step.title}")
-            out += [f"                 {line}" for line in step.lines]
+    def render(self, timeline: bool = True) -> str:
+        """The report for a terminal; `timeline=False` when the steps were already streamed."""
+        out = [HEADER, ""] if timeline else []
+        for step in self.steps if timeline else []:
+            out.append(step.render())
         out += ["", "Final state of the model versions:", ""]
         out += _table(
             ("version", "approval", "attached specs", "failed targets", "shadow test"),
@@ -114,18 +123,31 @@ def _describe_round(changes: dict[str, Any]) -> str:
 
 
 class Demo:
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalStack, on_step: Callable[[Step], None] | None = None) -> None:
         self.stack = stack
         self.backend = stack.backend
         self.sagemaker = stack.backend.client("sagemaker")
         self.steps: list[Step] = []
         self.delivered = 0  # emitted events already delivered
+        self._on_step = on_step
+        self._streamed = 0  # steps already handed to on_step
+
+    def add(self, step: Step) -> Step:
+        """Start a step; the previous one is complete, so it is handed to `on_step` (streaming)."""
+        self.flush()
+        self.steps.append(step)
+        return step
+
+    def flush(self) -> None:
+        if self._on_step is not None and len(self.steps) > self._streamed:
+            self._on_step(self.steps[-1])
+            self._streamed = len(self.steps)
 
     def now(self) -> str:
         return self.backend.clock.now().strftime("%a %H:%M:%S")
 
     def note(self, title: str) -> None:
-        self.steps.append(Step(self.now(), title))
+        self.add(Step(self.now(), title))
 
     def version_state(self, arn: str) -> dict[str, Any]:
         with self.backend.unrecorded():
@@ -163,8 +185,7 @@ class Demo:
         arn = str((event.get("resources") or [""])[0])
         before = self.version_state(arn) if ":model-package/" in arn else None
         writes_before = len(self.backend.writes)
-        step = Step(self.now(), title)
-        self.steps.append(step)
+        step = self.add(Step(self.now(), title))
         routed = self.stack.send_event(event)
         if not routed.matched_rules:
             step.lines.append("no rule matches it: nothing runs")
@@ -233,17 +254,18 @@ class Demo:
                         elif item.get("outcome") not in ("waiting", "unchanged", "skipped", "holding"):
                             changed.append(f"{item['outcome']}: {_short(item.get('reason'), 80)}")
             if changed:
-                self.steps.append(Step(self.now(), "the roller's scheduled round", changed))
+                self.add(Step(self.now(), "the roller's scheduled round", changed))
                 self.follow()
             if not active:
                 return
 
 
-def run_demo() -> DemoReport:
+def run_demo(on_step: Callable[[Step], None] | None = None) -> DemoReport:
+    """The lifecycle; `on_step` gets each timeline step as soon as it is complete."""
     started = time.monotonic()
     app = synthesize()
     with LocalStack(app, start_time=DEMO_START) as stack:
-        demo = Demo(stack)
+        demo = Demo(stack, on_step)
         backend = stack.backend
         # The Graviton build fails on purpose; every other compilation takes a few polls.
         backend.compilation_jobs.fail_target("ml_c6g", "ClientError: operator not supported on ml_c6g")
@@ -258,6 +280,7 @@ def run_demo() -> DemoReport:
         demo.register("fraud-pytorch")
         demo.register("sandbox-experiments")
         demo.roll()
+        demo.flush()
 
         versions = []
         with backend.unrecorded():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,6 +134,31 @@ def test_the_demo_runs_the_whole_lifecycle_through_the_synthesized_stack(
     assert [(e["status"], e["sampling"]) for e in report["experiments"]] == [("Completed", 100)]
     duplicate = next(s for s in report["timeline"] if "same registration again" in s["title"])
     assert "AWS writes: 0" in duplicate["details"]
+
+
+def test_the_demo_on_a_terminal_streams_its_timeline_then_prints_the_tables(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autopilot import demo
+
+    streamed: list[str] = []
+    real_run = demo.run_demo
+
+    def run_and_watch(on_step: Any = None) -> Any:
+        def watch(step: Any) -> None:
+            streamed.append(step.title)  # what has been printed when each step arrives
+            on_step(step)
+
+        return real_run(on_step=watch)
+
+    monkeypatch.setattr(demo, "run_demo", run_and_watch)
+    code, out, _ = run(capsys, "demo")
+
+    assert code == EXIT_OK
+    assert out.startswith(demo.HEADER)
+    assert streamed[0] == "a data scientist registers churn-xgboost/1"
+    assert len(streamed) == out.count("\n[")  # every timeline step printed once, as it completed
+    assert out.index("the roller's scheduled round") < out.index("Final state of the model versions:")
 
 
 def test_every_verb_has_help(capsys: pytest.CaptureFixture[str]) -> None:
