@@ -25,7 +25,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo test lint typecheck pytest bundle synth deploy diff lock clean
+.PHONY: help install demo test lint typecheck pytest bench bundle synth deploy diff lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -64,6 +64,9 @@ pytest: install
 	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, infrastructure, e2e
+
+bench: install ## Measure cost per model version: overhead, cold start, calls, transitions, dollars, bursts, memory
+	@$(PY) scripts/bench.py
 
 synth: install bundle ## Synthesize the stack with the pinned CDK CLI (offline)
 	@npx cdk synth --quiet

@@ -424,7 +424,7 @@ def run_fault_scenario(
     SageMaker, S3, SNS and CloudWatch attempts failing; then the versions a failed execution left
     incomplete are redriven with faults off (what an operator does after the alarm)."""
     config = reliability_config()
-    from registry_autopilot.adapters.clients import RETRY_CONFIG
+    from registry_autopilot.adapters.clients import retry_config
 
     expected = {arn: judge(state, config) for arn, state in baseline(versions).states.items()}
 
@@ -456,7 +456,7 @@ def run_fault_scenario(
         plan=plan,
         writes=writes,
         redrive_writes=redrive_writes,
-        client_attempt_limit=int(RETRY_CONFIG.retries["total_max_attempts"]),
+        client_attempt_limit=int(retry_config().retries["total_max_attempts"]),
         sfn_attempt_bound=sdk_retry_bound(reliability_app()),
     )
 

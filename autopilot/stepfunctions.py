@@ -19,6 +19,7 @@ Must run inside an active moto mock (the local backend).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import json
 import logging
@@ -171,6 +172,21 @@ def local_execution(
             interpreter_log.setLevel(saved_level)
 
 
+def _state_machine_arn(sfn: Any, definition: dict[str, Any]) -> str:
+    """The local state machine for `definition`, created on first use. Executions of one definition
+    share it, as they share the deployed state machine in AWS; moto parses a definition when it is
+    created, which takes longer than a whole short execution."""
+    text = json.dumps(definition, sort_keys=True)
+    name = f"local-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == name:
+                return str(machine["stateMachineArn"])
+    return str(
+        sfn.create_state_machine(name=name, definition=text, roleArn=LOCAL_ROLE_ARN)["stateMachineArn"]
+    )
+
+
 def execute(
     definition: dict[str, Any],
     execution_input: Any,
@@ -181,15 +197,12 @@ def execute(
     on_wait: Callable[[int], object] | None = None,
     timeout_seconds: float = 60.0,
 ) -> ExecutionResult:
-    """Create the state machine in moto, start one execution named `name` and wait for its end."""
+    """Start one execution named `name` of the state machine for `definition` and wait for its end."""
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
     with local_execution(invoke, on_wait) as waits:
         sfn = boto3.client("stepfunctions", region_name=region)
-        machine_name = f"local-{uuid.uuid4().hex[:12]}"
-        arn = sfn.create_state_machine(
-            name=machine_name, definition=json.dumps(definition), roleArn=LOCAL_ROLE_ARN
-        )["stateMachineArn"]
+        arn = _state_machine_arn(sfn, definition)
         execution_arn = sfn.start_execution(
             stateMachineArn=arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]

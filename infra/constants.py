@@ -39,3 +39,21 @@ ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE_HOURS = 6
 # SQS maximum retention, so a failed event waits as long as possible for a person to look.
 DLQ_RETENTION_DAYS = 14
+
+# Memory per function in MB (docs/PERFORMANCE.md, "Memory"): the peak RSS `make bench` measures after
+# a cold start and one event, times 1.5, rounded up to a multiple of 64, at least Lambda's 128. Attach's
+# peak is measured reading the largest evaluation report it accepts (5 MB).
+PLAN_MEMORY_MB = 128
+ATTACH_MEMORY_MB = 192
+SHADOW_START_MEMORY_MB = 128
+ROLLER_MEMORY_MB = 128
+
+# Reserved concurrency (docs/PERFORMANCE.md, "Bursts"). UpdateModelPackage has a rate limit; a burst of
+# versions finishing their compilations together would otherwise write all at once. Attach runs at most
+# ten at a time (about the rate of writes SageMaker is assumed to accept per second) and the compile
+# workflow retries the invocations Lambda throttles; ShadowStart and Roller run one at a time, so two
+# approvals never race for one endpoint and two roller rounds never act on one experiment. Reserving
+# concurrency needs an account concurrency quota of at least 100 plus their sum.
+ATTACH_RESERVED_CONCURRENCY = 10
+SHADOW_START_RESERVED_CONCURRENCY = 1
+ROLLER_RESERVED_CONCURRENCY = 1

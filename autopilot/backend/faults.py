@@ -36,6 +36,14 @@ Determinism: whether attempt *n* of a call fails is a hash of (seed, service, op
 identifying parameters, n), not a draw from a shared random stream, so the same plan fails the same
 attempts whatever order parallel Map branches run in. Retry back-off sleeps of botocore are skipped
 while a plan is active (they are recorded in ``backoff_seconds``).
+
+Rate limits: ``FaultPlan(share=0.0, rate_limits=(RateLimit("sagemaker", "UpdateModelPackage", 10.0),),
+clock=backend.clock)`` refuses attempts beyond 10 per second of the backend's simulated clock with
+``ThrottlingException``, whatever the share: a token bucket holding ``burst`` tokens (one second's worth
+by default) that refills at the rate. AWS documents that its APIs throttle above account- and
+operation-level rates but not SageMaker's rate for each operation, so the rate is the caller's
+assumption. With a rate limit, a client's back-off moves the simulated clock on (the caller waited, so
+the bucket refills as it would); without one, the clock never moves for back-off.
 """
 
 from __future__ import annotations
@@ -46,7 +54,11 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from autopilot.backend._clock import Clock
 
 FaultKind = Literal["throttling", "internal", "unavailable", "conflict", "read-timeout", "connect-timeout"]
 ALL_KINDS: tuple[FaultKind, ...] = (
@@ -155,6 +167,39 @@ def _unit(*parts: object) -> float:
 
 
 @dataclass
+class RateLimit:
+    """At most `per_second` attempts of one operation per simulated second, with room for `burst` at
+    once (default: one second's worth): a token bucket on the backend's clock."""
+
+    service: str
+    operation: str
+    per_second: float
+    burst: float | None = None
+    _tokens: float | None = field(default=None, init=False, repr=False)
+    _refilled: datetime | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.per_second <= 0 or (self.burst is not None and self.burst < 1):
+            raise ValueError("a rate limit needs per_second > 0 and burst >= 1")
+
+    @property
+    def capacity(self) -> float:
+        return self.burst if self.burst is not None else max(self.per_second, 1.0)
+
+    def admit(self, now: datetime) -> bool:
+        """Take a token at `now` if one is left (callers hold the plan's lock)."""
+        if self._tokens is None or self._refilled is None:
+            self._tokens, self._refilled = self.capacity, now
+        elapsed = max((now - self._refilled).total_seconds(), 0.0)
+        self._tokens = min(self.capacity, self._tokens + elapsed * self.per_second)
+        self._refilled = max(now, self._refilled)
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+
+@dataclass
 class FaultPlan:
     """Which calls fail, and how: a seeded, deterministic share of attempts per call identity."""
 
@@ -163,6 +208,8 @@ class FaultPlan:
     services: frozenset[str] = DEFAULT_SERVICES
     operations: frozenset[str] | None = None  # None: every operation of the chosen services
     seed: int = 0
+    rate_limits: tuple[RateLimit, ...] = ()
+    clock: Clock | None = None  # the backend's; rate limits read and back-off moves it
     injected: list[InjectedFault] = field(default_factory=list)
     calls: list[CallAttempts] = field(default_factory=list)
     attempt_log: list[Attempt] = field(default_factory=list)
@@ -179,9 +226,17 @@ class FaultPlan:
         self.services = frozenset(self.services)
         if self.operations is not None:
             self.operations = frozenset(self.operations)
+        self.rate_limits = tuple(self.rate_limits)
+        if self.rate_limits and self.clock is None:
+            raise ValueError("rate limits need the backend's clock: FaultPlan(..., clock=backend.clock)")
 
     def applies_to(self, service: str, operation: str) -> bool:
+        if self._rate_limit(service, operation) is not None:
+            return True
         return service in self.services and (self.operations is None or operation in self.operations)
+
+    def _rate_limit(self, service: str, operation: str) -> RateLimit | None:
+        return next((r for r in self.rate_limits if (r.service, r.operation) == (service, operation)), None)
 
     def draw(
         self,
@@ -199,6 +254,11 @@ class FaultPlan:
         with self._lock:
             self._attempts[(service, operation, identity)] += 1
             attempt = self._attempts[(service, operation, identity)]
+        if self._over_rate(service, operation):
+            self._inject(service, operation, identity, attempt, "throttling")
+            with self._lock:
+                self.attempt_log.append(Attempt(service, operation, identity, retrying_client, "throttling"))
+            return "throttling"
         kind = self._decide(
             service=service,
             operation=operation,
@@ -233,13 +293,23 @@ class FaultPlan:
             return None
         pick = _unit(self.seed, "kind", service, operation, identity, attempt)
         kind = candidates[min(int(pick * len(candidates)), len(candidates) - 1)]
+        self._inject(service, operation, identity, attempt, kind)
+        return kind
+
+    def _over_rate(self, service: str, operation: str) -> bool:
+        limit = self._rate_limit(service, operation)
+        if limit is None or self.clock is None:
+            return False
+        with self._lock:
+            return not limit.admit(self.clock.now())
+
+    def _inject(self, service: str, operation: str, identity: str, attempt: int, kind: FaultKind) -> None:
         error = error_for(kind, service)
         code = (
             error.code if error else ("ReadTimeoutError" if kind == "read-timeout" else "ConnectTimeoutError")
         )
         with self._lock:
             self.injected.append(InjectedFault(service, operation, identity, attempt, kind, code))
-        return kind
 
     def record_call(self, call: CallAttempts) -> None:
         with self._lock:
@@ -248,6 +318,8 @@ class FaultPlan:
     def add_backoff(self, seconds: float) -> None:
         with self._lock:
             self.backoff_seconds += seconds
+        if self.rate_limits and self.clock is not None:
+            self.clock.advance(seconds)  # the throttled caller waited; the buckets refill meanwhile
 
     # -- summaries -----------------------------------------------------------------------------
     def by_code(self) -> Counter[str]:

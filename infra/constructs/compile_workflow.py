@@ -36,6 +36,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from infra import constants
 from infra.checks import acknowledge, acknowledge_wildcard_resources
 from infra.constructs import sagemaker_access
 from infra.constructs.alerting import Alerting
@@ -57,6 +58,23 @@ RUNNING_STATUSES = ("STARTING", "INPROGRESS", "STOPPING")
 # Errors the attach-and-decide function raises that a later attempt may not see (its class names are
 # the Lambda error types): UpdateModelPackage's ConflictException, S3 not answering after retries.
 ATTACH_RETRYABLE_ERRORS = ("ConflictException", "ReportTemporarilyUnavailable")
+# Throttling only needs time: Lambda refusing an invocation beyond the function's reserved concurrency
+# (Step Functions Developer Guide, "Handle Lambda service exceptions": Lambda.TooManyRequestsException)
+# and SageMaker still refusing a call for its rate after the client's retries (SageMakerThrottled).
+# Waits grow from 5 s to a minute with full jitter, so a burst of throttled steps spreads out; a burst of
+# 1,000 versions drains without a failure under a 10 TPS write limit (docs/PERFORMANCE.md, "Bursts").
+THROTTLED_ERRORS = ("Lambda.TooManyRequestsException", "SageMakerThrottled")
+
+
+def _retry_throttled(state: sfn.TaskStateBase) -> None:
+    state.add_retry(
+        errors=list(THROTTLED_ERRORS),
+        interval=Duration.seconds(5),
+        backoff_rate=2.0,
+        max_attempts=10,
+        max_delay=Duration.seconds(60),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 def _retry_sagemaker(state: sfn.TaskStateBase) -> None:
@@ -104,6 +122,7 @@ class CompileWorkflow(Construct):
             handler="registry_autopilot.handlers.plan.handler",
             description="Plans the Neo compilations a registered model version still needs",
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
+            memory_size=constants.PLAN_MEMORY_MB,
         )
         sagemaker_access.allow(plan_function, sagemaker_access.read_model_packages(self, groups))
         attach_function = functions.create(
@@ -113,6 +132,8 @@ class CompileWorkflow(Construct):
             description="Attaches compiled artifacts as additional inference specifications",
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
             timeout=Duration.seconds(60),
+            memory_size=constants.ATTACH_MEMORY_MB,
+            reserved_concurrent_executions=constants.ATTACH_RESERVED_CONCURRENCY,
         )
         sagemaker_access.allow(
             attach_function,
@@ -132,6 +153,7 @@ class CompileWorkflow(Construct):
             payload_response_only=True,
             comment="Reads the version's current state; lists the targets still to compile",
         )
+        _retry_throttled(plan)
         nothing_to_do = sfn.Succeed(
             self,
             "NothingToCompile",
@@ -179,6 +201,7 @@ class CompileWorkflow(Construct):
             max_attempts=2,
             jitter_strategy=sfn.JitterType.FULL,
         )
+        _retry_throttled(attach)
         nothing_compiled = sfn.Pass(
             self,
             "NothingLeftToCompile",

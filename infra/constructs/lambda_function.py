@@ -171,7 +171,7 @@ class LambdaFactory(Construct):
         handler: str,
         description: str,
         environment: dict[str, str] | None = None,
-        memory_size: int = 256,
+        memory_size: int,
         timeout: Duration | None = None,
         async_dlq: bool = False,
         reserved_concurrent_executions: int | None = None,
@@ -180,7 +180,8 @@ class LambdaFactory(Construct):
         """A function running `handler` (e.g. `registry_autopilot.handlers.plan.handler`).
 
         `async_dlq=True` is for functions invoked asynchronously (EventBridge targets): failed
-        events go to an encrypted dead-letter queue after bounded retries.
+        events go to an encrypted dead-letter queue after bounded retries. `memory_size` (MB) comes
+        from the measured peak memory (infra/constants.py); CPU share grows with it.
         """
         parent = scope or self
         log_group = logs.LogGroup(

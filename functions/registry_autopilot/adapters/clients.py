@@ -1,21 +1,33 @@
-"""One boto3 client per service per container, created on first use with explicit retries."""
+"""One boto3 client per service per container, created on first use with explicit retries.
+
+botocore is imported with the first client, not when a handler module is imported: it is most of
+boto3's import time, and the function's first AWS call needs it anyway (docs/PERFORMANCE.md).
+"""
 
 from __future__ import annotations
 
 import threading
+from functools import cache
 from typing import Any
 
-from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
-
-# Standard mode retries throttling and transient 5xx errors with exponential backoff and jitter.
-RETRY_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
-    connect_timeout=5,
-    read_timeout=30,
-)
+# Standard mode retries throttling and transient 5xx errors with exponential backoff and jitter;
+# `max_attempts` counts the retries, so a call makes at most six attempts.
+RETRIES = {"mode": "standard", "max_attempts": 5}
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 30
 
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
+
+
+@cache
+def retry_config() -> Any:
+    """The botocore Config every client is created with."""
+    from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
+
+    return Config(
+        retries=dict(RETRIES), connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS
+    )
 
 
 def client(service: str) -> Any:
@@ -27,7 +39,7 @@ def client(service: str) -> Any:
         if service not in _clients:
             import boto3  # type: ignore[import-untyped, unused-ignore]
 
-            _clients[service] = boto3.client(service, config=RETRY_CONFIG)
+            _clients[service] = boto3.client(service, config=retry_config())
         return _clients[service]
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from registry_autopilot.adapters.clients import client
-from registry_autopilot.models.shadow import ExperimentView
+from registry_autopilot.models.shadow import STOP_REASON_PREFIX, TERMINAL_STATUSES, ExperimentView
 
 
 class ExperimentConflict(RuntimeError):
@@ -59,6 +59,17 @@ class InferenceExperiments:
             if not token:
                 return
 
+    def status(self, name: str) -> str | None:
+        """The experiment's status; None when no experiment has the name (DescribeInferenceExperiment
+        alone: an existence check needs no tags)."""
+        try:
+            response = self._client.describe_inference_experiment(Name=name)
+        except Exception as exc:
+            if isinstance(_translate(exc, name), ExperimentNotFound):
+                return None
+            raise
+        return str(response["Status"])
+
     def describe(self, name: str) -> ExperimentView | None:
         try:
             response = self._client.describe_inference_experiment(Name=name)
@@ -95,3 +106,10 @@ class InferenceExperiments:
 def completed_before(summary: dict[str, Any], bound: datetime) -> bool:
     completion = summary.get("CompletionTime")
     return isinstance(completion, datetime) and completion < bound
+
+
+def stopped_by_us(summary: dict[str, Any]) -> bool:
+    """Ended by a StopInferenceExperiment of ours (its Reason comes back as StatusReason). We send one
+    only after recording the outcome on the version, so nothing is left to do for the experiment."""
+    reason = str(summary.get("StatusReason") or "")
+    return summary.get("Status") in TERMINAL_STATUSES and reason.startswith(STOP_REASON_PREFIX)

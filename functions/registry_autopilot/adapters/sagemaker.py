@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry_autopilot.adapters.clients import client
-from registry_autopilot.logic.attach import CompiledJob
 from registry_autopilot.models.errors import ModelPackageNotFound
 from registry_autopilot.models.registry import ModelPackage
+
+if TYPE_CHECKING:
+    from registry_autopilot.logic.attach import CompiledJob
+
+# Error codes AWS answers a caller over an API's rate (Common Errors: ThrottlingException; older APIs).
+THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+
+
+class SageMakerThrottled(RuntimeError):
+    """SageMaker still refused a call for its rate after the client's retries. The compile workflow
+    retries its Lambda steps on this error by name, later and with jitter (infra: THROTTLED_ERRORS)."""
 
 
 def _error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def _raise_if_throttled(exc: Exception, operation: str) -> None:
+    if _error_code(exc) in THROTTLING_CODES:
+        raise SageMakerThrottled(f"{operation}: {exc}") from exc
 
 
 class SageMakerRegistry:
@@ -30,14 +45,22 @@ class SageMakerRegistry:
             # A deleted version answers ValidationException ("does not exist").
             if _error_code(exc) in {"ValidationException", "ResourceNotFound"} and "exist" in str(exc):
                 raise ModelPackageNotFound(f"model package {arn} does not exist") from exc
+            _raise_if_throttled(exc, "DescribeModelPackage")
             raise
         return ModelPackage.from_describe(response)
 
     def describe_compilation_job(self, job_name: str) -> CompiledJob | None:
         """The finished job's artifact and image; None when the job is not COMPLETED."""
-        response = self._client.describe_compilation_job(CompilationJobName=job_name)
+        try:
+            response = self._client.describe_compilation_job(CompilationJobName=job_name)
+        except Exception as exc:
+            _raise_if_throttled(exc, "DescribeCompilationJob")
+            raise
         if response.get("CompilationJobStatus") != "COMPLETED":
             return None
+        # Imported here: only Attach describes jobs, and the shadow functions import this module too.
+        from registry_autopilot.logic.attach import CompiledJob
+
         return CompiledJob(
             job_name=job_name,
             artifact=response["ModelArtifacts"]["S3ModelArtifacts"],
@@ -45,7 +68,11 @@ class SageMakerRegistry:
         )
 
     def update_model_package(self, request: dict[str, Any]) -> None:
-        self._client.update_model_package(**request)
+        try:
+            self._client.update_model_package(**request)
+        except Exception as exc:
+            _raise_if_throttled(exc, "UpdateModelPackage")
+            raise
 
     def latest_approved(self, group: str, exclude_arn: str) -> ModelPackage | None:
         """The group's most recently created Approved version other than `exclude_arn`

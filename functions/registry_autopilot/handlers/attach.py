@@ -15,7 +15,7 @@ from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.models.errors import InvalidInput
 from registry_autopilot.models.workflow import AttachInput
-from registry_autopilot.observability import MetricUnit, logger, metrics, tracer
+from registry_autopilot.observability import MetricUnit, capture_lambda_handler, logger, metrics
 from registry_autopilot.settings import get_settings
 from registry_autopilot.usecases import compile as workflow
 
@@ -23,7 +23,7 @@ get_settings()  # validate the environment and the deployed configuration at col
 
 
 @logger.inject_lambda_context(correlation_id_path="model_package_arn")
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

@@ -25,7 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from registry_autopilot.models.config import MAX_EXPERIMENT_DAYS, HealthGates, ShadowConfig
-from registry_autopilot.models.shadow import TERMINAL_STATUSES, ExperimentView, HealthReading
+from registry_autopilot.models.shadow import (
+    STOP_REASON_PREFIX,
+    TERMINAL_STATUSES,
+    ExperimentView,
+    HealthReading,
+)
 
 MAX_DURATION = timedelta(days=MAX_EXPERIMENT_DAYS)
 MAX_DESCRIPTION = 1024  # InferenceExperimentDescription: 0-1024 chars
@@ -222,7 +227,7 @@ def _decide_running(
                     outcome="completed",
                     desired_state="Completed",
                     shadow_action=plan.end_action,
-                    reason=f"Registry Autopilot: rollout plan completed ({len(steps)} steps)",
+                    reason=f"{STOP_REASON_PREFIX}rollout plan completed ({len(steps)} steps)",
                 ),
                 progress=current,
                 health=verdict,
@@ -244,7 +249,7 @@ def _decide_running(
                 outcome="incomplete",
                 desired_state="Cancelled",
                 shadow_action="Remove",
-                reason="Registry Autopilot: rollout plan cannot finish within 30 days",
+                reason=f"{STOP_REASON_PREFIX}rollout plan cannot finish within 30 days",
             ),
             progress=progress,
             health=verdict,

@@ -18,6 +18,9 @@ ExperimentStatus = Literal[
 TERMINAL_STATUSES: frozenset[str] = frozenset({"Completed", "Cancelled"})
 # UpdateInferenceExperiment: "The status of the inference experiment has to be either Created, Running".
 UPDATABLE_STATUSES: frozenset[str] = frozenset({"Created", "Running"})
+# Every StopInferenceExperiment Reason Registry Autopilot sends starts with this; SageMaker reports it as
+# the experiment's StatusReason ("the client-specified Reason from the StopInferenceExperiment API").
+STOP_REASON_PREFIX = "Registry Autopilot: "
 
 
 class _Read(BaseModel):

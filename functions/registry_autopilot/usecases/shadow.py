@@ -20,6 +20,7 @@ from registry_autopilot.adapters.experiments import (
     ExperimentNotFound,
     InferenceExperiments,
     completed_before,
+    stopped_by_us,
 )
 from registry_autopilot.adapters.hosting import Hosting
 from registry_autopilot.adapters.metrics import VariantMetrics
@@ -30,6 +31,7 @@ from registry_autopilot.logic import shadow as logic
 from registry_autopilot.models.config import ShadowConfig
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
 from registry_autopilot.models.shadow import (
+    STOP_REASON_PREFIX,
     UPDATABLE_STATUSES,
     ExperimentRound,
     ExperimentView,
@@ -60,7 +62,8 @@ class ShadowPorts:
 def _owned(ports: ShadowPorts, owner: str, now: datetime) -> list[ExperimentView]:
     found: list[ExperimentView] = []
     for summary in ports.experiments.summaries(logic.PREFIX):
-        if completed_before(summary, now - RECORD_WINDOW):
+        # Ended long ago, or concluded by us (outcome already recorded): not worth a describe each round.
+        if completed_before(summary, now - RECORD_WINDOW) or stopped_by_us(summary):
             continue
         experiment = ports.experiments.describe(summary["Name"])
         if experiment is not None and experiment.tags.get(logic.OWNER_TAG_KEY) == owner:
@@ -98,7 +101,7 @@ def _supersede(
             )
         )
     ports.experiments.stop(
-        rollout.stop_request(older, "Remove", "Cancelled", f"Registry Autopilot: {reason}")
+        rollout.stop_request(older, "Remove", "Cancelled", f"{STOP_REASON_PREFIX}{reason}")
     )
 
 
@@ -118,13 +121,13 @@ def start(
             model_package_arn=arn, started=False, reason=f"the version is {version.ModelApprovalStatus} now"
         )
     name = logic.experiment_name(group, number, shadow.endpoint_name)
-    existing = ports.experiments.describe(name)
+    existing = ports.experiments.status(name)
     if existing is not None:
         return StartResult(
             model_package_arn=arn,
             started=False,
             experiment=name,
-            reason=f"already started ({existing.status})",
+            reason=f"already started ({existing})",
         )
     active = [
         experiment

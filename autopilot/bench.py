@@ -1,0 +1,479 @@
+"""`make bench`: what one model version costs Registry Autopilot, measured on the local stack.
+
+Every figure comes from the synthesized stack and the real handlers (docs/PERFORMANCE.md explains each
+one and its goal):
+
+1. handler overhead per event, AWS answered by botocore's Stubber (`autopilot/handler_probe.py`);
+2. cold start: each handler module's import in a fresh process, against a bare `import boto3`;
+3. AWS calls and writes per version over the whole lifecycle, per function;
+4. state transitions per version, from the local executions' history;
+5. cost per version (`autopilot/pricing.py`), from 3, 4, 1 and the template's memory sizes;
+6. `replay` throughput, and the largest burst of writers a 10 TPS UpdateModelPackage limit absorbs;
+7. peak RSS of each handler after a cold start and one event, against its memory size.
+
+The lifecycle (3, 4) also records each handler's event and the answers AWS gave it, so the probes of
+1, 2 and 7 replay exactly the calls the lifecycle made, with no moto in the measured process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from autopilot import pricing
+from autopilot.bursts import (
+    BURST_INVOCATIONS,
+    BURST_SEED,
+    WRITE_LIMIT_PER_SECOND,
+    Burst,
+    largest_burst,
+    simulate_burst,
+    task_retry,
+)
+from autopilot.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
+from autopilot.lifecycle import (
+    HANDLERS,
+    Lifecycle,
+    function_of,
+    handler_module,
+    outer_states,
+    representative,
+    run_lifecycle,
+)
+from autopilot.synth import REPO_ROOT, SynthesizedApp, synthesize
+
+REPLAY_EVENTS = 1_000
+
+
+# -- 6: replay throughput -------------------------------------------------------------------------
+@dataclass
+class Throughput:
+    events: int  # queued from the sample files
+    deliveries: int  # including the state changes our writes caused
+    caused: int  # deliveries of state changes our own writes caused
+    seconds: float
+    outcomes: Counter[str]
+    bounded: bool  # replay stopped at its bound of deliveries with events still queued
+
+    @property
+    def per_second(self) -> float:
+        return self.deliveries / self.seconds
+
+
+def measure_replay(events: int = REPLAY_EVENTS, seed: int = BURST_SEED) -> Throughput:
+    """`replay` of `events` events drawn in turn from every sample in events/ (valid and invalid, as
+    `replay events/*.json --repeat N --shuffle` delivers them), shuffled."""
+    from autopilot.replay import replay
+
+    samples = sorted(path for path in (REPO_ROOT / "events").glob("*.json") if path.name != "manifest.json")
+    files = [samples[i % len(samples)] for i in range(events)]
+    started = time.perf_counter()
+    report = replay(files, shuffle=True, seed=seed)
+    seconds = time.perf_counter() - started
+    names = {path.name for path in samples}
+    return Throughput(
+        events=events,
+        deliveries=len(report.deliveries),
+        caused=sum(1 for d in report.deliveries if d.source not in names),
+        seconds=seconds,
+        outcomes=Counter(d.outcome for d in report.deliveries),
+        bounded=report.stopped_early,
+    )
+
+
+# -- 5: cost ----------------------------------------------------------------------------------------
+@dataclass
+class HandlerTimes:
+    """One handler's CPU-bound times from its probe."""
+
+    own_seconds: float  # median warm event, SDK calls excluded
+    sdk_seconds_per_call: float
+    cold_extra_seconds: float  # what the first event adds (the clients, X-Ray's set-up)
+    import_seconds: float  # as deployed
+
+    def cpu(self, calls: int) -> float:
+        return self.own_seconds + self.sdk_seconds_per_call * calls
+
+
+def handler_times(cold: ColdStarts) -> dict[str, HandlerTimes]:
+    times = {}
+    for handler in HANDLERS:
+        probed = cold.probes[handler]
+        warm = statistics.median(probed["warm_seconds"])
+        sdk = statistics.median(probed["warm_sdk_seconds"])
+        times[handler] = HandlerTimes(
+            own_seconds=max(warm - sdk, 0.0),
+            sdk_seconds_per_call=sdk / max(int(probed["calls"]), 1),
+            cold_extra_seconds=max(float(probed["first_event_seconds"]) - warm, 0.0),
+            import_seconds=cold.median_import(handler_module(handler), bytecode=False),
+        )
+    return times
+
+
+def version_usage(lifecycle: Lifecycle, cold: ColdStarts) -> pricing.VersionUsage:
+    """The lifecycle's usage: every invocation at its function's memory size; the first Plan, Attach and
+    ShadowStart start cold (a version's steps are minutes apart), the duplicates that follow within
+    seconds and the roller's rounds are warm; of the roller's rounds, only the work beyond an idle
+    round counts (the schedule runs anyway: see the fixed monthly cost)."""
+    times = handler_times(cold)
+    invocations: list[pricing.Invocation] = []
+    seen: set[str] = set()
+    for invocation in lifecycle.invocations:
+        handler, calls = invocation.handler, len(invocation.calls)
+        memory = cold.memory_sizes[handler]
+        if handler == "roller":
+            extra = calls - 1  # an idle round lists the experiments and finds none of ours
+            invocations.append(
+                pricing.Invocation(
+                    "Roller", memory, extra, times[handler].sdk_seconds_per_call * extra, requests=0
+                )
+            )
+            continue
+        cold_start = handler not in seen
+        seen.add(handler)
+        invocations.append(
+            pricing.Invocation(
+                function=handler,
+                memory_mb=memory,
+                calls=calls,
+                cpu_seconds=times[handler].cpu(calls)
+                + (times[handler].cold_extra_seconds if cold_start else 0),
+                init_seconds=times[handler].import_seconds if cold_start else 0.0,
+            )
+        )
+    requests = sum(i.requests for i in invocations)
+    return pricing.VersionUsage(
+        invocations=invocations,
+        transitions=lifecycle.transitions(),
+        service_events=lifecycle.service_events,
+        log_bytes=lifecycle.function_log_bytes
+        + pricing.PLATFORM_LOG_BYTES * requests
+        + lifecycle.history_bytes(),
+        traces=len(lifecycle.executions) + len(lifecycle.invocations_of("shadow_start")),
+        publishes=lifecycle.count("Publish"),
+        s3_gets=lifecycle.count("GetObject"),
+    )
+
+
+def fixed_monthly(app: SynthesizedApp, lifecycle: Lifecycle, cold: ColdStarts) -> pricing.Cost:
+    times = handler_times(cold)["roller"]
+    rounds = pricing.SECONDS_PER_MONTH // (app.config.roller_schedule_minutes * 60)
+    idle = pricing.Invocation("Roller", cold.memory_sizes["roller"], 1, times.cpu(1))
+    resources = [r["Type"] for r in app.template["Resources"].values()]
+    return pricing.monthly_fixed_cost(
+        idle_rounds=[idle] * rounds,
+        metrics=len(lifecycle.metric_definitions),
+        alarms=resources.count("AWS::CloudWatch::Alarm"),
+        kms_keys=resources.count("AWS::KMS::Key"),
+    )
+
+
+# -- the report -------------------------------------------------------------------------------------
+COST_GOAL = 0.0005
+OVERHEAD_GOAL_SECONDS = 0.001
+IMPORT_RATIO_GOAL = 1.3
+TRANSITIONS_PER_TARGET_GOAL = 12
+MEMORY_HEADROOM = 1.5
+
+
+def describe_budget(targets: int) -> dict[str, dict[str, int]]:
+    """The describes each invocation needs, and why; more is a redundant read."""
+    return {
+        # The version's current state decides, not the event.
+        "plan": {"DescribeModelPackage": 1},
+        # Read, then again just before the write (a person's decision meanwhile wins); each compiled
+        # job once (image and artifact come from SageMaker, not from the state data).
+        "attach": {"DescribeModelPackage": 2, "DescribeCompilationJob": targets},
+        # The version (still Approved?), the experiment name (already started?), the endpoint and its
+        # config (production variant), the shadow model (already created?).
+        "shadow_start": {
+            "DescribeModelPackage": 1,
+            "DescribeInferenceExperiment": 1,
+            "DescribeEndpoint": 1,
+            "DescribeEndpointConfig": 1,
+            "DescribeModel": 1,
+        },
+        # Each owned experiment still in play, once a round; the version only when recording an
+        # outcome nobody recorded.
+        "roller": {"DescribeInferenceExperiment": 1},
+    }
+
+
+def redundant_describes(lifecycle: Lifecycle) -> dict[str, int]:
+    """Describes beyond the budget, per handler, summed over its invocations."""
+    budget = describe_budget(lifecycle.targets)
+    extra: Counter[str] = Counter()
+    for invocation in lifecycle.invocations:
+        made = Counter(c.operation for c in invocation.calls if c.operation.startswith("Describe"))
+        allowed = budget.get(invocation.handler, {})
+        extra[invocation.handler] += sum(max(n - allowed.get(op, 0), 0) for op, n in made.items())
+    return {handler: extra[handler] for handler in HANDLERS}
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} cores ({platform.machine()}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+@dataclass
+class BenchReport:
+    app: SynthesizedApp
+    lifecycle: Lifecycle
+    cold: ColdStarts
+    throughput: Throughput
+    largest_burst: int
+    capped: Burst
+    reserved: int
+    cost: pricing.Cost
+    fixed: pricing.Cost
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(item, figure, measured, goal, verdict)."""
+        rows: list[tuple[str, str, str, str, str]] = []
+        cold, lifecycle = self.cold, self.lifecycle
+        for handler in HANDLERS:
+            warm = sorted(cold.warm(handler))
+            sdk = statistics.median(cold.probes[handler]["warm_sdk_seconds"])
+            median, p99 = statistics.median(warm), _percentile(warm, 0.99)
+            calls = cold.probes[handler]["calls"]
+            rows.append(
+                (
+                    "1",
+                    f"overhead per event, {handler} (median / p99)",
+                    f"{_ms(median)} / {_ms(p99)} ms; ours {_ms(median - sdk)} ms, "
+                    f"SDK {_ms(sdk)} ms for {calls} call{'s' if calls != 1 else ''}",
+                    "median < 1 ms",
+                    _verdict(median < OVERHEAD_GOAL_SECONDS),
+                )
+            )
+        for bytecode, label in ((False, "as deployed (no bytecode)"), (True, "with bytecode")):
+            floor = cold.median_import("boto3", bytecode=bytecode)
+            ratios = {h: cold.ratio(h, bytecode=bytecode) for h in HANDLERS}
+            rows.append(
+                (
+                    "2",
+                    f"import / bare import boto3, {label}",
+                    ", ".join(f"{h} {r:.2f}x" for h, r in ratios.items()) + f" (boto3 {_ms(floor, 0)} ms)",
+                    f"<= {IMPORT_RATIO_GOAL}x",
+                    _verdict(max(ratios.values()) <= IMPORT_RATIO_GOAL),
+                )
+            )
+        rows.append(
+            (
+                "2",
+                "first event after the import (clients, X-Ray)",
+                ", ".join(f"{h} {_ms(cold.probes[h]['first_event_seconds'], 0)} ms" for h in HANDLERS),
+                "-",
+                "",
+            )
+        )
+        attach_writes = lifecycle.count("UpdateModelPackage", "attach")
+        rows.append(
+            (
+                "3",
+                "UpdateModelPackage for attach + decision",
+                str(attach_writes),
+                "1",
+                _verdict(attach_writes == 1),
+            )
+        )
+        writes, reads = lifecycle.writes, lifecycle.reads
+        rows.append(
+            (
+                "3",
+                "AWS calls per version: writes, reads",
+                f"{sum(writes.values())} writes ({_counts(writes)}); {sum(reads.values())} reads",
+                "-",
+                "",
+            )
+        )
+        redundant = redundant_describes(lifecycle)
+        for stage, counts in lifecycle.by_stage().items():
+            describes = Counter({op: n for op, n in counts.items() if op.startswith("Describe")})
+            runs = len(lifecycle.invocations_of(stage)) if stage in HANDLERS else len(lifecycle.executions)
+            unit = ("round" if stage == "roller" else "run") + ("s" if runs != 1 else "")
+            rows.append(
+                (
+                    "3",
+                    f"describes, {stage} ({runs} {unit})",
+                    _counts(describes) or "none",
+                    "no redundant describe",
+                    _verdict(redundant.get(stage, 0) == 0),
+                )
+            )
+        outer = outer_states(self.app)
+        per_target = lifecycle.branch_transitions(outer) / lifecycle.targets
+        total = lifecycle.transitions()
+        targets, minutes = lifecycle.targets, lifecycle.compile_minutes
+        rows.append(
+            (
+                "4",
+                f"state transitions per target ({targets} targets, {minutes}-minute compile)",
+                f"{per_target:g} in each target's branch; {total} per version "
+                f"({total / targets:.1f} per target)",
+                f"<= {TRANSITIONS_PER_TARGET_GOAL}",
+                _verdict(per_target <= TRANSITIONS_PER_TARGET_GOAL),
+            )
+        )
+        largest = max(self.cost.lines, key=lambda line: line[2])
+        rows.append(
+            (
+                "5",
+                "cost per version (excluding SageMaker compute)",
+                f"${self.cost.total:.6f} (largest: {largest[0]} ${largest[2]:.6f})",
+                f"< ${COST_GOAL}",
+                _verdict(self.cost.total < COST_GOAL),
+            )
+        )
+        for item, quantity, usd in self.cost.lines:
+            rows.append(("5", f"  {item}", f"{quantity}: ${usd:.6f}", "-", ""))
+        rows.append(
+            (
+                "5",
+                "fixed cost per month, whatever the versions",
+                f"${self.fixed.total:.2f} ("
+                + ", ".join(
+                    f"{item} {quantity}: ${usd:.3f}" for item, quantity, usd in self.fixed.lines if usd
+                )
+                + ")",
+                "-",
+                "",
+            )
+        )
+        t = self.throughput
+        outcomes = ", ".join(f"{n} {outcome}" for outcome, n in t.outcomes.most_common())
+        caused = f", {t.caused} of them state changes of ours" if t.caused else ""
+        left = "; what they caused waited behind them at replay's bound" if t.bounded else ""
+        rows.append(
+            (
+                "6",
+                f"replay throughput ({t.events:,} sample events, shuffled)",
+                f"{t.per_second:.1f} events/s: {t.deliveries:,} in {t.seconds:.0f} s ({outcomes})"
+                f"{caused}{left}",
+                "-",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "6",
+                f"largest burst of writers, {WRITE_LIMIT_PER_SECOND:g} TPS UpdateModelPackage",
+                f"{self.largest_burst} at once, with the functions' client retries alone",
+                "-",
+                "",
+            )
+        )
+        capped = self.capped
+        rows.append(
+            (
+                "6",
+                f"{capped.writers:,} Attach at once, reserved concurrency {self.reserved} + throttling retry",
+                f"{capped.failed + capped.not_run} failed; drained in {capped.seconds:.0f} s; "
+                f"{capped.task_retries:,} step retries",
+                "0 failed",
+                _verdict(capped.failed + capped.not_run == 0),
+            )
+        )
+        for handler in (*HANDLERS, LARGEST_REPORT):
+            peak = float(cold.probes[handler]["peak_rss_kb"]) / 1024
+            size = cold.memory_sizes["attach" if handler == LARGEST_REPORT else handler]
+            rows.append(
+                (
+                    "7",
+                    f"peak RSS / memory size, {handler}",
+                    f"{peak:.0f} MB / {size} MB ({size / peak:.1f}x)",
+                    f">= {MEMORY_HEADROOM}x",
+                    _verdict(size >= MEMORY_HEADROOM * peak),
+                )
+            )
+        return rows
+
+    def render(self) -> str:
+        header = ("#", "figure", "measured", "goal", "")
+        rows = self.rows()
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+        def line(cells: tuple[str, ...]) -> str:
+            return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+        out = [
+            f"Registry Autopilot benchmark: {machine()}",
+            "",
+            line(header),
+            "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+            *(line(row) for row in rows),
+        ]
+        return "\n".join(out)
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+def _ms(seconds: float, digits: int = 2) -> str:
+    return f"{seconds * 1000:.{digits}f}"
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{n} {op}" for op, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def run(
+    *, import_runs: int = IMPORT_RUNS, warm_runs: int = WARM_RUNS, events: int = REPLAY_EVENTS
+) -> BenchReport:
+    seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def timed(name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        seconds[name] = time.perf_counter() - started
+
+    with timed("synthesis"):
+        app = synthesize()
+    with timed("lifecycle"):
+        lifecycle = run_lifecycle(app)
+    with timed("cold starts"):
+        cold = measure_cold_starts(app, lifecycle, import_runs=import_runs, warm_runs=warm_runs)
+    with timed("replay"):
+        throughput = measure_replay(events)
+    with timed("bursts"):
+        largest, _ = largest_burst()
+        attach = app.template["Resources"][function_of(app, "attach")]["Properties"]
+        reserved = int(attach.get("ReservedConcurrentExecutions", 0))
+        calls = [call.method for call in representative(lifecycle, "attach").calls]
+        capped = simulate_burst(
+            BURST_INVOCATIONS,
+            reserved=reserved or BURST_INVOCATIONS,
+            # The attach step's reads before its write, at the cost model's round trip each.
+            before_write=calls.index("update_model_package") * pricing.AWS_CALL_SECONDS,
+            throttle_retry=task_retry(app, "AttachCompiled", "Lambda.TooManyRequestsException"),
+        )
+    cost = pricing.version_cost(version_usage(lifecycle, cold))
+    fixed = fixed_monthly(app, lifecycle, cold)
+    return BenchReport(
+        app=app,
+        lifecycle=lifecycle,
+        cold=cold,
+        throughput=throughput,
+        largest_burst=largest,
+        capped=capped,
+        reserved=reserved,
+        cost=cost,
+        fixed=fixed,
+        seconds=seconds,
+    )

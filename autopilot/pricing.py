@@ -1,0 +1,150 @@
+"""Public list prices and what one model version costs Registry Autopilot at them.
+
+Prices are AWS's on-demand list prices in us-east-1, in USD, without free tiers, each from the pricing
+page named beside it (as published when this was written; check the page before relying on one).
+SageMaker itself is not priced here: API calls to it have no charge, and its compute (Neo compilation
+jobs, the shadow variant's instances) is the same whoever drives it.
+
+The assumptions are named constants too: what a measurement on this machine cannot show (the round
+trip of an AWS call from Lambda, the platform's own log lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# https://aws.amazon.com/lambda/pricing/ (Arm price, first 7.5 billion GB-seconds a month)
+LAMBDA_ARM64_GB_SECOND = 0.0000133334
+# https://aws.amazon.com/lambda/pricing/ ($0.20 per 1 million requests)
+LAMBDA_REQUEST = 0.20 / 1_000_000
+# https://aws.amazon.com/step-functions/pricing/ (Standard workflows: $0.025 per 1,000 state transitions)
+STEP_FUNCTIONS_STANDARD_TRANSITION = 0.025 / 1_000
+# https://aws.amazon.com/eventbridge/pricing/ (events AWS services send to the default bus: no charge)
+EVENTBRIDGE_AWS_SERVICE_EVENT = 0.0
+# https://aws.amazon.com/eventbridge/pricing/ (scheduled rules on the default bus: no charge)
+EVENTBRIDGE_SCHEDULED_INVOCATION = 0.0
+# https://aws.amazon.com/cloudwatch/pricing/ (custom metrics, first 10,000: $0.30 per metric per month)
+CLOUDWATCH_METRIC_MONTH = 0.30
+# https://aws.amazon.com/cloudwatch/pricing/ (logs ingested, standard class; vended logs such as Step
+# Functions' start at the same $0.50 per GB)
+CLOUDWATCH_LOGS_INGESTED_GB = 0.50
+# https://aws.amazon.com/cloudwatch/pricing/ (standard resolution alarm: $0.10 per alarm metric per month)
+CLOUDWATCH_ALARM_MONTH = 0.10
+# https://aws.amazon.com/xray/pricing/ ($5.00 per 1 million traces recorded)
+XRAY_TRACE_RECORDED = 5.00 / 1_000_000
+# https://aws.amazon.com/sns/pricing/ (standard topics: $0.50 per 1 million publishes)
+SNS_PUBLISH = 0.50 / 1_000_000
+# https://aws.amazon.com/s3/pricing/ (S3 Standard GET: $0.0004 per 1,000 requests)
+S3_GET = 0.0004 / 1_000
+# https://aws.amazon.com/kms/pricing/ (customer managed key: $1 per month)
+KMS_KEY_MONTH = 1.00
+
+# Lambda Developer Guide, "Configure Lambda function memory": at 1,769 MB a function has the equivalent
+# of one vCPU, and CPU grows in proportion to memory. Below it, CPU-bound time stretches by 1,769/memory
+# (taking this machine's core as one vCPU); waiting on AWS does not.
+LAMBDA_ONE_VCPU_MB = 1_769
+# Assumption: one AWS API call's round trip from Lambda in the same region.
+AWS_CALL_SECONDS = 0.1
+# Assumption: the START, END and REPORT lines Lambda writes to the function's log for each invocation.
+PLATFORM_LOG_BYTES = 300
+SECONDS_PER_MONTH = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One Lambda invocation, as the cost model sees it."""
+
+    function: str
+    memory_mb: int
+    calls: int  # AWS API calls it made
+    cpu_seconds: float  # measured CPU-bound time (handler, SDK), on this machine
+    init_seconds: float = 0.0  # a cold start's import (Lambda bills the INIT phase since August 2025)
+    requests: int = 1  # 0: extra work inside an invocation counted elsewhere (a roller round)
+
+    def billed_seconds(self) -> float:
+        stretch = max(1.0, LAMBDA_ONE_VCPU_MB / self.memory_mb)
+        # The INIT phase is left unstretched: Lambda is widely observed to give it more CPU than the
+        # memory setting gives the invocation (not documented, so this may understate it).
+        return self.init_seconds + self.cpu_seconds * stretch + self.calls * AWS_CALL_SECONDS
+
+    def gb_seconds(self) -> float:
+        return self.memory_mb / 1024 * self.billed_seconds()
+
+
+@dataclass
+class VersionUsage:
+    """What one version's lifecycle used, counted on the local stack."""
+
+    invocations: list[Invocation]
+    transitions: int
+    service_events: int  # SageMaker state changes delivered by EventBridge
+    log_bytes: int  # functions' own lines, the platform's lines and the state machine's log
+    traces: int
+    publishes: int
+    s3_gets: int
+
+
+@dataclass
+class Cost:
+    lines: list[tuple[str, str, float]] = field(default_factory=list)  # (item, quantity, USD)
+
+    @property
+    def total(self) -> float:
+        return sum(usd for _, _, usd in self.lines)
+
+
+def version_cost(usage: VersionUsage) -> Cost:
+    gb_seconds = sum(i.gb_seconds() for i in usage.invocations)
+    requests = sum(i.requests for i in usage.invocations)
+    log_gb = usage.log_bytes / 1e9
+    return Cost(
+        [
+            ("Lambda compute", f"{gb_seconds:.3f} GB-s", gb_seconds * LAMBDA_ARM64_GB_SECOND),
+            ("Lambda requests", f"{requests}", requests * LAMBDA_REQUEST),
+            (
+                "Step Functions transitions",
+                f"{usage.transitions}",
+                usage.transitions * STEP_FUNCTIONS_STANDARD_TRANSITION,
+            ),
+            (
+                "EventBridge (SageMaker events)",
+                f"{usage.service_events}",
+                usage.service_events * EVENTBRIDGE_AWS_SERVICE_EVENT,
+            ),
+            (
+                "CloudWatch Logs ingestion",
+                f"{usage.log_bytes / 1024:.0f} KB",
+                log_gb * CLOUDWATCH_LOGS_INGESTED_GB,
+            ),
+            ("X-Ray traces", f"{usage.traces}", usage.traces * XRAY_TRACE_RECORDED),
+            ("SNS publishes", f"{usage.publishes}", usage.publishes * SNS_PUBLISH),
+            ("S3 GET (evaluation report)", f"{usage.s3_gets}", usage.s3_gets * S3_GET),
+        ]
+    )
+
+
+def monthly_fixed_cost(
+    *, idle_rounds: Iterable[Invocation], metrics: int, alarms: int, kms_keys: int = 1
+) -> Cost:
+    """What the stack costs a month with no version at all: the roller's scheduled rounds, the custom
+    metrics (a metric-month each, however many versions report into it), the alarms, the KMS key."""
+    rounds = list(idle_rounds)
+    gb_seconds = sum(i.gb_seconds() for i in rounds)
+    return Cost(
+        [
+            (
+                "roller rounds (Lambda)",
+                f"{len(rounds)}",
+                gb_seconds * LAMBDA_ARM64_GB_SECOND + len(rounds) * LAMBDA_REQUEST,
+            ),
+            (
+                "roller schedule (EventBridge)",
+                f"{len(rounds)}",
+                len(rounds) * EVENTBRIDGE_SCHEDULED_INVOCATION,
+            ),
+            ("custom metrics (EMF)", f"{metrics}", metrics * CLOUDWATCH_METRIC_MONTH),
+            ("alarms", f"{alarms}", alarms * CLOUDWATCH_ALARM_MONTH),
+            ("KMS key", f"{kms_keys}", kms_keys * KMS_KEY_MONTH),
+        ]
+    )

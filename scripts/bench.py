@@ -1,0 +1,43 @@
+"""`make bench`: what Registry Autopilot costs per model version, measured on the local stack.
+
+Prints one table (the figures of docs/PERFORMANCE.md, each beside its goal) and how long each part
+took. Three to four minutes on two cores; no AWS account.
+
+    .venv/bin/python scripts/bench.py [--import-runs 5] [--warm-runs 200] [--events 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--import-runs", type=int, default=5, help="fresh processes per module (median)")
+    parser.add_argument("--warm-runs", type=int, default=200, help="events per handler after the first")
+    parser.add_argument("--events", type=int, default=1000, help="events replayed for the throughput")
+    args = parser.parse_args(argv)
+
+    import logging
+
+    logging.disable(logging.WARNING)  # the local stack's own chatter; the table says what happened
+    from autopilot.bench import run
+
+    started = time.perf_counter()
+    report = run(import_runs=args.import_runs, warm_runs=args.warm_runs, events=args.events)
+    print(report.render())
+    parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.seconds.items())
+    print(f"\nFinished in {time.perf_counter() - started:.0f} s ({parts}).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

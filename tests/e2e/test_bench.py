@@ -1,0 +1,128 @@
+"""The benchmark's counting and simulations (`make bench`) measure what docs/PERFORMANCE.md says they
+do. Nothing here is timed: speed is measured by the benchmark, not asserted by tests."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autopilot.bursts import TaskRetry, simulate_burst
+from autopilot.coldstart import lambda_environments, probe, stage
+from autopilot.lifecycle import (
+    HANDLERS,
+    Lifecycle,
+    compile_script,
+    handler_module,
+    representative,
+    run_lifecycle,
+)
+from autopilot.synth import synthesize
+
+
+@pytest.fixture(scope="module")
+def lifecycle() -> Lifecycle:
+    """One version through the whole lifecycle, rolled until the roller lets go of its experiment."""
+    return run_lifecycle()
+
+
+def test_attach_and_decision_cost_one_update_model_package(lifecycle: Lifecycle) -> None:
+    assert lifecycle.final_approval == "Approved"
+    assert lifecycle.count("UpdateModelPackage", "attach") == 1
+
+
+def test_the_lifecycle_runs_every_step_once_per_target(lifecycle: Lifecycle) -> None:
+    assert lifecycle.targets == 3
+    assert lifecycle.count("CreateCompilationJob", "state machine") == lifecycle.targets
+    assert lifecycle.count("CreateInferenceExperiment") == 1
+    assert lifecycle.count("StopInferenceExperiment", "roller") == 1
+
+
+def test_calls_are_attributed_to_the_function_that_made_them(lifecycle: Lifecycle) -> None:
+    stages = lifecycle.by_stage()
+
+    assert set(stages) == {"state machine", *HANDLERS}
+    assert stages["plan"] == {"DescribeModelPackage": 1}
+    assert stages["state machine"]["DescribeCompilationJob"] > 0
+    assert "DescribeCompilationJob" in stages["attach"]
+    assert "ListTags" not in stages["shadow_start"]  # "already started?" needs the status alone
+
+
+def test_the_roller_stops_looking_at_an_experiment_once_it_concluded_it(lifecycle: Lifecycle) -> None:
+    # The experiment's StatusReason carries our stop reason, so later rounds do not describe it again.
+    assert lifecycle.rounds_to_conclude > 1
+    assert lifecycle.rounds_looking == lifecycle.rounds_to_conclude
+    assert lifecycle.count("DescribeModelPackage", "roller") == 0
+
+
+class _PlainData(pickle.Unpickler):
+    """Loads what the probe process can load: plain data and datetimes (with dateutil's time zones, as
+    botocore parses them), no class of this project's or moto's."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module not in {"datetime", "dateutil.tz.tz"}:
+            raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+        return super().find_class(module, name)
+
+
+def test_every_invocation_keeps_the_answers_its_probe_replays(lifecycle: Lifecycle) -> None:
+    attach = representative(lifecycle, "attach")
+
+    data = _PlainData(io.BytesIO(pickle.dumps(attach.stub_data()))).load()
+
+    assert [call["method"] for call in data["calls"]][-1] == "update_model_package"
+    assert data["event"] == attach.event
+
+
+def test_a_probe_replays_the_recorded_calls_in_a_fresh_process_without_site_packages(
+    lifecycle: Lifecycle, tmp_path: Path
+) -> None:
+    app = synthesize()
+    staged = stage(tmp_path, app.config)
+    invocation = tmp_path / "shadow_start.invocation"
+    invocation.write_bytes(pickle.dumps(representative(lifecycle, "shadow_start").stub_data()))
+    environment = lambda_environments(app, staged, xray_port=2000)["shadow_start"]
+
+    # The Stubber in the probe fails the run if the handler makes other calls than it made here.
+    result = probe(
+        handler_module("shadow_start"),
+        environment,
+        staged,
+        bytecode=False,
+        invocation=invocation,
+        warm_runs=2,
+    )
+
+    assert result["calls"] == len(representative(lifecycle, "shadow_start").calls)
+    assert len(result["warm_seconds"]) == len(result["warm_sdk_seconds"]) == 2
+    assert result["peak_rss_kb"] > 0
+    assert not any(path.name == "__pycache__" for path in staged.asset.rglob("*"))
+
+
+def test_a_ten_minute_compile_completes_at_the_first_poll_after_ten_minutes() -> None:
+    # Polls after 120 s, 360 s and 660 s of waiting (the workflow's growing waits).
+    assert compile_script(10, [120, 240, 300]) == ["STARTING", "INPROGRESS", "COMPLETED"]
+    assert compile_script(1, [120, 240, 300]) == ["COMPLETED"]
+
+
+def test_a_burst_beyond_the_write_rate_is_throttled_and_absorbed_by_the_client_retries() -> None:
+    burst = simulate_burst(20, per_second=10.0)
+
+    assert burst.throttled_attempts > 0
+    assert burst.failed == 0
+    assert burst.seconds > 0
+    assert simulate_burst(20, per_second=10.0) == burst  # a run is repeatable
+
+
+def test_reserved_concurrency_and_the_state_machine_retry_drain_a_burst_without_failure() -> None:
+    retry = TaskRetry(interval=5, backoff=2, max_attempts=10, max_delay=60, full_jitter=True)
+
+    capped = simulate_burst(60, reserved=3, before_write=0.5, throttle_retry=retry)
+    unretried = simulate_burst(60, reserved=3, before_write=0.5, throttle_retry=None)
+
+    assert capped.failed == capped.not_run == 0
+    assert capped.task_retries > 0
+    assert unretried.not_run > 0  # without the retry, Lambda's throttling loses invocations
