@@ -133,7 +133,9 @@ class CompileWorkflow(Construct):
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
             timeout=Duration.seconds(60),
             memory_size=constants.ATTACH_MEMORY_MB,
-            reserved_concurrent_executions=constants.ATTACH_RESERVED_CONCURRENCY,
+            reserved_concurrent_executions=(
+                constants.ATTACH_RESERVED_CONCURRENCY if config.reserve_concurrency else None
+            ),
         )
         sagemaker_access.allow(
             attach_function,

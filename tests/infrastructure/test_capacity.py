@@ -10,13 +10,14 @@ figures of docs/PERFORMANCE.md (`make bench`).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra import constants
 from infra.constructs.compile_workflow import THROTTLED_ERRORS
-from tests.infrastructure.synthesis import Synthesized
+from tests.infrastructure.synthesis import Synthesized, cdk_json_context, synthesize_app
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +54,22 @@ def test_the_writers_run_within_their_reserved_concurrency(synthesized: Synthesi
     assert _function(synthesized, "shadow_start")["ReservedConcurrentExecutions"] == 1
     assert _function(synthesized, "roller")["ReservedConcurrentExecutions"] == 1
     assert "ReservedConcurrentExecutions" not in _function(synthesized, "plan")
+
+
+def test_reserved_concurrency_can_be_turned_off_for_an_account_with_a_low_quota(
+    tmp_path_factory: pytest.TempPathFactory, staged_dependencies: Path
+) -> None:
+    from infra.constants import DEPENDENCIES_DIR_CONTEXT_KEY
+
+    context = cdk_json_context()
+    context["autopilot"] = {**context["autopilot"], "reserveConcurrency": False}
+    context[DEPENDENCIES_DIR_CONTEXT_KEY] = str(staged_dependencies)
+
+    unreserved = synthesize_app(tmp_path_factory.mktemp("cdk-out-unreserved"), context)
+
+    assert unreserved.synth_error is None
+    for handler in ("plan", "attach", "shadow_start", "roller"):
+        assert "ReservedConcurrentExecutions" not in _function(unreserved, handler)
 
 
 def test_the_workflow_retries_throttled_lambda_steps_with_growing_jittered_waits(

@@ -244,6 +244,9 @@ class AutopilotConfig(_Model):
     # Role SageMaker assumes for shadow models and experiments; required when a group has `shadow`.
     experiment_role_arn: RoleArn | None = None
     create_model_package_groups: bool = False
+    # Reserve concurrency for Attach, ShadowStart and Roller (docs/PERFORMANCE.md, "Bursts"). Needs an
+    # account concurrency quota of at least 100 plus their sum; a fresh account may have less.
+    reserve_concurrency: bool = True
     notification_email: Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)] | None = None
     log_retention_days: LogRetentionDays = 30
     roller_schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
