@@ -133,9 +133,7 @@ class CompileWorkflow(Construct):
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
             timeout=Duration.seconds(60),
             memory_size=constants.ATTACH_MEMORY_MB,
-            reserved_concurrent_executions=(
-                constants.ATTACH_RESERVED_CONCURRENCY if config.reserve_concurrency else None
-            ),
+            reserved_concurrent_executions=constants.ATTACH_RESERVED_CONCURRENCY,
         )
         sagemaker_access.allow(
             attach_function,

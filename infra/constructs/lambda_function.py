@@ -182,6 +182,8 @@ class LambdaFactory(Construct):
         `async_dlq=True` is for functions invoked asynchronously (EventBridge targets): failed
         events go to an encrypted dead-letter queue after bounded retries. `memory_size` (MB) comes
         from the measured peak memory (infra/constants.py); CPU share grows with it.
+        `reserved_concurrent_executions` applies unless the configuration turns reservations off
+        (`reserveConcurrency: false`, for accounts with a low concurrency quota).
         """
         parent = scope or self
         log_group = logs.LogGroup(
@@ -220,7 +222,9 @@ class LambdaFactory(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
-            reserved_concurrent_executions=reserved_concurrent_executions,
+            reserved_concurrent_executions=(
+                reserved_concurrent_executions if self._config.reserve_concurrency else None
+            ),
             dead_letter_queue=dead_letter_queue,
             retry_attempts=constants.ASYNC_RETRY_ATTEMPTS if async_dlq else None,
             max_event_age=Duration.hours(constants.ASYNC_MAX_EVENT_AGE_HOURS) if async_dlq else None,

@@ -71,9 +71,7 @@ class ShadowRollout(Construct):
             timeout=Duration.seconds(60),
             async_dlq=True,
             memory_size=constants.SHADOW_START_MEMORY_MB,
-            reserved_concurrent_executions=(
-                constants.SHADOW_START_RESERVED_CONCURRENCY if config.reserve_concurrency else None
-            ),
+            reserved_concurrent_executions=constants.SHADOW_START_RESERVED_CONCURRENCY,
         )
         self.roller_function = functions.create(
             "Roller",
@@ -84,9 +82,7 @@ class ShadowRollout(Construct):
             timeout=Duration.minutes(2),
             async_dlq=True,
             memory_size=constants.ROLLER_MEMORY_MB,
-            reserved_concurrent_executions=(
-                constants.ROLLER_RESERVED_CONCURRENCY if config.reserve_concurrency else None
-            ),
+            reserved_concurrent_executions=constants.ROLLER_RESERVED_CONCURRENCY,
         )
         for function in (self.start_function, self.roller_function):
             self._grant(function, groups, endpoints, config.experiment_role_arn)
