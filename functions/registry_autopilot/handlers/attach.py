@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from registry_autopilot import clock
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.models.errors import InvalidInput
+from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.workflow import AttachInput
-from registry_autopilot.observability import MetricUnit, capture_lambda_handler, logger, metrics
+from registry_autopilot.observability import capture_lambda_handler, logger, metrics
 from registry_autopilot.settings import get_settings
 from registry_autopilot.usecases import compile as workflow
 
@@ -26,11 +25,7 @@ get_settings()  # validate the environment and the deployed configuration at col
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        request = AttachInput.model_validate(event)
-    except ValidationError as exc:
-        metrics.add_metric(name="InvalidInputs", unit=MetricUnit.Count, value=1)
-        raise InvalidInput.from_validation(exc) from None
+    request = parse_input(AttachInput.model_validate, event, metric="InvalidInputs")
     settings = get_settings()
     notifier = Notifier(settings.notification_topic_arn)
     result = workflow.attach(

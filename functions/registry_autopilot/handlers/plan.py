@@ -9,9 +9,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.models.errors import InvalidInput
+from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.events import parse_state_change
-from registry_autopilot.observability import MetricUnit, capture_lambda_handler, logger, metrics
+from registry_autopilot.observability import capture_lambda_handler, logger, metrics
 from registry_autopilot.settings import get_settings
 from registry_autopilot.usecases import compile as workflow
 
@@ -22,10 +22,8 @@ get_settings()  # validate the environment and the deployed configuration at col
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        change = parse_state_change(event)
-    except InvalidInput:
-        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-        raise
+    change = parse_input(parse_state_change, event)
+    # The wall clock, not registry_autopilot.clock: the deadline computed from it is compared with
+    # Step Functions' own $$.State.EnteredTime, which the local runner does not simulate either.
     result = workflow.plan(change, SageMakerRegistry(), get_settings(), now=datetime.now(UTC))
     return result.model_dump(mode="json")

@@ -7,12 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from registry_autopilot import clock
-from registry_autopilot.models.errors import InvalidInput
+from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.shadow import ScheduledEvent
-from registry_autopilot.observability import MetricUnit, capture_lambda_handler, logger, metrics
+from registry_autopilot.observability import capture_lambda_handler, logger, metrics
 from registry_autopilot.settings import get_settings
 from registry_autopilot.usecases import shadow
 
@@ -23,11 +22,7 @@ get_settings()  # validate the environment and the deployed configuration at col
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        tick = ScheduledEvent.model_validate(event)
-    except ValidationError as exc:
-        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-        raise InvalidInput.from_validation(exc) from None
+    tick = parse_input(ScheduledEvent.model_validate, event)
     settings = get_settings()
     logger.append_keys(scheduled_at=tick.time.isoformat())
     # Decided with the current time, not the tick's: a retried tick must not act in the past.

@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from registry_autopilot import clock
-from registry_autopilot.models.errors import InvalidInput
+from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.events import parse_state_change
 from registry_autopilot.observability import MetricUnit, capture_lambda_handler, logger, metrics
 from registry_autopilot.settings import get_settings
@@ -22,11 +22,7 @@ get_settings()  # validate the environment and the deployed configuration at col
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        change = parse_state_change(event)
-    except InvalidInput:
-        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-        raise
+    change = parse_input(parse_state_change, event)
     settings = get_settings()
     result = shadow.start(change, shadow.default_ports(settings), settings, now=clock.now())
     metrics.add_metric(name="ShadowStartsSkipped", unit=MetricUnit.Count, value=0 if result.started else 1)
