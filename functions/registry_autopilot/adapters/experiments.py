@@ -59,24 +59,26 @@ class InferenceExperiments:
             if not token:
                 return
 
+    def _described(self, name: str) -> dict[str, Any] | None:
+        """DescribeInferenceExperiment; None when no experiment has the name."""
+        try:
+            response: dict[str, Any] = self._client.describe_inference_experiment(Name=name)
+        except Exception as exc:
+            if isinstance(_translate(exc, name), ExperimentNotFound):
+                return None
+            raise
+        return response
+
     def status(self, name: str) -> str | None:
         """The experiment's status; None when no experiment has the name (DescribeInferenceExperiment
         alone: an existence check needs no tags)."""
-        try:
-            response = self._client.describe_inference_experiment(Name=name)
-        except Exception as exc:
-            if isinstance(_translate(exc, name), ExperimentNotFound):
-                return None
-            raise
-        return str(response["Status"])
+        response = self._described(name)
+        return None if response is None else str(response["Status"])
 
     def describe(self, name: str) -> ExperimentView | None:
-        try:
-            response = self._client.describe_inference_experiment(Name=name)
-        except Exception as exc:
-            if isinstance(_translate(exc, name), ExperimentNotFound):
-                return None
-            raise
+        response = self._described(name)
+        if response is None:
+            return None
         tags = self._client.list_tags(ResourceArn=response["Arn"]).get("Tags", [])
         return ExperimentView.from_describe(response, {tag["Key"]: tag["Value"] for tag in tags})
 

@@ -25,13 +25,15 @@ from pydantic.alias_generators import to_camel
 MAX_ADDITIONAL_INFERENCE_SPECS = 15  # UpdateModelPackage: at most 15 per model version
 MAX_EXPERIMENT_DAYS = 30  # InferenceExperimentSchedule: at most 30 days
 
-# CreateModelPackageGroup: ModelPackageGroupName pattern.
-GROUP_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+# SageMaker's EntityName (1-63 chars); group, endpoint, compilation job and life-cycle names all use it
+# (SageMaker API Reference: CreateModelPackageGroup, CreateEndpoint, CreateCompilationJob, ModelLifeCycle).
+ENTITY_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+GROUP_NAME_PATTERN = ENTITY_NAME_PATTERN
 # IAM role ARN in any partition; path allowed.
 ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
 # Short target label: used inside spec names (<= 63 chars) and compilation job names.
 TARGET_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,23}$"
-ENDPOINT_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+ENDPOINT_NAME_PATTERN = ENTITY_NAME_PATTERN
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 STACK_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,127}$"
@@ -132,7 +134,7 @@ class CompareToApproved(_Model):
 
 # ModelLifeCycle.Stage and .StageStatus: 1-63 chars, pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
 # (SageMaker API Reference, ModelLifeCycle).
-LIFECYCLE_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+LIFECYCLE_NAME_PATTERN = ENTITY_NAME_PATTERN
 LifecycleName = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=LIFECYCLE_NAME_PATTERN)]
 
 
@@ -175,7 +177,7 @@ class DataCapture(_Model):
     kms_key_arn: Annotated[str, StringConstraints(pattern=KMS_KEY_ARN_PATTERN)] | None = None
 
 
-EntityName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")]
+EntityName = Annotated[str, StringConstraints(pattern=ENTITY_NAME_PATTERN)]
 
 
 class ShadowLifecycle(_Model):

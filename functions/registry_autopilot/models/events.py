@@ -14,6 +14,7 @@ from typing import Any, Literal, Self
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
+from registry_autopilot.models.config import GROUP_NAME_PATTERN
 from registry_autopilot.models.errors import InvalidInput
 
 EVENT_SOURCE = "aws.sagemaker"
@@ -25,7 +26,7 @@ MODEL_PACKAGE_VERSION_ARN = re.compile(
     r"^arn:aws[a-z\-]*:sagemaker:(?P<region>[a-z0-9\-]{9,16}):(?P<account>[0-9]{12}):"
     r"model-package/(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9][0-9]{0,9})$"
 )
-GROUP_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+GROUP_NAME = GROUP_NAME_PATTERN
 ACCOUNT_ID = r"^[0-9]{12}$"
 REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 # ModelPackageVersion is an Integer (SageMaker API Reference, ModelPackage): 1 .. 2^31 - 1.

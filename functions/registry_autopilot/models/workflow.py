@@ -11,15 +11,13 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from registry_autopilot.models.approval import ApprovalOutcome
+from registry_autopilot.models.config import ENTITY_NAME_PATTERN
 from registry_autopilot.models.events import (
     GROUP_NAME,
     MAX_VERSION,
     MODEL_PACKAGE_VERSION_ARN,
     ApprovalStatus,
 )
-
-# CompilationJobName (SageMaker API Reference, CreateCompilationJob): 1-63 characters.
-COMPILATION_JOB_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 
 
 class _Data(BaseModel):
@@ -72,7 +70,7 @@ class TargetOutcome(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     target: str = Field(min_length=1, max_length=64)
-    job_name: str = Field(pattern=COMPILATION_JOB_NAME)
+    job_name: str = Field(pattern=ENTITY_NAME_PATTERN)  # CreateCompilationJob.CompilationJobName
     status: TargetStatus
     artifact: str | None = Field(default=None, pattern=r"^s3://")
     reason: str | None = None
