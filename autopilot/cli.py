@@ -42,7 +42,7 @@ def load_event(path: Path) -> Any:
 def load_objects(pairs: list[str], event_files: list[Path], events: list[Any]) -> dict[str, bytes]:
     """S3 objects to stage: each `--object s3://bucket/key=FILE`, then what the manifest beside a
     sample event names (its evaluation report). An explicit `--object` wins over the manifest."""
-    from autopilot.local import sample_objects
+    from autopilot.local import s3_object, sample_objects
 
     objects: dict[str, bytes] = {}
     for path, event in zip(event_files, events, strict=True):
@@ -51,8 +51,7 @@ def load_objects(pairs: list[str], event_files: list[Path], events: list[Any]) -
             print(f"staged {uri} from {fixture}", file=sys.stderr)
     for pair in pairs:
         uri, sep, file = pair.partition("=")
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        if not sep or not uri.startswith("s3://") or not bucket or not key or not file:
+        if not sep or s3_object(uri) is None or not file:
             raise InvalidInput(f"--object {pair!r}: expected s3://bucket/key=FILE")
         objects[uri] = _read_bytes(Path(file))
     return objects

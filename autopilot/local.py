@@ -118,10 +118,7 @@ class LocalStack:
                 value = str(self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"])
             elif kind == "AWS::S3::Bucket":
                 value = f"{logical_id.lower()[:40]}-{self.backend.account_id}"
-                location = {}
-                if self.backend.region != "us-east-1":  # S3 refuses an explicit us-east-1
-                    location = {"CreateBucketConfiguration": {"LocationConstraint": self.backend.region}}
-                self.backend.client("s3").create_bucket(Bucket=value, **location)
+                self._create_bucket(value)
             else:
                 value = logical_id
         self._resources[logical_id] = value
@@ -338,17 +335,22 @@ class LocalStack:
     def stage_object(self, uri: str, body: bytes) -> None:
         """Put `body` at `uri` (s3://bucket/key) in the local S3, creating the bucket if needed, as
         the data scientist's evaluation report would be in their account."""
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        if not uri.startswith("s3://") or not bucket or not key:
+        location = s3_object(uri)
+        if location is None:
             raise ValueError(f"{uri!r} is not an S3 object URI (s3://bucket/key)")
+        bucket, key = location
         s3 = self.backend.client("s3")
         with self.backend.unrecorded():
             if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-                location = {}
-                if self.backend.region != "us-east-1":  # S3 refuses an explicit us-east-1
-                    location = {"CreateBucketConfiguration": {"LocationConstraint": self.backend.region}}
-                s3.create_bucket(Bucket=bucket, **location)
+                self._create_bucket(bucket)
             s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+    def _create_bucket(self, name: str) -> None:
+        location = {}
+        if self.backend.region != "us-east-1":  # S3 refuses an explicit us-east-1
+            location = {"CreateBucketConfiguration": {"LocationConstraint": self.backend.region}}
+        with self.backend.unrecorded():
+            self.backend.client("s3").create_bucket(Bucket=name, **location)
 
     def model_package_state(self, arn: str) -> dict[str, Any]:
         with self.backend.unrecorded():
@@ -449,6 +451,12 @@ def invoke_handler(name: str, event: Any, objects: dict[str, bytes] | None = Non
         result = stack.invoke_function(logical_id, event)
         state = stack.model_package_state(arn) if arn else None
         return InvokeOutcome(handler=name, result=result, writes=stack.writes(), state=state)
+
+
+def s3_object(uri: str) -> tuple[str, str] | None:
+    """(bucket, key) of an `s3://bucket/key` URI; None for anything else."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return (bucket, key) if uri.startswith("s3://") and bucket and key else None
 
 
 def sample_objects(event_file: Path, event: Any) -> dict[str, Path]:

@@ -37,12 +37,7 @@ _names = itertools.count()
 def stage_report(stack: LocalStack, event: dict[str, Any], fixture: str) -> None:
     """Put the sample's evaluation report where its ModelMetrics points."""
     uri = event["detail"]["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    bucket, key = uri.removeprefix("s3://").split("/", 1)
-    with stack.backend.unrecorded():
-        s3 = stack.backend.client("s3")
-        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-            s3.create_bucket(Bucket=bucket)
-        s3.put_object(Bucket=bucket, Key=key, Body=(EVENTS / fixture).read_bytes())
+    stack.stage_object(uri, (EVENTS / fixture).read_bytes())
 
 
 def version_writes(backend: LocalBackend, arn: str) -> list[dict[str, Any]]:
