@@ -66,7 +66,7 @@ pytest: install
 test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, infrastructure, e2e
 
 bench: install ## Measure cost per model version: overhead, cold start, calls, transitions, dollars, bursts, memory
-	@$(PY) scripts/bench.py
+	@$(PY) -m bench
 
 synth: install bundle ## Synthesize the stack with the pinned CDK CLI (offline)
 	@npx cdk synth --quiet

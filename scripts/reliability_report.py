@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.disable(logging.WARNING)
-    from autopilot.reliability import run_duplicate_scenario, run_fault_scenario
+    from bench.reliability import run_duplicate_scenario, run_fault_scenario
     from tests.reliability.hostile_events import hostile_events
 
     faults = run_fault_scenario(versions=args.versions, share=args.share, seed=args.seed)

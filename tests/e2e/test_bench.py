@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.bursts import TaskRetry, simulate_burst
-from autopilot.coldstart import lambda_environments, probe, stage
-from autopilot.lifecycle import (
+from autopilot.synth import synthesize
+from bench.bursts import TaskRetry, simulate_burst
+from bench.coldstart import lambda_environments, probe, stage
+from bench.lifecycle import (
     HANDLERS,
     Lifecycle,
     compile_script,
@@ -20,7 +21,6 @@ from autopilot.lifecycle import (
     representative,
     run_lifecycle,
 )
-from autopilot.synth import synthesize
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autopilot.reliability import DuplicateRun, FaultRun, run_duplicate_scenario, run_fault_scenario
+from bench.reliability import DuplicateRun, FaultRun, run_duplicate_scenario, run_fault_scenario
 
 # The figures in docs/RELIABILITY.md come from these parameters (scripts/reliability_report.py).
 VERSIONS = 50

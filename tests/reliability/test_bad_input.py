@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from autopilot.local import LocalStack
-from autopilot.reliability import START, register_versions, reliability_app
 from autopilot.replay import eventbridge_shape_problem
+from bench.reliability import START, register_versions, reliability_app
 from registry_autopilot.models.errors import InvalidInput
 from registry_autopilot.models.events import MAX_EVENT_BYTES, MAX_EVENT_DEPTH, _depth
 from tests.reliability.hostile_events import OTHER_ACCOUNT, Hostile, arn, hostile_events, valid

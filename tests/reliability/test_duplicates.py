@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from autopilot.reliability import DuplicateRun
+from bench.reliability import DuplicateRun
 
 pytestmark = pytest.mark.slow
 

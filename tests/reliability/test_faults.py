@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from autopilot.backend.faults import FaultPlan
-from autopilot.reliability import (
+from bench.reliability import (
     MAX_SPECS,
     FaultRun,
     names_an_injected_fault,
@@ -70,7 +70,7 @@ def test_sdk_retries_stay_within_the_functions_retry_configuration(fault_run: Fa
 
 
 def test_state_machine_retries_stay_within_the_synthesized_retry_policy(fault_run: FaultRun) -> None:
-    from autopilot.reliability import longest_failure_runs
+    from bench.reliability import longest_failure_runs
 
     calls = [c for c in fault_run.plan.calls if not c.retrying_client]
 

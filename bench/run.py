@@ -3,7 +3,7 @@
 Every figure comes from the synthesized stack and the real handlers (docs/PERFORMANCE.md explains each
 one and its goal):
 
-1. handler overhead per event, AWS answered by botocore's Stubber (`autopilot/handler_probe.py`);
+1. handler overhead per event, AWS answered by botocore's Stubber (`bench/handler_probe.py`);
 2. cold start: each handler module's import in a fresh process, against a bare `import boto3`;
 3. AWS calls and writes per version over the whole lifecycle, per function;
 4. state transitions per version, from the local executions' history;
@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from autopilot import pricing
-from autopilot.bursts import (
+from autopilot.synth import REPO_ROOT, SynthesizedApp, synthesize
+from bench.bursts import (
     BURST_INVOCATIONS,
     BURST_SEED,
     WRITE_LIMIT_PER_SECOND,
@@ -37,8 +38,8 @@ from autopilot.bursts import (
     simulate_burst,
     task_retry,
 )
-from autopilot.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
-from autopilot.lifecycle import (
+from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
+from bench.lifecycle import (
     HANDLERS,
     Lifecycle,
     function_of,
@@ -47,7 +48,6 @@ from autopilot.lifecycle import (
     representative,
     run_lifecycle,
 )
-from autopilot.synth import REPO_ROOT, SynthesizedApp, synthesize
 
 REPLAY_EVENTS = 1_000
 

@@ -4,7 +4,7 @@ register -> compile every target -> attach and decide -> shadow start -> roll to
 goes through the synthesized rules into the synthesized state machine or function, and the events our
 writes cause are delivered in turn. Every AWS call is attributed to the function that made it (or to
 the state machine's SDK tasks), and each handler's event and the answers it got are kept, so
-`autopilot.coldstart` can replay exactly these invocations with no moto in the measured process.
+`bench.coldstart` can replay exactly these invocations with no moto in the measured process.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Prints one table (the figures of docs/PERFORMANCE.md, each beside its goal) and how long each part
 took. Three to four minutes on two cores; no AWS account.
 
-    .venv/bin/python scripts/bench.py [--import-runs 5] [--warm-runs 200] [--events 1000]
+    .venv/bin/python -m bench [--import-runs 5] [--warm-runs 200] [--events 1000]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
+sys.path[:0] = [str(ROOT / "functions")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.disable(logging.WARNING)  # the local stack's own chatter; the table says what happened
-    from autopilot.bench import run
+    from bench.run import run
 
     started = time.perf_counter()
     report = run(import_runs=args.import_runs, warm_runs=args.warm_runs, events=args.events)

@@ -4,7 +4,7 @@
 The code is staged as Lambda runs it (`stage`): the function asset and the dependency layer's
 distributions, without bytecode, imported by an interpreter without site-packages. Each handler runs
 with the environment the synthesized template gives it, traced as deployed (a UDP socket stands in for
-the X-Ray daemon). `autopilot/handler_probe.py` does the measuring inside each process.
+the X-Ray daemon). `bench/handler_probe.py` does the measuring inside each process.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autopilot.lifecycle import (
+from autopilot.local import LocalStack
+from autopilot.synth import REPO_ROOT, SynthesizedApp
+from bench.lifecycle import (
     HANDLERS,
     STREAM_KEY,
     Invocation,
@@ -34,8 +36,6 @@ from autopilot.lifecycle import (
     handler_module,
     representative,
 )
-from autopilot.local import LocalStack
-from autopilot.synth import REPO_ROOT, SynthesizedApp
 from registry_autopilot.models.config import AutopilotConfig
 
 # Fresh processes per module for the import times (the median is reported), and warm events per handler.
@@ -133,7 +133,7 @@ def probe(
     invocation: Path | None = None,
     warm_runs: int = 0,
 ) -> dict[str, Any]:
-    """Run `autopilot/handler_probe.py` in a fresh interpreter without site-packages (-S): the staged
+    """Run `bench/handler_probe.py` in a fresh interpreter without site-packages (-S): the staged
     asset and layer are all it can import, as in Lambda."""
     out = staged.root / "probe-result.json"
     args = [sys.executable, "-S", str(staged.probe), module, str(out)]
