@@ -91,6 +91,8 @@ class LocalStack:
         self.logs = io.StringIO()  # what the functions logged (Powertools writes JSON to stdout)
         self._executions = 0
         self._scheduled = 0
+        # Each function's clients, kept between its invocations as a warm Lambda container keeps them.
+        self._containers: dict[str, dict[str, Any]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -106,7 +108,11 @@ class LocalStack:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        from registry_autopilot.adapters import clients
+
         self._stack.close()
+        self._containers.clear()
+        clients._clients = {}  # no client of this stack's mock outlives it
 
     # -- resources the functions reference ---------------------------------------------------------
     def _physical(self, logical_id: str) -> str:
@@ -160,7 +166,7 @@ class LocalStack:
         os.environ.update(self.function_environment(logical_id))
         try:
             reset_settings()
-            clients.reset_clients()
+            clients._clients = self._containers.setdefault(logical_id, {})
             with contextlib.redirect_stdout(self.logs):
                 module = importlib.import_module(module_name)
                 context = LocalLambdaContext(

@@ -135,6 +135,7 @@ def local_execution(
         state_task_service_aws_sdk as aws_sdk,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     waits: list[int] = []
     # moto logs every failed state at ERROR with its whole parse tree; the execution result and
@@ -159,6 +160,8 @@ def local_execution(
     with (
         mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
+        mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
         mock.patch.object(
@@ -172,19 +175,61 @@ def local_execution(
             interpreter_log.setLevel(saved_level)
 
 
+# State machine ARNs by name, so an execution does not list every state machine first (moto serializes
+# each definition it lists); checked with one describe, since a new mock forgets its state machines.
+_MACHINE_ARNS: dict[str, str] = {}
+# Parsed programs by definition text: moto parses the definition again for every execution, and its
+# parser takes longer than a whole short execution. The parsed program holds no execution state (Map
+# iterations of one execution already share it); each execution gets its own environment.
+_PROGRAMS: dict[str, Any] = {}
+# One Step Functions client per region: creating a client costs more than a short execution.
+_CLIENTS: dict[str, Any] = {}
+_SDK_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
 def _state_machine_arn(sfn: Any, definition: dict[str, Any]) -> str:
     """The local state machine for `definition`, created on first use. Executions of one definition
     share it, as they share the deployed state machine in AWS; moto parses a definition when it is
     created, which takes longer than a whole short execution."""
     text = json.dumps(definition, sort_keys=True)
     name = f"local-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    known = _MACHINE_ARNS.get(name)
+    if known is not None:
+        try:
+            sfn.describe_state_machine(stateMachineArn=known)
+            return known
+        except sfn.exceptions.StateMachineDoesNotExist:
+            del _MACHINE_ARNS[name]
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
             if machine["name"] == name:
-                return str(machine["stateMachineArn"])
-    return str(
-        sfn.create_state_machine(name=name, definition=text, roleArn=LOCAL_ROLE_ARN)["stateMachineArn"]
-    )
+                _MACHINE_ARNS[name] = str(machine["stateMachineArn"])
+                return _MACHINE_ARNS[name]
+    created = sfn.create_state_machine(name=name, definition=text, roleArn=LOCAL_ROLE_ARN)
+    _MACHINE_ARNS[name] = str(created["stateMachineArn"])
+    return _MACHINE_ARNS[name]
+
+
+def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto creates a new client for every AWS SDK task; one per region and service serves them all
+    (the clients carry the interpreter's fixed test credentials and no state)."""
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        key = (region, service)
+        if key not in _SDK_CLIENTS:
+            _SDK_CLIENTS[key] = original(region, service, state_credentials)
+        return _SDK_CLIENTS[key]
+
+    return client_for
+
+
+def _parsed_program(worker: Any) -> Any:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    text = worker._evaluation_details.state_machine_details.definition
+    if text not in _PROGRAMS:
+        _PROGRAMS[text] = AmazonStateLanguageParser.parse(text)[0]
+    return _PROGRAMS[text]
 
 
 def execute(
@@ -201,7 +246,9 @@ def execute(
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
     with local_execution(invoke, on_wait) as waits:
-        sfn = boto3.client("stepfunctions", region_name=region)
+        if region not in _CLIENTS:
+            _CLIENTS[region] = boto3.client("stepfunctions", region_name=region)
+        sfn = _CLIENTS[region]
         arn = _state_machine_arn(sfn, definition)
         execution_arn = sfn.start_execution(
             stateMachineArn=arn, name=name, input=json.dumps(execution_input)

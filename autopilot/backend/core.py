@@ -187,6 +187,7 @@ class LocalBackend:
         self._sleep_patch: Any = None
         self._mock: Any = None
         self._session: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
         self._saved_env: dict[str, str | None] = {}
         self._handlers: dict[tuple[str, str], Handler] = {
             ("sagemaker", "UpdateModelPackage"): self._update_model_package,
@@ -231,6 +232,7 @@ class LocalBackend:
                 self._mock.stop()
                 self._mock = None
             self._session = None
+            self._clients.clear()
             self._restore_env()
 
     def _set_env(self, values: Mapping[str, str]) -> None:
@@ -281,7 +283,12 @@ class LocalBackend:
         if self._session is None:
             # One session per backend: its loader caches service models, which makes clients cheap.
             self._session = boto3.session.Session()
-        return self._session.client(service, **kwargs)
+        # Clients are reused: creating one costs more than most calls it makes, and they hold no state
+        # (the interception above is global, so a reused client is routed like a new one).
+        key = (service, repr(sorted(kwargs.items())))
+        if key not in self._clients:
+            self._clients[key] = self._session.client(service, **kwargs)
+        return self._clients[key]
 
     @property
     def writes(self) -> list[RecordedCall]:
