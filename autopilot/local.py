@@ -91,6 +91,10 @@ class LocalStack:
         self.logs = io.StringIO()  # what the functions logged (Powertools writes JSON to stdout)
         self._executions = 0
         self._scheduled = 0
+        # Whether executions keep their history (the demo and tests read it; replay does not).
+        self.keep_history = True
+        self._seeded_endpoints: set[str] = set()  # production endpoints created for shadow tests
+        self._state_machines: dict[str, str] = {}  # local state machine name -> ARN on this backend
         # Each function's clients, kept between its invocations as a warm Lambda container keeps them.
         self._containers: dict[str, dict[str, Any]] = {}
 
@@ -200,6 +204,8 @@ class LocalStack:
                             name=f"local-{self._executions:04d}",
                             region=self.backend.region,
                             on_wait=self.backend.clock.advance,
+                            keep_history=self.keep_history,
+                            machines=self._state_machines,
                         )
                     routed.executions.append(result)
                 elif target.kind == "function":
@@ -291,8 +297,14 @@ class LocalStack:
         sagemaker = self.backend.client("sagemaker")
         name = shadow.endpoint_name
         with self.backend.unrecorded():
-            if name in {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}:
+            if name in self._seeded_endpoints:
                 return name
+            self._seeded_endpoints.add(name)
+            try:
+                sagemaker.describe_endpoint(EndpointName=name)
+                return name  # made by someone else (a test's own endpoint, say): theirs to keep
+            except sagemaker.exceptions.ClientError:
+                pass
             model = f"{name}-production"
             image = f"683313688378.dkr.ecr.{self.backend.region}.amazonaws.com/sagemaker-xgboost:1.7-1"
             sagemaker.create_model(

@@ -186,6 +186,7 @@ def replay(
     region = str(first_event.get("region", "")) if first_event else ""
     location = {"account_id": account, "region": region} if account.isdigit() and region else {}
     with LocalStack(app, **location) as stack:  # type: ignore[arg-type]
+        stack.keep_history = False  # replay reports outcomes, not the states each execution entered
         for _, event in loaded:
             stack.seed_from_event(event)
         for uri, body in (objects or {}).items():

@@ -46,11 +46,13 @@ class ExecutionResult:
     output: Any
     error: str | None
     cause: str | None
-    history: list[dict[str, Any]]
+    history: list[dict[str, Any]] | None  # None when the run did not keep it
     waits: list[int] = field(default_factory=list)
 
     def states_entered(self) -> list[str]:
         """Names of the states entered, in order (each one is a billed state transition)."""
+        if self.history is None:
+            raise ValueError("this execution was run without keeping its history")
         return [
             event["stateEnteredEventDetails"]["name"]
             for event in self.history
@@ -175,9 +177,6 @@ def local_execution(
             interpreter_log.setLevel(saved_level)
 
 
-# State machine ARNs by name, so an execution does not list every state machine first (moto serializes
-# each definition it lists); checked with one describe, since a new mock forgets its state machines.
-_MACHINE_ARNS: dict[str, str] = {}
 # Parsed programs by definition text: moto parses the definition again for every execution, and its
 # parser takes longer than a whole short execution. The parsed program holds no execution state (Map
 # iterations of one execution already share it); each execution gets its own environment.
@@ -187,27 +186,23 @@ _CLIENTS: dict[str, Any] = {}
 _SDK_CLIENTS: dict[tuple[str, str], Any] = {}
 
 
-def _state_machine_arn(sfn: Any, definition: dict[str, Any]) -> str:
+def _state_machine_arn(sfn: Any, definition: dict[str, Any], known: dict[str, str]) -> str:
     """The local state machine for `definition`, created on first use. Executions of one definition
     share it, as they share the deployed state machine in AWS; moto parses a definition when it is
-    created, which takes longer than a whole short execution."""
+    created, which takes longer than a whole short execution. `known` remembers the ARNs for the life
+    of one backend, so an execution does not list every state machine first."""
     text = json.dumps(definition, sort_keys=True)
     name = f"local-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-    known = _MACHINE_ARNS.get(name)
-    if known is not None:
-        try:
-            sfn.describe_state_machine(stateMachineArn=known)
-            return known
-        except sfn.exceptions.StateMachineDoesNotExist:
-            del _MACHINE_ARNS[name]
+    if name in known:
+        return known[name]
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
             if machine["name"] == name:
-                _MACHINE_ARNS[name] = str(machine["stateMachineArn"])
-                return _MACHINE_ARNS[name]
+                known[name] = str(machine["stateMachineArn"])
+                return known[name]
     created = sfn.create_state_machine(name=name, definition=text, roleArn=LOCAL_ROLE_ARN)
-    _MACHINE_ARNS[name] = str(created["stateMachineArn"])
-    return _MACHINE_ARNS[name]
+    known[name] = str(created["stateMachineArn"])
+    return known[name]
 
 
 def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -241,15 +236,19 @@ def execute(
     region: str = "us-east-1",
     on_wait: Callable[[int], object] | None = None,
     timeout_seconds: float = 60.0,
+    keep_history: bool = True,
+    machines: dict[str, str] | None = None,
 ) -> ExecutionResult:
-    """Start one execution named `name` of the state machine for `definition` and wait for its end."""
+    """Start one execution named `name` of the state machine for `definition` and wait for its end.
+    Without `keep_history` the result carries no history (reading it costs more than a short run);
+    `machines` keeps the state machines' ARNs between executions on one backend."""
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
     with local_execution(invoke, on_wait) as waits:
         if region not in _CLIENTS:
             _CLIENTS[region] = boto3.client("stepfunctions", region_name=region)
         sfn = _CLIENTS[region]
-        arn = _state_machine_arn(sfn, definition)
+        arn = _state_machine_arn(sfn, definition, {} if machines is None else machines)
         execution_arn = sfn.start_execution(
             stateMachineArn=arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]
@@ -262,10 +261,12 @@ def execute(
                 sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
                 raise TimeoutError(f"execution {name} still running after {timeout_seconds} s")
             time.sleep(0.01)
-        history: list[dict[str, Any]] = []
-        paginator = sfn.get_paginator("get_execution_history")
-        for page in paginator.paginate(executionArn=execution_arn):
-            history.extend(page["events"])
+        history: list[dict[str, Any]] | None = None
+        if keep_history:
+            history = []
+            paginator = sfn.get_paginator("get_execution_history")
+            for page in paginator.paginate(executionArn=execution_arn):
+                history.extend(page["events"])
     output = described.get("output")
     return ExecutionResult(
         status=described["status"],
