@@ -35,7 +35,8 @@ is throttling or a validation error; a Retry on that name would retry permanent 
 generic name is caught and classified by its cause (`<message> (Service: SageMaker, Status Code: <code>,
 ...)`): a throttling, 5xx or limit-exceeded cause goes round again through a jittered Wait, at most
 len(BACKOFF_CAPS) times (a counter in the item's data); anything else fails the target at once, with
-the cause in its outcome record. A poll that meets a transient error polls again after the next wait.
+the cause in its outcome record. A poll that meets a transient error polls again after the longest
+wait, counted the same way.
 The loop costs nothing on the path without errors, which a wrapping Parallel state would (one more
 billed transition per target).
 """
@@ -320,7 +321,6 @@ class CompileWorkflow(Construct):
         describes: list[tasks.CallAwsService] = []
         waits: list[sfn.Wait] = []
         checks: list[sfn.Choice] = []
-        poll_errors: list[sfn.Choice] = []
         for stage, seconds in enumerate(POLL_WAITS, start=1):
             wait = sfn.Wait(
                 self, f"WaitBeforePoll{stage}", time=sfn.WaitTime.duration(Duration.seconds(seconds))
@@ -341,16 +341,22 @@ class CompileWorkflow(Construct):
                 result_path="$.job",
             )
             _retry_sagemaker(describe)
-            poll_error = sfn.Choice(self, f"PollError{stage}")
-            describe.add_catch(poll_error, errors=GENERIC_SAGEMAKER_ERRORS, result_path="$.error")
-            describe.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             waits.append(wait)
             describes.append(describe)
             checks.append(sfn.Choice(self, f"CheckCompilationJob{stage}"))
-            poll_errors.append(poll_error)
+        # A transient error of a poll: poll again after the longest wait (the deadline still holds).
+        poll_error = self._transient_classifier(
+            "Poll",
+            counter="poll_retries",
+            retry=waits[-1],
+            give_up=record_error,
+            first=(past_deadline, stop),
+        )
         for stage, (wait, describe, check) in enumerate(zip(waits, describes, checks, strict=True)):
             wait.next(describe)
             describe.next(check)
+            describe.add_catch(poll_error, errors=GENERIC_SAGEMAKER_ERRORS, result_path="$.error")
+            describe.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             following = waits[min(stage + 1, len(waits) - 1)]
             check.when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), compiled)
             check.when(
@@ -361,10 +367,6 @@ class CompileWorkflow(Construct):
             )
             check.when(past_deadline, stop)
             check.otherwise(following)
-            # A transient error of a poll: poll again after the next wait (the deadline still holds).
-            poll_errors[stage].when(past_deadline, stop)
-            poll_errors[stage].when(_transient_cause("$.error.Cause"), following)
-            poll_errors[stage].otherwise(record_error)
 
         def create_job(state_id: str, source: dict[str, str]) -> tasks.CallAwsService:
             create = tasks.CallAwsService(
@@ -452,14 +454,29 @@ class CompileWorkflow(Construct):
     def _retry_transient(
         self, state_id: str, task: tasks.CallAwsService, *, counter: str, give_up: sfn.IChainable
     ) -> None:
-        """Catch the generic SageMaker errors of `task`: a transient cause goes round again after a
-        jittered wait, at most len(BACKOFF_CAPS) times (counted in `$.<counter>`); any other cause, or
-        the last transient one, goes to `give_up` at once with the error in `$.error`."""
-        attempts = f"$.{counter}"
-        again = sfn.Wait(self, f"{state_id}Backoff", time=sfn.WaitTime.seconds_path(f"{attempts}.wait"))
+        """Catch the generic SageMaker errors of `task`: a transient cause calls it again after a
+        jittered wait (see `_transient_classifier`); any other goes to `give_up` at once."""
+        again = sfn.Wait(self, f"{state_id}Backoff", time=sfn.WaitTime.seconds_path(f"$.{counter}.wait"))
         again.next(task)
+        kind = self._transient_classifier(state_id, counter=counter, retry=again, give_up=give_up)
+        task.add_catch(kind, errors=GENERIC_SAGEMAKER_ERRORS, result_path="$.error")
+
+    def _transient_classifier(
+        self,
+        state_id: str,
+        *,
+        counter: str,
+        retry: sfn.IChainable,
+        give_up: sfn.IChainable,
+        first: tuple[sfn.Condition, sfn.IChainable] | None = None,
+    ) -> sfn.Choice:
+        """A Choice on a caught error (`$.error`): a transient cause goes to `retry` at most
+        len(BACKOFF_CAPS) times (counted in `$.<counter>`, with a jittered wait of up to BACKOFF_CAPS[n]
+        seconds in `$.<counter>.wait`); any other cause, or one transient error too many, goes to
+        `give_up` at once. `first` is a rule checked before all others."""
+        attempts = f"$.{counter}"
         caps = ", ".join(str(cap) for cap in BACKOFF_CAPS)
-        first = sfn.Pass(
+        start = sfn.Pass(
             self,
             f"{state_id}FirstRetry",
             parameters={"count": 1, "wait.$": f"States.MathRandom(1, {BACKOFF_CAPS[0]})"},
@@ -476,17 +493,18 @@ class CompileWorkflow(Construct):
             },
             result_path=attempts,
         )
-        first.next(again)
-        following.next(again)
+        start.next(retry)
+        following.next(retry)
+        kind = sfn.Choice(self, f"{state_id}ErrorKind")
+        if first is not None:
+            kind.when(*first)
         # One rule per question, so no rule reads the counter before it exists.
-        kind = (
-            sfn.Choice(self, f"{state_id}ErrorKind")
-            .when(sfn.Condition.not_(_transient_cause("$.error.Cause")), give_up)
-            .when(sfn.Condition.is_not_present(attempts), first)
+        return (
+            kind.when(sfn.Condition.not_(_transient_cause("$.error.Cause")), give_up)
+            .when(sfn.Condition.is_not_present(attempts), start)
             .when(sfn.Condition.number_less_than(f"{attempts}.count", len(BACKOFF_CAPS)), following)
             .otherwise(give_up)
         )
-        task.add_catch(kind, errors=GENERIC_SAGEMAKER_ERRORS, result_path="$.error")
 
     def _allow_approval_reads(self, function: lambda_.Function, config: AutopilotConfig) -> None:
         """s3:GetObject on the evaluation reports, and ListModelPackages for `compareToApproved`.

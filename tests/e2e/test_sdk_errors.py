@@ -140,7 +140,7 @@ def test_a_create_throttled_past_the_bounded_retries_is_recorded_with_the_thrott
     assert record(backend, arn, M5).startswith("FAILED: Rate exceeded Service: SageMaker Status Code: 400")
 
 
-def test_a_poll_that_meets_an_internal_failure_polls_again_after_the_next_wait(
+def test_a_poll_that_meets_an_internal_failure_polls_again_after_a_wait(
     synthesized: SynthesizedApp, backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arn = seed(backend)
@@ -159,7 +159,8 @@ def test_a_poll_that_meets_an_internal_failure_polls_again_after_the_next_wait(
 
     assert result.status == "SUCCEEDED", result.cause
     assert failures
-    assert "PollError1" in result.states_entered()
+    assert "PollErrorKind" in result.states_entered()
+    assert "PollFirstRetry" in result.states_entered()
     assert len(describe(backend, arn)["AdditionalInferenceSpecifications"]) == 3
 
 
@@ -235,3 +236,37 @@ def test_a_stop_that_fails_at_the_deadline_is_recorded_as_timed_out_with_the_sto
     recorded = record(backend, arn, M5)
     assert recorded.startswith("TIMED_OUT: still running after")
     assert f"StopCompilationJob failed: The compilation job {name} cannot be stopped." in recorded
+
+
+def all_states(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = dict(states)
+    for state in states.values():
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            found |= all_states(processor["States"])
+        for branch in state.get("Branches", []):
+            found |= all_states(branch["States"])
+    return found
+
+
+def test_no_sdk_task_retries_the_generic_sagemaker_error_and_each_one_classifies_it_by_cause(
+    synthesized: SynthesizedApp,
+) -> None:
+    from tests.e2e.test_compile_workflow import compile_machine
+
+    states = all_states(compile_machine(synthesized)["States"])
+    sdk_tasks = {
+        name: state for name, state in states.items() if ":aws-sdk:sagemaker:" in str(state.get("Resource"))
+    }
+    generic = {"SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"}
+
+    assert {state["Resource"].rsplit(":", 1)[1] for state in sdk_tasks.values()} == {
+        "createCompilationJob",
+        "describeCompilationJob",
+        "stopCompilationJob",
+    }
+    for name, state in sdk_tasks.items():
+        retried = {error for retrier in state.get("Retry", []) for error in retrier["ErrorEquals"]}
+        assert not retried & (generic | {"States.ALL", "States.TaskFailed"}), name
+        (classifier,) = [c for c in state["Catch"] if set(c["ErrorEquals"]) == generic]
+        assert states[classifier["Next"]]["Type"] == "Choice", name
