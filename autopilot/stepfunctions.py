@@ -5,11 +5,16 @@ The definition is executed as synthesized (no rewriting); the local pieces are a
 - Wait states do not sleep: each wait is reported to `on_wait` (e.g. to advance the local clock).
 - Where moto's interpreter differs from Step Functions, it is corrected to the documented behaviour:
   * AWS SDK integration errors are named `SageMaker.<Exception>` (Step Functions Developer Guide,
-    "AWS SDK service integrations"); moto spells the service `sagemaker`.
-  * The error name comes from the service's error code, with `Exception` appended when missing (same
-    guide: `S3.BucketAlreadyExistsException`); moto uses botocore's class name instead, which is plain
-    `ClientError` for codes the SDK does not model (ThrottlingException, InternalFailure, ...), so every
-    such error would be `SageMaker.SageMakerException` and a Retry on the real name would never match.
+    "AWS SDK service integrations": "The target service's API reference documentation lists potential
+    error names"); moto spells the service `sagemaker`.
+  * An error the service declares (botocore's error shapes: ResourceInUse, ResourceNotFound, ...) is
+    named after it, with `Exception` appended when missing (same guide: `S3.BucketAlreadyExistsException`).
+    Any other code (ValidationException, AccessDeniedException, ThrottlingException, InternalFailure,
+    ServiceUnavailable) surfaces under the service's generic name, `SageMaker.SageMakerException`, as it
+    does in AWS: only the cause tells them apart (aws/aws-step-functions-data-science-sdk-python#191:
+    "I want to retry only if there is a 'ThrottlingException'. I cannot do it because the retry policy
+    only looks at the error name, in this case, 'SageMaker.AmazonSageMakerException'"). The cause reads
+    `<message> (Service: SageMaker, Status Code: <code>, Request ID: <id>)`, built by moto.
   * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
     `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
 
@@ -19,6 +24,7 @@ Must run inside an active moto mock (the local backend).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import json
@@ -107,10 +113,23 @@ def _lambda_response(invoke: LambdaRouter, parameters: dict[str, Any]) -> dict[s
     return {"StatusCode": 200, "Payload": result}
 
 
+@functools.cache
+def _declared_errors(sdk_service_name: str) -> frozenset[str]:
+    """Error codes the service's API model declares (the SDK's modeled exceptions)."""
+    import botocore.session  # type: ignore[import-untyped, unused-ignore]
+
+    model = botocore.session.get_session().get_service_model(sdk_service_name)
+    return frozenset(shape.name for shape in model.error_shapes)
+
+
 def _sdk_error_name(norm_service_name: str, ex: Exception) -> str:
     response = getattr(ex, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    name = f"{norm_service_name}.{code or type(ex).__name__}"
+    sdk_names = {error_name: sdk for sdk, error_name in _SDK_ERROR_SERVICE_NAMES.items()}
+    sdk_service = sdk_names.get(norm_service_name)
+    if code and sdk_service is not None and code not in _declared_errors(sdk_service):
+        code = None  # not declared: the service's generic exception
+    name = f"{norm_service_name}.{code or norm_service_name}"
     return name if name.endswith("Exception") else f"{name}Exception"
 
 

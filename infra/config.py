@@ -13,6 +13,7 @@ run time.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,6 +29,9 @@ from registry_autopilot.models.config import (
 )
 
 CONTEXT_KEY = "autopilot"
+# The compile workflow's waits before each poll of a compilation job (seconds); the last value repeats
+# until the job ends or the deadline passes. Kept here because the deadline check below reasons on it.
+POLL_WAITS = (120, 240, 300)
 
 
 class ConfigError(ValueError):
@@ -131,6 +135,40 @@ def _check_against_service_model(config: AutopilotConfig) -> None:
         raise ConfigError("invalid configuration in cdk.json context:\n" + "\n".join(problems))
 
 
+def _check_workflow_outlives_jobs(config: AutopilotConfig) -> None:
+    """Every target's compilation job ends (completes, or fails with TimeOut at its MaxRuntimeInSeconds)
+    and is polled once more before the workflow's own deadline (`compileTimeoutMinutes` after Plan).
+
+    Targets run `compileMaxConcurrency` at a time, so a group's last batch starts only when the ones
+    before it have ended: the deadline must cover every batch at the longest job limit plus one poll.
+    """
+    deadline = config.compile_timeout_minutes * 60
+    problems = []
+    for group, group_config in config.groups.items():
+        targets = group_config.neo_targets
+        limits = {target.name: group_config.max_runtime_seconds(target) for target in targets}
+        batches = math.ceil(len(targets) / config.compile_max_concurrency)
+        longest = max(limits.values())
+        needed = batches * (longest + POLL_WAITS[-1])
+        if needed <= deadline:
+            continue
+        slowest = next(i for i, target in enumerate(targets) if limits[target.name] == longest)
+        key = (
+            f"groups.{group}.neoTargets[{slowest}].compileMaxRuntimeSeconds"
+            if targets[slowest].compile_max_runtime_seconds is not None
+            else f"groups.{group}.compileMaxRuntimeSeconds"
+        )
+        problems.append(
+            f"  {CONTEXT_KEY}.compileTimeoutMinutes: {config.compile_timeout_minutes} minutes do not outlive "
+            f"group {group}'s compilation jobs: {len(targets)} target(s) at compileMaxConcurrency "
+            f"{config.compile_max_concurrency} run in {batches} batch(es) of up to {longest} s ({key}) "
+            f"plus {POLL_WAITS[-1]} s for the last poll, {math.ceil(needed / 60)} minutes in all; raise "
+            f"compileTimeoutMinutes to at least {math.ceil(needed / 60)} or lower {key}"
+        )
+    if problems:
+        raise ConfigError("invalid configuration in cdk.json context:\n" + "\n".join(problems))
+
+
 def load_config(raw: Any) -> AutopilotConfig:
     """Validate the merged `autopilot` context object; raise ConfigError naming each bad key."""
     try:
@@ -138,6 +176,7 @@ def load_config(raw: Any) -> AutopilotConfig:
     except ValidationError as exc:
         raise ConfigError(format_errors(exc)) from None
     _check_against_service_model(config)
+    _check_workflow_outlives_jobs(config)
     return config
 
 

@@ -9,6 +9,16 @@ Rules and their sources (SageMaker API Reference):
 - CreateCompilationJob: exactly one of ``TargetDevice``/``TargetPlatform``; NVIDIA platforms need
   ``CompilerOptions``; a name already used answers ``ResourceInUse``
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateCompilationJob.html).
+- InputConfig: ``FrameworkVersion`` "is only supported for the MXNet, PyTorch, TensorFlow and TensorFlow
+  Lite frameworks"; ``DataInputConfig`` "You must specify" for TensorFlow, Keras, MXNet, ONNX, Darknet,
+  and for PyTorch unless Neo derives it (PyTorch 2.0+, cloud instance targets)
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InputConfig.html).
+- StoppingCondition.MaxRuntimeInSeconds: "For compilation jobs, if the job does not complete during
+  this time, a TimeOut error is generated"
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html).
+- StopCompilationJob: "Amazon SageMaker AI changes the CompilationJobStatus of the job to Stopping.
+  After Amazon SageMaker stops the job, it sets the CompilationJobStatus to Stopped."
+  (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopCompilationJob.html).
 - DescribeCompilationJob: statuses STARTING, INPROGRESS, COMPLETED, FAILED, STOPPING, STOPPED;
   ``InferenceImage`` for ``ml_*`` targets
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeCompilationJob.html,
@@ -34,6 +44,10 @@ from autopilot.backend._wire import AwsError, validation_error
 MAX_ADDITIONAL_SPECS = 15
 MODEL_PACKAGE_DETAIL_TYPE = "SageMaker Model Package State Change"
 TERMINAL_COMPILATION = {"COMPLETED", "FAILED", "STOPPED"}
+FRAMEWORKS_WITH_VERSION = {"MXNET", "PYTORCH", "TENSORFLOW", "TFLITE"}
+FRAMEWORKS_REQUIRING_DATA_INPUT = {"TENSORFLOW", "KERAS", "MXNET", "ONNX", "DARKNET"}
+# AWS names the error (TimeOut) but does not document the FailureReason's text; ours starts with it.
+TIMEOUT_REASON = "TimeOut: the compilation job did not complete within MaxRuntimeInSeconds ({} seconds)"
 
 # Neo serving-image registry accounts per region (Inference Container Images page); other regions
 # fall back to the us-east-1 account, which keeps URIs well-formed for local runs.
@@ -208,6 +222,10 @@ class CompilationJobs:
     _scripts: dict[str, _Script] = field(default_factory=dict)
     _failing_targets: dict[str, str] = field(default_factory=dict)
     _describes: dict[str, int] = field(default_factory=dict)
+    _limits: dict[str, int] = field(default_factory=dict)  # job -> MaxRuntimeInSeconds
+    _compiling_since: dict[str, datetime] = field(default_factory=dict)  # first seen INPROGRESS
+    _ended: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # timed out or stopped
+    _stopping: set[str] = field(default_factory=set)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def script(self, job_name: str, statuses: list[str], failure_reason: str | None = None) -> None:
@@ -233,6 +251,46 @@ class CompilationJobs:
             raise validation_error("CompilerOptions are required for the NVIDIA accelerator.")
         if bool(body.get("InputConfig")) == bool(body.get("ModelPackageVersionArn")):
             raise validation_error("Exactly one of InputConfig or ModelPackageVersionArn must be specified.")
+        if body.get("InputConfig"):
+            self._check_input_config(body["InputConfig"], output)
+
+    @staticmethod
+    def _check_input_config(config: dict[str, Any], output: dict[str, Any]) -> None:
+        framework = str(config.get("Framework", ""))
+        if config.get("FrameworkVersion") and framework not in FRAMEWORKS_WITH_VERSION:
+            raise validation_error(
+                f"FrameworkVersion is not supported for framework {framework}; it is supported for "
+                "MXNet, PyTorch, TensorFlow and TensorFlow Lite."
+            )
+        if config.get("DataInputConfig"):
+            return
+        if framework in FRAMEWORKS_REQUIRING_DATA_INPUT:
+            raise validation_error(f"DataInputConfig is required for framework {framework}.")
+        if framework == "PYTORCH":
+            major = str(config.get("FrameworkVersion") or "").split(".", maxsplit=1)[0]
+            cloud = str(output.get("TargetDevice") or "").startswith("ml_")
+            if not major.isdigit() or int(major) < 2 or not cloud:
+                raise validation_error(
+                    "DataInputConfig is required for framework PYTORCH unless FrameworkVersion is 2.0 or "
+                    "later and the target is a cloud instance."
+                )
+
+    def created(self, job_name: str, request: dict[str, Any]) -> None:
+        """Record a job SageMaker accepted: its MaxRuntimeInSeconds bounds its compile time."""
+        with self._lock:
+            limit = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+            if limit is not None:
+                self._limits[job_name] = int(limit)
+
+    def stop(self, job_name: str, key: str) -> None:
+        """StopCompilationJob: Stopping, then Stopped; a job that has ended cannot be stopped."""
+        with self._lock:
+            status, _ = self.current_status(job_name, key, advance=False)
+            if status in TERMINAL_COMPILATION:
+                raise validation_error(
+                    f"The compilation job {job_name} is in status {status} and cannot be stopped."
+                )
+            self._stopping.add(job_name)
 
     def _resolve(self, job_name: str, key: str) -> _Script:
         if job_name in self._scripts:
@@ -244,6 +302,13 @@ class CompilationJobs:
 
     def current_status(self, job_name: str, key: str, advance: bool) -> tuple[str, str | None]:
         with self._lock:
+            if job_name in self._ended:
+                return self._ended[job_name]
+            if job_name in self._stopping:
+                if not advance:
+                    return "STOPPING", None
+                self._ended[job_name] = ("STOPPED", None)  # the next describe sees it stopped
+                return "STOPPING", None
             script = self._resolve(job_name, key)
             step = self._describes.get(job_name, 0)
             if advance:
@@ -252,7 +317,18 @@ class CompilationJobs:
                 step = max(step - 1, 0)
             status = script.statuses[min(step, len(script.statuses) - 1)]
             reason = script.failure_reason or "ClientError: compilation failed (scripted)"
+            if status == "INPROGRESS":
+                self._compiling_since.setdefault(job_name, self.clock.now())
+            if status not in TERMINAL_COMPILATION and self._past_limit(job_name):
+                self._ended[job_name] = ("FAILED", TIMEOUT_REASON.format(self._limits[job_name]))
+                return self._ended[job_name]
             return status, reason if status == "FAILED" else None
+
+    def _past_limit(self, job_name: str) -> bool:
+        """Compile time (since the job first reported INPROGRESS) beyond its MaxRuntimeInSeconds."""
+        since = self._compiling_since.get(job_name)
+        limit = self._limits.get(job_name)
+        return since is not None and limit is not None and (self.clock.now() - since).total_seconds() > limit
 
     def inference_image(self, key: str, framework: str | None, framework_version: str | None) -> str | None:
         if not key.startswith("ml_"):

@@ -195,6 +195,7 @@ class LocalBackend:
             ("sagemaker", "CreateModelPackage"): self._create_model_package,
             ("sagemaker", "CreateCompilationJob"): self._create_compilation_job,
             ("sagemaker", "DescribeCompilationJob"): self._describe_compilation_job,
+            ("sagemaker", "StopCompilationJob"): self._stop_compilation_job,
             ("sagemaker", "CreateInferenceExperiment"): lambda c: self.experiments.create(c.body),
             ("sagemaker", "DescribeInferenceExperiment"): lambda c: self.experiments.describe(c.body),
             ("sagemaker", "ListInferenceExperiments"): lambda c: self.experiments.list(c.body),
@@ -522,6 +523,7 @@ class LocalBackend:
             if job is not None:
                 job.creation_time = job.last_modified_time = self.clock.naive_utc()
                 job.compilation_start_time = job.creation_time
+                self.compilation_jobs.created(str(name), context.get(_PARAMS_KEY) or {})
 
     # -- SageMaker handlers ---------------------------------------------------------------------------
     def _update_model_package(self, call: _Call) -> dict[str, Any]:
@@ -546,6 +548,14 @@ class LocalBackend:
             raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
         framework, version = sm.compilation_framework(job, call.account_id, call.region)
         return self.compilation_jobs.describe(job, framework, version)
+
+    def _stop_compilation_job(self, call: _Call) -> dict[str, Any]:
+        name = call.body["CompilationJobName"]
+        job = sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.get(name)
+        if job is None:
+            raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
+        self.compilation_jobs.stop(name, sm.target_key(job.output_config or {}))
+        return {}
 
     def _experiment_tags(self, operation: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
         def handle(call: _Call) -> dict[str, Any] | None:

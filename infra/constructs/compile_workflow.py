@@ -23,6 +23,22 @@ AWS facts relied on (cited where they matter):
 - DescribeCompilationJob always returns CompilationJobStatus, FailureReason and ModelArtifacts;
   InferenceImage is optional, and a missing path in ResultSelector fails the state, so the image is
   read by Attach (which describes each completed job again) rather than selected here.
+- A job stops itself at StoppingCondition.MaxRuntimeInSeconds ("For compilation jobs, if the job does
+  not complete during this time, a TimeOut error is generated", SageMaker API Reference,
+  StoppingCondition); the workflow's own deadline (compileTimeoutMinutes, checked at synth to outlive
+  every job) catches what the job's limit does not, such as a job never leaving STARTING: the branch
+  stops the job (StopCompilationJob) and records TIMED_OUT with that cause.
+
+Retries of the SageMaker SDK tasks. Errors SageMaker does not declare for an operation surface under
+the generic `SageMaker.SageMakerException` (or `SageMaker.AmazonSageMakerException`), whether the cause
+is throttling or a validation error; a Retry on that name would retry permanent errors too. So the
+generic name is caught and classified by its cause (`<message> (Service: SageMaker, Status Code: <code>,
+...)`): a throttling, 5xx or limit-exceeded cause goes round again through a jittered Wait, at most
+len(BACKOFF_CAPS) times (a counter in the item's data); anything else fails the target at once, with
+the cause in its outcome record. A poll that meets a transient error polls again after the longest
+wait, counted the same way.
+The loop costs nothing on the path without errors, which a wrapping Parallel state would (one more
+billed transition per target).
 """
 
 from __future__ import annotations
@@ -38,21 +54,38 @@ from constructs import Construct
 
 from infra import constants
 from infra.checks import acknowledge, acknowledge_wildcard_resources
+from infra.config import POLL_WAITS
 from infra.constructs import sagemaker_access
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.lambda_function import LambdaFactory, retention_days
 from registry_autopilot.models.config import AutopilotConfig
 
-# Seconds to wait before each poll; the last value repeats until the job ends or the deadline passes.
-POLL_WAITS = (120, 240, 300)
-# Throttling and transient service errors of the SageMaker SDK integration.
+# Transient errors by name: ResourceLimitExceeded is declared by CreateCompilationJob (SageMaker API
+# Reference); the common errors are listed too in case the integration ever names them.
 RETRYABLE_SAGEMAKER_ERRORS = [
+    "SageMaker.ResourceLimitExceededException",
     "SageMaker.ThrottlingException",
     "SageMaker.InternalFailureException",
     "SageMaker.ServiceUnavailableException",
-    "SageMaker.SageMakerException",
 ]
+# The names undeclared errors surface under; never retried as such (validation, access denied ...).
+GENERIC_SAGEMAKER_ERRORS = ["SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"]
+# Causes of transient errors: HTTP 5xx and 429, throttling (SageMaker Common Errors: ThrottlingException
+# "The request was denied due to request throttling."; "Rate exceeded"), limits exceeded.
+TRANSIENT_CAUSE_PATTERNS = (
+    "*Status Code: 5*",
+    "*Status Code: 429*",
+    "*Throttl*",
+    "*throttl*",
+    "*Rate exceeded*",
+    "*LimitExceeded*",
+    "*ServiceUnavailable*",
+    "*InternalFailure*",
+)
+# A generic error with a transient cause is tried again at most this many times, after a random wait of
+# up to BACKOFF_CAPS[n] seconds before the n-th retry (full jitter), then recorded as the target's failure.
+BACKOFF_CAPS = (10, 20, 40, 80, 120)
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
 RUNNING_STATUSES = ("STARTING", "INPROGRESS", "STOPPING")
 # Errors the attach-and-decide function raises that a later attempt may not see (its class names are
@@ -75,6 +108,10 @@ def _retry_throttled(state: sfn.TaskStateBase) -> None:
         max_delay=Duration.seconds(60),
         jitter_strategy=sfn.JitterType.FULL,
     )
+
+
+def _transient_cause(path: str) -> sfn.Condition:
+    return sfn.Condition.or_(*(sfn.Condition.string_matches(path, p) for p in TRANSIENT_CAUSE_PATTERNS))
 
 
 def _retry_sagemaker(state: sfn.TaskStateBase) -> None:
@@ -278,12 +315,8 @@ class CompileWorkflow(Construct):
         record_error = _outcome(self, "RecordStepError", "FAILED", **{"reason.$": "$.error.Cause"})
         compiled = _outcome(self, "RecordCompiled", "COMPLETED", **{"artifact.$": "$.job.artifact"})
         failed = _outcome(self, "RecordCompileFailed", "FAILED", **{"reason.$": "$.job.reason"})
-        timed_out = _outcome(
-            self,
-            "RecordTimedOut",
-            "TIMED_OUT",
-            reason=f"still running after {config.compile_timeout_minutes} minutes",
-        )
+        past_deadline = sfn.Condition.timestamp_greater_than_json_path("$$.State.EnteredTime", "$.deadline")
+        stop = self._stop_at_deadline(config, compile_jobs)
 
         describes: list[tasks.CallAwsService] = []
         waits: list[sfn.Wait] = []
@@ -308,13 +341,22 @@ class CompileWorkflow(Construct):
                 result_path="$.job",
             )
             _retry_sagemaker(describe)
-            describe.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             waits.append(wait)
             describes.append(describe)
             checks.append(sfn.Choice(self, f"CheckCompilationJob{stage}"))
+        # A transient error of a poll: poll again after the longest wait (the deadline still holds).
+        poll_error = self._transient_classifier(
+            "Poll",
+            counter="poll_retries",
+            retry=waits[-1],
+            give_up=record_error,
+            first=(past_deadline, stop),
+        )
         for stage, (wait, describe, check) in enumerate(zip(waits, describes, checks, strict=True)):
             wait.next(describe)
             describe.next(check)
+            describe.add_catch(poll_error, errors=GENERIC_SAGEMAKER_ERRORS, result_path="$.error")
+            describe.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             following = waits[min(stage + 1, len(waits) - 1)]
             check.when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), compiled)
             check.when(
@@ -323,10 +365,7 @@ class CompileWorkflow(Construct):
                 ),
                 failed,
             )
-            check.when(
-                sfn.Condition.timestamp_greater_than_json_path("$$.State.EnteredTime", "$.deadline"),
-                timed_out,
-            )
+            check.when(past_deadline, stop)
             check.otherwise(following)
 
         def create_job(state_id: str, source: dict[str, str]) -> tasks.CallAwsService:
@@ -351,6 +390,7 @@ class CompileWorkflow(Construct):
             _retry_sagemaker(create)
             # The job exists already (duplicate event, retried execution): resume by polling it now.
             create.add_catch(describes[0], errors=[ALREADY_EXISTS], result_path=sfn.JsonPath.DISCARD)
+            self._retry_transient(state_id, create, counter="create_retries", give_up=record_error)
             create.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             create.next(waits[0])
             return create
@@ -373,6 +413,98 @@ class CompileWorkflow(Construct):
                 .otherwise(create_job("CreateCompilationJobFromPackage", from_package))
             )
         return branch
+
+    def _stop_at_deadline(self, config: AutopilotConfig, compile_jobs: list[str]) -> sfn.TaskStateBase:
+        """StopCompilationJob, then a TIMED_OUT record that says so (or why the stop failed)."""
+        still_running = (
+            # Plain words: the text is also a States.Format template, and a metadata value keeps only
+            # letters, digits, spaces and _.:/=+-@ (naming.metadata_text).
+            f"still running after {config.compile_timeout_minutes} minutes: the workflow deadline "
+            "compileTimeoutMinutes passed"
+        )
+        stopped = _outcome(
+            self, "RecordTimedOut", "TIMED_OUT", reason=f"{still_running} and the job was stopped"
+        )
+        stop_failed = _outcome(
+            self,
+            "RecordTimedOutStopFailed",
+            "TIMED_OUT",
+            **{
+                "reason.$": (
+                    f"States.Format('{still_running}. StopCompilationJob failed: {{}}', $.error.Cause)"
+                )
+            },
+        )
+        stop = tasks.CallAwsService(
+            self,
+            "StopCompilationJob",
+            service="sagemaker",
+            action="stopCompilationJob",
+            parameters={"CompilationJobName.$": "$.job_name"},
+            iam_resources=compile_jobs,
+            result_path=sfn.JsonPath.DISCARD,
+            comment="The workflow's deadline passed with the job still running: stop it, do not leave it",
+        )
+        _retry_sagemaker(stop)
+        self._retry_transient("StopCompilationJob", stop, counter="stop_retries", give_up=stop_failed)
+        stop.add_catch(stop_failed, errors=["States.ALL"], result_path="$.error")
+        stop.next(stopped)
+        return stop
+
+    def _retry_transient(
+        self, state_id: str, task: tasks.CallAwsService, *, counter: str, give_up: sfn.IChainable
+    ) -> None:
+        """Catch the generic SageMaker errors of `task`: a transient cause calls it again after a
+        jittered wait (see `_transient_classifier`); any other goes to `give_up` at once."""
+        again = sfn.Wait(self, f"{state_id}Backoff", time=sfn.WaitTime.seconds_path(f"$.{counter}.wait"))
+        again.next(task)
+        kind = self._transient_classifier(state_id, counter=counter, retry=again, give_up=give_up)
+        task.add_catch(kind, errors=GENERIC_SAGEMAKER_ERRORS, result_path="$.error")
+
+    def _transient_classifier(
+        self,
+        state_id: str,
+        *,
+        counter: str,
+        retry: sfn.IChainable,
+        give_up: sfn.IChainable,
+        first: tuple[sfn.Condition, sfn.IChainable] | None = None,
+    ) -> sfn.Choice:
+        """A Choice on a caught error (`$.error`): a transient cause goes to `retry` at most
+        len(BACKOFF_CAPS) times (counted in `$.<counter>`, with a jittered wait of up to BACKOFF_CAPS[n]
+        seconds in `$.<counter>.wait`); any other cause, or one transient error too many, goes to
+        `give_up` at once. `first` is a rule checked before all others."""
+        attempts = f"$.{counter}"
+        caps = ", ".join(str(cap) for cap in BACKOFF_CAPS)
+        start = sfn.Pass(
+            self,
+            f"{state_id}FirstRetry",
+            parameters={"count": 1, "wait.$": f"States.MathRandom(1, {BACKOFF_CAPS[0]})"},
+            result_path=attempts,
+        )
+        following = sfn.Pass(
+            self,
+            f"{state_id}NextRetry",
+            parameters={
+                "count.$": f"States.MathAdd({attempts}.count, 1)",
+                "wait.$": (
+                    f"States.MathRandom(1, States.ArrayGetItem(States.Array({caps}), {attempts}.count))"
+                ),
+            },
+            result_path=attempts,
+        )
+        start.next(retry)
+        following.next(retry)
+        kind = sfn.Choice(self, f"{state_id}ErrorKind")
+        if first is not None:
+            kind.when(*first)
+        # One rule per question, so no rule reads the counter before it exists.
+        return (
+            kind.when(sfn.Condition.not_(_transient_cause("$.error.Cause")), give_up)
+            .when(sfn.Condition.is_not_present(attempts), start)
+            .when(sfn.Condition.number_less_than(f"{attempts}.count", len(BACKOFF_CAPS)), following)
+            .otherwise(give_up)
+        )
 
     def _allow_approval_reads(self, function: lambda_.Function, config: AutopilotConfig) -> None:
         """s3:GetObject on the evaluation reports, and ListModelPackages for `compareToApproved`.

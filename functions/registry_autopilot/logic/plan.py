@@ -17,8 +17,6 @@ from registry_autopilot.models.config import AutopilotConfig, GroupConfig, NeoTa
 from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import CompileTarget, PlanResult, SkippedTarget
 
-# CreateCompilationJob.StoppingCondition: Neo stops a job that runs longer than this.
-MAX_COMPILE_RUNTIME_SECONDS = 900
 OWNER_TAG_KEY = "registry-autopilot:owner"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -80,7 +78,8 @@ def compilation_request(
     request: dict[str, Any] = {
         "CompilationJobName": job_name,
         "OutputConfig": _output_config(target, location),
-        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_COMPILE_RUNTIME_SECONDS},
+        # Past it the job fails with TimeOut (SageMaker API Reference, StoppingCondition).
+        "StoppingCondition": {"MaxRuntimeInSeconds": group.max_runtime_seconds(target)},
         "Tags": [{"Key": OWNER_TAG_KEY, "Value": ctx.config.stack_name}],
     }
     compile_input = group.compile_input

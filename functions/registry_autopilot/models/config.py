@@ -24,6 +24,20 @@ from pydantic.alias_generators import to_camel
 # AWS-documented limits (SageMaker API Reference).
 MAX_ADDITIONAL_INFERENCE_SPECS = 15  # UpdateModelPackage: at most 15 per model version
 MAX_EXPERIMENT_DAYS = 30  # InferenceExperimentSchedule: at most 30 days
+# CreateCompilationJob StoppingCondition.MaxRuntimeInSeconds: "For compilation jobs, if the job does not
+# complete during this time, a TimeOut error is generated. We recommend starting with 900 seconds and
+# increasing as necessary based on your model." (SageMaker API Reference, StoppingCondition). Our upper
+# bound is the longest workflow deadline (compileTimeoutMinutes <= 1440), which must outlive the job.
+DEFAULT_COMPILE_MAX_RUNTIME_SECONDS = 900
+MAX_COMPILE_RUNTIME_SECONDS = 24 * 60 * 60
+
+# InputConfig (SageMaker API Reference): "FrameworkVersion ... This API field is only supported for the
+# MXNet, PyTorch, TensorFlow and TensorFlow Lite frameworks."
+FRAMEWORKS_WITH_VERSION = frozenset({"MXNET", "PYTORCH", "TENSORFLOW", "TFLITE"})
+# InputConfig.DataInputConfig: "TensorFlow: You must specify the name and shape", "KERAS: You must
+# specify ...", "MXNET/ONNX/DARKNET: You must specify ..."; "XGBOOST: input data name and shape are not
+# needed". PyTorch: required unless Neo derives it (PyTorch 2.0 or later, cloud instance targets only).
+FRAMEWORKS_REQUIRING_DATA_INPUT = frozenset({"TENSORFLOW", "KERAS", "MXNET", "ONNX", "DARKNET"})
 
 # SageMaker's EntityName (1-63 chars); group, endpoint, compilation job and life-cycle names all use it
 # (SageMaker API Reference: CreateModelPackageGroup, CreateEndpoint, CreateCompilationJob, ModelLifeCycle).
@@ -46,6 +60,7 @@ INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
 REPORT_LOCATION_PATTERN = r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^*?]*)?$"
 
 GroupName = Annotated[str, StringConstraints(pattern=GROUP_NAME_PATTERN)]
+CompileRuntimeSeconds = Annotated[int, Field(ge=1, le=MAX_COMPILE_RUNTIME_SECONDS)]
 RoleArn = Annotated[str, StringConstraints(pattern=ROLE_ARN_PATTERN)]
 InstanceType = Annotated[str, StringConstraints(pattern=INSTANCE_TYPE_PATTERN)]
 
@@ -74,6 +89,8 @@ class NeoTarget(_Model):
     compiler_options: Annotated[str, StringConstraints(min_length=3, max_length=1024)] | None = None
     # Real-time instance types the compiled artifact can serve on; defaults from the device family.
     instance_types: list[InstanceType] | None = None
+    # This target's StoppingCondition.MaxRuntimeInSeconds; unset: the group's compileMaxRuntimeSeconds.
+    compile_max_runtime_seconds: CompileRuntimeSeconds | None = None
 
     @model_validator(mode="after")
     def _one_target_kind(self) -> Self:
@@ -100,6 +117,26 @@ class CompileInput(_Model):
     ]
     framework_version: Annotated[str, StringConstraints(pattern=r"^[0-9]\.[0-9]+(\.[0-9]+)?$")] | None = None
     data_input_config: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+
+    @model_validator(mode="after")
+    def _version_only_where_accepted(self) -> Self:
+        if self.framework_version is not None and self.framework not in FRAMEWORKS_WITH_VERSION:
+            raise ValueError(
+                f"'frameworkVersion' is accepted only for {', '.join(sorted(FRAMEWORKS_WITH_VERSION))}, "
+                f"not {self.framework} (SageMaker API Reference, InputConfig)"
+            )
+        if self.data_input_config is None and self.framework in FRAMEWORKS_REQUIRING_DATA_INPUT:
+            raise ValueError(
+                f"'dataInputConfig' is required for {self.framework}: Neo needs the name and shape of "
+                "the model's inputs (SageMaker API Reference, InputConfig)"
+            )
+        return self
+
+    def derives_data_input(self) -> bool:
+        """Neo derives the input shape itself: PyTorch 2.0 or later (and XGBoost), cloud targets only."""
+        if self.framework != "PYTORCH" or self.framework_version is None:
+            return False
+        return int(self.framework_version.split(".", maxsplit=1)[0]) >= 2
 
 
 class MetricCheck(_Model):
@@ -220,8 +257,15 @@ class GroupConfig(_Model):
 
     neo_targets: Annotated[list[NeoTarget], Field(min_length=1, max_length=MAX_ADDITIONAL_INFERENCE_SPECS)]
     compile_input: CompileInput | None = None
+    # StoppingCondition.MaxRuntimeInSeconds of the group's compilation jobs (a target may override it).
+    compile_max_runtime_seconds: CompileRuntimeSeconds = DEFAULT_COMPILE_MAX_RUNTIME_SECONDS
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     shadow: ShadowConfig | None = None
+
+    def max_runtime_seconds(self, target: NeoTarget) -> int:
+        """The job limit of `target`: its own `compileMaxRuntimeSeconds`, else the group's."""
+        own = target.compile_max_runtime_seconds
+        return own if own is not None else self.compile_max_runtime_seconds
 
     @model_validator(mode="after")
     def _targets_consistent(self) -> Self:
@@ -234,7 +278,32 @@ class GroupConfig(_Model):
             unknown = sorted(set(required) - set(names))
             if unknown:
                 raise ValueError(f"approval.requiredTargets names unknown targets: {', '.join(unknown)}")
+        self._pytorch_input_shape_known()
         return self
+
+    def _pytorch_input_shape_known(self) -> None:
+        """PyTorch: DataInputConfig is required unless Neo derives it, which it does for PyTorch 2.0 or
+        later on cloud instance targets only (SageMaker API changes, 2023-09-05: "SageMaker Neo now
+        supports data input shape derivation for Pytorch 2.0 and XGBoost compilation job for cloud
+        instance targets. You can skip DataInputConfig field during compilation job creation.")."""
+        compile_input = self.compile_input
+        if compile_input is None or compile_input.framework != "PYTORCH" or compile_input.data_input_config:
+            return
+        if not compile_input.derives_data_input():
+            raise ValueError(
+                "compileInput.dataInputConfig is required for PYTORCH unless compileInput.frameworkVersion "
+                "is 2.0 or later (Neo derives the input shape only for PyTorch 2.0+)"
+            )
+        not_cloud = [
+            target.name
+            for target in self.neo_targets
+            if target.target_device is None or not target.target_device.startswith("ml_")
+        ]
+        if not_cloud:
+            raise ValueError(
+                "compileInput.dataInputConfig is required for PYTORCH with targets that are not cloud "
+                f"instances ({', '.join(not_cloud)}): Neo derives the input shape for ml_* targets only"
+            )
 
 
 class AutopilotConfig(_Model):

@@ -154,3 +154,157 @@ def test_given_nvidia_platform_without_compiler_options_when_creating_then_valid
 def test_given_unknown_job_when_described_then_resource_not_found(sagemaker: Any) -> None:
     with pytest.raises(sagemaker.exceptions.ResourceNotFound):
         sagemaker.describe_compilation_job(CompilationJobName="missing")
+
+
+# --- Time limit (StoppingCondition) and StopCompilationJob ----------------------------------------------
+# SageMaker API Reference, StoppingCondition
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html), MaxRuntimeInSeconds:
+# "For compilation jobs, if the job does not complete during this time, a TimeOut error is generated. We
+# recommend starting with 900 seconds and increasing as necessary based on your model."
+
+
+def create_limited(sagemaker: Any, name: str, package_arn: str, seconds: int) -> None:
+    sagemaker.create_compilation_job(
+        CompilationJobName=name,
+        RoleArn=ROLE,
+        ModelPackageVersionArn=package_arn,
+        OutputConfig={"S3OutputLocation": "s3://bucket/neo/", "TargetDevice": "ml_c5"},
+        StoppingCondition={"MaxRuntimeInSeconds": seconds},
+    )
+
+
+def test_given_a_job_compiling_longer_than_its_max_runtime_when_polled_then_it_fails_with_timeout(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    local_backend.compilation_jobs.script("slow", ["INPROGRESS"])  # never finishes by itself
+    create_limited(sagemaker, "slow", package, 900)
+    assert statuses(sagemaker, "slow", 1) == ["INPROGRESS"]
+
+    local_backend.clock.advance(899)
+    still = sagemaker.describe_compilation_job(CompilationJobName="slow")
+    local_backend.clock.advance(2)
+    described = sagemaker.describe_compilation_job(CompilationJobName="slow")
+
+    assert still["CompilationJobStatus"] == "INPROGRESS"
+    assert described["CompilationJobStatus"] == "FAILED"
+    assert described["FailureReason"].startswith("TimeOut")
+    assert "900 seconds" in described["FailureReason"]
+    assert statuses(sagemaker, "slow", 1) == ["FAILED"]  # for good
+
+
+def test_given_a_job_that_completes_within_its_max_runtime_when_polled_later_then_it_stays_completed(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    local_backend.compilation_jobs.script("quick", ["INPROGRESS", "COMPLETED"])
+    create_limited(sagemaker, "quick", package, 60)
+
+    first = statuses(sagemaker, "quick", 2)
+    local_backend.clock.advance(3600)
+
+    assert first == ["INPROGRESS", "COMPLETED"]
+    assert statuses(sagemaker, "quick", 1) == ["COMPLETED"]
+
+
+def test_given_a_running_job_when_stopped_then_it_is_stopping_then_stopped(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    """SageMaker API Reference, StopCompilationJob
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopCompilationJob.html): "When it
+    receives a StopCompilationJob request, Amazon SageMaker AI changes the CompilationJobStatus of the job
+    to Stopping. After Amazon SageMaker stops the job, it sets the CompilationJobStatus to Stopped.\""""
+    local_backend.compilation_jobs.script("job", ["STARTING"])
+    create(sagemaker, "job", package)
+    statuses(sagemaker, "job", 1)
+
+    sagemaker.stop_compilation_job(CompilationJobName="job")
+
+    assert statuses(sagemaker, "job", 3) == ["STOPPING", "STOPPED", "STOPPED"]
+
+
+def test_given_a_completed_job_when_stopped_then_validation_fails(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    local_backend.compilation_jobs.script("job", ["COMPLETED"])
+    create(sagemaker, "job", package)
+    statuses(sagemaker, "job", 1)
+
+    with pytest.raises(ClientError) as caught:
+        sagemaker.stop_compilation_job(CompilationJobName="job")
+
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert statuses(sagemaker, "job", 1) == ["COMPLETED"]
+
+
+def test_given_an_unknown_job_when_stopped_then_resource_not_found(sagemaker: Any) -> None:
+    with pytest.raises(sagemaker.exceptions.ResourceNotFound):
+        sagemaker.stop_compilation_job(CompilationJobName="missing")
+
+
+# --- InputConfig rules ----------------------------------------------------------------------------------
+# SageMaker API Reference, InputConfig (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InputConfig.html):
+# FrameworkVersion: "This API field is only supported for the MXNet, PyTorch, TensorFlow and TensorFlow Lite
+# frameworks." DataInputConfig: "TensorFlow: You must specify the name and shape (NHWC format) of the
+# expected data inputs"; "KERAS: You must specify ..."; "MXNET/ONNX/DARKNET: You must specify ...";
+# "XGBOOST: input data name and shape are not needed." PyTorch 2.0+ on cloud instance targets: "SageMaker
+# Neo now supports data input shape derivation for Pytorch 2.0 and XGBoost compilation job for cloud
+# instance targets. You can skip DataInputConfig field during compilation job creation." (SageMaker API
+# change log, 2023-09-05).
+
+
+def create_from_input(sagemaker: Any, device: str = "ml_c5", **input_config: str) -> None:
+    sagemaker.create_compilation_job(
+        CompilationJobName="job",
+        RoleArn=ROLE,
+        InputConfig={"S3Uri": "s3://bucket/model.tar.gz", **input_config},
+        OutputConfig={"S3OutputLocation": "s3://bucket/neo/", "TargetDevice": device},
+        StoppingCondition={"MaxRuntimeInSeconds": 900},
+    )
+
+
+@pytest.mark.parametrize("framework", ["XGBOOST", "ONNX", "KERAS", "DARKNET", "SKLEARN"])
+def test_given_a_framework_version_for_a_framework_that_takes_none_then_validation_fails(
+    sagemaker: Any, framework: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        create_from_input(
+            sagemaker, Framework=framework, FrameworkVersion="1.0", DataInputConfig='{"a": [1]}'
+        )
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "FrameworkVersion" in caught.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("framework", ["TENSORFLOW", "KERAS", "MXNET", "ONNX", "DARKNET"])
+def test_given_no_data_input_config_for_a_framework_that_needs_one_then_validation_fails(
+    sagemaker: Any, framework: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        create_from_input(sagemaker, Framework=framework)
+    assert "DataInputConfig" in caught.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("version", "device"), [("1.13", "ml_c5"), ("2.0", "jetson_xavier")], ids=["pytorch-1", "edge-device"]
+)
+def test_given_pytorch_without_data_input_config_when_neo_cannot_derive_it_then_validation_fails(
+    sagemaker: Any, version: str, device: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        create_from_input(sagemaker, device, Framework="PYTORCH", FrameworkVersion=version)
+    assert "DataInputConfig" in caught.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    "input_config",
+    [
+        {"Framework": "PYTORCH", "FrameworkVersion": "2.0"},
+        {"Framework": "XGBOOST"},
+        {"Framework": "TENSORFLOW", "FrameworkVersion": "2.9", "DataInputConfig": '{"input": [1, 3]}'},
+    ],
+    ids=["pytorch-2-cloud", "xgboost", "tensorflow-with-shape"],
+)
+def test_given_an_input_config_within_the_rules_then_the_job_is_created(
+    sagemaker: Any, input_config: dict[str, str]
+) -> None:
+    create_from_input(sagemaker, **input_config)
+
+    assert sagemaker.describe_compilation_job(CompilationJobName="job")["CompilationJobName"] == "job"

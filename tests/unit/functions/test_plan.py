@@ -219,3 +219,17 @@ def test_a_decided_version_fed_back_to_plan_needs_no_decision(
 
     assert result.has_work is False
     assert result.needs_decision is False
+
+
+def test_each_job_stops_at_its_targets_time_limit_or_else_the_groups() -> None:
+    """SageMaker API Reference, StoppingCondition: "For compilation jobs, if the job does not complete
+    during this time, a TimeOut error is generated. We recommend starting with 900 seconds and increasing
+    as necessary based on your model." """
+    raw = config_dict()
+    group = raw["groups"]["churn-xgboost"]
+    group["compileMaxRuntimeSeconds"] = 1200
+    group["neoTargets"][2]["compileMaxRuntimeSeconds"] = 2400
+
+    targets = plan(AutopilotConfig.model_validate(raw)).targets
+
+    assert [t.request["StoppingCondition"]["MaxRuntimeInSeconds"] for t in targets] == [1200, 1200, 2400]

@@ -213,3 +213,121 @@ def test_an_instance_type_sagemaker_cannot_host_is_rejected() -> None:
 
     assert "autopilot.groups.churn.neoTargets[0].instanceTypes[1]: 'ml.m7g.xlarge' is not" in message
     assert "ml.c5.xlarge' is not" not in message
+
+
+# --- Compile time limit ---------------------------------------------------------------------------------
+# SageMaker API Reference, StoppingCondition
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html), MaxRuntimeInSeconds:
+# "For compilation jobs, if the job does not complete during this time, a TimeOut error is generated. We
+# recommend starting with 900 seconds and increasing as necessary based on your model."
+
+
+def test_the_compile_time_limit_defaults_to_900_seconds_and_a_target_may_override_its_group() -> None:
+    raw = minimal_config()
+    raw["groups"]["churn"]["neoTargets"].append(
+        {"name": "ml-inf2", "targetDevice": "ml_inf2", "compileMaxRuntimeSeconds": 1800}
+    )
+    config = load_config(raw)
+    group = config.groups["churn"]
+
+    assert [group.max_runtime_seconds(target) for target in group.neo_targets] == [900, 1800]
+
+
+def test_a_group_time_limit_the_workflow_deadline_cannot_outlive_is_refused_naming_both_keys() -> None:
+    raw = minimal_config() | {"compileTimeoutMinutes": 30}
+    raw["groups"]["churn"]["compileMaxRuntimeSeconds"] = 3600
+
+    error = error_of(raw)
+
+    assert "autopilot.compileTimeoutMinutes: 30 minutes do not outlive group churn" in error
+    assert "groups.churn.compileMaxRuntimeSeconds" in error
+    assert "at least 65" in error  # one batch: 3600 s + 300 s for the last poll
+
+
+def test_a_target_time_limit_is_named_when_it_is_the_one_the_deadline_cannot_outlive() -> None:
+    raw = minimal_config() | {"compileTimeoutMinutes": 60}
+    raw["groups"]["churn"]["neoTargets"].append(
+        {"name": "ml-inf2", "targetDevice": "ml_inf2", "compileMaxRuntimeSeconds": 7200}
+    )
+
+    assert "groups.churn.neoTargets[1].compileMaxRuntimeSeconds" in error_of(raw)
+
+
+def test_targets_beyond_the_concurrency_wait_for_the_ones_before_so_the_deadline_covers_every_batch() -> None:
+    raw = minimal_config() | {"compileTimeoutMinutes": 39, "compileMaxConcurrency": 1}
+    raw["groups"]["churn"]["neoTargets"] = [{"name": f"t{i}", "targetDevice": "ml_c5"} for i in range(2)]
+
+    assert "2 batch(es)" in error_of(raw)  # 2 x (900 s + 300 s) = 40 minutes
+
+    raw["compileMaxConcurrency"] = 2
+    assert load_config(raw).compile_timeout_minutes == 39  # one batch: 20 minutes
+
+
+def test_a_time_limit_outside_one_second_to_one_day_is_refused() -> None:
+    raw = minimal_config()
+    raw["groups"]["churn"]["compileMaxRuntimeSeconds"] = 0
+
+    assert "autopilot.groups.churn.compileMaxRuntimeSeconds" in error_of(raw)
+
+
+# --- compileInput per InputConfig's rules ----------------------------------------------------------------
+# SageMaker API Reference, InputConfig (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_InputConfig.html):
+# FrameworkVersion: "This API field is only supported for the MXNet, PyTorch, TensorFlow and TensorFlow Lite
+# frameworks." DataInputConfig: "TensorFlow: You must specify the name and shape ..."; "KERAS: You must
+# specify ..."; "MXNET/ONNX/DARKNET: You must specify ..."; "XGBOOST: input data name and shape are not
+# needed." SageMaker API change log, 2023-09-05: "SageMaker Neo now supports data input shape derivation
+# for Pytorch 2.0 and XGBoost compilation job for cloud instance targets. You can skip DataInputConfig field
+# during compilation job creation."
+
+
+def with_compile_input(compile_input: dict[str, Any], device: str = "ml_c5") -> dict[str, Any]:
+    raw = minimal_config()
+    raw["groups"]["churn"]["neoTargets"][0]["targetDevice"] = device
+    raw["groups"]["churn"]["compileInput"] = compile_input
+    return raw
+
+
+@pytest.mark.parametrize("framework", ["XGBOOST", "ONNX", "KERAS", "DARKNET", "SKLEARN"])
+def test_a_framework_version_for_a_framework_that_takes_none_is_refused(framework: str) -> None:
+    raw = with_compile_input({"framework": framework, "frameworkVersion": "1.0", "dataInputConfig": "{}"})
+
+    error = error_of(raw)
+
+    assert "autopilot.groups.churn.compileInput: 'frameworkVersion' is accepted only for" in error
+    assert framework in error
+
+
+@pytest.mark.parametrize("framework", ["TENSORFLOW", "KERAS", "MXNET", "ONNX", "DARKNET"])
+def test_a_framework_that_needs_its_input_shape_without_data_input_config_is_refused(framework: str) -> None:
+    error = error_of(with_compile_input({"framework": framework}))
+
+    assert f"autopilot.groups.churn.compileInput: 'dataInputConfig' is required for {framework}" in error
+
+
+def test_pytorch_before_2_without_data_input_config_is_refused() -> None:
+    error = error_of(with_compile_input({"framework": "PYTORCH", "frameworkVersion": "1.13"}))
+
+    assert "autopilot.groups.churn: compileInput.dataInputConfig is required for PYTORCH" in error
+
+
+def test_pytorch_2_without_data_input_config_is_refused_for_targets_that_are_not_cloud_instances() -> None:
+    error = error_of(with_compile_input({"framework": "PYTORCH", "frameworkVersion": "2.0"}, "jetson_xavier"))
+
+    assert "targets that are not cloud instances (ml-c5)" in error
+
+
+@pytest.mark.parametrize(
+    "compile_input",
+    [
+        {"framework": "PYTORCH", "frameworkVersion": "2.1"},
+        {"framework": "XGBOOST"},
+        {"framework": "SKLEARN"},
+        {"framework": "TFLITE", "frameworkVersion": "2.4"},
+        {"framework": "TENSORFLOW", "frameworkVersion": "2.9", "dataInputConfig": '{"input": [1, 3]}'},
+    ],
+    ids=["pytorch-2-cloud", "xgboost", "sklearn", "tflite", "tensorflow-with-shape"],
+)
+def test_a_compile_input_within_the_rules_is_accepted(compile_input: dict[str, Any]) -> None:
+    config = load_config(with_compile_input(compile_input))
+
+    assert config.groups["churn"].compile_input is not None
