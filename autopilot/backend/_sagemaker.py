@@ -6,6 +6,11 @@ Rules and their sources (SageMaker API Reference):
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateModelPackage.html); a spec name
   identifies the spec within the version
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AdditionalInferenceSpecificationDefinition.html).
+- UpdateModelPackage.ClientToken: "A unique token that guarantees that the call to this API is
+  idempotent." AWS's idempotency contract (Amazon EC2 API, "Ensuring idempotency"): a retry with the
+  same token and the same parameters succeeds without further action; the same token with different
+  parameters is refused. SageMaker does not name that error; UpdateModelPackage declares only
+  ``ConflictException``, which is what the layer answers (docs/FIDELITY.md, silences).
 - CreateCompilationJob: exactly one of ``TargetDevice``/``TargetPlatform``; NVIDIA platforms need
   ``CompilerOptions``; a name already used answers ``ResourceInUse``
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateCompilationJob.html).
@@ -20,6 +25,7 @@ Rules and their sources (SageMaker API Reference):
 from __future__ import annotations
 
 import copy
+import json
 import posixpath
 import threading
 import uuid
@@ -80,7 +86,8 @@ class ModelPackages:
         self._clock = clock
         self._emit = emit
         self._extras: dict[str, dict[str, Any]] = {}
-        self._tokens: set[tuple[str, str]] = set()
+        # ClientToken -> the request it first carried (canonical JSON), per account and region.
+        self._tokens: dict[tuple[str, str, str], str] = {}
         self._lock = threading.RLock()
 
     @staticmethod
@@ -119,8 +126,17 @@ class ModelPackages:
         with self._lock:
             package = self.find(account_id, region, body["ModelPackageArn"])
             token = body.get("ClientToken")
-            if token is not None and (package.arn, token) in self._tokens:
-                return {"ModelPackageArn": package.arn}  # an idempotent retry changes nothing
+            request = json.dumps({k: v for k, v in body.items() if k != "ClientToken"}, sort_keys=True)
+            if token is not None:
+                first = self._tokens.get((account_id, region, token))
+                if first == request:
+                    return {"ModelPackageArn": package.arn}  # an idempotent retry changes nothing
+                if first is not None:
+                    raise AwsError(
+                        "ConflictException",
+                        f"ClientToken {token} was already used with different parameters; "
+                        "resend the earlier request unchanged or use a new ClientToken.",
+                    )
             to_add = body.get("AdditionalInferenceSpecificationsToAdd")
             existing = list(package.additional_inference_specifications or [])
             if to_add:
@@ -146,7 +162,7 @@ class ModelPackages:
             package.last_modified_time = self._clock.naive_utc()
             package.last_modified_by = package.created_by
             if token is not None:
-                self._tokens.add((package.arn, token))
+                self._tokens[(account_id, region, token)] = request
             self._emit(self.state_change_event(account_id, region, package))
             return {"ModelPackageArn": package.arn}
 

@@ -53,9 +53,6 @@ AUDIT_KEYS = (DECIDED_BY_KEY, DECISION_KEY, POLICY_KEY, DECIDED_AT_KEY, EXECUTIO
 DECIDED_BY_POLICY = "registry-autopilot {mode} policy"
 DECIDED_BY_PERSON = "a person outside Registry Autopilot"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# Everything in the request that changes between two runs of the same decision; left out of the
-# ClientToken so a retried call carries the same token.
-VOLATILE_METADATA = (DECIDED_AT_KEY,)
 _OPERATORS = {
     "<=": lambda value, bound: value <= bound,
     ">=": lambda value, bound: value >= bound,

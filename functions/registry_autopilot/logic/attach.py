@@ -222,13 +222,13 @@ def update_request(
     *,
     fields: dict[str, Any] | None = None,
     first_metadata: dict[str, str] | None = None,
-    volatile_metadata: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
     """The one UpdateModelPackage request naming only what changes; None when nothing does.
 
     `fields` adds top-level members (the approval decision); `first_metadata` are entries kept
-    before `metadata` when the 50-entry limit bites (the audit keys). `volatile_metadata` keys are
-    left out of the ClientToken, so a retry of the same decision carries the same token.
+    before `metadata` when the 50-entry limit bites (the audit keys). The ClientToken is a digest of
+    every other member of the request, so one token always carries byte-for-byte the same request and
+    a request that differs in anything (a later decision time included) carries another token.
     """
     existing = package.CustomerMetadataProperties
     free = MAX_METADATA_ENTRIES - len(existing)
@@ -249,8 +249,5 @@ def update_request(
     request.update(fields or {})
     if merged:
         request["CustomerMetadataProperties"] = merged
-    stable = dict(request)
-    if merged:
-        stable["CustomerMetadataProperties"] = {k: v for k, v in merged.items() if k not in volatile_metadata}
-    request["ClientToken"] = naming.client_token(json.dumps(stable, sort_keys=True))
+    request["ClientToken"] = naming.client_token(json.dumps(request, sort_keys=True))
     return request

@@ -95,7 +95,6 @@ def attach(
         attach_plan.notes,
         fields=decided.fields if decided else None,
         first_metadata=decided.metadata if decided else None,
-        volatile_metadata=approval.VOLATILE_METADATA,
     )
     if update is not None:
         registry.update_model_package(update)
