@@ -168,7 +168,9 @@ def _decide(
     if not (gate.decide and evidence.gate.decide):
         return None  # not due (or the reports were not read because it was not due a moment ago)
     attached = package.attached_spec_names | set(attach_plan.result.attached)
-    checks = approval.evaluate(package, group, attached, evidence.reports, evidence.baseline)
+    checks = approval.evaluate(
+        package, group, attached, evidence.reports, evidence.baseline, compiled=attach_plan.compiled
+    )
     return approval.decision(group, checks, now=now, execution_id=request.execution_id)
 
 
