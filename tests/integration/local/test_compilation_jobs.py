@@ -72,6 +72,28 @@ def test_given_completed_job_when_described_then_artifact_and_neo_image_are_retu
     assert "CompilationEndTime" in described
 
 
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"TargetDevice": "jetson_nano"},
+        {"TargetDevice": "rasp4b"},
+        {"TargetPlatform": {"Os": "LINUX", "Arch": "ARM64"}},
+    ],
+)
+def test_given_an_edge_or_platform_target_when_completed_then_no_inference_image_is_named(
+    sagemaker: Any, package: str, output: dict[str, Any]
+) -> None:
+    """DescribeCompilationJob.InferenceImage: "Specify an image only if the target device is a cloud
+    instance."; "SageMaker Neo now provides inference image URI information for ml_* targets"
+    (Developer Guide, "Inference Container Images")."""
+    create(sagemaker, "edge-job", package, **output)
+    described = [sagemaker.describe_compilation_job(CompilationJobName="edge-job") for _ in range(2)][-1]
+
+    assert described["CompilationJobStatus"] == "COMPLETED"
+    assert described["ModelArtifacts"]["S3ModelArtifacts"].startswith("s3://bucket/neo/")
+    assert "InferenceImage" not in described
+
+
 def test_given_in_progress_job_when_described_then_no_image_is_offered_yet(
     sagemaker: Any, package: str
 ) -> None:
