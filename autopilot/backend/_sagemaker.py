@@ -315,6 +315,33 @@ class CompilationJobs:
         return {k: v for k, v in out.items() if v is not None}
 
 
+def check_compilable(account_id: str, region: str, package_arn: str) -> None:
+    """Refuse to compile a version Neo cannot compile from its ARN: Neo's input is one model, "a
+    single gzip compressed tar archive (.tar.gz suffix)" (InputConfig.S3Uri). AWS does not document
+    its answer for an inference pipeline, a Marketplace container or an uncompressed ModelDataSource;
+    the layer answers ValidationException so a local run fails where AWS could not compile
+    (docs/FIDELITY.md, silences)."""
+    try:
+        package = ModelPackages.find(account_id, region, package_arn)
+    except AwsError:
+        return  # moto answers for versions it does not know
+    containers = (package.inference_specification or {}).get("Containers") or []
+    if len(containers) > 1:
+        raise validation_error(
+            f"Model package {package_arn} has {len(containers)} containers; "
+            "a compilation job compiles one model."
+        )
+    for container in containers:
+        if container.get("ProductId"):
+            raise validation_error(f"Model package {package_arn} is an AWS Marketplace model package.")
+        source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
+        if not container.get("ModelDataUrl") and source and source.get("CompressionType") != "Gzip":
+            raise validation_error(
+                f"Model package {package_arn} has uncompressed model data; the input must be a single "
+                "gzip compressed tar archive (.tar.gz suffix)."
+            )
+
+
 def compilation_framework(job: Any, account_id: str, region: str) -> tuple[str | None, str | None]:
     """Framework and version of a job's input, read from its model package where it names one."""
     config = job.input_config or {}
