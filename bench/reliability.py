@@ -41,11 +41,7 @@ GROUPS: dict[str, dict[str, Any]] = {
         "neoTargets": [
             {"name": "ml-c5", "targetDevice": "ml_c5"},
             {"name": "ml-m5", "targetDevice": "ml_m5"},
-            {
-                "name": "graviton",
-                "targetPlatform": {"os": "LINUX", "arch": "ARM64"},
-                "instanceTypes": ["ml.c7g.xlarge", "ml.c6g.xlarge"],
-            },
+            {"name": "graviton", "targetPlatform": {"os": "LINUX", "arch": "ARM64"}},
         ],
     },
     "fraud-pytorch": {

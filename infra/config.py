@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infra import functions_path  # noqa: F401  (puts functions/ on sys.path)
+from registry_autopilot.logic import targets
 from registry_autopilot.models.config import (
     EMAIL_PATTERN,
     GROUP_NAME_PATTERN,
@@ -169,6 +170,47 @@ def _check_workflow_outlives_jobs(config: AutopilotConfig) -> None:
         raise ConfigError("invalid configuration in cdk.json context:\n" + "\n".join(problems))
 
 
+def _check_neo_instance_types(config: AutopilotConfig) -> None:
+    """What a Neo target advertises in SupportedRealtimeInferenceInstanceTypes: only values of the SDK's
+    ProductionVariantInstanceType enum (derived ones included), only the instance family the target was
+    compiled for ("When you deploy a compiled model, you need to use the same instance for the target
+    that you used for compilation", Developer Guide, Neo, "Deploy a Model"), and nothing at all for a
+    target no SageMaker endpoint serves (edge devices, targetPlatform, ml_eia2)."""
+    enum = _service_enum("ProductionVariantInstanceType")
+    problems = []
+    for group, group_config in config.groups.items():
+        for index, target in enumerate(group_config.neo_targets):
+            where = f"  {CONTEXT_KEY}.groups.{group}.neoTargets[{index}]"
+            family = targets.serving_family(target)
+            if family is None:
+                if target.instance_types:
+                    device = target.target_device
+                    kind = f"targetDevice {device!r}" if device else "a targetPlatform"
+                    problems.append(
+                        f"{where}.instanceTypes: {kind} is not served by a SageMaker endpoint (an edge "
+                        "device, a platform, or Elastic Inference, which is no longer available); its "
+                        "compiled artifact is recorded on the version, so remove 'instanceTypes'"
+                    )
+                continue
+            for position, instance_type in enumerate(target.instance_types or []):
+                if instance_type in enum and not targets.instance_type_fits(target, instance_type):
+                    problems.append(
+                        f"{where}.instanceTypes[{position}]: {instance_type!r} does not fit targetDevice "
+                        f"{target.target_device!r}: a Neo-compiled model is served on the instance family "
+                        f"it was compiled for (ml.{family}.*)"
+                    )
+            if not target.instance_types:
+                unknown = [name for name in targets.instance_types_for(target) if name not in enum]
+                if unknown:
+                    problems.append(
+                        f"{where}: the instance types derived for {target.target_device!r} "
+                        f"({', '.join(unknown)}) are not in this SDK's ProductionVariantInstanceType; "
+                        "set 'instanceTypes'"
+                    )
+    if problems:
+        raise ConfigError("invalid configuration in cdk.json context:\n" + "\n".join(problems))
+
+
 def load_config(raw: Any) -> AutopilotConfig:
     """Validate the merged `autopilot` context object; raise ConfigError naming each bad key."""
     try:
@@ -177,6 +219,7 @@ def load_config(raw: Any) -> AutopilotConfig:
         raise ConfigError(format_errors(exc)) from None
     _check_against_service_model(config)
     _check_workflow_outlives_jobs(config)
+    _check_neo_instance_types(config)
     return config
 
 

@@ -6,6 +6,11 @@ Rules and their sources (SageMaker API Reference):
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateModelPackage.html); a spec name
   identifies the spec within the version
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AdditionalInferenceSpecificationDefinition.html).
+- UpdateModelPackage.ClientToken: "A unique token that guarantees that the call to this API is
+  idempotent." AWS's idempotency contract (Amazon EC2 API, "Ensuring idempotency"): a retry with the
+  same token and the same parameters succeeds without further action; the same token with different
+  parameters is refused. SageMaker does not name that error; UpdateModelPackage declares only
+  ``ConflictException``, which is what the layer answers (docs/FIDELITY.md, silences).
 - CreateCompilationJob: exactly one of ``TargetDevice``/``TargetPlatform``; NVIDIA platforms need
   ``CompilerOptions``; a name already used answers ``ResourceInUse``
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateCompilationJob.html).
@@ -30,6 +35,7 @@ Rules and their sources (SageMaker API Reference):
 from __future__ import annotations
 
 import copy
+import json
 import posixpath
 import threading
 import uuid
@@ -94,7 +100,8 @@ class ModelPackages:
         self._clock = clock
         self._emit = emit
         self._extras: dict[str, dict[str, Any]] = {}
-        self._tokens: set[tuple[str, str]] = set()
+        # ClientToken -> the request it first carried (canonical JSON), per account and region.
+        self._tokens: dict[tuple[str, str, str], str] = {}
         self._lock = threading.RLock()
 
     @staticmethod
@@ -133,8 +140,17 @@ class ModelPackages:
         with self._lock:
             package = self.find(account_id, region, body["ModelPackageArn"])
             token = body.get("ClientToken")
-            if token is not None and (package.arn, token) in self._tokens:
-                return {"ModelPackageArn": package.arn}  # an idempotent retry changes nothing
+            request = json.dumps({k: v for k, v in body.items() if k != "ClientToken"}, sort_keys=True)
+            if token is not None:
+                first = self._tokens.get((account_id, region, token))
+                if first == request:
+                    return {"ModelPackageArn": package.arn}  # an idempotent retry changes nothing
+                if first is not None:
+                    raise AwsError(
+                        "ConflictException",
+                        f"ClientToken {token} was already used with different parameters; "
+                        "resend the earlier request unchanged or use a new ClientToken.",
+                    )
             to_add = body.get("AdditionalInferenceSpecificationsToAdd")
             existing = list(package.additional_inference_specifications or [])
             if to_add:
@@ -160,7 +176,7 @@ class ModelPackages:
             package.last_modified_time = self._clock.naive_utc()
             package.last_modified_by = package.created_by
             if token is not None:
-                self._tokens.add((package.arn, token))
+                self._tokens[(account_id, region, token)] = request
             self._emit(self.state_change_event(account_id, region, package))
             return {"ModelPackageArn": package.arn}
 
@@ -373,6 +389,33 @@ class CompilationJobs:
         else:
             out.pop("InferenceImage", None)
         return {k: v for k, v in out.items() if v is not None}
+
+
+def check_compilable(account_id: str, region: str, package_arn: str) -> None:
+    """Refuse to compile a version Neo cannot compile from its ARN: Neo's input is one model, "a
+    single gzip compressed tar archive (.tar.gz suffix)" (InputConfig.S3Uri). AWS does not document
+    its answer for an inference pipeline, a Marketplace container or an uncompressed ModelDataSource;
+    the layer answers ValidationException so a local run fails where AWS could not compile
+    (docs/FIDELITY.md, silences)."""
+    try:
+        package = ModelPackages.find(account_id, region, package_arn)
+    except AwsError:
+        return  # moto answers for versions it does not know
+    containers = (package.inference_specification or {}).get("Containers") or []
+    if len(containers) > 1:
+        raise validation_error(
+            f"Model package {package_arn} has {len(containers)} containers; "
+            "a compilation job compiles one model."
+        )
+    for container in containers:
+        if container.get("ProductId"):
+            raise validation_error(f"Model package {package_arn} is an AWS Marketplace model package.")
+        source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
+        if not container.get("ModelDataUrl") and source and source.get("CompressionType") != "Gzip":
+            raise validation_error(
+                f"Model package {package_arn} has uncompressed model data; the input must be a single "
+                "gzip compressed tar archive (.tar.gz suffix)."
+            )
 
 
 def compilation_framework(job: Any, account_id: str, region: str) -> tuple[str | None, str | None]:

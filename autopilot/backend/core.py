@@ -540,6 +540,8 @@ class LocalBackend:
 
     def _create_compilation_job(self, call: _Call) -> None:
         self.compilation_jobs.check_create(call.body)
+        if call.body.get("ModelPackageVersionArn"):
+            sm.check_compilable(call.account_id, call.region, call.body["ModelPackageVersionArn"])
 
     def _describe_compilation_job(self, call: _Call) -> dict[str, Any]:
         name = call.body["CompilationJobName"]

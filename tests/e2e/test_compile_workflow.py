@@ -69,17 +69,18 @@ def test_new_version_ends_with_one_spec_per_target_after_polling(
 
     assert result.status == "SUCCEEDED", result.cause
     package = describe(backend, arn)
-    assert [s["Name"] for s in package["AdditionalInferenceSpecifications"]] == [
-        "neo-ml-c5",
-        "neo-ml-m5",
-        "neo-graviton",
-    ]
+    assert [s["Name"] for s in package["AdditionalInferenceSpecifications"]] == ["neo-ml-c5", "neo-ml-m5"]
+    # The TargetPlatform build no SageMaker endpoint serves is recorded with its artifact instead.
+    record = package["CustomerMetadataProperties"][naming.metadata_key("graviton")]
+    assert record.startswith("COMPILED: s3://")
+    assert "/compiled/churn-xgboost/" in record
     # The default seeded report has no AUC: the auto policy leaves the version for a person.
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     assert package["CustomerMetadataProperties"]["team"] == "retention"
     # Each job answered INPROGRESS first, so every branch waited twice: 120 s, then 240 s.
     assert sorted(result.waits) == [120, 120, 120, 240, 240, 240]
-    assert result.output["attach"]["attached"] == ["neo-ml-c5", "neo-ml-m5", "neo-graviton"]
+    assert result.output["attach"]["attached"] == ["neo-ml-c5", "neo-ml-m5"]
+    assert [note["target"] for note in result.output["attach"]["recorded"]] == ["graviton"]
 
 
 def test_failed_target_is_recorded_beside_the_targets_that_succeeded(
@@ -92,7 +93,7 @@ def test_failed_target_is_recorded_beside_the_targets_that_succeeded(
 
     assert result.status == "SUCCEEDED", result.cause
     package = describe(backend, arn)
-    assert [s["Name"] for s in package["AdditionalInferenceSpecifications"]] == ["neo-ml-c5", "neo-graviton"]
+    assert [s["Name"] for s in package["AdditionalInferenceSpecifications"]] == ["neo-ml-c5"]
     assert package["CustomerMetadataProperties"][naming.metadata_key("ml-m5")].startswith(
         "FAILED: ClientError: InputConfiguration: unsupported operator"
     )
@@ -148,7 +149,9 @@ def test_duplicate_event_during_compilation_resumes_the_existing_jobs(
     assert result.status == "SUCCEEDED", result.cause
     creates = [c for c in backend.calls if c.operation == "CreateCompilationJob"]
     assert {c.error_code for c in creates} == {"ResourceInUse"}
-    assert len(describe(backend, arn)["AdditionalInferenceSpecifications"]) == 3
+    package = describe(backend, arn)
+    assert len(package["AdditionalInferenceSpecifications"]) == 2  # the platform build is recorded
+    assert naming.is_compiled_record(package["CustomerMetadataProperties"][naming.metadata_key("graviton")])
 
 
 def test_our_own_update_event_ends_the_loop(synthesized: SynthesizedApp, backend: LocalBackend) -> None:

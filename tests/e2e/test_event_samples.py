@@ -54,4 +54,8 @@ def test_a_sample_is_accepted_or_rejected_by_its_handler_as_the_manifest_says(
                 stack.invoke_function(function, event)
             assert stack.backend.writes == []
         else:
-            stack.invoke_function(function, event)
+            result = stack.invoke_function(function, event)
+            if "skipped" in entry:  # nothing to compile, the reason recorded in the result, no write
+                assert result["has_work"] is False
+                assert entry["skipped"] in result["reason"]
+                assert stack.backend.writes == []

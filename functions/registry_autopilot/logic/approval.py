@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,9 +53,6 @@ AUDIT_KEYS = (DECIDED_BY_KEY, DECISION_KEY, POLICY_KEY, DECIDED_AT_KEY, EXECUTIO
 DECIDED_BY_POLICY = "registry-autopilot {mode} policy"
 DECIDED_BY_PERSON = "a person outside Registry Autopilot"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# Everything in the request that changes between two runs of the same decision; left out of the
-# ClientToken so a retried call carries the same token.
-VOLATILE_METADATA = (DECIDED_AT_KEY,)
 _OPERATORS = {
     "<=": lambda value, bound: value <= bound,
     ">=": lambda value, bound: value >= bound,
@@ -184,15 +181,28 @@ def metric_check(package: ModelPackage, check: MetricCheck, reports: Mapping[str
     )
 
 
-def targets_check(package: ModelPackage, group: GroupConfig, attached: set[str]) -> CheckResult:
-    """Every required Neo target attached (after this step's write)."""
+def targets_check(
+    package: ModelPackage, group: GroupConfig, attached: set[str], compiled: Iterable[str] = ()
+) -> CheckResult:
+    """Every required Neo target delivered (after this step's write): attached as a specification, or
+    compiled and its artifact recorded on the version (`compiled`, or a COMPILED record already there;
+    a target no SageMaker endpoint serves is delivered that way, logic/targets.py)."""
     names = [target.name for target in group.neo_targets]
     required = names if group.approval.required_targets == "all" else list(group.approval.required_targets)
-    missing = [name for name in required if naming.spec_name(name) not in attached]
+    recorded = package.CustomerMetadataProperties
+    compiled = set(compiled) | {
+        name for name in required if naming.is_compiled_record(recorded.get(naming.metadata_key(name)))
+    }
+    missing = [name for name in required if naming.spec_name(name) not in attached and name not in compiled]
     name = f"required Neo targets attached ({', '.join(required)})"
     if not missing:
-        return CheckResult(name=name, status="PASS", detail=f"attached: {', '.join(required)}")
-    recorded = package.CustomerMetadataProperties
+        spec = [target for target in required if naming.spec_name(target) in attached]
+        only_compiled = [target for target in required if target not in spec]
+        detail = f"attached: {', '.join(spec)}" if spec else ""
+        if only_compiled:
+            separator = "; " if detail else ""
+            detail += f"{separator}compiled artifact recorded: {', '.join(only_compiled)}"
+        return CheckResult(name=name, status="PASS", detail=detail)
     reasons = []
     for target in missing:
         note = recorded.get(naming.metadata_key(target))
@@ -249,9 +259,11 @@ def evaluate(
     attached: set[str],
     reports: Mapping[str, ReportRead],
     baseline: ApprovedBaseline | None = None,
+    *,
+    compiled: Iterable[str] = (),
 ) -> list[CheckResult]:
     policy = group.approval
-    checks = [targets_check(package, group, attached)]
+    checks = [targets_check(package, group, attached, compiled)]
     checks += [metric_check(package, check, reports) for check in _metric_checks(policy)]
     compared = compare_check(package, policy, reports, baseline)
     if compared is not None:

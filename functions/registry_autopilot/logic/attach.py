@@ -44,6 +44,7 @@ class AttachPlan:
     new_failures: list[TargetNote] = field(default_factory=list)
     specs: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # per-target metadata (failed, not attached)
+    compiled: list[str] = field(default_factory=list)  # targets this call records as COMPILED
 
 
 def _describe_target(target: NeoTarget) -> str:
@@ -101,25 +102,35 @@ def build_spec(
     return spec
 
 
-def _servable(
-    *,
-    package: ModelPackage,
-    group: GroupConfig,
-    target: NeoTarget,
-    outcome: TargetOutcome,
-    job: CompiledJob | None,
-    region: str,
-) -> tuple[CompiledJob, str] | str:
-    """The finished job and its serving image, or why the target cannot be attached."""
-    if job is None:
-        return f"job {outcome.job_name} could not be read back as COMPLETED"
+def _image_or_why_not(
+    package: ModelPackage, group: GroupConfig, target: NeoTarget, job: CompiledJob, region: str
+) -> str | tuple[str, str]:
+    """The serving image for the compiled artifact (Neo's, else a published one that fits the
+    target), or the result bucket and the note saying why the artifact is recorded instead."""
+    if not targets.is_servable(target):
+        return "recorded", f"built for {_describe_target(target)}, which no SageMaker endpoint serves"
+    if job.inference_image:
+        return job.inference_image
     framework, framework_version = _framework(package, group)
-    image = job.inference_image or targets.fallback_image(region, framework, framework_version, target)
-    if image is None:
-        return f"no serving image known for {framework} {framework_version or ''} in {region}".replace(
-            "  ", " "
-        )
-    return job, image
+    image = targets.fallback_image(region, framework, framework_version, target)
+    if image is not None:
+        return image
+    note = (
+        f"not attached: Neo named no serving image and none is published for {framework} "
+        f"{framework_version or ''} on {target.target_device} in {region}"
+    )
+    return "not_attached", note.replace("  ", " ")
+
+
+def artifact_record(job: CompiledJob, note: str) -> str:
+    """`COMPILED: <artifact> job <name> <note>` within the metadata limits, the artifact's URI kept
+    whole (a value cut short must never name another object): when it cannot be, the job is named
+    instead (DescribeCompilationJob's ModelArtifacts gives the URI)."""
+    whole = naming.metadata_value(naming.COMPILED, f"{job.artifact} job {job.job_name}")
+    if job.artifact in whole:
+        return naming.metadata_value(naming.COMPILED, f"{job.artifact} job {job.job_name}; {note}")
+    instead = f"job {job.job_name} (its ModelArtifacts name the artifact); {note}"
+    return naming.metadata_value(naming.COMPILED, instead)
 
 
 def plan_attach(
@@ -142,7 +153,13 @@ def plan_attach(
 
     specs: list[dict[str, Any]] = []
     metadata: dict[str, str] = {}
-    result: dict[str, list[Any]] = {"attached": [], "already_attached": [], "failed": [], "not_attached": []}
+    result: dict[str, list[Any]] = {
+        "attached": [],
+        "already_attached": [],
+        "failed": [],
+        "not_attached": [],
+        "recorded": [],
+    }
 
     def record(target_name: str, status: str, reason: str, bucket: str) -> None:
         key = naming.metadata_key(target_name)
@@ -167,18 +184,17 @@ def plan_attach(
             reason = outcome.reason or "compilation did not complete"
             record(target.name, outcome.status, f"{reason} (job {outcome.job_name})", "failed")
             continue
-        servable = _servable(
-            package=package,
-            group=group,
-            target=target,
-            outcome=outcome,
-            job=jobs.get(outcome.job_name),
-            region=region,
-        )
-        if isinstance(servable, str):
-            record(target.name, "FAILED", servable, "failed")
+        job = jobs.get(outcome.job_name)
+        if job is None:
+            unread = f"job {outcome.job_name} could not be read back as COMPLETED"
+            record(target.name, "FAILED", unread, "failed")
             continue
-        job, image = servable
+        image = _image_or_why_not(package, group, target, job, region)
+        if isinstance(image, tuple):  # compiled, and the artifact recorded on the version instead
+            bucket, note = image
+            metadata[naming.metadata_key(target.name)] = artifact_record(job, note)
+            result[bucket].append(TargetNote(target=target.name, reason=f"{note} ({job.artifact})"))
+            continue
         if len(specs) >= room:
             record(
                 target.name,
@@ -203,6 +219,11 @@ def plan_attach(
         new_failures=list(result["failed"]),
         specs=specs,
         notes=metadata,
+        compiled=[
+            target.name
+            for target in group.neo_targets
+            if naming.is_compiled_record(metadata.get(naming.metadata_key(target.name)))
+        ],
     )
 
 
@@ -222,13 +243,13 @@ def update_request(
     *,
     fields: dict[str, Any] | None = None,
     first_metadata: dict[str, str] | None = None,
-    volatile_metadata: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
     """The one UpdateModelPackage request naming only what changes; None when nothing does.
 
     `fields` adds top-level members (the approval decision); `first_metadata` are entries kept
-    before `metadata` when the 50-entry limit bites (the audit keys). `volatile_metadata` keys are
-    left out of the ClientToken, so a retry of the same decision carries the same token.
+    before `metadata` when the 50-entry limit bites (the audit keys). The ClientToken is a digest of
+    every other member of the request, so one token always carries byte-for-byte the same request and
+    a request that differs in anything (a later decision time included) carries another token.
     """
     existing = package.CustomerMetadataProperties
     free = MAX_METADATA_ENTRIES - len(existing)
@@ -249,8 +270,5 @@ def update_request(
     request.update(fields or {})
     if merged:
         request["CustomerMetadataProperties"] = merged
-    stable = dict(request)
-    if merged:
-        stable["CustomerMetadataProperties"] = {k: v for k, v in merged.items() if k not in volatile_metadata}
-    request["ClientToken"] = naming.client_token(json.dumps(stable, sort_keys=True))
+    request["ClientToken"] = naming.client_token(json.dumps(request, sort_keys=True))
     return request

@@ -30,6 +30,8 @@ SPEC_PREFIX = "neo-"
 METADATA_PREFIX = "autopilot:neo:"
 # A person sets a target's record to this value to have a failed target compiled again.
 RETRY_REQUEST = "RETRY"
+# The record of a target compiled but not attached: its artifact's URI is on the version instead.
+COMPILED = "COMPILED"
 _METADATA_PUNCTUATION = set("_.:/=+-@")
 
 
@@ -70,6 +72,10 @@ def metadata_key(target_name: str) -> str:
 
 def is_retry_request(value: str | None) -> bool:
     return value is not None and value.strip().upper() == RETRY_REQUEST
+
+
+def is_compiled_record(value: str | None) -> bool:
+    return value is not None and value.startswith(f"{COMPILED}:")
 
 
 def target_from_metadata_key(key: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from registry_autopilot.logic import approval, naming
 from registry_autopilot.models.config import AutopilotConfig, GroupConfig, NeoTarget
-from registry_autopilot.models.registry import ModelPackage
+from registry_autopilot.models.registry import ModelPackage, PackageContainer
 from registry_autopilot.models.workflow import CompileTarget, PlanResult, SkippedTarget
 
 OWNER_TAG_KEY = "registry-autopilot:owner"
@@ -40,9 +40,36 @@ def _version_skip_reason(package: ModelPackage, group: GroupConfig | None) -> st
     spec = package.InferenceSpecification
     if spec is None or not spec.Containers:
         return "the version has no InferenceSpecification containers to compile"
-    checkpoints = [index for index, container in enumerate(spec.Containers) if container.IsCheckpoint]
+    return _not_compilable(spec.Containers)
+
+
+def _not_compilable(containers: list[PackageContainer]) -> str | None:
+    """Why Neo cannot compile this version's model, if it cannot (SageMaker API Reference: a
+    compilation job takes one model, a single gzip-compressed tar archive; InputConfig.S3Uri and
+    ModelPackageContainerDefinition.ModelDataUrl)."""
+    if len(containers) > 1:
+        return (
+            f"the version is an inference pipeline of {len(containers)} containers; Neo compiles one "
+            "model, and a one-container specification would drop the rest of the pipeline"
+        )
+    marketplace = [index for index, container in enumerate(containers) if container.ProductId]
+    if marketplace:
+        return (
+            f"container(s) {marketplace} come from AWS Marketplace (ProductId "
+            f"{containers[marketplace[0]].ProductId}); Neo does not compile Marketplace models"
+        )
+    checkpoints = [index for index, container in enumerate(containers) if container.IsCheckpoint]
     if checkpoints:
         return f"container(s) {checkpoints} are marked IsCheckpoint (a training checkpoint, not a model)"
+    primary = containers[0]
+    source = primary.ModelDataSource.S3DataSource if primary.ModelDataSource else None
+    if not primary.ModelDataUrl and source is not None and source.CompressionType != "Gzip":
+        return (
+            f"the model is uncompressed ModelDataSource ({source.S3DataType or 'S3'} {source.S3Uri}, "
+            "CompressionType None); Neo compiles a single gzip-compressed tar archive (.tar.gz)"
+        )
+    if not primary.ModelDataUrl and source is None:
+        return "the container names no model artifact (ModelDataUrl or ModelDataSource) to compile"
     return None
 
 
@@ -86,16 +113,28 @@ def compilation_request(
     if compile_input is None:
         request["ModelPackageVersionArn"] = package.ModelPackageArn
         return request
-    primary = package.primary_container
-    if primary is None or not primary.ModelDataUrl:
+    artifact = _model_archive(package.primary_container)
+    if artifact is None:
         raise ValueError("the primary container has no ModelDataUrl to build InputConfig from")
-    input_config: dict[str, Any] = {"S3Uri": primary.ModelDataUrl, "Framework": compile_input.framework}
+    input_config: dict[str, Any] = {"S3Uri": artifact, "Framework": compile_input.framework}
     if compile_input.framework_version is not None:
         input_config["FrameworkVersion"] = compile_input.framework_version
     if compile_input.data_input_config is not None:
         input_config["DataInputConfig"] = compile_input.data_input_config
     request["InputConfig"] = input_config
     return request
+
+
+def _model_archive(container: PackageContainer | None) -> str | None:
+    """The model's .tar.gz: ModelDataUrl, or a ModelDataSource naming one gzip-compressed S3 object."""
+    if container is None:
+        return None
+    if container.ModelDataUrl:
+        return container.ModelDataUrl
+    source = container.ModelDataSource.S3DataSource if container.ModelDataSource else None
+    if source is not None and source.CompressionType == "Gzip" and source.S3DataType == "S3Object":
+        return source.S3Uri
+    return None
 
 
 def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:

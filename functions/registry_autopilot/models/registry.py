@@ -13,9 +13,21 @@ class _Read(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class S3ModelDataSource(_Read):
+    S3Uri: str | None = None
+    S3DataType: str | None = None  # S3Prefix | S3Object
+    CompressionType: str | None = None  # None | Gzip
+
+
+class PackageModelDataSource(_Read):
+    S3DataSource: S3ModelDataSource | None = None
+
+
 class PackageContainer(_Read):
     Image: str | None = None
     ModelDataUrl: str | None = None
+    ModelDataSource: PackageModelDataSource | None = None
+    ProductId: str | None = None  # an AWS Marketplace model package
     Framework: str | None = None
     FrameworkVersion: str | None = None
     IsCheckpoint: bool = False

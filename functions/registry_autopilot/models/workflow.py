@@ -120,5 +120,8 @@ class AttachResult(_Data):
     attached: list[str] = Field(default_factory=list)  # spec names added by this call
     already_attached: list[str] = Field(default_factory=list)
     failed: list[TargetNote] = Field(default_factory=list)  # recorded as FAILED on the version
-    not_attached: list[TargetNote] = Field(default_factory=list)  # did not fit the 15-spec limit
+    # Compiled but not attached: over the 15-spec limit, or no serving image for a cloud target.
+    not_attached: list[TargetNote] = Field(default_factory=list)
+    # Compiled for a target no SageMaker endpoint serves: the artifact's URI, recorded on the version.
+    recorded: list[TargetNote] = Field(default_factory=list)
     approval: ApprovalOutcome | None = None  # what the approval policy did (None: group not configured)

@@ -95,7 +95,6 @@ def attach(
         attach_plan.notes,
         fields=decided.fields if decided else None,
         first_metadata=decided.metadata if decided else None,
-        volatile_metadata=approval.VOLATILE_METADATA,
     )
     if update is not None:
         registry.update_model_package(update)
@@ -169,7 +168,9 @@ def _decide(
     if not (gate.decide and evidence.gate.decide):
         return None  # not due (or the reports were not read because it was not due a moment ago)
     attached = package.attached_spec_names | set(attach_plan.result.attached)
-    checks = approval.evaluate(package, group, attached, evidence.reports, evidence.baseline)
+    checks = approval.evaluate(
+        package, group, attached, evidence.reports, evidence.baseline, compiled=attach_plan.compiled
+    )
     return approval.decision(group, checks, now=now, execution_id=request.execution_id)
 
 

@@ -92,6 +92,29 @@ def test_given_unknown_enum_value_when_updating_then_enum_set_is_reported(
     ) in error["Message"]
 
 
+def test_given_an_elastic_inference_type_as_a_realtime_instance_type_when_updating_then_the_write_fails(
+    sagemaker: Any, package_arn: str
+) -> None:
+    """AdditionalInferenceSpecificationDefinition.SupportedRealtimeInferenceInstanceTypes: "A list of
+    the instance types that are used to generate inferences in real-time", each a
+    ProductionVariantInstanceType (an enum without ml.eia*); the whole request fails, so a decision
+    sent in the same UpdateModelPackage is lost with it."""
+    bad = {**spec("neo-ml-eia2"), "SupportedRealtimeInferenceInstanceTypes": ["ml.eia2.xlarge"]}
+
+    error = update_error(
+        sagemaker, package_arn, AdditionalInferenceSpecificationsToAdd=[bad], ModelApprovalStatus="Approved"
+    )
+
+    assert (
+        "Value 'ml.eia2.xlarge' at "
+        "'additionalInferenceSpecificationsToAdd.1.member.supportedRealtimeInferenceInstanceTypes.1.member' "
+        "failed to satisfy constraint: Member must satisfy enum value set"
+    ) in error["Message"]
+    described = sagemaker.describe_model_package(ModelPackageName=package_arn)
+    assert described["ModelApprovalStatus"] == "PendingManualApproval"
+    assert "AdditionalInferenceSpecifications" not in described
+
+
 def test_given_two_violations_when_updating_then_both_are_counted(sagemaker: Any, package_arn: str) -> None:
     error = update_error(sagemaker, package_arn, ModelApprovalStatus="Maybe", ApprovalDescription="x" * 1025)
     assert error["Message"].startswith("2 validation errors detected: ")

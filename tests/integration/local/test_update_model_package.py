@@ -139,6 +139,38 @@ def test_given_client_token_when_the_call_is_retried_then_it_applies_once(
     assert len(local_backend.emitted_events) == events_before + 1
 
 
+def test_given_a_used_client_token_when_the_parameters_differ_then_the_call_is_refused_and_changes_nothing(
+    local_backend: LocalBackend, sagemaker: Any, arn: str
+) -> None:
+    """UpdateModelPackage.ClientToken: "A unique token that guarantees that the call to this API is
+    idempotent." Amazon EC2 Developer Guide, "Ensuring idempotency in Amazon EC2 API requests"
+    (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html): a retry with the same
+    client token and the same parameters completes "without performing any further actions"; with
+    changed parameters it is refused. SageMaker names no error for it: ConflictException, the one
+    UpdateModelPackage declares (docs/FIDELITY.md, "Where the documentation is silent")."""
+    sagemaker.update_model_package(ModelPackageArn=arn, ApprovalDescription="first", ClientToken="token-2")
+    events_before = len(local_backend.emitted_events)
+
+    with pytest.raises(ClientError) as refused:
+        sagemaker.update_model_package(
+            ModelPackageArn=arn, ApprovalDescription="second", ClientToken="token-2"
+        )
+
+    assert refused.value.response["Error"]["Code"] == "ConflictException"
+    assert "token-2" in refused.value.response["Error"]["Message"]
+    assert describe(sagemaker, arn)["ApprovalDescription"] == "first"
+    assert len(local_backend.emitted_events) == events_before
+
+
+def test_given_a_used_client_token_when_a_new_token_carries_the_changed_request_then_it_applies(
+    sagemaker: Any, arn: str
+) -> None:
+    sagemaker.update_model_package(ModelPackageArn=arn, ApprovalDescription="first", ClientToken="token-3")
+    sagemaker.update_model_package(ModelPackageArn=arn, ApprovalDescription="second", ClientToken="token-4")
+
+    assert describe(sagemaker, arn)["ApprovalDescription"] == "second"
+
+
 def test_given_update_when_it_succeeds_then_a_state_change_event_carries_the_new_state(
     local_backend: LocalBackend, sagemaker: Any, arn: str
 ) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,12 +58,12 @@ def churn(config: AutopilotConfig) -> GroupConfig:
     return config.groups["churn-xgboost"]
 
 
-def test_one_spec_per_compiled_target_in_one_request(config: AutopilotConfig) -> None:
+def test_one_spec_per_compiled_cloud_target_in_one_request(config: AutopilotConfig) -> None:
     result = attach(churn(config), [completed("ml-c5"), completed("ml-m5"), completed("graviton")])
 
     specs = result.request["AdditionalInferenceSpecificationsToAdd"]
-    assert [spec["Name"] for spec in specs] == ["neo-ml-c5", "neo-ml-m5", "neo-graviton"]
-    assert result.result.attached == ["neo-ml-c5", "neo-ml-m5", "neo-graviton"]
+    assert [spec["Name"] for spec in specs] == ["neo-ml-c5", "neo-ml-m5"]
+    assert result.result.attached == ["neo-ml-c5", "neo-ml-m5"]
 
 
 def test_request_names_no_other_field_than_specs_metadata_and_token(config: AutopilotConfig) -> None:
@@ -98,11 +99,39 @@ def test_device_spec_payload(config: AutopilotConfig) -> None:
     assert "autopilot-job-ml-c5" in spec["Description"]
 
 
-def test_platform_spec_uses_the_configured_instance_types(config: AutopilotConfig) -> None:
-    spec = attach(churn(config), [completed("graviton")]).request["AdditionalInferenceSpecificationsToAdd"][0]
+def test_a_platform_target_is_recorded_with_its_artifact_and_not_attached(config: AutopilotConfig) -> None:
+    """UpdateModelPackage.AdditionalInferenceSpecificationsToAdd: each specification "specifies
+    artifacts based on this model package that can be used on inference endpoints"; an artifact
+    compiled for a TargetPlatform is not served by one, and DescribeCompilationJob.InferenceImage is
+    "only if the target device is a cloud instance"."""
+    result = attach(churn(config), [completed("graviton")])
 
-    assert spec["SupportedRealtimeInferenceInstanceTypes"] == ["ml.c7g.xlarge", "ml.c6g.xlarge"]
-    assert "platform LINUX/ARM64" in spec["Description"]
+    assert "AdditionalInferenceSpecificationsToAdd" not in result.request
+    record = result.request["CustomerMetadataProperties"][naming.metadata_key("graviton")]
+    assert record == (
+        "COMPILED: s3://bucket/compiled/churn-xgboost/3/graviton/model-graviton.tar.gz job "
+        "autopilot-job-graviton built for platform LINUX/ARM64 which no SageMaker endpoint serves"
+    )
+    assert [note.target for note in result.result.recorded] == ["graviton"]
+    assert result.result.failed == []
+    assert result.new_failures == []
+    assert result.compiled == ["graviton"]
+
+
+@pytest.mark.parametrize("device", ["jetson_nano", "rasp4b", "ml_eia2", "lambda"])
+def test_an_edge_or_elastic_inference_target_is_recorded_never_given_a_cloud_image(device: str) -> None:
+    """Even when the describe result names an image, a target no endpoint serves gets no
+    specification: no x86 cloud image is ever attached to an artifact built for another device.
+    ml_eia2: "Amazon Elastic Inference is no longer available" (EC2 API Reference,
+    ElasticInferenceAccelerator)."""
+    group = GroupConfig.model_validate({"neoTargets": [{"name": "edge", "targetDevice": device}]})
+
+    result = attach(group, [completed("edge")])
+
+    assert "AdditionalInferenceSpecificationsToAdd" not in result.request
+    assert naming.is_compiled_record(
+        result.request["CustomerMetadataProperties"][naming.metadata_key("edge")]
+    )
 
 
 def test_image_falls_back_to_the_regional_neo_image_when_describe_names_none(config: AutopilotConfig) -> None:
@@ -112,15 +141,58 @@ def test_image_falls_back_to_the_regional_neo_image_when_describe_names_none(con
     assert result.request["AdditionalInferenceSpecificationsToAdd"][0]["Containers"][0]["Image"] == IMAGE
 
 
-def test_target_without_any_known_image_is_recorded_as_failed(config: AutopilotConfig) -> None:
+def test_a_cloud_target_without_any_fitting_image_is_recorded_as_compiled_not_failed(
+    config: AutopilotConfig,
+) -> None:
     group = config.groups["fraud-pytorch"]
-    name = group.neo_targets[-1].name
-    outcome = completed(name)
-    result = attach(group, [outcome], {outcome.job_name: compiled_job(name, image=None)})
+    outcome = completed("ml-inf2")
+    result = attach(group, [outcome], {outcome.job_name: compiled_job("ml-inf2", image=None)})
 
-    # fraud-pytorch compiles PyTorch 2.0, for which no Neo fallback image is published.
-    assert result.result.failed[0].target == name
-    assert "no serving image known for PYTORCH 2.0" in result.result.failed[0].reason
+    # Inferentia needs the image Neo names: no published CPU or GPU image fits it.
+    assert result.result.failed == []
+    assert result.new_failures == []
+    assert result.result.not_attached[0].target == "ml-inf2"
+    record = result.request["CustomerMetadataProperties"][naming.metadata_key("ml-inf2")]
+    assert record.startswith("COMPILED: s3://bucket/compiled/churn-xgboost/3/ml-inf2/model-ml-inf2.tar.gz")
+    assert "no serving image" in record
+
+
+@pytest.mark.parametrize(
+    "compile_input",
+    [
+        {"framework": "TFLITE"},
+        # DARKNET needs its input shape (InputConfig.DataInputConfig), as synthesis checks.
+        {"framework": "DARKNET", "dataInputConfig": '{"data": [1, 3, 224, 224]}'},
+        {"framework": "SKLEARN"},
+    ],
+    ids=["TFLITE", "DARKNET", "SKLEARN"],
+)
+def test_a_framework_without_a_published_image_is_never_recorded_as_a_failure(
+    compile_input: dict[str, str],
+) -> None:
+    group = GroupConfig.model_validate(
+        {"neoTargets": [{"name": "ml-c5", "targetDevice": "ml_c5"}], "compileInput": compile_input}
+    )
+    outcome = completed("ml-c5")
+
+    result = attach(group, [outcome], {outcome.job_name: compiled_job("ml-c5", image=None)})
+
+    assert result.result.failed == []
+    assert naming.is_compiled_record(
+        result.request["CustomerMetadataProperties"][naming.metadata_key("ml-c5")]
+    )
+
+
+def test_an_artifact_uri_that_cannot_be_kept_whole_is_replaced_by_the_job_name(
+    config: AutopilotConfig,
+) -> None:
+    job = CompiledJob("autopilot-job-graviton", "s3://bucket/" + "k" * 300 + ".tar.gz", None)
+
+    result = attach(churn(config), [completed("graviton")], {job.job_name: job})
+
+    record = result.request["CustomerMetadataProperties"][naming.metadata_key("graviton")]
+    assert record.startswith("COMPILED: job autopilot-job-graviton its ModelArtifacts name the artifact")
+    assert "kkk" not in record
 
 
 def test_pytorch_fallback_image_matches_the_device_kind() -> None:

@@ -166,6 +166,70 @@ def test_versions_that_must_not_be_compiled_are_skipped_with_a_reason(
     assert reason in (result.reason or "")
 
 
+XGB_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+XGB = {"Image": XGB_IMAGE, "Framework": "XGBOOST"}
+TAR = "s3://churn-models-123456789012/churn-xgboost/3/model.tar.gz"
+
+
+def containers(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"InferenceSpecification": {"Containers": list(items), "SupportedContentTypes": ["text/csv"]}}
+
+
+def test_an_inference_pipeline_is_skipped_instead_of_compiled_from_its_first_container(
+    config: AutopilotConfig,
+) -> None:
+    """InputConfig.S3Uri (CreateCompilationJob): "This path must point to a single gzip compressed tar
+    archive (.tar.gz suffix)": a compilation job compiles one model; a pipeline's other containers
+    would be dropped from the one-container specification attach writes."""
+    preprocess = {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/features:1", "ModelDataUrl": TAR}
+    result = plan(config, **containers(preprocess, {**XGB, "ModelDataUrl": TAR}))
+
+    assert not result.has_work
+    assert result.targets == []
+    assert "inference pipeline of 2 containers" in (result.reason or "")
+
+
+def test_a_marketplace_version_is_skipped_with_its_product_id(config: AutopilotConfig) -> None:
+    """ModelPackageContainerDefinition.ProductId: "The Amazon Web Services Marketplace product ID of
+    the model package." Neo is not given a Marketplace seller's model to compile."""
+    result = plan(config, **containers({**XGB, "ModelDataUrl": TAR, "ProductId": "prod-abc123"}))
+
+    assert not result.has_work
+    assert "AWS Marketplace (ProductId prod-abc123)" in (result.reason or "")
+
+
+@pytest.mark.parametrize("data_type", ["S3Prefix", "S3Object"])
+def test_an_uncompressed_model_data_source_is_skipped(config: AutopilotConfig, data_type: str) -> None:
+    """S3ModelDataSource.CompressionType: with None, "S3Uri identifies an object that represents an
+    uncompressed ML model" (or a prefix of them); Neo's input "must point to a single gzip compressed
+    tar archive (.tar.gz suffix)" (InputConfig.S3Uri)."""
+    s3 = {"S3Uri": "s3://models/llm/", "S3DataType": data_type, "CompressionType": "None"}
+    source = {"S3DataSource": s3}
+    result = plan(config, **containers({**XGB, "ModelDataSource": source}))
+
+    assert not result.has_work
+    assert "uncompressed ModelDataSource" in (result.reason or "")
+    assert "single gzip-compressed tar archive" in (result.reason or "")
+
+
+def test_a_gzip_model_data_source_object_is_compiled_like_a_model_data_url() -> None:
+    raw = config_dict()
+    raw["groups"]["churn-xgboost"]["compileInput"] = {"framework": "XGBOOST"}
+    source = {"S3DataSource": {"S3Uri": TAR, "S3DataType": "S3Object", "CompressionType": "Gzip"}}
+
+    result = plan(AutopilotConfig.model_validate(raw), **containers({**XGB, "ModelDataSource": source}))
+
+    assert result.has_work
+    assert result.targets[0].request["InputConfig"]["S3Uri"] == TAR
+
+
+def test_a_container_without_any_model_artifact_is_skipped(config: AutopilotConfig) -> None:
+    result = plan(config, **containers(dict(XGB)))
+
+    assert not result.has_work
+    assert "no model artifact" in (result.reason or "")
+
+
 def test_unwatched_group_is_skipped(config: AutopilotConfig) -> None:
     result = plan(config, ModelPackageGroupName="marketing-uplift")
 

@@ -331,3 +331,73 @@ def test_a_compile_input_within_the_rules_is_accepted(compile_input: dict[str, A
     config = load_config(with_compile_input(compile_input))
 
     assert config.groups["churn"].compile_input is not None
+
+
+# -- what a Neo target advertises (SupportedRealtimeInferenceInstanceTypes) --------------------------------
+# SageMaker API Reference, AdditionalInferenceSpecificationDefinition
+# (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AdditionalInferenceSpecificationDefinition.html):
+# SupportedRealtimeInferenceInstanceTypes is a list of ProductionVariantInstanceType (an enum; the SDK's
+# model is the copy we check against). Developer Guide, Neo, "Deploy a Model"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/neo-deployment-hosting-services.html): "When you deploy
+# a compiled model, you need to use the same instance for the target that you used for compilation."
+def with_target(target: dict[str, Any]) -> dict[str, Any]:
+    raw = minimal_config()
+    raw["groups"]["churn"]["neoTargets"] = [target]
+    return raw
+
+
+def test_a_cpu_target_configured_with_gpu_instance_types_is_rejected_naming_the_key() -> None:
+    message = error_of(
+        with_target(
+            {"name": "ml-c5", "targetDevice": "ml_c5", "instanceTypes": ["ml.c5.xlarge", "ml.p3.2xlarge"]}
+        )
+    )
+
+    assert "autopilot.groups.churn.neoTargets[0].instanceTypes[1]: 'ml.p3.2xlarge' does not fit" in message
+    assert "(ml.c5.*)" in message
+    assert "instanceTypes[0]" not in message
+
+
+def test_instance_types_of_the_targets_own_family_are_accepted() -> None:
+    config = load_config(
+        with_target({"name": "ml-g4dn", "targetDevice": "ml_g4dn", "instanceTypes": ["ml.g4dn.2xlarge"]})
+    )
+
+    assert config.groups["churn"].neo_targets[0].instance_types == ["ml.g4dn.2xlarge"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {"name": "edge", "targetDevice": "jetson_nano", "instanceTypes": ["ml.g4dn.xlarge"]},
+        {"name": "eia", "targetDevice": "ml_eia2", "instanceTypes": ["ml.c5.xlarge"]},
+        {
+            "name": "arm",
+            "targetPlatform": {"os": "LINUX", "arch": "ARM64"},
+            "instanceTypes": ["ml.c6g.xlarge"],
+        },
+    ],
+)
+def test_a_target_no_sagemaker_endpoint_serves_takes_no_instance_types(target: dict[str, Any]) -> None:
+    message = error_of(with_target(target))
+
+    assert "autopilot.groups.churn.neoTargets[0].instanceTypes: " in message
+    assert "not served by a SageMaker endpoint" in message
+
+
+def test_every_neo_device_the_sdk_knows_advertises_only_instance_types_the_api_accepts() -> None:
+    """ml_eia2 used to derive ml.eia2.xlarge, which UpdateModelPackage rejects (and with it the whole
+    version's write, decision included)."""
+    import botocore.session
+
+    from registry_autopilot.logic import targets
+    from registry_autopilot.models.config import NeoTarget
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    accepted = set(model.shape_for("ProductionVariantInstanceType").enum)
+    for device in model.shape_for("TargetDevice").enum:
+        derived = targets.instance_types_for(NeoTarget(name="t", target_device=device))
+        assert set(derived) <= accepted, device
+        assert all(targets.instance_type_fits(NeoTarget(name="t", target_device=device), t) for t in derived)
+    assert targets.instance_types_for(NeoTarget(name="t", target_device="ml_eia2")) == []
+    load_config(with_target({"name": "eia", "targetDevice": "ml_eia2"}))  # accepted, advertising nothing
