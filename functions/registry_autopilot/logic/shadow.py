@@ -300,7 +300,10 @@ def recorded_outcome(metadata: dict[str, str], experiment: str) -> str | None:
     return value
 
 
-def already_recorded(metadata: dict[str, str], request: dict[str, Any]) -> bool:
-    """True when the version already carries every metadata value `request` would write."""
-    wanted: dict[str, str] = request["CustomerMetadataProperties"]
-    return all(metadata.get(key) == value for key, value in wanted.items())
+def already_refused(metadata: dict[str, str], experiment: str) -> bool:
+    """True when the version already records that `experiment` could not start. Whatever the reasons
+    said (SageMaker's own message may differ from call to call), the record is written and notified
+    once: the state change it causes comes back to the start, and the loop must end there."""
+    return metadata.get(EXPERIMENT_KEY) == experiment and metadata.get(OUTCOME_KEY, "").startswith(
+        f"{INELIGIBLE}:"
+    )

@@ -111,8 +111,8 @@ def _refuse(
     ports: ShadowPorts, version: ShadowVersion, name: str, shadow: ShadowConfig, reasons: list[str]
 ) -> StartResult:
     """Record why the version cannot be shadow-tested and notify, once: the record's own state-change
-    event comes back here, finds the same outcome recorded and writes nothing. Returns normally, so
-    nothing is retried (AWS would refuse the same request again)."""
+    event comes back here, finds the refusal recorded and writes nothing. Returns normally, so nothing
+    is retried (AWS would refuse the same request again)."""
     arn = version.ModelPackageArn
     request = logic.outcome_request(arn, name, logic.INELIGIBLE, "; ".join(reasons), shadow=shadow)
     result = StartResult(
@@ -121,7 +121,7 @@ def _refuse(
         ineligible=reasons,
         reason=f"not eligible for a shadow test on {shadow.endpoint_name}: {'; '.join(reasons)}",
     )
-    if logic.already_recorded(version.CustomerMetadataProperties, request):
+    if logic.already_refused(version.CustomerMetadataProperties, name):
         return result
     # Notified before the record: a failed write is retried and notifies again, never not at all.
     ports.notifier.publish(

@@ -288,11 +288,15 @@ def test_the_serving_specification_of_the_version_is_checked_too(
     assert on_primary.reasons == ()
 
 
-def test_an_ineligible_outcome_already_recorded_is_not_written_again(shadow: ShadowConfig) -> None:
+def test_a_refusal_already_recorded_for_the_experiment_is_not_written_again(shadow: ShadowConfig) -> None:
     request = logic.outcome_request(
-        ARN, "autopilot-x", logic.INELIGIBLE, "endpoint churn-prod is serverless", shadow=shadow
+        ARN, "autopilot-x", logic.INELIGIBLE, "SageMaker refused the experiment: request 1", shadow=shadow
     )
     recorded = dict(request["CustomerMetadataProperties"])
 
-    assert logic.already_recorded(recorded, request) is True
-    assert logic.already_recorded({**recorded, logic.EXPERIMENT_KEY: "autopilot-y"}, request) is False
+    assert logic.already_refused(recorded, "autopilot-x") is True
+    assert logic.already_refused(recorded, "autopilot-y") is False
+    assert (
+        logic.already_refused({**recorded, logic.OUTCOME_KEY: "STARTED: on churn-prod"}, "autopilot-x")
+        is False
+    )
