@@ -15,8 +15,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -226,6 +228,17 @@ class PromotionCapacity(_Model):
     instance_count: Annotated[int, Field(ge=1, le=10)] = 1
 
 
+def _promotion_kind(value: object) -> str:
+    return "custom" if isinstance(value, dict | PromotionCapacity) else "named"
+
+
+# One error per bad value, under `promotionCapacity` (named) or `promotionCapacity.custom.<key>`.
+Promotion = Annotated[
+    Annotated[Literal["production", "shadow"], Tag("named")] | Annotated[PromotionCapacity, Tag("custom")],
+    Discriminator(_promotion_kind),
+]
+
+
 class ShadowConfig(_Model):
     """Shadow test of each approved version against the group's production endpoint."""
 
@@ -240,7 +253,7 @@ class ShadowConfig(_Model):
     # With endAction Promote: the promoted variant's capacity (StopInferenceExperiment
     # DesiredModelVariants): the production variant's instance type and count (AWS's recommendation),
     # the shadow variant's, or a custom one.
-    promotion_capacity: Literal["production", "shadow"] | PromotionCapacity = "production"
+    promotion_capacity: Promotion = "production"
     data_capture: DataCapture | None = None
     health_gates: HealthGates | None = None
     lifecycle: ShadowLifecycle | None = None

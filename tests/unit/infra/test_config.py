@@ -196,9 +196,7 @@ def test_a_custom_promotion_capacity_on_inf1_is_refused_naming_the_key() -> None
     del shadow["productionVariant"]
     shadow.update({"endAction": "Promote", "promotionCapacity": {"instanceType": "ml.inf1.2xlarge"}})
 
-    assert "shadow.promotionCapacity.PromotionCapacity.instanceType: shadow tests exclude Inf1" in error_of(
-        raw
-    )
+    assert "shadow.promotionCapacity.custom.instanceType: shadow tests exclude Inf1" in error_of(raw)
 
 
 def test_a_custom_promotion_capacity_must_be_a_real_time_instance_type() -> None:
