@@ -319,7 +319,7 @@ class LocalStack:
                 EndpointConfigName=f"{name}-config",
                 ProductionVariants=[
                     {
-                        "VariantName": shadow.production_variant,
+                        "VariantName": shadow.production_variant or "AllTraffic",
                         "ModelName": model,
                         "InstanceType": shadow.instance_type,
                         "InitialInstanceCount": 1,

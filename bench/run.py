@@ -191,14 +191,15 @@ def describe_budget(targets: int) -> dict[str, dict[str, int]]:
         # Read, then again just before the write (a person's decision meanwhile wins); each compiled
         # job once (image and artifact come from SageMaker, not from the state data).
         "attach": {"DescribeModelPackage": 2, "DescribeCompilationJob": targets},
-        # The version (still Approved?), the experiment name (already started?), the endpoint and its
-        # config (production variant), the shadow model (already created?).
+        # The version (still Approved?), the experiment name (already started?), the endpoint, its
+        # config and its production model (production variant; anything AWS excludes from shadow
+        # tests), the shadow model (already created?).
         "shadow_start": {
             "DescribeModelPackage": 1,
             "DescribeInferenceExperiment": 1,
             "DescribeEndpoint": 1,
             "DescribeEndpointConfig": 1,
-            "DescribeModel": 1,
+            "DescribeModel": 2,
         },
         # Each owned experiment still in play, once a round; the version only when recording an
         # outcome nobody recorded.

@@ -27,6 +27,7 @@ from registry_autopilot.models.config import (
     ROLE_ARN_PATTERN,
     TARGET_NAME_PATTERN,
     AutopilotConfig,
+    PromotionCapacity,
 )
 
 CONTEXT_KEY = "autopilot"
@@ -131,6 +132,12 @@ def _check_against_service_model(config: AutopilotConfig) -> None:
             problems.append(
                 f"  {where}.shadow.instanceType: {shadow.instance_type!r} is not a SageMaker "
                 "real-time inference instance type"
+            )
+        promoted = getattr(shadow, "promotion_capacity", None)
+        if isinstance(promoted, PromotionCapacity) and promoted.instance_type not in instance_types:
+            problems.append(
+                f"  {where}.shadow.promotionCapacity.instanceType: {promoted.instance_type!r} is not a "
+                "SageMaker real-time inference instance type"
             )
     if problems:
         raise ConfigError("invalid configuration in cdk.json context:\n" + "\n".join(problems))

@@ -12,6 +12,23 @@ Rules, each from the SageMaker API Reference:
   infrastructure, so a variant's model stays the one it was created with.
 - StopInferenceExperiment maps every variant to Promote|Remove|Retain; DesiredState Completed|Cancelled
   (API_StopInferenceExperiment.html).
+- Shadow-test exclusions (Developer Guide, "Shadow tests" > "Exclusions", shadow-tests-exclusions.html):
+  "If your endpoint uses any of the following features you cannot use shadow tests on your endpoint,
+  and your request to setup shadow tests will lead to validation errors": serverless inference,
+  asynchronous inference, Marketplace containers, multiple-containers endpoints, multi-model endpoints,
+  Inf1 instances, Elastic Inference. CreateInferenceExperiment answers ``ValidationException`` for each,
+  and for an endpoint with more than one production variant ("For an endpoint with a shadow variant,
+  there can be a maximum of one production variant", shadow-tests-create.html).
+- Promote (Developer Guide, "Complete a shadow test" > "Promote a shadow variant"): "This removes your
+  current production variant from production and replaces it with your shadow variant." When a stop
+  that promotes ends, the endpoint gets a new endpoint config whose only production variant is the
+  shadow variant's model with the capacity given in ``DesiredModelVariants``.
+
+Where the documentation is silent (docs/FIDELITY.md), the strict reading: Promote only for the shadow
+variant, only with the production variant ``Remove`` and ``DesiredModelVariants`` naming the promoted
+variant with its own model, never with ``DesiredState: Cancelled``; ``Remove`` of the production variant
+only when the shadow is promoted; ``DesiredModelVariants`` never names a removed variant. A shadow
+variant ``Retain``ed is not reflected in the local endpoint config (moto keeps no shadow variants).
 
 Automatic transitions follow ``backend.clock``: Creating -> Created ``create_seconds`` after creation,
 Created -> Running at StartTime (Starting is passed through at once), Running -> Completed at EndTime,
@@ -44,6 +61,11 @@ def _time(value: Any) -> datetime:
     return datetime.fromtimestamp(float(value), tz=UTC)
 
 
+def excluded(what: str) -> AwsError:
+    """A shadow-test exclusion: "your request to setup shadow tests will lead to validation errors"."""
+    return validation_error(f"{what}: shadow tests do not support it.")
+
+
 def not_found(name: str) -> AwsError:
     return AwsError("ResourceNotFound", f"Inference experiment {name} does not exist.")
 
@@ -72,6 +94,48 @@ class Experiment:
     @property
     def shadow_variant(self) -> str:
         return str(self.request["ShadowModeConfig"]["ShadowModelVariants"][0]["ShadowModelVariantName"])
+
+
+def check_stop_actions(
+    exp: Experiment, actions: dict[str, str], body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The combinations of ModelVariantActions and DesiredModelVariants the module docstring lists."""
+    source = exp.request["ShadowModeConfig"]["SourceModelVariantName"]
+    promoted = [v for v, action in actions.items() if action == "Promote"]
+    if any(v != exp.shadow_variant for v in promoted):
+        raise validation_error("Only the shadow variant can be promoted.")
+    desired: list[dict[str, Any]] = copy.deepcopy(body.get("DesiredModelVariants") or [])
+    if promoted:
+        if actions.get(source) != "Remove":
+            raise validation_error(
+                f"Promoting {exp.shadow_variant} replaces the production variant: {source} must be Remove."
+            )
+        if body.get("DesiredState") == "Cancelled":
+            raise validation_error("A cancelled inference experiment cannot promote its shadow variant.")
+        if exp.shadow_variant not in {item["VariantName"] for item in desired}:
+            raise validation_error(
+                f"DesiredModelVariants must give the promoted variant {exp.shadow_variant} its capacity."
+            )
+    elif actions.get(source) == "Remove":
+        raise validation_error(
+            f"Removing the production variant {source} needs the shadow variant promoted in its place."
+        )
+    models = {v["VariantName"]: v["ModelName"] for v in exp.request["ModelVariants"]}
+    names = [item["VariantName"] for item in desired]
+    if len(set(names)) != len(names):
+        raise validation_error("DesiredModelVariants names a variant more than once.")
+    for item in desired:
+        name = item["VariantName"]
+        if name not in models:
+            raise validation_error(f"DesiredModelVariants names {name}, which is not in the experiment.")
+        if actions.get(name) == "Remove":
+            raise validation_error(f"DesiredModelVariants names {name}, whose action is Remove.")
+        if item["ModelName"] != models[name]:
+            raise validation_error(
+                f"DesiredModelVariants gives {name} the model {item['ModelName']}; its model is "
+                f"{models[name]}."
+            )
+    return desired
 
 
 @dataclass
@@ -109,6 +173,7 @@ class InferenceExperiments:
                 self._set(exp, exp.resume_status or "Created", since + timedelta(seconds=self.update_seconds))
             elif exp.status == "Stopping" and now >= since + timedelta(seconds=self.stop_seconds):
                 self._set(exp, exp.desired_state or "Completed", since + timedelta(seconds=self.stop_seconds))
+                self._apply_stop(exp, since + timedelta(seconds=self.stop_seconds))
             else:
                 return
 
@@ -200,6 +265,73 @@ class InferenceExperiments:
             "EndpointStatus": getattr(endpoint, "endpoint_status", "InService"),
         }
 
+    def _check_eligible(self, request: dict[str, Any]) -> None:
+        """The shadow-test exclusions (module docstring): what the endpoint's config, its models and
+        the variants' models show."""
+        from autopilot.backend._sagemaker import sagemaker_backend
+
+        backend = sagemaker_backend(self.account_id, self.region)
+        endpoint = backend.endpoints.get(request["EndpointName"])
+        config = backend.endpoint_configs.get(getattr(endpoint, "endpoint_config_name", ""))
+        if endpoint is None or config is None:
+            return
+        name = request["EndpointName"]
+        if config.async_inference_config:
+            raise excluded(f"Endpoint {name} uses asynchronous inference")
+        if len(config.production_variants) > 1:
+            raise validation_error(
+                f"Endpoint {name} has {len(config.production_variants)} production variants; an endpoint "
+                "with a shadow variant can have at most one."
+            )
+        models = {variant.get("ModelName") for variant in config.production_variants}
+        for variant in config.production_variants:
+            if variant.get("ServerlessConfig"):
+                raise excluded(f"Endpoint {name} uses serverless inference")
+            if str(variant.get("InstanceType", "")).startswith("ml.inf1."):
+                raise excluded(f"Endpoint {name} uses Inf1 instances")
+            if variant.get("AcceleratorType"):
+                raise excluded(f"Endpoint {name} uses Elastic Inference")
+        for variant in request["ModelVariants"]:
+            realtime = (variant.get("InfrastructureConfig") or {}).get("RealTimeInferenceConfig") or {}
+            if str(realtime.get("InstanceType", "")).startswith("ml.inf1."):
+                raise excluded(f"Variant {variant['VariantName']} uses Inf1 instances")
+            models.add(variant["ModelName"])
+        for model_name in sorted(m for m in models if m):
+            self._check_model(backend, model_name)
+
+    def _check_model(self, backend: Any, model_name: str) -> None:
+        model = backend._models.get(model_name)
+        if model is None:
+            return
+        containers = list(model.containers or []) or (
+            [model.primary_container] if model.primary_container else []
+        )
+        if len(containers) > 1:
+            raise excluded(f"Model {model_name} has multiple containers (multi-container endpoint)")
+        for container in containers:
+            if container.get("Mode") == "MultiModel":
+                raise excluded(f"Model {model_name} is a multi-model model (multi-model endpoint)")
+            package = container.get("ModelPackageName")
+            if package:
+                self._check_package(package, container.get("InferenceSpecificationName"), model_name)
+
+    def _check_package(self, package_name: str, spec_name: str | None, model_name: str) -> None:
+        from autopilot.backend._sagemaker import ModelPackages
+
+        try:
+            package = ModelPackages.find(self.account_id, self.region, package_name)
+        except AwsError:
+            return
+        spec = package.inference_specification or {}
+        for extra in package.additional_inference_specifications or []:
+            if extra.get("Name") == spec_name:
+                spec = extra
+        containers = spec.get("Containers") or []
+        if len(containers) > 1:
+            raise excluded(f"Model {model_name} has multiple containers (multi-container endpoint)")
+        if any(container.get("ProductId") for container in containers):
+            raise excluded(f"Model {model_name} uses an AWS Marketplace container")
+
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             name = body["Name"]
@@ -215,6 +347,8 @@ class InferenceExperiments:
                 )
             self._check_variants(body)
             self._check_resources(body)
+            if self.check_resources:
+                self._check_eligible(body)
             now = self.clock.now()
             schedule = body.get("Schedule") or {}
             start = _time(schedule["StartTime"]) if "StartTime" in schedule else now
@@ -404,14 +538,57 @@ class InferenceExperiments:
             missing = sorted(set(exp.variant_names) - set(actions))
             if missing:
                 raise validation_error(f"ModelVariantActions needs an action for: {', '.join(missing)}.")
-            promoted = [v for v, action in actions.items() if action == "Promote"]
-            if any(v != exp.shadow_variant for v in promoted):
-                raise validation_error("Only the shadow variant can be promoted.")
+            desired = check_stop_actions(exp, actions, body)
             exp.desired_state = body.get("DesiredState", "Completed")
             exp.status_reason = body.get("Reason")
             exp.request["StopActions"] = dict(actions)
+            exp.request["StopDesiredModelVariants"] = desired
             self._set(exp, "Stopping", self.clock.now())
             return {"InferenceExperimentArn": exp.arn}
+
+    def _apply_stop(self, exp: Experiment, at: datetime) -> None:
+        """What a stop leaves on the endpoint: with a promotion, the shadow variant's model replaces the
+        production variant, with the capacity DesiredModelVariants gave it (a new endpoint config)."""
+        actions: dict[str, str] = exp.request.get("StopActions") or {}
+        desired = {item["VariantName"]: item for item in exp.request.get("StopDesiredModelVariants") or []}
+        if "Promote" not in actions.values():
+            return
+        from autopilot.backend._sagemaker import sagemaker_backend
+
+        backend = sagemaker_backend(self.account_id, self.region)
+        endpoint = backend.endpoints.get(exp.request["EndpointName"])
+        if endpoint is None:
+            return
+        old = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+        variants = []
+        for variant in exp.request["ModelVariants"]:
+            name = variant["VariantName"]
+            if actions.get(name) != "Promote":
+                continue  # a promotion needs the production variant Removed (check_stop_actions)
+            infra = (desired.get(name) or variant)["InfrastructureConfig"]["RealTimeInferenceConfig"]
+            variants.append(
+                {
+                    "VariantName": name,
+                    "ModelName": variant["ModelName"],
+                    "InstanceType": infra["InstanceType"],
+                    "InitialInstanceCount": int(infra["InstanceCount"]),
+                    "InitialVariantWeight": 1.0,
+                }
+            )
+        config_name = f"{exp.name[:50].rstrip('-')}-promoted"
+        if config_name in backend.endpoint_configs:
+            return
+        backend.create_endpoint_config(
+            endpoint_config_name=config_name,
+            production_variants=variants,
+            data_capture_config=getattr(old, "data_capture_config", None) or {},
+            async_inference_config={},
+            tags=[],
+            kms_key_id=getattr(old, "kms_key_id", None),
+        )
+        endpoint.endpoint_config_name = config_name
+        endpoint.production_variants = endpoint._process_production_variants(variants)
+        endpoint.last_modified_time = at
 
     # -- tags ---------------------------------------------------------------------------------------
     def _by_arn(self, arn: str) -> Experiment:

@@ -39,6 +39,11 @@ NO_RESOURCE_LEVEL_REASON = (
     "PutTraceSegments/PutTelemetryRecords for active tracing, and the read-only "
     "sagemaker:ListInferenceExperiments and cloudwatch:GetMetricData the roller lists and measures with."
 )
+PRODUCTION_MODELS_REASON = (
+    "Read-only DescribeModel of the production endpoint's model, whose name is chosen by whoever deploys "
+    "the endpoint: the shadow start checks it for what AWS excludes from shadow tests (multi-model, "
+    "multi-container)."
+)
 FAILURE_METRIC = "RollerExperimentFailures"
 
 
@@ -86,6 +91,7 @@ class ShadowRollout(Construct):
         )
         for function in (self.start_function, self.roller_function):
             self._grant(function, groups, endpoints, config.experiment_role_arn)
+        self._grant_production_models(self.start_function)
 
         registry_events.add_approved_target(
             targets.LambdaFunction(self.start_function, **registry_events.delivery_options())
@@ -119,6 +125,17 @@ class ShadowRollout(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         )
+
+    def _grant_production_models(self, function: lambda_.Function) -> None:
+        """The start reads the production variant's model (DescribeModel: multi-model mode, several
+        containers), which AWS excludes from shadow tests. Whoever deploys the endpoint names that
+        model, so the read-only grant is on `model/*`."""
+        models = self._arn("model", "*")
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sagemaker:DescribeModel"], resources=[models])
+        )
+        if function.role is not None:
+            acknowledge_wildcard_resources(function.role, [models], PRODUCTION_MODELS_REASON)
 
     def _arn(self, resource: str, name: str) -> str:
         return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)

@@ -75,6 +75,7 @@ def test_sagemaker_statements_name_only_the_watched_groups_or_prefixed_resources
         f"{prefix}model/autopilot-*",
         f"{prefix}inference-experiment/autopilot-*",
         f"{prefix}endpoint-config/*",
+        f"{prefix}model/*",  # read-only: see the test below
         *(f"{prefix}endpoint/{name}" for name in endpoints),
     }
     for statement in policy_statements(synthesized):
@@ -94,6 +95,17 @@ def test_only_read_actions_reach_endpoint_configs_of_other_owners(synthesized: S
         resources = {render(r) for r in as_list(statement["Resource"])}
         if any(r.endswith(":endpoint-config/*") for r in resources):
             assert as_list(statement["Action"]) == ["sagemaker:DescribeEndpointConfig"], statement
+
+
+def test_only_describe_reaches_models_of_other_owners(synthesized: Synthesized) -> None:
+    """The shadow start reads the production endpoint's model (multi-model mode, containers), which
+    AWS excludes from shadow tests; it may never change a model it did not create."""
+    for statement in policy_statements(synthesized):
+        if not any(a.lower().startswith("sagemaker:") for a in as_list(statement["Action"])):
+            continue
+        resources = {render(r) for r in as_list(statement["Resource"])}
+        if any(r.endswith(":model/*") for r in resources):
+            assert as_list(statement["Action"]) == ["sagemaker:DescribeModel"], statement
 
 
 def test_pass_role_names_only_our_roles_and_only_towards_sagemaker(synthesized: Synthesized) -> None:

@@ -23,6 +23,11 @@ class ExperimentNotFound(LookupError):
     """The experiment no longer exists."""
 
 
+class ExperimentRefused(ValueError):
+    """CreateInferenceExperiment answered ValidationException: a request AWS will never accept as it is
+    (the Developer Guide's shadow-test exclusions end there too), so retrying it cannot help."""
+
+
 def error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
@@ -83,12 +88,17 @@ class InferenceExperiments:
         return ExperimentView.from_describe(response, {tag["Key"]: tag["Value"] for tag in tags})
 
     def create(self, request: dict[str, Any]) -> bool:
-        """True when created; False when the name is already in use (a duplicate start)."""
+        """True when created; False when the name is already in use (a duplicate start); raises
+        ExperimentRefused when SageMaker refuses the request (ValidationException)."""
         try:
             self._client.create_inference_experiment(**request)
         except Exception as exc:
-            if error_code(exc) in {"ResourceInUse", "ResourceInUseException"}:
+            code = error_code(exc)
+            if code in {"ResourceInUse", "ResourceInUseException"}:
                 return False
+            if code == "ValidationException":
+                message = (getattr(exc, "response", None) or {}).get("Error", {}).get("Message") or str(exc)
+                raise ExperimentRefused(str(message)) from exc
             raise
         return True
 

@@ -8,12 +8,13 @@ from typing import Any
 from registry_autopilot.adapters.clients import client
 from registry_autopilot.adapters.experiments import error_code
 from registry_autopilot.models.errors import ModelPackageNotFound
-from registry_autopilot.models.shadow import ProductionVariant, ShadowVersion
+from registry_autopilot.models.shadow import EndpointVariantView, EndpointView, ShadowVersion
 
 
 class EndpointNotReady(LookupError):
-    """The configured endpoint or its production variant cannot host a shadow test (a configuration
-    or deployment problem: the invocation fails, is retried, then lands in the dead-letter queue)."""
+    """The configured endpoint does not exist (yet): the invocation fails, is retried, then lands in
+    the dead-letter queue. An endpoint that exists but cannot take a shadow test is not an error here:
+    `logic.shadow.check_eligibility` decides that, and the start records it on the version."""
 
 
 class Hosting:
@@ -33,39 +34,66 @@ class Hosting:
             raise
         return ShadowVersion.model_validate(response)
 
-    def production_variant(self, endpoint: str, variant: str) -> ProductionVariant:
-        """The variant's model and capacity, from the endpoint's current endpoint config."""
+    def endpoint(self, endpoint: str) -> EndpointView:
+        """The endpoint's current config: its production variants, their capacity and what their
+        models' containers show (DescribeEndpoint, DescribeEndpointConfig, DescribeModel)."""
         try:
             described = self._client.describe_endpoint(EndpointName=endpoint)
         except Exception as exc:
             if error_code(exc) == "ValidationException":
                 raise EndpointNotReady(f"shadow.endpointName: endpoint {endpoint!r} not found") from exc
             raise
-        config = self._client.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+        config_name = described["EndpointConfigName"]
+        config = self._client.describe_endpoint_config(EndpointConfigName=config_name)
+        variants = []
         for item in config.get("ProductionVariants", []):
-            if item.get("VariantName") == variant:
-                if not item.get("InstanceType"):
-                    raise EndpointNotReady(
-                        f"shadow.productionVariant: {endpoint}/{variant} is serverless; shadow tests "
-                        "need a real-time instance variant"
-                    )
-                return ProductionVariant(
-                    variant_name=variant,
+            containers = self._containers(item["ModelName"])
+            variants.append(
+                EndpointVariantView(
+                    variant_name=item["VariantName"],
                     model_name=item["ModelName"],
-                    instance_type=item["InstanceType"],
+                    instance_type=item.get("InstanceType"),
                     instance_count=int(item.get("InitialInstanceCount") or 1),
+                    accelerator_type=item.get("AcceleratorType"),
+                    serverless=bool(item.get("ServerlessConfig")),
+                    container_count=max(len(containers), 1),
+                    multi_model=any(container.get("Mode") == "MultiModel" for container in containers),
                 )
-        raise EndpointNotReady(f"shadow.productionVariant: endpoint {endpoint!r} has no variant {variant!r}")
+            )
+        return EndpointView(
+            name=endpoint,
+            config_name=config_name,
+            variants=variants,
+            asynchronous=bool(config.get("AsyncInferenceConfig")),
+        )
+
+    def _containers(self, model: str) -> list[dict[str, Any]]:
+        """The model's containers (DescribeModel: Containers, else PrimaryContainer); none when the
+        model no longer exists (CreateInferenceExperiment then refuses the experiment itself)."""
+        try:
+            response = self._client.describe_model(ModelName=model)
+        except Exception as exc:
+            if _missing_model(exc):
+                return []
+            raise
+        containers: list[dict[str, Any]] = response.get("Containers") or []
+        if not containers and response.get("PrimaryContainer"):
+            containers = [response["PrimaryContainer"]]
+        return containers
 
     def model_exists(self, name: str) -> bool:
         try:
             self._client.describe_model(ModelName=name)
         except Exception as exc:
-            # DescribeModel answers ValidationException "Could not find model" for a missing model.
-            if error_code(exc) == "ValidationException" and "find model" in str(exc):
+            if _missing_model(exc):
                 return False
             raise
         return True
 
     def create_model(self, request: dict[str, Any]) -> None:
         self._client.create_model(**request)
+
+
+def _missing_model(exc: Exception) -> bool:
+    # DescribeModel answers ValidationException "Could not find model" for a missing model.
+    return error_code(exc) == "ValidationException" and "find model" in str(exc)

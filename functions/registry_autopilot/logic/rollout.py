@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from registry_autopilot.models.config import MAX_EXPERIMENT_DAYS, HealthGates, ShadowConfig
+from registry_autopilot.models.config import (
+    MAX_EXPERIMENT_DAYS,
+    HealthGates,
+    PromotionCapacity,
+    ShadowConfig,
+)
 from registry_autopilot.models.shadow import (
     STOP_REASON_PREFIX,
     TERMINAL_STATUSES,
@@ -87,7 +92,8 @@ Outcome = Literal["completed", "incomplete"]
 
 @dataclass(frozen=True)
 class Conclusion:
-    """A StopInferenceExperiment: the production variant is retained, the shadow gets `shadow_action`."""
+    """A StopInferenceExperiment: the shadow variant gets `shadow_action`; the production variant is
+    retained, or removed when the shadow is promoted in its place (see `stop_request`)."""
 
     outcome: Outcome
     desired_state: Literal["Completed", "Cancelled"]
@@ -332,15 +338,54 @@ def update_request(experiment: ExperimentView, update: Update) -> dict[str, Any]
 
 
 def stop_request(
-    experiment: ExperimentView, shadow_action: str, desired_state: str, reason: str
+    experiment: ExperimentView,
+    shadow_action: str,
+    desired_state: str,
+    reason: str,
+    promotion: Literal["production", "shadow"] | PromotionCapacity = "production",
 ) -> dict[str, Any]:
-    """StopInferenceExperiment: an action for every variant; the production variant keeps serving."""
+    """StopInferenceExperiment: an action for every variant (ModelVariantActions is required).
+
+    Remove / Retain of the shadow variant: the production variant is retained and keeps serving.
+    Promote: the shadow variant replaces the production variant (Developer Guide, "Complete a shadow
+    test" > "Promote a shadow variant": "This removes your current production variant from production
+    and replaces it with your shadow variant."), so the production variant is `Remove`d and
+    DesiredModelVariants gives the promoted variant its capacity ("There is one for each variant that
+    you want to deploy after the inference experiment stops", API_StopInferenceExperiment.html): by
+    default the production variant's instance type and count, which the guide recommends ("we highly
+    recommend that you retain the instance count and type from the production variant when promoting
+    your shadow variant"); `promotion` may keep the shadow's or set a custom one.
+    """
     actions = dict.fromkeys(experiment.variant_names or [experiment.source_variant], "Retain")
     actions[experiment.source_variant] = "Retain"
     actions[experiment.shadow_variant] = shadow_action
+    request: dict[str, Any] = {"Name": experiment.name}
+    if shadow_action == "Promote":
+        actions[experiment.source_variant] = "Remove"
+        request["DesiredModelVariants"] = [promoted_variant(experiment, promotion)]
+    request.update({"ModelVariantActions": actions, "DesiredState": desired_state, "Reason": reason[:1024]})
+    return request
+
+
+def promoted_variant(
+    experiment: ExperimentView, promotion: Literal["production", "shadow"] | PromotionCapacity
+) -> dict[str, Any]:
+    """The shadow variant's ModelVariantConfig with the capacity it is promoted with."""
+    shadow = experiment.variant(experiment.shadow_variant)
+    if shadow is None:
+        raise ValueError(f"{experiment.name}: the experiment does not describe its shadow variant")
+    if isinstance(promotion, PromotionCapacity):
+        instance_type, count = promotion.instance_type, promotion.instance_count
+    else:
+        source = shadow if promotion == "shadow" else experiment.variant(experiment.source_variant)
+        if source is None or source.instance_type is None or source.instance_count is None:
+            raise ValueError(f"{experiment.name}: no {promotion} capacity to promote the shadow variant with")
+        instance_type, count = source.instance_type, source.instance_count
     return {
-        "Name": experiment.name,
-        "ModelVariantActions": actions,
-        "DesiredState": desired_state,
-        "Reason": reason[:1024],
+        "ModelName": shadow.model_name,
+        "VariantName": shadow.variant_name,
+        "InfrastructureConfig": {
+            "InfrastructureType": "RealTimeInference",
+            "RealTimeInferenceConfig": {"InstanceType": instance_type, "InstanceCount": count},
+        },
     }

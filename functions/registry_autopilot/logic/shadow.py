@@ -20,8 +20,14 @@ from typing import Any
 
 from registry_autopilot.logic import naming
 from registry_autopilot.logic.rollout import Progress, describe_progress
-from registry_autopilot.models.config import ShadowConfig
-from registry_autopilot.models.shadow import ExperimentView, ProductionVariant, ShadowVersion
+from registry_autopilot.models.config import ShadowConfig, shadow_exclusion
+from registry_autopilot.models.shadow import (
+    ContainerView,
+    EndpointView,
+    ExperimentView,
+    ProductionVariant,
+    ShadowVersion,
+)
 
 PREFIX = "autopilot-"  # IAM scopes models and experiments to <type>/autopilot-*
 MAX_MODEL_NAME = 63
@@ -65,6 +71,100 @@ def pick_inference_spec(version: ShadowVersion, instance_type: str) -> str | Non
     ours = [name for name in fitting if name.startswith(naming.SPEC_PREFIX)]
     candidates = ours or fitting
     return candidates[0] if candidates else None
+
+
+# -- eligibility -------------------------------------------------------------------------------------
+# Developer Guide, "Shadow tests" > "Exclusions"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html): "If your endpoint uses
+# any of the following features you cannot use shadow tests on your endpoint, and your request to setup
+# shadow tests will lead to validation errors. Serverless inference; Asynchronous inference; Marketplace
+# containers; Multiple-containers endpoints; Multi-model endpoints; Endpoints that use Inf1
+# (Inferentia-based) instances; Amazon Elastic Inference endpoints."
+# "Create a shadow test": "For an endpoint with a shadow variant, there can be a maximum of one
+# production variant."
+INELIGIBLE = "INELIGIBLE"
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """The production variant to test against, or the reasons AWS would refuse the shadow test."""
+
+    production: ProductionVariant | None
+    reasons: tuple[str, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+
+def serving_containers(version: ShadowVersion, spec: str | None) -> list[ContainerView]:
+    """The containers the shadow model would run: the picked additional specification's, or the
+    primary specification's."""
+    if spec is not None:
+        for item in version.AdditionalInferenceSpecifications:
+            if item.Name == spec:
+                return list(item.Containers)
+    return list(version.InferenceSpecification.Containers) if version.InferenceSpecification else []
+
+
+def version_exclusions(version: ShadowVersion, spec: str | None) -> list[str]:
+    containers = serving_containers(version, spec)
+    where = f"inference specification {spec!r}" if spec else "primary inference specification"
+    reasons = []
+    if len(containers) > 1:
+        reasons.append(f"the version's {where} has {len(containers)} containers (multi-container)")
+    products = sorted({item.ProductId for item in containers if item.ProductId})
+    if products:
+        reasons.append(f"the version is an AWS Marketplace model package (ProductId {', '.join(products)})")
+    return reasons
+
+
+def check_eligibility(
+    endpoint: EndpointView, configured_variant: str | None, version: ShadowVersion, spec: str | None
+) -> Eligibility:
+    """Everything the account shows that AWS excludes from shadow tests (see the comment above)."""
+    reasons: list[str] = []
+    name = endpoint.name
+    if endpoint.asynchronous:
+        reasons.append(f"endpoint {name} uses asynchronous inference (AsyncInferenceConfig)")
+    variants = endpoint.variants
+    if len(variants) > 1:
+        names = ", ".join(item.variant_name for item in variants)
+        reasons.append(
+            f"endpoint {name} has {len(variants)} production variants ({names}); an endpoint with a "
+            "shadow variant can have at most one"
+        )
+    chosen = [item for item in variants if configured_variant in (None, item.variant_name)]
+    if configured_variant is not None and not chosen:
+        reasons.append(
+            f"shadow.productionVariant: endpoint {name} has no production variant {configured_variant!r}"
+        )
+    if not variants:
+        reasons.append(f"endpoint {name} has no production variant")
+    for item in chosen:
+        where = f"{name}/{item.variant_name}"
+        if item.serverless or item.instance_type is None:
+            reasons.append(f"{where} is serverless (ServerlessConfig)")
+        elif (why := shadow_exclusion(item.instance_type)) is not None:
+            reasons.append(f"{where}: {why}")
+        if item.accelerator_type:
+            reasons.append(f"{where} uses Elastic Inference ({item.accelerator_type})")
+        if item.multi_model:
+            reasons.append(f"{where} serves a multi-model endpoint (container Mode MultiModel)")
+        if item.container_count > 1:
+            reasons.append(f"{where} serves {item.container_count} containers (multi-container endpoint)")
+    reasons.extend(version_exclusions(version, spec))
+    production = None
+    if not reasons:
+        (item,) = chosen
+        assert item.instance_type is not None
+        production = ProductionVariant(
+            variant_name=item.variant_name,
+            model_name=item.model_name,
+            instance_type=item.instance_type,
+            instance_count=item.instance_count,
+        )
+    return Eligibility(production=production, reasons=tuple(reasons))
 
 
 def owner_tags(owner: str, version: ShadowVersion, group: str, endpoint: str) -> list[dict[str, str]]:
@@ -198,3 +298,12 @@ def recorded_outcome(metadata: dict[str, str], experiment: str) -> str | None:
     if value is None or value.startswith("STARTED"):
         return None
     return value
+
+
+def already_refused(metadata: dict[str, str], experiment: str) -> bool:
+    """True when the version already records that `experiment` could not start. Whatever the reasons
+    said (SageMaker's own message may differ from call to call), the record is written and notified
+    once: the state change it causes comes back to the start, and the loop must end there."""
+    return metadata.get(EXPERIMENT_KEY) == experiment and metadata.get(OUTCOME_KEY, "").startswith(
+        f"{INELIGIBLE}:"
+    )

@@ -12,10 +12,13 @@ import math
 from typing import Annotated, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -227,19 +230,83 @@ class ShadowLifecycle(_Model):
     superseded_status: EntityName = "ShadowTestSuperseded"
 
 
+# Developer Guide, "Shadow tests" > "Exclusions": "If your endpoint uses any of the following features you
+# cannot use shadow tests on your endpoint, and your request to setup shadow tests will lead to validation
+# errors." Among them: "Endpoints that use Inf1 (Inferentia-based) instances" and "Amazon Elastic
+# Inference endpoints". These prefixes are the instance families the configuration can show.
+SHADOW_EXCLUDED_INSTANCE_PREFIXES: dict[str, str] = {
+    "ml.inf1.": "Inf1 (Inferentia 1) instances",
+    "ml.eia": "Elastic Inference accelerators",
+}
+
+
+def shadow_exclusion(instance_type: str) -> str | None:
+    """Why AWS refuses a shadow test on `instance_type`, or None when it does not."""
+    for prefix, why in SHADOW_EXCLUDED_INSTANCE_PREFIXES.items():
+        if instance_type.startswith(prefix):
+            return f"shadow tests exclude {why} ({instance_type})"
+    return None
+
+
+def _shadow_instance_type(value: str) -> str:
+    why = shadow_exclusion(value)
+    if why is not None:
+        raise ValueError(f"{why}; choose another instance type")
+    return value
+
+
+ShadowInstanceType = Annotated[InstanceType, AfterValidator(_shadow_instance_type)]
+
+
+class PromotionCapacity(_Model):
+    """Custom capacity for the promoted variant (the console's "Custom instance settings")."""
+
+    instance_type: ShadowInstanceType
+    instance_count: Annotated[int, Field(ge=1, le=10)] = 1
+
+
+def _promotion_kind(value: object) -> str:
+    return "custom" if isinstance(value, dict | PromotionCapacity) else "named"
+
+
+# One error per bad value, under `promotionCapacity` (named) or `promotionCapacity.custom.<key>`.
+Promotion = Annotated[
+    Annotated[Literal["production", "shadow"], Tag("named")] | Annotated[PromotionCapacity, Tag("custom")],
+    Discriminator(_promotion_kind),
+]
+
+
 class ShadowConfig(_Model):
     """Shadow test of each approved version against the group's production endpoint."""
 
     endpoint_name: Annotated[str, StringConstraints(pattern=ENDPOINT_NAME_PATTERN)]
-    production_variant: Annotated[str, StringConstraints(pattern=ENDPOINT_NAME_PATTERN)] = "AllTraffic"
-    instance_type: InstanceType
+    # None: the endpoint's only production variant (an endpoint under a shadow test has at most one).
+    production_variant: Annotated[str, StringConstraints(pattern=ENDPOINT_NAME_PATTERN)] | None = None
+    instance_type: ShadowInstanceType
     instance_count: Annotated[int, Field(ge=1, le=10)] = 1
     rollout_plan: Annotated[list[RolloutStep], Field(min_length=1, max_length=20)]
     duration_days: Annotated[int, Field(ge=1, le=MAX_EXPERIMENT_DAYS)] = 7
     end_action: Literal["Promote", "Remove", "Retain"] = "Remove"
+    # With endAction Promote: the promoted variant's capacity (StopInferenceExperiment
+    # DesiredModelVariants): the production variant's instance type and count (AWS's recommendation),
+    # the shadow variant's, or a custom one.
+    promotion_capacity: Promotion = "production"
     data_capture: DataCapture | None = None
     health_gates: HealthGates | None = None
     lifecycle: ShadowLifecycle | None = None
+
+    @model_validator(mode="after")
+    def _promotion_consistent(self) -> Self:
+        if self.end_action != "Promote" and self.promotion_capacity != "production":
+            raise ValueError("'promotionCapacity' applies only with endAction 'Promote'")
+        if self.end_action == "Promote" and self.production_variant is not None:
+            raise ValueError(
+                "'productionVariant' cannot be set with endAction 'Promote': a promotion replaces the "
+                "production variant with the shadow variant, under the shadow variant's name, so the "
+                "next shadow test would not find it; leave it unset to use the endpoint's only "
+                "production variant"
+            )
+        return self
 
     @model_validator(mode="after")
     def _plan_fits_duration(self) -> Self:

@@ -27,6 +27,25 @@ class _Read(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class VariantView(_Read):
+    """One of the experiment's ModelVariants (ModelVariantConfig: model, name, real-time capacity)."""
+
+    variant_name: str
+    model_name: str
+    instance_type: str | None = None
+    instance_count: int | None = None
+
+    @classmethod
+    def from_config(cls, variant: dict[str, Any]) -> VariantView:
+        realtime = (variant.get("InfrastructureConfig") or {}).get("RealTimeInferenceConfig") or {}
+        return cls(
+            variant_name=variant["VariantName"],
+            model_name=variant["ModelName"],
+            instance_type=realtime.get("InstanceType"),
+            instance_count=realtime.get("InstanceCount"),
+        )
+
+
 class ExperimentView(_Read):
     """One inference experiment as DescribeInferenceExperiment + ListTags report it."""
 
@@ -43,6 +62,7 @@ class ExperimentView(_Read):
     shadow_variant: str
     sampling_percentage: int
     variant_names: list[str] = Field(default_factory=list)
+    variants: list[VariantView] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
@@ -64,6 +84,7 @@ class ExperimentView(_Read):
             shadow_variant=shadow["ShadowModelVariantName"],
             sampling_percentage=int(shadow["SamplingPercentage"]),
             variant_names=[variant["VariantName"] for variant in response.get("ModelVariants") or []],
+            variants=[VariantView.from_config(variant) for variant in response.get("ModelVariants") or []],
             tags=tags,
         )
 
@@ -71,13 +92,25 @@ class ExperimentView(_Read):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    def variant(self, name: str) -> VariantView | None:
+        return next((item for item in self.variants if item.variant_name == name), None)
+
+
+class ContainerView(_Read):
+    """ModelPackageContainerDefinition: `ProductId` marks an AWS Marketplace model package."""
+
+    Image: str | None = None
+    ProductId: str | None = None
+
 
 class SpecView(_Read):
     Name: str
+    Containers: list[ContainerView] = Field(default_factory=list)
     SupportedRealtimeInferenceInstanceTypes: list[str] = Field(default_factory=list)
 
 
 class PrimarySpecView(_Read):
+    Containers: list[ContainerView] = Field(default_factory=list)
     SupportedRealtimeInferenceInstanceTypes: list[str] = Field(default_factory=list)
 
 
@@ -101,6 +134,30 @@ class ProductionVariant(_Read):
     model_name: str
     instance_type: str
     instance_count: int
+
+
+class EndpointVariantView(_Read):
+    """One production variant of the endpoint's current config (DescribeEndpointConfig) and what its
+    model's containers show (DescribeModel: PrimaryContainer or Containers, each with a Mode)."""
+
+    variant_name: str
+    model_name: str
+    instance_type: str | None = None  # None: a serverless variant
+    instance_count: int = 1
+    accelerator_type: str | None = None  # Elastic Inference
+    serverless: bool = False
+    container_count: int = 1
+    multi_model: bool = False
+
+
+class EndpointView(_Read):
+    """What decides whether the endpoint can take a shadow test: its production variants and whether
+    its config is asynchronous (DescribeEndpointConfig.AsyncInferenceConfig)."""
+
+    name: str
+    config_name: str
+    variants: list[EndpointVariantView]
+    asynchronous: bool = False
 
 
 class HealthReading(_Read):
@@ -127,6 +184,9 @@ class StartResult(_Result):
     inference_specification: str | None = None  # None: the version's primary specification
     sampling_percentage: int | None = None
     superseded: list[str] = Field(default_factory=list)
+    # Why AWS would refuse a shadow test of this version on the endpoint (Developer Guide, "Shadow
+    # tests" > "Exclusions"); recorded on the version as autopilot:shadow:outcome = INELIGIBLE: ...
+    ineligible: list[str] = Field(default_factory=list)
     reason: str
 
 

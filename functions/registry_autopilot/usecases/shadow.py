@@ -18,6 +18,7 @@ from typing import Any
 from registry_autopilot.adapters.experiments import (
     ExperimentConflict,
     ExperimentNotFound,
+    ExperimentRefused,
     InferenceExperiments,
     completed_before,
     stopped_by_us,
@@ -36,6 +37,7 @@ from registry_autopilot.models.shadow import (
     ExperimentRound,
     ExperimentView,
     RollResult,
+    ShadowVersion,
     StartResult,
 )
 from registry_autopilot.observability import MetricUnit, logger, metrics
@@ -105,6 +107,32 @@ def _supersede(
     )
 
 
+def _refuse(
+    ports: ShadowPorts, version: ShadowVersion, name: str, shadow: ShadowConfig, reasons: list[str]
+) -> StartResult:
+    """Record why the version cannot be shadow-tested and notify, once: the record's own state-change
+    event comes back here, finds the refusal recorded and writes nothing. Returns normally, so nothing
+    is retried (AWS would refuse the same request again)."""
+    arn = version.ModelPackageArn
+    request = logic.outcome_request(arn, name, logic.INELIGIBLE, "; ".join(reasons), shadow=shadow)
+    result = StartResult(
+        model_package_arn=arn,
+        started=False,
+        ineligible=reasons,
+        reason=f"not eligible for a shadow test on {shadow.endpoint_name}: {'; '.join(reasons)}",
+    )
+    if logic.already_refused(version.CustomerMetadataProperties, name):
+        return result
+    # Notified before the record: a failed write is retried and notifies again, never not at all.
+    ports.notifier.publish(
+        subject=f"Registry Autopilot: {arn.rsplit(':model-package/', 1)[-1]} cannot be shadow-tested",
+        message=result.model_dump(mode="json"),
+    )
+    ports.registry.update_model_package(request)
+    metrics.add_metric(name="ShadowTestsIneligible", unit=MetricUnit.Count, value=1)
+    return result
+
+
 def start(
     change: ModelPackageStateChangeEvent, ports: ShadowPorts, settings: Settings, now: datetime
 ) -> StartResult:
@@ -141,11 +169,17 @@ def start(
             started=False,
             reason=f"a newer version is being shadow-tested on {shadow.endpoint_name} ({newer.name})",
         )
+    # Eligibility before anything is written: an endpoint or version AWS excludes from shadow tests
+    # is recorded on the version and notified, and the older experiment keeps running.
+    spec = logic.pick_inference_spec(version, shadow.instance_type)
+    endpoint = ports.hosting.endpoint(shadow.endpoint_name)
+    eligibility = logic.check_eligibility(endpoint, shadow.production_variant, version, spec)
+    if eligibility.production is None:
+        return _refuse(ports, version, name, shadow, list(eligibility.reasons))
     for older in active:
         _supersede(ports, older, group, number, settings)
 
-    production = ports.hosting.production_variant(shadow.endpoint_name, shadow.production_variant)
-    spec = logic.pick_inference_spec(version, shadow.instance_type)
+    production = eligibility.production
     model = logic.model_name(group, number, spec, shadow.instance_type)
     tags = logic.owner_tags(settings.config.stack_name, version, group, shadow.endpoint_name)
     if not ports.hosting.model_exists(model):
@@ -161,7 +195,10 @@ def start(
         tags=tags,
         now=now,
     )
-    created = ports.experiments.create(plan.request)
+    try:
+        created = ports.experiments.create(plan.request)
+    except ExperimentRefused as exc:
+        return _refuse(ports, version, name, shadow, [f"SageMaker refused the experiment: {exc}"])
     first = shadow.rollout_plan[0].sampling_percentage
     if created:
         ports.registry.update_model_package(
@@ -240,10 +277,14 @@ def _conclude(
             )
         )
     request = rollout.stop_request(
-        experiment, conclusion.shadow_action, conclusion.desired_state, conclusion.reason
+        experiment,
+        conclusion.shadow_action,
+        conclusion.desired_state,
+        conclusion.reason,
+        promotion=shadow.promotion_capacity,
     )
     ports.experiments.stop(request)
-    return {"ModelVariantActions": request["ModelVariantActions"], "DesiredState": conclusion.desired_state}
+    return {key: value for key, value in request.items() if key not in {"Name", "Reason"}}
 
 
 def _roll_one(

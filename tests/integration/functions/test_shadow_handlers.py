@@ -27,6 +27,7 @@ from registry_autopilot import clock
 from registry_autopilot.logic import shadow as logic
 from registry_autopilot.models.config import AutopilotConfig
 from tests.compile_fixtures import event_for
+from tests.shadow_endpoints import INELIGIBLE_ENDPOINTS, make_version_ineligible, seed_endpoint
 
 ROLE = "arn:aws:iam::123456789012:role/RegistryAutopilotShadowTests"
 ENDPOINT = "churn-prod"
@@ -380,3 +381,181 @@ def test_a_shadow_failing_its_health_gate_holds_the_ramp_from_cloudwatch_metrics
         .describe_inference_experiment(Name=name)["Description"]
         .endswith(f"since={stack.clock.now():%Y-%m-%dT%H:%M:%SZ}]")
     )
+
+
+# -- eligibility -------------------------------------------------------------------------------------
+# Developer Guide, "Shadow tests" > "Exclusions"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html): "If your endpoint uses any
+# of the following features you cannot use shadow tests on your endpoint, and your request to setup
+# shadow tests will lead to validation errors." The list and the one-production-variant rule
+# ("Create a shadow test") are quoted in tests/shadow_endpoints.py, which seeds one endpoint per case.
+@pytest.fixture
+def clocked(backend: LocalBackend) -> Iterator[LocalBackend]:
+    clock.use(backend.clock.now)
+    yield backend
+    clock.use(None)
+
+
+def outcome_of(backend: LocalBackend, arn: str) -> str:
+    metadata = backend.client("sagemaker").describe_model_package(ModelPackageName=arn)[
+        "CustomerMetadataProperties"
+    ]
+    return str(metadata[logic.OUTCOME_KEY])
+
+
+def published(backend: LocalBackend) -> list[dict[str, Any]]:
+    return [call.params for call in backend.writes if call.service == "sns" and call.operation == "Publish"]
+
+
+@pytest.mark.parametrize("kind", sorted(INELIGIBLE_ENDPOINTS))
+def test_given_an_excluded_endpoint_when_a_version_is_approved_then_the_refusal_is_recorded_and_notified_once(
+    clocked: LocalBackend, kind: str
+) -> None:
+    with clocked.unrecorded():
+        seed_endpoint(clocked.client("sagemaker"), ENDPOINT, kind)
+    arn = approved_version(clocked)
+    clocked.clear_records()
+
+    result = invoke("shadow_start", approved_event(arn))
+
+    assert result["started"] is False
+    assert any(INELIGIBLE_ENDPOINTS[kind] in reason for reason in result["ineligible"])
+    assert outcome_of(clocked, arn).startswith("INELIGIBLE: ")
+    assert sagemaker_writes(clocked) == ["UpdateModelPackage"]  # no model, no experiment, no stop
+    (message,) = published(clocked)
+    assert "cannot be shadow-tested" in message["Subject"]
+    # The record's own state-change event comes back: nothing more is written or sent.
+    clocked.clear_records()
+    again = invoke("shadow_start", approved_event(arn))
+    assert again["ineligible"] == result["ineligible"]
+    assert clocked.writes == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"), [("multi-container", "2 containers"), ("marketplace", "Marketplace")]
+)
+def test_given_a_version_aws_excludes_when_approved_then_the_refusal_names_it(
+    stack: LocalBackend, kind: str, words: str
+) -> None:
+    arn = approved_version(stack, with_neo_spec=False)
+    with stack.unrecorded():
+        make_version_ineligible(stack.client("sagemaker"), arn, kind)
+
+    result = invoke("shadow_start", approved_event(arn))
+
+    assert result["started"] is False
+    assert any(words in reason for reason in result["ineligible"])
+    assert stack.experiments.names() == []
+
+
+def test_given_an_ineligible_version_then_the_experiment_under_test_keeps_running(
+    stack: LocalBackend,
+) -> None:
+    older = invoke("shadow_start", approved_event(approved_version(stack)))["experiment"]
+    newer_arn = approved_version(stack, with_neo_spec=False)
+    with stack.unrecorded():
+        make_version_ineligible(stack.client("sagemaker"), newer_arn, "marketplace")
+
+    result = invoke("shadow_start", approved_event(newer_arn))
+
+    assert result["started"] is False
+    assert result["superseded"] == []
+    assert stack.experiments.stop_actions(older) is None
+
+
+def test_given_an_exclusion_only_sagemaker_sees_when_starting_then_its_refusal_is_recorded_not_retried(
+    clocked: LocalBackend,
+) -> None:
+    """The production model is made from a Marketplace model package: the start cannot see that (it
+    does not read foreign packages), CreateInferenceExperiment refuses it with ValidationException."""
+    sagemaker = clocked.client("sagemaker")
+    with clocked.unrecorded():
+        product = clocked.seed_model_package("vendor-model", approval_status="Approved")
+        make_version_ineligible(sagemaker, product, "marketplace")
+        sagemaker.create_model(
+            ModelName="churn-prod-model",
+            ExecutionRoleArn=ROLE,
+            PrimaryContainer={"ModelPackageName": product},
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName="churn-prod-config",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": "churn-prod-model",
+                    "InstanceType": "ml.m5.large",
+                    "InitialInstanceCount": 1,
+                }
+            ],
+        )
+        sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="churn-prod-config")
+    arn = approved_version(clocked)
+
+    result = invoke("shadow_start", approved_event(arn))
+
+    assert result["started"] is False
+    (reason,) = result["ineligible"]
+    assert reason.startswith("SageMaker refused the experiment: ")
+    assert "Marketplace" in reason
+    assert outcome_of(clocked, arn).startswith("INELIGIBLE: SageMaker refused the experiment")
+
+
+# -- promote -----------------------------------------------------------------------------------------
+# Developer Guide, "Complete a shadow test" > "Promote a shadow variant"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-complete.html): "This removes your current
+# production variant from production and replaces it with your shadow variant." ... "we highly recommend
+# that you retain the instance count and type from the production variant when promoting your shadow
+# variant." StopInferenceExperiment.DesiredModelVariants (API_StopInferenceExperiment.html): "There is one
+# for each variant that you want to deploy after the inference experiment stops."
+def promoting(tmp_path: Path, **shadow: Any) -> None:
+    from registry_autopilot.settings import reset_settings
+    from tests.compile_fixtures import config_dict, write_config
+
+    raw = config_dict()
+    section = raw["groups"]["churn-xgboost"]["shadow"]
+    section.pop("productionVariant", None)
+    section.update({"endAction": "Promote", **shadow})
+    write_config(tmp_path, AutopilotConfig.model_validate(raw))
+    reset_settings()
+
+
+def served(backend: LocalBackend) -> list[tuple[str, str, str, int]]:
+    sagemaker = backend.client("sagemaker")
+    config = sagemaker.describe_endpoint_config(
+        EndpointConfigName=sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+    )
+    return [
+        (v["VariantName"], v["ModelName"], v["InstanceType"], v["InitialInstanceCount"])
+        for v in config["ProductionVariants"]
+    ]
+
+
+def test_given_end_action_promote_when_the_plan_completes_then_the_shadow_model_serves_at_production_size(
+    stack: LocalBackend, tmp_path: Path
+) -> None:
+    promoting(tmp_path)
+    started = invoke("shadow_start", approved_event(approved_version(stack)))
+
+    seen = roll_until_quiet(stack, rounds=4 * 20)
+
+    (conclusion,) = [item for item in seen if item["outcome"] == "concluded"]
+    assert conclusion["changes"]["ModelVariantActions"] == {"AllTraffic": "Remove", "shadow-v1": "Promote"}
+    assert served(stack) == [("shadow-v1", started["model"], "ml.m5.large", 2)]
+    calls = [call for call in stack.calls if call.operation == "StopInferenceExperiment"]
+    assert [call.error_code for call in calls] == [None]
+
+
+def test_given_a_promoted_endpoint_when_the_next_version_is_approved_then_it_is_tested_against_the_promoted(
+    stack: LocalBackend, tmp_path: Path
+) -> None:
+    promoting(tmp_path, promotionCapacity={"instanceType": "ml.c5.2xlarge", "instanceCount": 3})
+    first = invoke("shadow_start", approved_event(approved_version(stack)))
+    roll_until_quiet(stack, rounds=4 * 20)
+    assert served(stack) == [("shadow-v1", first["model"], "ml.c5.2xlarge", 3)]
+
+    second = invoke("shadow_start", approved_event(approved_version(stack)))
+
+    assert second["started"] is True
+    described = stack.client("sagemaker").describe_inference_experiment(Name=second["experiment"])
+    assert described["ShadowModeConfig"]["SourceModelVariantName"] == "shadow-v1"
+    assert described["ModelVariants"][0]["ModelName"] == first["model"]

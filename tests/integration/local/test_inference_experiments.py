@@ -12,6 +12,7 @@
   https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopInferenceExperiment.html
 - ShadowModeConfig (exactly one shadow variant, SamplingPercentage 0-100):
   https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ShadowModeConfig.html
+- Shadow-test exclusions and promotion: quoted where they are tested, below.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from autopilot.backend import LocalBackend
+from tests.shadow_endpoints import INELIGIBLE_ENDPOINTS, make_version_ineligible, seed_endpoint
 
 ROLE = "arn:aws:iam::123456789012:role/shadow"
 INFRA = {
@@ -249,7 +251,7 @@ def test_given_running_experiment_when_stopped_then_it_ends_in_the_desired_state
 
     sagemaker.stop_inference_experiment(
         Name="churn-v2",
-        ModelVariantActions={"prod": "Remove", "shadow": "Promote"},
+        ModelVariantActions={"prod": "Retain", "shadow": "Remove"},
         DesiredState="Cancelled",
         Reason="rollback",
     )
@@ -351,7 +353,208 @@ def test_given_a_stopped_experiment_then_its_variant_actions_are_kept_for_inspec
     assert local_backend.experiments.stop_actions("churn-v2") is None
 
     sagemaker.stop_inference_experiment(
-        Name="churn-v2", ModelVariantActions={"prod": "Retain", "shadow": "Promote"}
+        Name="churn-v2", ModelVariantActions={"prod": "Retain", "shadow": "Remove"}
     )
 
-    assert local_backend.experiments.stop_actions("churn-v2") == {"prod": "Retain", "shadow": "Promote"}
+    assert local_backend.experiments.stop_actions("churn-v2") == {"prod": "Retain", "shadow": "Remove"}
+
+
+# -- exclusions ------------------------------------------------------------------------------------
+# Developer Guide, "Shadow tests" > "Exclusions"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html): "If your endpoint uses any
+# of the following features you cannot use shadow tests on your endpoint, and your request to setup
+# shadow tests will lead to validation errors." (the list: tests/shadow_endpoints.py); "Create a shadow
+# test": "For an endpoint with a shadow variant, there can be a maximum of one production variant."
+def _request_on(
+    endpoint_name: str, production_model: str, shadow_model: str = "shadow-model"
+) -> dict[str, Any]:
+    return {
+        **request(),
+        "EndpointName": endpoint_name,
+        "ModelVariants": [
+            {"ModelName": production_model, "VariantName": "AllTraffic", "InfrastructureConfig": INFRA},
+            {"ModelName": shadow_model, "VariantName": "shadow", "InfrastructureConfig": INFRA},
+        ],
+        "ShadowModeConfig": {
+            "SourceModelVariantName": "AllTraffic",
+            "ShadowModelVariants": [{"ShadowModelVariantName": "shadow", "SamplingPercentage": 5}],
+        },
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(INELIGIBLE_ENDPOINTS))
+def test_given_an_endpoint_aws_excludes_from_shadow_tests_when_creating_then_validation_fails(
+    sagemaker: Any, endpoint: str, kind: str
+) -> None:
+    production_model = seed_endpoint(sagemaker, f"excluded-{kind}", kind)
+
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_inference_experiment(**_request_on(f"excluded-{kind}", production_model))
+
+    assert error_code(caught) == "ValidationException"
+    assert INELIGIBLE_ENDPOINTS[kind] in caught.value.response["Error"]["Message"]
+    assert sagemaker.list_inference_experiments()["InferenceExperiments"] == []
+
+
+def test_given_an_eligible_seeded_endpoint_when_creating_then_it_is_accepted(
+    sagemaker: Any, endpoint: str
+) -> None:
+    production_model = seed_endpoint(sagemaker, "eligible-prod")
+
+    sagemaker.create_inference_experiment(**_request_on("eligible-prod", production_model))
+
+    assert status(sagemaker) == "Creating"
+
+
+@pytest.mark.parametrize("kind", ["multi-container", "marketplace"])
+def test_given_a_shadow_model_from_an_excluded_version_when_creating_then_validation_fails(
+    local_backend: LocalBackend, sagemaker: Any, endpoint: str, kind: str
+) -> None:
+    arn = local_backend.seed_model_package("churn-xgboost", approval_status="Approved")
+    make_version_ineligible(sagemaker, arn, kind)
+    sagemaker.create_model(
+        ModelName="from-package", ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": arn}
+    )
+    production_model = seed_endpoint(sagemaker, "eligible-prod")
+
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_inference_experiment(
+            **_request_on("eligible-prod", production_model, "from-package")
+        )
+
+    assert error_code(caught) == "ValidationException"
+
+
+def test_given_a_shadow_variant_on_inf1_when_creating_then_validation_fails(
+    sagemaker: Any, endpoint: str
+) -> None:
+    inf1 = {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.inf1.xlarge", "InstanceCount": 1},
+    }
+    body = request()
+    body["ModelVariants"][1]["InfrastructureConfig"] = inf1
+
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_inference_experiment(**body)
+
+    assert error_code(caught) == "ValidationException"
+
+
+# -- stop: promote -----------------------------------------------------------------------------------
+# Developer Guide, "Complete a shadow test" > "Promote a shadow variant"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-complete.html): "This removes your current
+# production variant from production and replaces it with your shadow variant." ... "Your SageMaker
+# Inference endpoint is now using the shadow variant as your production variant, and your production
+# variant has been removed from the endpoint."
+# API_StopInferenceExperiment.html, DesiredModelVariants: "There is one for each variant that you want to
+# deploy after the inference experiment stops." The API reference states no rule on which combinations of
+# actions are valid or when DesiredModelVariants is required: the strict reading the backend enforces is
+# listed in docs/FIDELITY.md ("Where the documentation is silent").
+def _desired(
+    model: str = "shadow-model", variant: str = "shadow", instance_type: str = "ml.c5.xlarge", count: int = 3
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "ModelName": model,
+            "VariantName": variant,
+            "InfrastructureConfig": {
+                "InfrastructureType": "RealTimeInference",
+                "RealTimeInferenceConfig": {"InstanceType": instance_type, "InstanceCount": count},
+            },
+        }
+    ]
+
+
+def test_given_a_promotion_when_the_stop_ends_then_the_endpoint_serves_the_shadow_model_at_the_desired_size(
+    local_backend: LocalBackend, sagemaker: Any, endpoint: str
+) -> None:
+    sagemaker.create_inference_experiment(**request())
+    local_backend.experiments.advance("churn-v2", "Running")
+
+    sagemaker.stop_inference_experiment(
+        Name="churn-v2",
+        ModelVariantActions={"prod": "Remove", "shadow": "Promote"},
+        DesiredModelVariants=_desired(),
+        DesiredState="Completed",
+    )
+    before = sagemaker.describe_endpoint(EndpointName="prod")["EndpointConfigName"]
+    local_backend.clock.advance(120)
+
+    assert status(sagemaker) == "Completed"
+    served = sagemaker.describe_endpoint(EndpointName="prod")
+    assert served["EndpointConfigName"] != before
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=served["EndpointConfigName"])
+    ((variant),) = config["ProductionVariants"]
+    assert (
+        variant["VariantName"],
+        variant["ModelName"],
+        variant["InstanceType"],
+        variant["InitialInstanceCount"],
+    ) == (
+        "shadow",
+        "shadow-model",
+        "ml.c5.xlarge",
+        3,
+    )
+
+
+def test_given_a_stop_without_promotion_when_it_completes_then_the_endpoint_is_as_before(
+    local_backend: LocalBackend, sagemaker: Any, endpoint: str
+) -> None:
+    sagemaker.create_inference_experiment(**request())
+    local_backend.experiments.advance("churn-v2", "Running")
+
+    sagemaker.stop_inference_experiment(
+        Name="churn-v2", ModelVariantActions={"prod": "Retain", "shadow": "Remove"}
+    )
+    local_backend.clock.advance(120)
+
+    assert sagemaker.describe_endpoint(EndpointName="prod")["EndpointConfigName"] == "prod-config"
+
+
+@pytest.mark.parametrize(
+    ("actions", "extra"),
+    [
+        pytest.param(
+            {"prod": "Retain", "shadow": "Promote"},
+            {"DesiredModelVariants": _desired()},
+            id="promote-keeping-production",
+        ),
+        pytest.param({"prod": "Remove", "shadow": "Promote"}, {}, id="promote-without-desired-variants"),
+        pytest.param(
+            {"prod": "Remove", "shadow": "Promote"},
+            {"DesiredModelVariants": _desired(), "DesiredState": "Cancelled"},
+            id="promote-when-cancelled",
+        ),
+        pytest.param({"prod": "Promote", "shadow": "Remove"}, {}, id="promote-the-production-variant"),
+        pytest.param({"prod": "Remove", "shadow": "Remove"}, {}, id="remove-production-without-promotion"),
+        pytest.param({"prod": "Remove", "shadow": "Retain"}, {}, id="remove-production-keeping-shadow"),
+        pytest.param(
+            {"prod": "Remove", "shadow": "Promote"},
+            {"DesiredModelVariants": _desired(model="other-model")},
+            id="desired-variant-with-another-model",
+        ),
+        pytest.param(
+            {"prod": "Remove", "shadow": "Promote"},
+            {"DesiredModelVariants": _desired() + _desired(model="prod-model", variant="prod")},
+            id="desired-variant-that-is-removed",
+        ),
+        pytest.param(
+            {"prod": "Remove", "shadow": "Promote"},
+            {"DesiredModelVariants": _desired(variant="canary")},
+            id="desired-variant-not-in-the-experiment",
+        ),
+    ],
+)
+def test_given_a_stop_combination_outside_the_documented_promotion_then_validation_fails(
+    local_backend: LocalBackend, sagemaker: Any, endpoint: str, actions: dict[str, str], extra: dict[str, Any]
+) -> None:
+    sagemaker.create_inference_experiment(**request())
+    local_backend.experiments.advance("churn-v2", "Running")
+
+    with pytest.raises(ClientError) as caught:
+        sagemaker.stop_inference_experiment(Name="churn-v2", ModelVariantActions=actions, **extra)
+
+    assert error_code(caught) == "ValidationException"
+    assert status(sagemaker) == "Running"

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from registry_autopilot.logic import rollout
-from registry_autopilot.models.config import AutopilotConfig, HealthGates, ShadowConfig
-from registry_autopilot.models.shadow import ExperimentView, HealthReading
+from registry_autopilot.models.config import AutopilotConfig, HealthGates, PromotionCapacity, ShadowConfig
+from registry_autopilot.models.shadow import ExperimentView, HealthReading, VariantView
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 ROUND = 15  # minutes between roller rounds
@@ -58,6 +58,20 @@ def experiment(
         "shadow_variant": "shadow-v3",
         "sampling_percentage": 5,
         "variant_names": ["AllTraffic", "shadow-v3"],
+        "variants": [
+            VariantView(
+                variant_name="AllTraffic",
+                model_name="churn-prod-model",
+                instance_type="ml.m5.large",
+                instance_count=3,
+            ),
+            VariantView(
+                variant_name="shadow-v3",
+                model_name="autopilot-churn-xgboost-v3-99",
+                instance_type="ml.c5.xlarge",
+                instance_count=1,
+            ),
+        ],
     }
     values.update(overrides)
     return ExperimentView(**values)
@@ -70,6 +84,7 @@ class FakeAws:
     current: ExperimentView
     timeline: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     stopped: dict[str, Any] | None = None
+    promotion: Any = "production"
 
     def apply(self, decision: rollout.Decision, minute: int) -> None:
         if decision.action == "update":
@@ -97,6 +112,7 @@ class FakeAws:
                 decision.conclusion.shadow_action,
                 decision.conclusion.desired_state,
                 decision.conclusion.reason,
+                promotion=self.promotion,
             )
             self.current = self.current.model_copy(update={"status": "Stopping"})
             self.timeline.append((minute, "conclude", {"outcome": decision.conclusion.outcome}))
@@ -338,7 +354,7 @@ def test_a_plan_that_no_longer_fits_in_thirty_days_is_concluded_incomplete_with_
     assert aws.stopped["DesiredState"] == "Cancelled"
 
 
-@pytest.mark.parametrize("end_action", ["Promote", "Remove", "Retain"])
+@pytest.mark.parametrize("end_action", ["Remove", "Retain"])
 def test_the_configured_end_action_is_applied_to_the_shadow_and_production_is_retained(
     plan: ShadowConfig, end_action: str
 ) -> None:
@@ -348,3 +364,70 @@ def test_the_configured_end_action_is_applied_to_the_shadow_and_production_is_re
 
     assert aws.stopped is not None
     assert aws.stopped["ModelVariantActions"] == {"AllTraffic": "Retain", "shadow-v3": end_action}
+
+
+# Developer Guide, "Complete a shadow test" > "Promote a shadow variant"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-complete.html): "This removes your current
+# production variant from production and replaces it with your shadow variant." ... "Unless you are
+# validating the instance type or count or both of the shadow variant, we highly recommend that you retain
+# the instance count and type from the production variant when promoting your shadow variant."
+# StopInferenceExperiment.DesiredModelVariants: "There is one for each variant that you want to deploy
+# after the inference experiment stops. Each ModelVariantConfig describes the infrastructure configuration
+# for deploying the corresponding variant." (API_StopInferenceExperiment.html)
+def test_given_end_action_promote_when_the_plan_completes_then_the_shadow_replaces_production_at_its_size(
+    plan: ShadowConfig,
+) -> None:
+    aws = run_rounds(
+        plan.model_copy(update={"end_action": "Promote"}), FakeAws(experiment()), minutes=3 * 1440
+    )
+
+    assert aws.stopped is not None
+    assert aws.stopped["ModelVariantActions"] == {"AllTraffic": "Remove", "shadow-v3": "Promote"}
+    assert aws.stopped["DesiredState"] == "Completed"
+    assert aws.stopped["DesiredModelVariants"] == [
+        {
+            "ModelName": "autopilot-churn-xgboost-v3-99",
+            "VariantName": "shadow-v3",
+            "InfrastructureConfig": {
+                "InfrastructureType": "RealTimeInference",
+                "RealTimeInferenceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 3},
+            },
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("promotion", "capacity"),
+    [
+        ("shadow", {"InstanceType": "ml.c5.xlarge", "InstanceCount": 1}),
+        (
+            PromotionCapacity(instance_type="ml.c5.2xlarge", instance_count=4),
+            {"InstanceType": "ml.c5.2xlarge", "InstanceCount": 4},
+        ),
+    ],
+)
+def test_given_a_configured_promotion_capacity_then_the_promoted_variant_gets_it(
+    plan: ShadowConfig, promotion: Any, capacity: dict[str, Any]
+) -> None:
+    aws = FakeAws(experiment(), promotion=promotion)
+
+    run_rounds(plan.model_copy(update={"end_action": "Promote"}), aws, minutes=3 * 1440)
+
+    assert aws.stopped is not None
+    (promoted,) = aws.stopped["DesiredModelVariants"]
+    assert promoted["InfrastructureConfig"]["RealTimeInferenceConfig"] == capacity
+
+
+def test_given_a_promotion_when_the_plan_cannot_finish_then_nothing_is_promoted(plan: ShadowConfig) -> None:
+    promoting = plan.model_copy(update={"end_action": "Promote", "duration_days": 30, "health_gates": GATES})
+
+    aws = run_rounds(
+        promoting,
+        FakeAws(experiment(days=30)),
+        minutes=31 * 24 * 60,
+        health=HealthReading(shadow_invocations=100, shadow_5xx=50),
+    )
+
+    assert aws.stopped is not None
+    assert aws.stopped["ModelVariantActions"] == {"AllTraffic": "Retain", "shadow-v3": "Remove"}
+    assert "DesiredModelVariants" not in aws.stopped

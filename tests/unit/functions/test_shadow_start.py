@@ -17,7 +17,12 @@ import pytest
 
 from registry_autopilot.logic import shadow as logic
 from registry_autopilot.models.config import AutopilotConfig, DataCapture, HealthGates, ShadowConfig
-from registry_autopilot.models.shadow import ProductionVariant, ShadowVersion
+from registry_autopilot.models.shadow import (
+    EndpointVariantView,
+    EndpointView,
+    ProductionVariant,
+    ShadowVersion,
+)
 
 MODEL_NAME = re.compile(r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 EXPERIMENT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$")
@@ -184,3 +189,114 @@ def test_the_outcome_writes_the_model_lifecycle_when_configured(shadow: ShadowCo
         "StageStatus": "ShadowTestCompleted",
         "StageDescription": "COMPLETED: done",
     }
+
+
+# -- eligibility -------------------------------------------------------------------------------------
+# Developer Guide, "Shadow tests" > "Exclusions"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html): "If your endpoint uses any
+# of the following features you cannot use shadow tests on your endpoint, and your request to setup shadow
+# tests will lead to validation errors. Serverless inference; Asynchronous inference; Marketplace
+# containers; Multiple-containers endpoints; Multi-model endpoints; Endpoints that use Inf1
+# (Inferentia-based) instances; Amazon Elastic Inference endpoints."
+# "Create a shadow test": "For an endpoint with a shadow variant, there can be a maximum of one production
+# variant."
+def endpoint(*variants: EndpointVariantView, asynchronous: bool = False) -> EndpointView:
+    return EndpointView(
+        name="churn-prod", config_name="c", variants=list(variants), asynchronous=asynchronous
+    )
+
+
+def variant(name: str = "AllTraffic", **overrides: object) -> EndpointVariantView:
+    values: dict[str, object] = {
+        "variant_name": name,
+        "model_name": "prod-model",
+        "instance_type": "ml.m5.large",
+        "instance_count": 2,
+    }
+    values.update(overrides)
+    return EndpointVariantView.model_validate(values)
+
+
+def test_an_eligible_endpoint_yields_its_only_production_variant_whatever_its_name() -> None:
+    found = logic.check_eligibility(endpoint(variant("shadow-v1")), None, version(), None)
+
+    assert found.reasons == ()
+    assert found.production == ProductionVariant(
+        variant_name="shadow-v1", model_name="prod-model", instance_type="ml.m5.large", instance_count=2
+    )
+
+
+@pytest.mark.parametrize(
+    ("shown", "words"),
+    [
+        (endpoint(variant(serverless=True, instance_type=None)), "serverless"),
+        (endpoint(variant(), asynchronous=True), "asynchronous inference"),
+        (endpoint(variant(multi_model=True)), "multi-model"),
+        (endpoint(variant(container_count=2)), "multi-container"),
+        (endpoint(variant(), variant("Canary")), "2 production variants"),
+        (endpoint(variant(instance_type="ml.inf1.xlarge")), "Inf1"),
+        (endpoint(variant(accelerator_type="ml.eia2.medium")), "Elastic Inference"),
+        (endpoint(), "no production variant"),
+    ],
+)
+def test_an_endpoint_aws_excludes_yields_no_production_variant_and_names_why(
+    shown: EndpointView, words: str
+) -> None:
+    found = logic.check_eligibility(shown, None, version(), None)
+
+    assert found.production is None
+    assert any(words in reason for reason in found.reasons)
+
+
+def test_a_configured_production_variant_the_endpoint_lacks_is_named() -> None:
+    found = logic.check_eligibility(endpoint(variant()), "Blue", version(), None)
+
+    assert found.reasons == (
+        "shadow.productionVariant: endpoint churn-prod has no production variant 'Blue'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("containers", "words"),
+    [
+        ([{"Image": "a"}, {"Image": "b"}], "2 containers (multi-container)"),
+        ([{"Image": "a", "ProductId": "prod-xyz"}], "AWS Marketplace model package (ProductId prod-xyz)"),
+    ],
+)
+def test_the_serving_specification_of_the_version_is_checked_too(
+    containers: list[dict[str, str]], words: str
+) -> None:
+    candidate = ShadowVersion.model_validate(
+        {
+            "ModelPackageArn": ARN,
+            "ModelPackageStatus": "Completed",
+            "InferenceSpecification": {"Containers": [{"Image": "primary"}]},
+            "AdditionalInferenceSpecifications": [
+                {
+                    "Name": "neo-ml-c5",
+                    "Containers": containers,
+                    "SupportedRealtimeInferenceInstanceTypes": ["ml.c5.xlarge"],
+                }
+            ],
+        }
+    )
+
+    on_neo = logic.check_eligibility(endpoint(variant()), None, candidate, "neo-ml-c5")
+    on_primary = logic.check_eligibility(endpoint(variant()), None, candidate, None)
+
+    assert any(words in reason for reason in on_neo.reasons)
+    assert on_primary.reasons == ()
+
+
+def test_a_refusal_already_recorded_for_the_experiment_is_not_written_again(shadow: ShadowConfig) -> None:
+    request = logic.outcome_request(
+        ARN, "autopilot-x", logic.INELIGIBLE, "SageMaker refused the experiment: request 1", shadow=shadow
+    )
+    recorded = dict(request["CustomerMetadataProperties"])
+
+    assert logic.already_refused(recorded, "autopilot-x") is True
+    assert logic.already_refused(recorded, "autopilot-y") is False
+    assert (
+        logic.already_refused({**recorded, logic.OUTCOME_KEY: "STARTED: on churn-prod"}, "autopilot-x")
+        is False
+    )

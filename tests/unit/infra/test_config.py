@@ -161,6 +161,84 @@ def test_shadow_testing_requires_an_experiment_role() -> None:
     assert "'experimentRoleArn' is required because groups churn-xgboost" in error_of(raw)
 
 
+# Developer Guide, "Shadow tests" > "Exclusions"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html): "If your endpoint uses any
+# of the following features you cannot use shadow tests on your endpoint, and your request to setup
+# shadow tests will lead to validation errors. ... Endpoints that use Inf1 (Inferentia-based) instances;
+# Amazon Elastic Inference endpoints."
+@pytest.mark.parametrize(
+    ("instance_type", "words"), [("ml.inf1.xlarge", "Inf1"), ("ml.eia2.medium", "Elastic Inference")]
+)
+def test_a_shadow_instance_type_aws_excludes_from_shadow_tests_is_refused_naming_the_key(
+    instance_type: str, words: str
+) -> None:
+    raw = shipped_config()
+    raw["groups"]["churn-xgboost"]["shadow"]["instanceType"] = instance_type
+
+    message = error_of(raw)
+
+    assert "autopilot.groups.churn-xgboost.shadow.instanceType: shadow tests exclude" in message
+    assert words in message
+
+
+def test_inf2_is_not_inf1_and_may_be_shadow_tested() -> None:
+    raw = shipped_config()
+    raw["groups"]["churn-xgboost"]["shadow"]["instanceType"] = "ml.inf2.xlarge"
+
+    config = load_config(raw)
+
+    assert config.groups["churn-xgboost"].shadow is not None
+
+
+def test_a_custom_promotion_capacity_on_inf1_is_refused_naming_the_key() -> None:
+    raw = shipped_config()
+    shadow = raw["groups"]["churn-xgboost"]["shadow"]
+    del shadow["productionVariant"]
+    shadow.update({"endAction": "Promote", "promotionCapacity": {"instanceType": "ml.inf1.2xlarge"}})
+
+    assert "shadow.promotionCapacity.custom.instanceType: shadow tests exclude Inf1" in error_of(raw)
+
+
+def test_a_custom_promotion_capacity_must_be_a_real_time_instance_type() -> None:
+    raw = shipped_config()
+    shadow = raw["groups"]["churn-xgboost"]["shadow"]
+    del shadow["productionVariant"]
+    shadow.update(
+        {"endAction": "Promote", "promotionCapacity": {"instanceType": "ml.c5.huge", "instanceCount": 2}}
+    )
+
+    assert "shadow.promotionCapacity.instanceType: 'ml.c5.huge' is not a SageMaker real-time" in error_of(raw)
+
+
+def test_a_promotion_capacity_without_end_action_promote_is_refused() -> None:
+    raw = shipped_config()
+    raw["groups"]["churn-xgboost"]["shadow"]["promotionCapacity"] = "shadow"
+
+    assert "'promotionCapacity' applies only with endAction 'Promote'" in error_of(raw)
+
+
+def test_end_action_promote_with_a_named_production_variant_is_refused() -> None:
+    # Promoting gives the endpoint the shadow variant, under its own name (DesiredModelVariants.VariantName):
+    # a configured production variant name would not be found by the next shadow test.
+    raw = shipped_config()
+    raw["groups"]["churn-xgboost"]["shadow"]["endAction"] = "Promote"
+
+    assert "'productionVariant' cannot be set with endAction 'Promote'" in error_of(raw)
+
+
+def test_end_action_promote_defaults_to_the_production_variants_capacity() -> None:
+    raw = shipped_config()
+    shadow = raw["groups"]["churn-xgboost"]["shadow"]
+    del shadow["productionVariant"]
+    shadow["endAction"] = "Promote"
+
+    loaded = load_config(raw).groups["churn-xgboost"].shadow
+
+    assert loaded is not None
+    assert loaded.promotion_capacity == "production"
+    assert loaded.production_variant is None
+
+
 def test_a_whole_object_override_given_as_json_replaces_cdk_json() -> None:
     override = json.dumps(minimal_config())
 
