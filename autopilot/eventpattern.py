@@ -16,12 +16,23 @@ filtering in Amazon EventBridge event patterns"
   ``numeric`` (one or two comparisons), ``exists``, ``cidr``, ``wildcard`` (``*``; ``\\*`` and ``\\\\``
   escape) and ``$or``;
 - ``exists`` looks at leaf values only: a field holding an object is not a leaf, so ``exists: true``
-  does not match it and ``exists: false`` does; a missing field matches ``exists: false`` only.
+  does not match it and ``exists: false`` does; a missing field matches ``exists: false`` only;
+- ``anything-but`` matches every present value that is not what it excludes: a ``null``, number or
+  boolean is never a string with the excluded prefix, suffix, wildcard or case-folded value, so
+  ``anything-but`` with ``prefix``/``suffix``/``wildcard``/``equals-ignore-case`` matches it ("Anything-but
+  matching matches anything except what's provided in the rule"); a missing field matches nothing;
+- an empty string in ``anything-but``'s ``prefix``/``suffix`` makes the pattern invalid (EventBridge
+  rejects it: "Null prefix/suffix not allowed");
+- dotted keys are nested keys, in patterns and in events: "when EventBridge compiles event patterns
+  for use, it uses dot (.) as the joining character" ("Event pattern syntax", considerations), so
+  ``{"detail.state": [...]}`` is ``{"detail": {"state": [...]}}`` and an event field ``"detail.state"``
+  is the ``state`` field of ``detail``. A pattern naming one field twice (two spellings) keeps the
+  last, as for a repeated JSON key ("If multiple patterns are specified for the same JSON field,
+  EventBridge only uses the last one"); an event naming one field twice carries both values.
 
 Known deviations: limits on pattern size and numeric precision are not enforced; ``anything-but``
 against an array matches when any element is outside the excluded set (as EventBridge evaluates
-each element); ``null`` event values take part in ``anything-but`` like any other value; an empty
-array in the event is treated as a missing field.
+each element); an empty array in the event is treated as a missing field.
 """
 
 from __future__ import annotations
@@ -60,6 +71,66 @@ def validate_pattern(pattern: Any) -> None:
     if not isinstance(pattern, dict) or not pattern:
         raise InvalidPatternError("an event pattern must be a non-empty JSON object")
     _validate_object(pattern, "")
+
+
+# -- dotted keys ----------------------------------------------------------------------------------------
+def _nest(key: str, value: Any) -> tuple[str, Any]:
+    """``("a.b.c", v)`` -> ``("a", {"b": {"c": v}})``: the key's first segment and what it holds."""
+    head, *rest = key.split(".")
+    for segment in reversed(rest):
+        value = {segment: value}
+    return head, value
+
+
+def _merge_pattern(into: dict[str, Any], key: str, value: Any) -> None:
+    existing = into.get(key)
+    if isinstance(existing, dict) and isinstance(value, dict) and key != "$or":
+        for inner_key, inner_value in value.items():
+            _merge_pattern(existing, inner_key, inner_value)
+    else:
+        into[key] = value  # the same field named again: the last one wins
+
+
+def _canonical_pattern(node: dict[str, Any]) -> dict[str, Any]:
+    """The pattern with every dotted key split into nested objects (``$or`` branches too)."""
+    result: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$or":
+            _merge_pattern(result, key, [_canonical_pattern(branch) for branch in value])
+            continue
+        head, nested = _nest(key, _canonical_pattern(value) if isinstance(value, dict) else value)
+        _merge_pattern(result, head, nested)
+    return result
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _merge_event(into: dict[str, Any], key: str, value: Any) -> None:
+    if key not in into:
+        into[key] = value
+        return
+    existing = into[key]
+    if isinstance(existing, dict) and isinstance(value, dict):
+        for inner_key, inner_value in value.items():
+            _merge_event(existing, inner_key, inner_value)
+    else:
+        # One field reached by two spellings holds both values, as EventBridge's flattened view does.
+        into[key] = [*_as_list(existing), *_as_list(value)]
+
+
+def _canonical_event(node: Any) -> Any:
+    """The event with every dotted key split into nested objects, inside arrays too."""
+    if isinstance(node, list):
+        return [_canonical_event(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result: dict[str, Any] = {}
+    for key, value in node.items():
+        head, nested = _nest(key, _canonical_event(value))
+        _merge_event(result, head, nested)
+    return result
 
 
 def _validate_object(node: dict[str, Any], path: str) -> None:
@@ -142,6 +213,8 @@ def _validate_anything_but(arg: Any, where: str) -> None:
             raise InvalidPatternError(f"{where}: anything-but accepts one of {sorted(_ANYTHING_BUT_OPS)}")
         op, inner = next(iter(arg.items()))
         _strings(inner, where, f"anything-but/{op}", allow_list=True)
+        if op in ("prefix", "suffix") and "" in _as_list(inner):
+            raise InvalidPatternError(f"{where}: anything-but/{op} needs a non-empty string")
         if op == "wildcard":
             for value in inner if isinstance(inner, list) else [inner]:
                 _validate_wildcard(value, where)
@@ -170,7 +243,7 @@ def _validate_numeric(arg: Any, where: str) -> None:
 def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
     """True when ``event`` matches ``pattern`` (validated first)."""
     validate_pattern(pattern)
-    return _match_object(pattern, event)
+    return _match_object(_canonical_pattern(pattern), _canonical_event(event))
 
 
 def _match_object(pattern: dict[str, Any], node: Any) -> bool:
@@ -294,7 +367,7 @@ def _anything_but(arg: Any, value: Any) -> bool:
     if isinstance(arg, dict):
         op, inner = next(iter(arg.items()))
         if not isinstance(value, str):
-            return False
+            return True  # null, a number or a boolean is not a string these filters exclude
         options = inner if isinstance(inner, list) else [inner]
         if op == "equals-ignore-case":
             return all(_fold(value) != _fold(o) for o in options)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from autopilot.backend import LocalBackend, RecordedCall
+from autopilot.backend.iam import RolePolicy
 from autopilot.eventpattern import matches
 from autopilot.stepfunctions import ExecutionResult, LocalLambdaContext, execute, function_name_of
 from autopilot.synth import LOCAL_ACCOUNT, LOCAL_REGION, EventRule, SynthesizedApp, synthesize
@@ -168,6 +169,8 @@ class LocalStack:
         module_name, attribute = handler_path.rsplit(".", maxsplit=1)
         saved = dict(os.environ)
         os.environ.update(self.function_environment(logical_id))
+        # The function's calls are held to its role's statements in the template, as AWS would.
+        self.backend.principal = self.function_role(logical_id)
         try:
             reset_settings()
             clients._clients = self._containers.setdefault(logical_id, {})
@@ -178,8 +181,16 @@ class LocalStack:
                 )
                 return getattr(module, attribute)(event, context)
         finally:
+            self.backend.principal = None
             os.environ.clear()
             os.environ.update(saved)
+
+    def function_role(self, logical_id: str) -> RolePolicy:
+        """The IAM role the function runs with, as the template grants it."""
+        role = self.app.template["Resources"][logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+        return RolePolicy.from_template(
+            self.app.template, role, region=self.backend.region, account=self.backend.account_id
+        )
 
     def _route_lambda(self, function_arn: str, event: Any) -> Any:
         return self.invoke_function(function_name_of(function_arn), event)

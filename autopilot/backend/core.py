@@ -28,6 +28,7 @@ from autopilot.backend._clock import Clock
 from autopilot.backend._wire import AwsError, failure, success, validation_error
 from autopilot.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
 from autopilot.backend.faults import CallAttempts, FaultPlan, error_response
+from autopilot.backend.iam import RolePolicy
 from autopilot.backend.validator import validate, validation_message
 
 if TYPE_CHECKING:
@@ -174,6 +175,9 @@ class LocalBackend:
         self.region = region
         self.account_id = account_id
         self.validate_requests = validate_requests
+        # The IAM role the calls being made on this thread run with (a local function's, from the
+        # template); None for set-up and for callers the backend does not hold to a role.
+        self._principal = threading.local()
         self.clock = Clock(start_time)
         self.calls: list[RecordedCall] = []
         self.emitted_events: list[dict[str, Any]] = []
@@ -405,11 +409,30 @@ class LocalBackend:
         with self._lock:
             self.calls.append(call)
 
+    @property
+    def principal(self) -> RolePolicy | None:
+        principal: RolePolicy | None = getattr(self._principal, "role", None)
+        return principal
+
+    @principal.setter
+    def principal(self, role: RolePolicy | None) -> None:
+        self._principal.role = role
+
     def _before_call(
         self, model: OperationModel, params: dict[str, Any], context: dict[str, Any]
     ) -> Response | None:
         self._pending.call = None
         api_params: dict[str, Any] = context.get(_PARAMS_KEY) or {}
+        if self.principal is not None:
+            denied = self.principal.denial(
+                model.service_model.service_name,
+                model.name,
+                api_params,
+                region=str(context.get("client_region") or self.region),
+                account=self.account_id,
+            )
+            if denied is not None:
+                return failure(AwsError(*denied, status=403))
         if self.validate_requests:
             errors = validate(model.input_shape, api_params)
             if errors:

@@ -15,6 +15,8 @@ from constructs import Construct
 from infra import constants
 from infra.checks import acknowledge
 
+EVENTBRIDGE_DEAD_LETTERS_SID = "AllowEventBridgeDeadLetters"
+
 
 class Alerting(Construct):
     """One KMS key for queues, topic and log groups, and the topic every alarm and failure reaches."""
@@ -54,18 +56,30 @@ class Alerting(Construct):
                 },
             )
         )
-        # Alarms publish to the encrypted topic and EventBridge writes to the encrypted DLQs: both
-        # services need the data key, which their service principals get only from the key policy.
+        # Alarms publish to the encrypted topic: CloudWatch needs the data key, which its service
+        # principal gets only from the key policy.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowAlarmsAndEventBridgeDeliveries",
-                principals=[
-                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                ],
+                sid="AllowAlarmNotifications",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+        # EventBridge sends undeliverable events to the encrypted dead-letter queues. The key policy
+        # statement is the documented one for an AWS service event source and an encrypted queue
+        # (Amazon SQS Developer Guide, "Configure KMS permissions for AWS services": principal
+        # `<service>.amazonaws.com`, `kms:GenerateDataKey` and `kms:Decrypt`, no condition): the KMS
+        # request SQS makes for EventBridge's SendMessage does not carry `aws:SourceAccount` or
+        # `aws:SourceArn`, so a condition on them denies the data key and the failed event is lost.
+        # Which rules may send is decided by each queue's policy (`aws:SourceArn` = the rule).
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=EVENTBRIDGE_DEAD_LETTERS_SID,
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],
             )
         )
 

@@ -171,12 +171,13 @@ class CompileWorkflow(Construct):
             timeout=Duration.seconds(60),
             memory_size=constants.ATTACH_MEMORY_MB,
             reserved_concurrent_executions=constants.ATTACH_RESERVED_CONCURRENCY,
+            publishes=True,
         )
         sagemaker_access.allow(
             attach_function,
             sagemaker_access.read_model_packages(self, groups),
             sagemaker_access.update_model_packages(self, groups),
-            sagemaker_access.compile_models(self),
+            sagemaker_access.describe_compilation_jobs(self),
         )
         self._allow_approval_reads(attach_function, config)
         self.plan_function = plan_function
@@ -286,8 +287,10 @@ class CompileWorkflow(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
-        # Tags on CreateCompilationJob need sagemaker:AddTags on the job.
-        self.state_machine.add_to_role_policy(sagemaker_access.compile_models(self))
+        # The SDK tasks grant what they call (CreateCompilationJob, DescribeCompilationJob, PassRole);
+        # tags on CreateCompilationJob also need sagemaker:AddTags, and the workflow stops a job whose
+        # deadline passed (StopCompilationJob).
+        self.state_machine.add_to_role_policy(sagemaker_access.compile_job_companions(self))
 
         self._alarm_on_failed_executions(alerting)
 

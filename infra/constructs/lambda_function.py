@@ -174,6 +174,7 @@ class LambdaFactory(Construct):
         memory_size: int,
         timeout: Duration | None = None,
         async_dlq: bool = False,
+        publishes: bool = False,
         reserved_concurrent_executions: int | None = None,
         scope: Construct | None = None,
     ) -> lambda_.Function:
@@ -184,6 +185,8 @@ class LambdaFactory(Construct):
         from the measured peak memory (infra/constants.py); CPU share grows with it.
         `reserved_concurrent_executions` applies unless the configuration turns reservations off
         (`reserveConcurrency: false`, for accounts with a low concurrency quota).
+        `publishes=True` grants `sns:Publish` on the notification topic (and the data key its
+        encryption needs) to the functions whose code publishes; no other function gets it.
         """
         parent = scope or self
         log_group = logs.LogGroup(
@@ -207,6 +210,10 @@ class LambdaFactory(Construct):
         if async_dlq:
             dead_letter_queue = self._alerting.dead_letter_queue(parent, f"{construct_id}DeadLetters")
             self.dead_letter_queues.append(dead_letter_queue)
+            # Lambda sends a failed event to the DLQ with the function's role; the queue is SSE-KMS, so
+            # the role needs the key too: "the producer must have the kms:GenerateDataKey and
+            # kms:Decrypt permissions" (Amazon SQS Developer Guide, "Amazon SQS Key management").
+            self._alerting.key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
 
         function = lambda_.Function(
             parent,
@@ -237,7 +244,8 @@ class LambdaFactory(Construct):
                 **(environment or {}),
             },
         )
-        self._alerting.topic.grant_publish(function)
+        if publishes:
+            self._alerting.topic.grant_publish(function)
         self._alerting.add_alarm(
             cloudwatch.Alarm(
                 parent,

@@ -64,7 +64,12 @@ class RegistryEvents(Construct):
         self.shadowed_groups = sorted(name for name, group in config.groups.items() if group.shadow)
         self.version_approved: events.Rule | None = None
         if self.shadowed_groups:
-            approved = _state_change_pattern(self.shadowed_groups, ModelApprovalStatus=["Approved"])
+            # Only a version that exists and is usable starts a shadow test: `Completed` ("The model
+            # package was successfully created"), not `Deleting`, `Failed`, `Pending` or `InProgress`
+            # (SageMaker API Reference, ModelPackage.ModelPackageStatus). Approval alone is not enough.
+            approved = _state_change_pattern(
+                self.shadowed_groups, ModelPackageStatus=["Completed"], ModelApprovalStatus=["Approved"]
+            )
             self.version_approved = events.Rule(
                 self,
                 "VersionApproved",

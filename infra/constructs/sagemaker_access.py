@@ -32,19 +32,14 @@ def model_package_arns(scope: IConstruct, groups: Iterable[str]) -> list[str]:
     return [_arn(scope, "model-package", f"{group}/*") for group in _spellings(groups)]
 
 
-def model_package_group_arns(scope: IConstruct, groups: Iterable[str]) -> list[str]:
-    return [_arn(scope, "model-package-group", group) for group in _spellings(groups)]
-
-
 def compilation_job_arns(scope: IConstruct) -> list[str]:
     return [_arn(scope, "compilation-job", f"{constants.COMPILATION_JOB_PREFIX}*")]
 
 
 def read_model_packages(scope: IConstruct, groups: Iterable[str]) -> iam.PolicyStatement:
-    groups = list(groups)
+    """DescribeModelPackage on the watched groups' versions (its only resource type: model-package)."""
     return iam.PolicyStatement(
-        actions=["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
-        resources=[*model_package_arns(scope, groups), *model_package_group_arns(scope, groups)],
+        actions=["sagemaker:DescribeModelPackage"], resources=model_package_arns(scope, groups)
     )
 
 
@@ -54,15 +49,20 @@ def update_model_packages(scope: IConstruct, groups: Iterable[str]) -> iam.Polic
     )
 
 
-def compile_models(scope: IConstruct) -> iam.PolicyStatement:
-    """Start, watch and tag the compilation jobs Registry Autopilot names (prefix-scoped)."""
+def describe_compilation_jobs(scope: IConstruct) -> iam.PolicyStatement:
+    """Read the compilation jobs Registry Autopilot names (Attach reads each finished job's image)."""
     return iam.PolicyStatement(
-        actions=[
-            "sagemaker:CreateCompilationJob",
-            "sagemaker:DescribeCompilationJob",
-            "sagemaker:StopCompilationJob",
-            "sagemaker:AddTags",
-        ],
+        actions=["sagemaker:DescribeCompilationJob"], resources=compilation_job_arns(scope)
+    )
+
+
+def compile_job_companions(scope: IConstruct) -> iam.PolicyStatement:
+    """What the compile workflow needs beside the actions its SDK tasks name (prefix-scoped):
+    `sagemaker:AddTags`, because CreateCompilationJob carries Tags (the Service Authorization
+    Reference lists AddTags among CreateCompilationJob's dependent actions), and
+    `sagemaker:StopCompilationJob`, for a job still running when the workflow's deadline passes."""
+    return iam.PolicyStatement(
+        actions=["sagemaker:AddTags", "sagemaker:StopCompilationJob"],
         resources=compilation_job_arns(scope),
     )
 

@@ -1,13 +1,16 @@
 """Shadow tests: the start function behind the version-approved rule, and the roller on a schedule.
 
-IAM (least privilege; resource types from the Service Authorization Reference for SageMaker):
-- models and inference experiments only under Registry Autopilot's name prefix (`autopilot-*`);
-- the configured production endpoints only; endpoint configs are named by whoever deploys the
-  endpoint, so DescribeEndpointConfig is on `endpoint-config/*` (read-only);
-- the watched groups' versions (describe, update for the outcome);
-- `iam:PassRole` on the experiment role only, only towards SageMaker;
-- `sagemaker:ListInferenceExperiments` and `cloudwatch:GetMetricData` support no resource-level
-  permissions, so they are granted on `*` and acknowledged with that reason.
+IAM (least privilege; each action on the resource type the Service Authorization Reference lists
+for it, and only the actions each function's code calls):
+- both functions: list the experiments (`ListInferenceExperiments`, no resource type, so `*`),
+  describe them and read their tags, stop one (start supersedes an older test, the roller concludes
+  one) on `inference-experiment/autopilot-*`; describe and update the watched groups' versions;
+- the start function: create the experiment (`CreateInferenceExperiment` accepts only
+  `inference-experiment`) and the shadow model (`model/autopilot-*`), both with tags (`AddTags`),
+  read the production endpoint and its endpoint config (configs are named by whoever deploys the
+  endpoint: `endpoint-config/*`, read-only), pass the experiment role to SageMaker only;
+- the roller: update the experiment, read CloudWatch metrics (`GetMetricData`, no resource type),
+  and publish to the notification topic.
 """
 
 from __future__ import annotations
@@ -35,15 +38,23 @@ PREFIXED_REASON = (
     "config names are chosen by whoever deploys the production endpoint and are only described."
 )
 NO_RESOURCE_LEVEL_REASON = (
-    "Actions without resource-level permissions (Service Authorization Reference), hence '*': X-Ray "
-    "PutTraceSegments/PutTelemetryRecords for active tracing, and the read-only "
-    "sagemaker:ListInferenceExperiments and cloudwatch:GetMetricData the roller lists and measures with."
+    "Actions with no resource type for what they act on (Service Authorization Reference), hence '*': "
+    "X-Ray PutTraceSegments/PutTelemetryRecords for active tracing, the read-only "
+    "sagemaker:ListInferenceExperiments, sagemaker:ListTags (no inference-experiment resource type) and "
+    "cloudwatch:GetMetricData, and sagemaker:AddTags only with sagemaker:TaggingAction "
+    "CreateInferenceExperiment."
 )
 PRODUCTION_MODELS_REASON = (
     "Read-only DescribeModel of the production endpoint's model, whose name is chosen by whoever deploys "
     "the endpoint: the shadow start checks it for what AWS excludes from shadow tests (multi-model, "
     "multi-container)."
 )
+# Grants on '*' for actions the reference does list resource types for, each with its reason; the
+# IAM reference test (tests/infrastructure/test_iam_reference.py) accepts '*' only for these.
+WILDCARD_GRANTS = {
+    "sagemaker:ListTags": "lists no inference-experiment resource type: only '*' matches an experiment",
+    "sagemaker:AddTags": ("lists no inference-experiment resource type; limited by sagemaker:TaggingAction"),
+}
 FAILURE_METRIC = "RollerExperimentFailures"
 
 
@@ -86,11 +97,12 @@ class ShadowRollout(Construct):
             environment=environment,
             timeout=Duration.minutes(2),
             async_dlq=True,
+            publishes=True,
             memory_size=constants.ROLLER_MEMORY_MB,
             reserved_concurrent_executions=constants.ROLLER_RESERVED_CONCURRENCY,
         )
-        for function in (self.start_function, self.roller_function):
-            self._grant(function, groups, endpoints, config.experiment_role_arn)
+        self._grant_start(self.start_function, groups, endpoints, config.experiment_role_arn)
+        self._grant_roller(self.roller_function, groups)
         self._grant_production_models(self.start_function)
 
         registry_events.add_approved_target(
@@ -140,7 +152,41 @@ class ShadowRollout(Construct):
     def _arn(self, resource: str, name: str) -> str:
         return Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
 
-    def _grant(
+    def _grant_common(self, function: lambda_.Function, groups: list[str], *actions: str) -> None:
+        """What both functions do: find, read and stop Registry Autopilot's experiments (plus
+        `actions` on them), and describe and update the watched groups' versions."""
+        experiments = self._arn("inference-experiment", f"{constants.COMPILATION_JOB_PREFIX}*")
+        versions = sagemaker_access.model_package_arns(self, groups)
+        versions_statement = iam.PolicyStatement(
+            actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"], resources=versions
+        )
+        statements = [
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:DescribeInferenceExperiment",
+                    "sagemaker:StopInferenceExperiment",
+                    *actions,
+                ],
+                resources=[experiments],
+            ),
+            versions_statement,
+            # ListInferenceExperiments has no resource type; ListTags lists none for inference
+            # experiments, so a grant on the experiment's ARN would never match (read-only).
+            iam.PolicyStatement(
+                actions=["sagemaker:ListInferenceExperiments", "sagemaker:ListTags"], resources=["*"]
+            ),
+        ]
+        for statement in statements:
+            function.add_to_role_policy(statement)
+        role = function.role
+        if role is not None:
+            acknowledge_wildcard_resources(role, [experiments], PREFIXED_REASON)
+            sagemaker_access.acknowledge_scoped_wildcards(role, versions_statement)
+            # The factory already acknowledges Resource::* on every function role (X-Ray); the shadow
+            # functions add read-only actions on '*', which the same finding covers.
+            acknowledge(role, "AwsSolutions-IAM5[Resource::*]", NO_RESOURCE_LEVEL_REASON)
+
+    def _grant_start(
         self, function: lambda_.Function, groups: list[str], endpoints: list[str], role_arn: str
     ) -> None:
         prefix = constants.COMPILATION_JOB_PREFIX  # one name prefix for everything Registry Autopilot names
@@ -150,54 +196,35 @@ class ShadowRollout(Construct):
         spellings = dict.fromkeys(spelling for name in endpoints for spelling in (name, name.lower()))
         endpoint_arns = [self._arn("endpoint", name) for name in spellings]
         endpoint_configs = self._arn("endpoint-config", "*")
-        versions = sagemaker_access.model_package_arns(self, groups)
-        run_experiments = iam.PolicyStatement(
-            actions=[
-                "sagemaker:CreateInferenceExperiment",
-                "sagemaker:UpdateInferenceExperiment",
-                "sagemaker:StopInferenceExperiment",
-                "sagemaker:DescribeInferenceExperiment",
-                "sagemaker:ListTags",
-                "sagemaker:AddTags",
-            ],
-            resources=[experiments],
-        )
-        shadow_models = iam.PolicyStatement(
-            actions=["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:AddTags"],
-            resources=[models],
-        )
-        # CreateInferenceExperiment and StopInferenceExperiment act on the endpoint and its models.
-        hosting = iam.PolicyStatement(
-            actions=[
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:CreateInferenceExperiment",
-                "sagemaker:StopInferenceExperiment",
-            ],
-            resources=endpoint_arns,
-        )
-        endpoint_config = iam.PolicyStatement(
-            actions=["sagemaker:DescribeEndpointConfig"], resources=[endpoint_configs]
-        )
-        versions_statement = iam.PolicyStatement(
-            actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"], resources=versions
-        )
-        unscoped = iam.PolicyStatement(
-            actions=["sagemaker:ListInferenceExperiments", "cloudwatch:GetMetricData"], resources=["*"]
-        )
+        self._grant_common(function, groups, "sagemaker:CreateInferenceExperiment")
         for statement in (
-            run_experiments,
-            shadow_models,
-            hosting,
-            endpoint_config,
-            versions_statement,
-            unscoped,
+            # Tags on create need sagemaker:AddTags (a dependent action of CreateInferenceExperiment
+            # and CreateModel in the Service Authorization Reference). AddTags lists no
+            # inference-experiment resource type, so for the experiment it is granted on '*' and
+            # only while creating one (condition key sagemaker:TaggingAction: "the name of the API
+            # operation that creates a taggable resource").
+            iam.PolicyStatement(
+                actions=["sagemaker:AddTags"],
+                resources=["*"],
+                conditions={"StringEquals": {"sagemaker:TaggingAction": "CreateInferenceExperiment"}},
+            ),
+            iam.PolicyStatement(
+                actions=["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:AddTags"],
+                resources=[models],
+            ),
+            iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=endpoint_arns),
+            iam.PolicyStatement(actions=["sagemaker:DescribeEndpointConfig"], resources=[endpoint_configs]),
+            # CreateModel's ExecutionRoleArn and CreateInferenceExperiment's RoleArn.
+            sagemaker_access.pass_roles_to_sagemaker([role_arn]),
         ):
             function.add_to_role_policy(statement)
-        function.add_to_role_policy(sagemaker_access.pass_roles_to_sagemaker([role_arn]))
-        role = function.role
-        if role is not None:
-            acknowledge_wildcard_resources(role, [models, experiments, endpoint_configs], PREFIXED_REASON)
-            sagemaker_access.acknowledge_scoped_wildcards(role, versions_statement)
-            # The factory already acknowledges Resource::* on every function role (X-Ray); the shadow
-            # functions add two more read-only actions on '*', which the same finding covers.
-            acknowledge(role, "AwsSolutions-IAM5[Resource::*]", NO_RESOURCE_LEVEL_REASON)
+        if function.role is not None:
+            acknowledge_wildcard_resources(
+                function.role, [models, experiments, endpoint_configs], PREFIXED_REASON
+            )
+
+    def _grant_roller(self, function: lambda_.Function, groups: list[str]) -> None:
+        self._grant_common(function, groups, "sagemaker:UpdateInferenceExperiment")
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["cloudwatch:GetMetricData"], resources=["*"])
+        )

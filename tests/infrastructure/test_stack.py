@@ -53,11 +53,19 @@ def test_the_registered_rule_matches_completed_pending_versions_of_the_watched_g
     }
 
 
-def test_the_approved_rule_watches_only_groups_that_configure_shadow_tests(synthesized: Synthesized) -> None:
+def test_the_approved_rule_watches_only_completed_versions_of_groups_that_configure_shadow_tests(
+    synthesized: Synthesized,
+) -> None:
+    """SageMaker API Reference, ModelPackage.ModelPackageStatus
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelPackage.html): "COMPLETED - The
+    model package was successfully created." ... "DELETING - The model package is in the process of
+    being deleted." An approved version that is being deleted (or failed) must not start a shadow test.
+    """
     rule = rule_with_description(synthesized, "approved")
 
     assert rule["EventPattern"]["detail"] == {
         "ModelPackageGroupName": ["churn-xgboost"],
+        "ModelPackageStatus": ["Completed"],
         "ModelApprovalStatus": ["Approved"],
     }
 

@@ -9,6 +9,26 @@ Doc sections cited per case:
   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
 - SM: "Events that Amazon SageMaker AI sends to Amazon EventBridge" (Model package state change)
   https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html
+- SYN: "Event pattern syntax", section "Considerations when creating event patterns"
+  https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern.html
+
+The sentences the AB-* and DOT cases rest on:
+- CF, "Anything-but matching": "Anything-but matching matches anything except what's provided in the
+  rule." A null, a number or a boolean is not a string, so it never has the excluded prefix, suffix,
+  wildcard shape or case-folded spelling: anything-but with those filters matches it. (Observed on
+  AWS with TestEventPattern and reported to emulators: localstack/localstack#9711, "Event that matches
+  in AWS, but NOT Localstack" for ``{"foo": null}`` against ``anything-but``; localstack#13268: a
+  user-set null "returns true like any string not matching the pattern would", a missing field
+  does not match.)
+- SYN: "Be aware that when EventBridge compiles event patterns for use, it uses dot (.) as the
+  joining character. This means EventBridge will treat the following event patterns as identical"
+  (``{"detail": {"state": {"status": ["running"]}}}`` and ``{"detail.state.status": ["running"]}``),
+  and both match the event written either way (``"detail.state.status": "running"``).
+- SYN: "If multiple patterns are specified for the same JSON field, EventBridge only uses the last
+  one."
+- AB-EMPTY: the guide is silent on an empty ``prefix``/``suffix`` inside ``anything-but``; EventBridge's
+  pattern compiler (Event Ruler, JsonRuleCompiler) rejects it with "Null prefix/suffix not allowed"
+  (docs/FIDELITY.md, "Where the documentation is silent").
 """
 
 from __future__ import annotations
@@ -414,6 +434,162 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], bool, str]] = [
         False,
         "CF $or",
     ),
+    # -- CF anything-but meets a value that is not a string (AB) -----------------------------------------
+    (
+        "anything_but_prefix_matches_null",
+        {"detail": {"v": [{"anything-but": {"prefix": "init"}}]}},
+        with_detail(v=None),
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_prefix_matches_a_number",
+        {"detail": {"ModelPackageVersion": [{"anything-but": {"prefix": "3"}}]}},
+        MODEL_PACKAGE_EVENT,
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_suffix_matches_null",
+        {"detail": {"v": [{"anything-but": {"suffix": ".png"}}]}},
+        with_detail(v=None),
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_suffix_matches_a_number",
+        {"detail": {"v": [{"anything-but": {"suffix": "5"}}]}},
+        with_detail(v=5),
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_wildcard_matches_null",
+        {"detail": {"v": [{"anything-but": {"wildcard": "*"}}]}},
+        with_detail(v=None),
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_wildcard_matches_a_number",
+        {"detail": {"v": [{"anything-but": {"wildcard": "1*"}}]}},
+        with_detail(v=12),
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_equals_ignore_case_matches_null",
+        {"detail": {"v": [{"anything-but": {"equals-ignore-case": ["null", "NULL"]}}]}},
+        with_detail(v=None),
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_equals_ignore_case_matches_a_number",
+        {"detail": {"v": [{"anything-but": {"equals-ignore-case": "7"}}]}},
+        with_detail(v=7),
+        True,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_prefix_still_excludes_a_matching_string",
+        {"detail": {"v": [{"anything-but": {"prefix": "init"}}]}},
+        with_detail(v="initializing"),
+        False,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_prefix_does_not_match_a_missing_field",
+        {"detail": {"v": [{"anything-but": {"prefix": "init"}}]}},
+        MODEL_PACKAGE_EVENT,
+        False,
+        "CF anything-but AB",
+    ),
+    (
+        "anything_but_value_matches_null",
+        {"detail": {"command": [{"anything-but": ["no-message"]}]}},
+        with_detail(command=None),
+        True,
+        "CF anything-but AB",
+    ),
+    # -- SYN: dotted keys are nested keys, in patterns and in events (DOT) ----------------------------
+    (
+        "dotted_pattern_key_matches_nested_event",
+        {"detail.state.status": ["running"]},
+        {**MODEL_PACKAGE_EVENT, "detail": {"state": {"status": "running"}}},
+        True,
+        "SYN DOT",
+    ),
+    (
+        "nested_pattern_matches_dotted_event_key",
+        {"detail": {"state": {"status": ["running"]}}},
+        {**MODEL_PACKAGE_EVENT, "detail": {"state.status": "running"}},
+        True,
+        "SYN DOT",
+    ),
+    (
+        "dotted_pattern_key_matches_dotted_event_key",
+        {"detail.state.status": ["running"]},
+        {**MODEL_PACKAGE_EVENT, "detail.state.status": "running"},
+        True,
+        "SYN DOT",
+    ),
+    (
+        "dotted_pattern_key_still_compares_the_value",
+        {"detail.state.status": ["running"]},
+        {**MODEL_PACKAGE_EVENT, "detail": {"state": {"status": "stopped"}}},
+        False,
+        "SYN DOT",
+    ),
+    (
+        "dotted_key_inside_a_nested_pattern",
+        {"detail": {"InferenceSpecification.SupportedContentTypes": ["application/json"]}},
+        MODEL_PACKAGE_EVENT,
+        True,
+        "SYN DOT",
+    ),
+    (
+        "dotted_and_nested_spellings_combine_as_one_object",
+        {"detail.ModelPackageStatus": ["Completed"], "detail": {"ModelApprovalStatus": ["Approved"]}},
+        MODEL_PACKAGE_EVENT,
+        False,
+        "SYN DOT",
+    ),
+    (
+        "dotted_and_nested_spellings_both_must_hold",
+        {"detail.ModelPackageStatus": ["Completed"], "detail": {"ModelPackageGroupName": ["churn"]}},
+        MODEL_PACKAGE_EVENT,
+        True,
+        "SYN DOT",
+    ),
+    (
+        "the_same_field_named_twice_keeps_the_last_pattern",
+        {"detail": {"ModelPackageStatus": ["Failed"]}, "detail.ModelPackageStatus": ["Completed"]},
+        MODEL_PACKAGE_EVENT,
+        True,
+        "SYN DOT",
+    ),
+    (
+        "dotted_key_in_an_or_branch",
+        {"$or": [{"detail.ModelPackageVersion": [3]}, {"region": ["eu-west-1"]}]},
+        MODEL_PACKAGE_EVENT,
+        True,
+        "SYN DOT",
+    ),
+    (
+        "dotted_event_key_inside_an_array_of_objects",
+        {"detail": {"arr": {"a": {"b": [2]}}}},
+        with_detail(arr=[{"a.b": 1}, {"a.b": 2}]),
+        True,
+        "SYN DOT",
+    ),
+    (
+        "dotted_key_with_exists_false_on_a_missing_field",
+        {"detail.Nope": [{"exists": False}]},
+        MODEL_PACKAGE_EVENT,
+        True,
+        "SYN DOT",
+    ),
     # -- SM: the rule shapes Registry Autopilot deploys ----------------------------------------------
     ("sm_rule_matches_pending_completed_version", SM_RULE, MODEL_PACKAGE_EVENT, True, "SM"),
     ("sm_rule_ignores_other_groups", SM_RULE, with_detail(ModelPackageGroupName="other"), False, "SM"),
@@ -477,6 +653,9 @@ INVALID: list[tuple[str, Any, str]] = [
     ("or_with_one_branch", {"$or": [{"a": ["b"]}]}, "CF $or"),
     ("prefix_not_string", {"v": [{"prefix": 5}]}, "CF prefix"),
     ("nested_arrays", {"v": [["a"]]}, "EP"),
+    ("anything_but_empty_prefix", {"v": [{"anything-but": {"prefix": ""}}]}, "AB-EMPTY"),
+    ("anything_but_empty_suffix", {"v": [{"anything-but": {"suffix": ""}}]}, "AB-EMPTY"),
+    ("anything_but_empty_prefix_in_a_list", {"v": [{"anything-but": {"prefix": ["a", ""]}}]}, "AB-EMPTY"),
 ]
 
 
@@ -492,3 +671,10 @@ def test_given_malformed_pattern_when_matched_then_the_error_names_the_path() ->
     # EP: malformed patterns are rejected, not silently treated as no-match.
     with pytest.raises(InvalidPatternError, match=r"detail\.ModelApprovalStatus"):
         matches({"detail": {"ModelApprovalStatus": "Approved"}}, MODEL_PACKAGE_EVENT)
+
+
+def test_given_an_empty_prefix_outside_anything_but_when_validated_then_it_is_accepted() -> None:
+    # AB-EMPTY: the rejection is anything-but's alone; a plain empty prefix matches every string.
+    validate_pattern({"source": [{"prefix": ""}]})
+
+    assert matches({"source": [{"prefix": ""}]}, MODEL_PACKAGE_EVENT) is True

@@ -1,0 +1,120 @@
+"""A local function's calls are held to its role's statements in the synthesized template.
+
+IAM User Guide, "Policy evaluation logic" (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+reference_policies_evaluation-logic.html): "By default, all requests are implicitly denied" -- a
+request is allowed only when a statement allows its action on its resource. A grant on a resource
+type the action does not use (e.g. CreateInferenceExperiment on an endpoint ARN; the Service
+Authorization Reference lists only `inference-experiment` for it) never matches, so the call fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from autopilot.backend import LocalBackend
+from autopilot.backend.iam import RolePolicy
+from autopilot.local import LocalStack
+from autopilot.synth import SynthesizedApp, synthesize
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+VERSION_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn-xgboost/1"
+
+
+@pytest.fixture(scope="module")
+def app() -> SynthesizedApp:
+    return synthesize()
+
+
+def _error(call: Any) -> str:
+    with pytest.raises(ClientError) as raised:
+        call()
+    return str(raised.value.response["Error"]["Code"])
+
+
+def test_given_the_plan_role_when_it_updates_a_version_then_aws_would_deny_it(app: SynthesizedApp) -> None:
+    with LocalStack(app) as stack:
+        stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
+        sagemaker = stack.backend.client("sagemaker")
+
+        code = _error(
+            lambda: sagemaker.update_model_package(ModelPackageArn=VERSION_ARN, ApprovalDescription="x")
+        )
+
+    assert code == "AccessDeniedException"
+
+
+def test_given_the_plan_role_when_it_describes_an_unwatched_groups_version_then_it_is_denied(
+    app: SynthesizedApp,
+) -> None:
+    with LocalStack(app) as stack:
+        stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
+        sagemaker = stack.backend.client("sagemaker")
+        other = VERSION_ARN.replace("churn-xgboost", "marketing-uplift")
+
+        code = _error(lambda: sagemaker.describe_model_package(ModelPackageName=other))
+
+    assert code == "AccessDeniedException"
+
+
+def test_given_the_plan_role_when_it_describes_a_watched_version_then_the_call_reaches_sagemaker(
+    app: SynthesizedApp,
+) -> None:
+    with LocalStack(app) as stack:
+        stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
+        sagemaker = stack.backend.client("sagemaker")
+
+        code = _error(lambda: sagemaker.describe_model_package(ModelPackageName=VERSION_ARN))
+
+    assert code != "AccessDeniedException"  # allowed by IAM; the version itself does not exist
+
+
+def test_given_a_grant_on_the_wrong_resource_type_when_the_call_is_made_then_it_is_denied() -> None:
+    endpoint_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/churn-prod"
+    template = {
+        "Resources": {
+            "Policy": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "Roles": [{"Ref": "Role"}],
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sagemaker:CreateInferenceExperiment",
+                                "Resource": endpoint_arn,
+                            }
+                        ]
+                    },
+                },
+            }
+        }
+    }
+    infrastructure = {
+        "InfrastructureType": "RealTimeInference",
+        "RealTimeInferenceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    }
+    with LocalBackend() as backend:
+        backend.principal = RolePolicy.from_template(template, "Role", region=REGION, account=ACCOUNT)
+        sagemaker = backend.client("sagemaker")
+
+        code = _error(
+            lambda: sagemaker.create_inference_experiment(
+                Name="autopilot-x",
+                Type="ShadowMode",
+                RoleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
+                EndpointName="churn-prod",
+                ModelVariants=[
+                    {"ModelName": name, "VariantName": name, "InfrastructureConfig": infrastructure}
+                    for name in ("a", "b")
+                ],
+                ShadowModeConfig={
+                    "SourceModelVariantName": "a",
+                    "ShadowModelVariants": [{"ShadowModelVariantName": "b", "SamplingPercentage": 5}],
+                },
+            )
+        )
+
+    assert code == "AccessDeniedException"
