@@ -44,12 +44,6 @@ NO_RESOURCE_LEVEL_REASON = (
     "cloudwatch:GetMetricData, and sagemaker:AddTags only with sagemaker:TaggingAction "
     "CreateInferenceExperiment."
 )
-# Grants on '*' for actions the reference does list resource types for, each with its reason; the
-# IAM reference test (tests/infrastructure/test_iam_reference.py) accepts '*' only for these.
-WILDCARD_GRANTS = {
-    "sagemaker:ListTags": "lists no inference-experiment resource type: only '*' matches an experiment",
-    "sagemaker:AddTags": ("lists no inference-experiment resource type; limited by sagemaker:TaggingAction"),
-}
 FAILURE_METRIC = "RollerExperimentFailures"
 
 
