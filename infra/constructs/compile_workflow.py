@@ -544,8 +544,9 @@ class CompileWorkflow(Construct):
         if function.role is not None:
             acknowledge_wildcard_resources(function.role, resources, reason)
         if any(group.approval.compare_to_approved for group in config.groups.values()):
-            # ListModelPackages supports no resource-level permissions (Service Authorization
-            # Reference, Amazon SageMaker: "*" only); the function reads the group it decides for.
+            # ListModelPackages names no version in its request, so no version ARN can scope it (the
+            # reference lists model-package; which ARN AWS authorizes the list against is not
+            # documented: docs/FIDELITY.md); the function reads the group it decides for.
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"])
             )
@@ -553,7 +554,7 @@ class CompileWorkflow(Construct):
                 acknowledge(
                     function.role,
                     "AwsSolutions-IAM5[Resource::*]",
-                    "sagemaker:ListModelPackages has no resource-level permissions; used to find the "
+                    "sagemaker:ListModelPackages names no version to scope it to; used to find the "
                     "group's approved version for compareToApproved.",
                 )
 

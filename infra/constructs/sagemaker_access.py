@@ -76,6 +76,18 @@ def pass_roles_to_sagemaker(role_arns: Sequence[str]) -> iam.PolicyStatement:
     )
 
 
+# Grants on '*' for actions the reference does list resource types for, each with its reason; the
+# IAM reference test (tests/infrastructure/test_oracles.py) accepts '*' only for these.
+WILDCARD_GRANTS = {
+    "sagemaker:ListTags": "lists no inference-experiment resource type: only '*' matches an experiment",
+    "sagemaker:ListModelPackages": (
+        "names no version in its request; only granted when a group sets compareToApproved"
+    ),
+    "sagemaker:AddTags": "lists no inference-experiment resource type; limited by sagemaker:TaggingAction",
+}
+# Of those, the grants only some configurations make.
+CONFIGURATION_DEPENDENT_WILDCARDS = {"sagemaker:ListModelPackages"}
+
 SCOPED_WILDCARD_REASON = (
     "Scoped to the watched groups' versions (model-package/<group>/*) or to compilation jobs carrying "
     "Registry Autopilot's name prefix: version numbers and job suffixes only exist at run time."

@@ -49,12 +49,6 @@ PRODUCTION_MODELS_REASON = (
     "the endpoint: the shadow start checks it for what AWS excludes from shadow tests (multi-model, "
     "multi-container)."
 )
-# Grants on '*' for actions the reference does list resource types for, each with its reason; the
-# IAM reference test (tests/infrastructure/test_iam_reference.py) accepts '*' only for these.
-WILDCARD_GRANTS = {
-    "sagemaker:ListTags": "lists no inference-experiment resource type: only '*' matches an experiment",
-    "sagemaker:AddTags": ("lists no inference-experiment resource type; limited by sagemaker:TaggingAction"),
-}
 FAILURE_METRIC = "RollerExperimentFailures"
 
 
