@@ -173,14 +173,21 @@ def _check_name(check: MetricCheck) -> str:
 def metric_check(package: ModelPackage, check: MetricCheck, reports: Mapping[str, ReportRead]) -> CheckResult:
     name = _check_name(check)
     value = _report_value(package, check, reports)
+    evidence = {
+        "threshold": check.threshold,
+        "operator": check.operator,
+        "report_uri": package.report_uri(check.report),
+    }
     if isinstance(value, str):
-        return CheckResult(name=name, status="UNUSABLE", detail=value)
+        return CheckResult(name=name, status="UNUSABLE", detail=value, **evidence)
     passed = _OPERATORS[check.operator](value, check.threshold)
     relation = check.operator if passed else f"fails {check.operator}"
     return CheckResult(
         name=name,
         status="PASS" if passed else "FAIL",
         detail=f"{check.path} = {_number(value)} {relation} {_number(check.threshold)}",
+        value=value,
+        **evidence,
     )
 
 
@@ -236,6 +243,12 @@ def compare_check(
     return CheckResult(
         name=name,
         status="PASS" if passed else "FAIL",
+        value=candidate,
+        threshold=bound,
+        operator=need,
+        report_uri=package.report_uri(check.report),
+        baseline=f"{label} ({baseline.arn})" if baseline.version is not None else label,
+        baseline_value=reference,
         detail=(
             f"{_number(candidate)} vs {label} {_number(reference)}: "
             f"{'' if passed else 'fails '}{need} {_number(bound)}"

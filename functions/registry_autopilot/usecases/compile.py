@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.logic import approval
+from registry_autopilot.logic import approval, model_card
 from registry_autopilot.logic.attach import (
     AttachPlan,
     CompiledJob,
@@ -98,6 +99,9 @@ def attach(
         volatile_metadata=approval.VOLATILE_METADATA,
     )
     if update is not None:
+        update = _with_model_card(
+            update, package, group, attach_plan, decided=decided, request=request, jobs=jobs
+        )
         registry.update_model_package(update)
     decision = decided.outcome if decided else approval.skipped(group, gate.reason)
     if decided is not None and decided.notify and update is not None:
@@ -171,6 +175,38 @@ def _decide(
     attached = package.attached_spec_names | set(attach_plan.result.attached)
     checks = approval.evaluate(package, group, attached, evidence.reports, evidence.baseline)
     return approval.decision(group, checks, now=now, execution_id=request.execution_id)
+
+
+def _with_model_card(
+    update: dict[str, Any],
+    package: ModelPackage,
+    group: GroupConfig,
+    attach_plan: AttachPlan,
+    *,
+    decided: approval.Decision | None,
+    request: AttachInput,
+    jobs: dict[str, CompiledJob],
+) -> dict[str, Any]:
+    """The same write with the version's model card (docs/AUDIT.md); the token covers the card
+    without its decision time, as it does the metadata."""
+    card = model_card.attach_card(
+        package, group, attach_plan, decided=decided, outcomes=request.results, jobs=jobs
+    )
+    logger.info("model card", extra={"model_package_arn": package.ModelPackageArn, "card": card.reason})
+    if card.model_card is None:
+        return update
+    fields = dict(decided.fields) if decided else {}
+    fields["ModelCard"] = model_card.without_volatile(card.model_card)
+    with_card = update_request(
+        package,
+        attach_plan.specs,
+        attach_plan.notes,
+        fields=fields,
+        first_metadata=decided.metadata if decided else None,
+        volatile_metadata=approval.VOLATILE_METADATA,
+    )
+    assert with_card is not None  # it names the card at least
+    return {**with_card, "ModelCard": card.model_card}
 
 
 def _record_metrics(result: AttachResult, outcome: ApprovalOutcome) -> None:
