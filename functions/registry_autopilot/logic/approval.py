@@ -80,7 +80,7 @@ def gate(package: ModelPackage, status_at_start: str | None, execution_id: str |
     current = package.ModelApprovalStatus or PENDING
     recorded = package.CustomerMetadataProperties
     start = status_at_start or current
-    if DECIDED_BY_KEY in recorded:
+    if DECIDED_BY_KEY in recorded and not reopened(package):
         if execution_id is not None and recorded.get(EXECUTION_KEY) == naming.metadata_text(execution_id):
             return Gate(False, False, "this execution already wrote its decision (a retried step)")
         return Gate(
@@ -104,9 +104,19 @@ def gate(package: ModelPackage, status_at_start: str | None, execution_id: str |
 
 
 def needs_decision(package: ModelPackage) -> bool:
-    """Plan's view: a PendingManualApproval version without a recorded decision."""
-    return (package.ModelApprovalStatus or PENDING) == PENDING and DECIDED_BY_KEY not in (
-        package.CustomerMetadataProperties
+    """Plan's view: a PendingManualApproval version without a recorded decision (or re-opened)."""
+    return (package.ModelApprovalStatus or PENDING) == PENDING and (
+        DECIDED_BY_KEY not in package.CustomerMetadataProperties or reopened(package)
+    )
+
+
+def reopened(package: ModelPackage) -> bool:
+    """A person set a version recorded as Approved or Rejected back to PendingManualApproval: the
+    recorded decision is superseded and the version is decided again (docs/AUDIT.md)."""
+    recorded = package.CustomerMetadataProperties
+    return (package.ModelApprovalStatus or PENDING) == PENDING and recorded.get(DECISION_KEY) in (
+        "Approved",
+        "Rejected",
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.logic import approval, model_card
+from registry_autopilot.logic import approval, audit, model_card
 from registry_autopilot.logic.attach import (
     AttachPlan,
     CompiledJob,
@@ -25,6 +25,9 @@ from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import AttachInput, AttachResult, PlanResult
 from registry_autopilot.observability import MetricUnit, logger, metrics
 from registry_autopilot.settings import Settings
+
+# Metadata that differs between two runs of the same decision: left out of the ClientToken.
+VOLATILE_METADATA = (*approval.VOLATILE_METADATA, audit.HISTORY_KEY)
 
 
 def plan(
@@ -90,18 +93,8 @@ def attach(
     attach_plan = plan_attach(package, group, request.results, jobs, settings.region)
     gate = approval.gate(package, request.approval_status_at_start, request.execution_id)
     decided = _decide(package, request, group, attach_plan, gate=gate, evidence=evidence, now=now)
-    update = update_request(
-        package,
-        attach_plan.specs,
-        attach_plan.notes,
-        fields=decided.fields if decided else None,
-        first_metadata=decided.metadata if decided else None,
-        volatile_metadata=approval.VOLATILE_METADATA,
-    )
+    update = _update(package, group, attach_plan, decided=decided, request=request, jobs=jobs, now=now)
     if update is not None:
-        update = _with_model_card(
-            update, package, group, attach_plan, decided=decided, request=request, jobs=jobs
-        )
         registry.update_model_package(update)
     decision = decided.outcome if decided else approval.skipped(group, gate.reason)
     if decided is not None and decided.notify and update is not None:
@@ -177,8 +170,7 @@ def _decide(
     return approval.decision(group, checks, now=now, execution_id=request.execution_id)
 
 
-def _with_model_card(
-    update: dict[str, Any],
+def _update(
     package: ModelPackage,
     group: GroupConfig,
     attach_plan: AttachPlan,
@@ -186,27 +178,35 @@ def _with_model_card(
     decided: approval.Decision | None,
     request: AttachInput,
     jobs: dict[str, CompiledJob],
-) -> dict[str, Any]:
-    """The same write with the version's model card (docs/AUDIT.md); the token covers the card
-    without its decision time, as it does the metadata."""
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The one UpdateModelPackage: specs, decision, audit trail (superseded records removed, history)
+    and, when anything is written at all, the version's model card (docs/AUDIT.md)."""
+    trail = audit.supersede(package, attach_plan.notes, decided, now)
+
+    def build(card: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        fields = {**(decided.fields if decided else {}), **({"ModelCard": card} if card else {})}
+        return update_request(
+            package,
+            attach_plan.specs,
+            {**trail.notes, **trail.history},
+            fields=fields,
+            first_metadata=decided.metadata if decided else None,
+            volatile_metadata=VOLATILE_METADATA,
+            remove=trail.remove,
+        )
+
+    update = build()
+    if update is None:
+        return None
     card = model_card.attach_card(
         package, group, attach_plan, decided=decided, outcomes=request.results, jobs=jobs
     )
     logger.info("model card", extra={"model_package_arn": package.ModelPackageArn, "card": card.reason})
     if card.model_card is None:
         return update
-    fields = dict(decided.fields) if decided else {}
-    fields["ModelCard"] = model_card.without_volatile(card.model_card)
-    with_card = update_request(
-        package,
-        attach_plan.specs,
-        attach_plan.notes,
-        fields=fields,
-        first_metadata=decided.metadata if decided else None,
-        volatile_metadata=approval.VOLATILE_METADATA,
-    )
-    assert with_card is not None  # it names the card at least
-    return {**with_card, "ModelCard": card.model_card}
+    # The token covers the card without its decision time, as it does the metadata.
+    return {**(build(model_card.without_volatile(card.model_card)) or {}), "ModelCard": card.model_card}
 
 
 def _record_metrics(result: AttachResult, outcome: ApprovalOutcome) -> None:
