@@ -222,6 +222,9 @@ class GroupConfig(_Model):
     compile_input: CompileInput | None = None
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     shadow: ShadowConfig | None = None
+    # A version registered as `Logged` (ModelPackageRegistrationType) is skipped unless this is true;
+    # then it is first changed to `Registered` with UpdateModelPackage and handled like any other.
+    register_logged: bool = False
 
     @model_validator(mode="after")
     def _targets_consistent(self) -> Self:

@@ -17,7 +17,7 @@ from registry_autopilot.logic.attach import (
     retry_command,
     update_request,
 )
-from registry_autopilot.logic.plan import PlanContext, plan_compilation
+from registry_autopilot.logic.plan import PlanContext, plan_compilation, registration_request
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
 from registry_autopilot.models.config import GroupConfig
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
@@ -46,6 +46,11 @@ def plan(
     else:
         # The event is a hint; the version's current state decides (events arrive late and twice).
         package = registry.describe_model_package(detail.ModelPackageArn)
+        registration = registration_request(package, settings.config.groups[detail.ModelPackageGroupName])
+        if registration is not None:
+            # registerLogged: the Logged version becomes Registered first, then is planned as any other.
+            registry.update_model_package(registration)
+            package = registry.describe_model_package(detail.ModelPackageArn)
         context = PlanContext(config=settings.config, artifacts_bucket=settings.artifacts_bucket, now=now)
         result = plan_compilation(package, context)
     metrics.add_metric(name="TargetsPlanned", unit=MetricUnit.Count, value=len(result.targets))
