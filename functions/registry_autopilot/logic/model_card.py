@@ -31,6 +31,7 @@ from registry_autopilot.logic.attach import AttachPlan, CompiledJob
 from registry_autopilot.models.approval import ApprovalOutcome, CheckResult
 from registry_autopilot.models.config import GroupConfig, NeoTarget
 from registry_autopilot.models.registry import ModelPackage
+from registry_autopilot.models.shadow import HealthReading
 from registry_autopilot.models.workflow import TargetOutcome
 
 MAX_CONTENT = 100_000  # ModelPackageModelCard.ModelCardContent: maximum length 100000
@@ -399,3 +400,26 @@ def attach_card(
             ours["evaluation"] = evaluation_entry(decided.outcome.checks)
         status = decided.fields.get("ModelApprovalStatus", status)
     return card_update(package, ours, status)
+
+
+def shadow_card(
+    package: ModelPackage,
+    *,
+    experiment: str,
+    outcome: str,
+    reason: str,
+    health: HealthReading | None,
+    concluded_at: str,
+) -> CardWrite:
+    """The card written with the shadow test's recorded conclusion: our shadow entry replaced, the rest
+    kept, the status still following the version's approval status."""
+    readings: dict[str, float | None] = {}
+    if health is not None:
+        readings = {
+            "shadow invocations": health.shadow_invocations,
+            "shadow 5xx errors": health.shadow_5xx,
+            "shadow model latency (microseconds)": health.shadow_latency,
+            "production model latency (microseconds)": health.production_latency,
+        }
+    entry = shadow_entry(experiment, outcome, reason, readings, concluded_at)
+    return card_update(package, {"shadow": entry}, package.ModelApprovalStatus)

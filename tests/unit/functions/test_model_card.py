@@ -28,6 +28,7 @@ from registry_autopilot.logic.attach import AttachPlan, CompiledJob
 from registry_autopilot.models.approval import CheckResult
 from registry_autopilot.models.config import GroupConfig
 from registry_autopilot.models.registry import ModelPackage
+from registry_autopilot.models.shadow import HealthReading
 from registry_autopilot.models.workflow import AttachResult, TargetOutcome
 from tests.compile_fixtures import describe_output
 
@@ -246,3 +247,29 @@ def test_the_token_form_of_the_card_leaves_out_only_the_decision_time() -> None:
 
     assert "decided_at" not in entry(stable, "decision")["metadata"]
     assert entry(stable, "decision")["metadata"]["execution"] == EXECUTION
+
+
+def test_a_concluded_shadow_test_adds_its_outcome_and_health_readings_and_keeps_the_rest() -> None:
+    decided = content(write(package(PERSON)))
+    readings = HealthReading(
+        shadow_invocations=1200, shadow_5xx=3, shadow_latency=5400, production_latency=5100
+    )
+
+    card = model_card.shadow_card(
+        package(decided, status="Approved", ModelApprovalStatus="Approved"),
+        experiment="autopilot-churn-xgboost-v3-01c0ed38",
+        outcome="INCOMPLETE",
+        reason="health gate breached (shadow 5xx rate 0.0025 > 0.001): stepped back",
+        health=readings,
+        concluded_at="2025-11-25T01:23:00Z",
+    )
+
+    document = content(card)
+    VALIDATOR.validate(document)
+    shadow = entry(document, "shadow")
+    assert shadow["metadata"]["outcome"] == "INCOMPLETE"
+    assert "stepped back" in shadow["evaluation_observation"]
+    metrics = {m["name"]: m["value"] for m in shadow["metric_groups"][0]["metric_data"]}
+    assert metrics["shadow 5xx errors"] == 3
+    assert entry(document, "decision") == entry(decided, "decision")
+    assert document["intended_uses"] == PERSON["intended_uses"]
