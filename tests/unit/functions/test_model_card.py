@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +247,17 @@ def test_the_token_form_of_the_card_leaves_out_only_the_decision_time() -> None:
 
     assert "decided_at" not in entry(stable, "decision")["metadata"]
     assert entry(stable, "decision")["metadata"]["execution"] == EXECUTION
+
+    def card_at(when: datetime) -> dict[str, str]:
+        decided = approval.decision(group(), checks(), now=when, execution_id=EXECUTION)
+        entries = {"decision": model_card.decision_entry(decided.outcome, "described", decided.metadata)}
+        written = model_card.card_update(package(), entries, "Approved").model_card
+        assert written is not None
+        return written
+
+    first, retried = card_at(NOW), card_at(NOW + timedelta(hours=1))
+    assert first != retried
+    assert model_card.without_volatile(first) == model_card.without_volatile(retried)
 
 
 def test_a_concluded_shadow_test_adds_its_outcome_and_health_readings_and_keeps_the_rest() -> None:
