@@ -7,6 +7,8 @@ Modes (config `approval.mode`):
 A check whose evaluation data is unusable (missing object, access denied, not JSON, metric absent,
 NaN or infinite, not a number) is UNUSABLE: `onUnusableReport` says whether that rejects the version
 or leaves it for a person (auto and reject-only; manual leaves it anyway). Never an exception.
+A version is decided once; a person re-opens a recorded Approved/Rejected decision by setting the
+version back to PendingManualApproval, and it is decided again (`reopened`, docs/AUDIT.md).
 
 AWS rules applied (SageMaker API Reference, UpdateModelPackage and ModelLifeCycle):
 - ModelApprovalStatus: Approved | Rejected | PendingManualApproval.

@@ -41,6 +41,8 @@ def test_a_decided_version_carries_a_card_agreeing_with_its_status_and_a_persons
     writes = updates(backend)
     assert len(writes) == 1
     assert {"AdditionalInferenceSpecificationsToAdd", "ModelApprovalStatus", "ModelCard"} <= set(writes[0])
+    assert "SourceUri" not in writes[0]  # never ours to change (docs/AUDIT.md)
+    assert "SourceUri" not in describe(backend, arn)  # a version without one keeps none
     package = describe(backend, arn)
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ModelCard"]["ModelCardStatus"] == "Approved"
