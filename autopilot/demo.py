@@ -19,6 +19,7 @@ from typing import Any
 
 from autopilot.local import LocalStack, Routed
 from autopilot.synth import synthesize
+from registry_autopilot.logic import model_card
 
 DEMO_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 GOOD_REPORT = {"binary_classification_metrics": {"auc": {"value": 0.91}}}
@@ -80,6 +81,8 @@ class DemoReport:
                 for v in self.versions
             ],
         )
+        out += ["", "Model cards (Studio shows them on each version's page):", ""]
+        out += [f"  {v['version']}: {v['model_card']}" for v in self.versions]
         if self.experiments:
             out += ["", "Shadow experiments:", ""]
             out += _table(
@@ -157,6 +160,7 @@ class Demo:
             "specs": [s["Name"] for s in described.get("AdditionalInferenceSpecifications", [])],
             "metadata": described.get("CustomerMetadataProperties", {}),
             "description": described.get("ApprovalDescription"),
+            "model_card": described.get("ModelCard"),
         }
 
     def changes(self, arn: str, before: dict[str, Any]) -> list[str]:
@@ -301,6 +305,7 @@ def run_demo(on_step: Callable[[Step], None] | None = None) -> DemoReport:
                             ],
                             "shadow": state["metadata"].get("autopilot:shadow:outcome", ""),
                             "metadata": state["metadata"],
+                            "model_card": model_card.summary(state["model_card"]),
                         }
                     )
             experiments = []

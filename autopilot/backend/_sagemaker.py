@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from autopilot.backend._clock import Clock
+from autopilot.backend._model_card import check_model_card
 from autopilot.backend._wire import AwsError, validation_error
 
 MAX_ADDITIONAL_SPECS = 15
@@ -155,6 +156,17 @@ class ModelPackages:
             existing = list(package.additional_inference_specifications or [])
             if to_add:
                 self.check_spec_names(existing, to_add)
+            extras = self._extras.setdefault(package.arn, {})
+            if "ModelCard" in body:
+                check_model_card(body["ModelCard"], extras.get("ModelCard"))
+            registration = body.get("ModelPackageRegistrationType")
+            if (
+                registration == "Logged"
+                and extras.get("ModelPackageRegistrationType", "Registered") != "Logged"
+            ):
+                # The documentation is silent on the direction (docs/FIDELITY.md): the safe reading
+                # is that a Registered version is never turned back into a Logged one.
+                raise validation_error("A Registered model package cannot be changed to Logged.")
             if "ModelApprovalStatus" in body:
                 package.model_approval_status = body["ModelApprovalStatus"]
             if "ApprovalDescription" in body:
@@ -169,8 +181,7 @@ class ModelPackages:
                 package.additional_inference_specifications = existing + copy.deepcopy(to_add)
             if "InferenceSpecification" in body:
                 package.inference_specification = copy.deepcopy(body["InferenceSpecification"])
-            extras = self._extras.setdefault(package.arn, {})
-            for member in ("ModelLifeCycle", "SourceUri", "ModelCard"):
+            for member in ("ModelLifeCycle", "SourceUri", "ModelCard", "ModelPackageRegistrationType"):
                 if member in body:
                     extras[member] = copy.deepcopy(body[member])
             package.last_modified_time = self._clock.naive_utc()

@@ -25,6 +25,7 @@ from botocore.model import OperationModel  # type: ignore[import-untyped,unused-
 
 from autopilot.backend import _sagemaker as sm
 from autopilot.backend._clock import Clock
+from autopilot.backend._model_card import check_model_card
 from autopilot.backend._wire import AwsError, failure, success, validation_error
 from autopilot.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
 from autopilot.backend.faults import CallAttempts, FaultPlan, error_response
@@ -330,6 +331,8 @@ class LocalBackend:
         evaluation_report: Mapping[str, Any] | None = None,
         customer_metadata: Mapping[str, str] | None = None,
         description: str | None = None,
+        registration_type: str | None = None,
+        model_card: Mapping[str, str] | None = None,
     ) -> str:
         """Create ``group`` if needed and register a realistic version in it; returns its ARN.
 
@@ -393,6 +396,10 @@ class LocalBackend:
                 request["CustomerMetadataProperties"] = dict(customer_metadata)
             if description:
                 request["ModelPackageDescription"] = description
+            if registration_type:
+                request["ModelPackageRegistrationType"] = registration_type
+            if model_card:
+                request["ModelCard"] = dict(model_card)
             arn: str = sagemaker.create_model_package(**request)["ModelPackageArn"]
             return arn
 
@@ -560,6 +567,8 @@ class LocalBackend:
         specs = call.body.get("AdditionalInferenceSpecifications")
         if specs:
             self.model_packages.check_spec_names([], specs)
+        if "ModelCard" in call.body:
+            check_model_card(call.body["ModelCard"], None)
 
     def _create_compilation_job(self, call: _Call) -> None:
         self.compilation_jobs.check_create(call.body)

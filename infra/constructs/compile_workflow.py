@@ -162,6 +162,9 @@ class CompileWorkflow(Construct):
             memory_size=constants.PLAN_MEMORY_MB,
         )
         sagemaker_access.allow(plan_function, sagemaker_access.read_model_packages(self, groups))
+        logged = [name for name, group in config.groups.items() if group.register_logged]
+        if logged:  # registerLogged: Plan turns a Logged version of these groups into a Registered one
+            sagemaker_access.allow(plan_function, sagemaker_access.update_model_packages(self, logged))
         attach_function = functions.create(
             "Attach",
             scope=self,

@@ -237,7 +237,8 @@ def test_a_version_with_nothing_left_to_compile_goes_straight_to_the_decision(
 def test_a_retried_required_target_lets_the_policy_decide_again_when_a_person_asks_for_it(
     synthesized: SynthesizedApp, backend: LocalBackend
 ) -> None:
-    """The README's retry: RETRY the failed target, remove the decision, set the version pending."""
+    """The README's retry: RETRY the failed target and re-open the decision (set the version pending).
+    The answered RETRY and the superseded decision leave the trail in one history line (docs/AUDIT.md)."""
     arn = seed(backend, 0.93)  # a good report: only the missing required target rejects it
     sagemaker = backend.client("sagemaker")
     ml_c5 = next(t for t in synthesized.config.groups["churn-xgboost"].neo_targets if t.name == "ml-c5")
@@ -260,7 +261,6 @@ def test_a_retried_required_target_lets_the_policy_decide_again_when_a_person_as
         ModelPackageArn=arn,
         ModelApprovalStatus="PendingManualApproval",
         CustomerMetadataProperties={naming.metadata_key("ml-c5"): "RETRY"},
-        CustomerMetadataPropertiesToRemove=[approval.DECIDED_BY_KEY],
     )
     result = run_workflow(backend.emitted_events[-1])
 
@@ -269,3 +269,9 @@ def test_a_retried_required_target_lets_the_policy_decide_again_when_a_person_as
     assert "neo-ml-c5" in [s["Name"] for s in package["AdditionalInferenceSpecifications"]]
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ApprovalDescription"].startswith("Registry Autopilot auto policy")
+    metadata = package["CustomerMetadataProperties"]
+    assert naming.metadata_key("ml-c5") not in metadata
+    assert metadata[approval.DECISION_KEY] == "Approved"
+    assert "decided again: Approved" in metadata["autopilot:history"]
+    assert "Rejected by registry-autopilot auto policy re-opened" in metadata["autopilot:history"]
+    assert package["ModelCard"]["ModelCardStatus"] == "Approved"

@@ -191,7 +191,11 @@ def test_a_failed_target_a_person_sets_to_retry_compiles_again_under_a_new_job_a
     assert retry.status == "SUCCEEDED", retry.cause
     package = describe(backend, arn)
     assert "neo-ml-m5" in [s["Name"] for s in package["AdditionalInferenceSpecifications"]]
-    assert package["CustomerMetadataProperties"][key].startswith("ATTACHED: retried as neo-ml-m5")
+    # The answered RETRY is superseded: its record is removed in the same write, the history keeps it
+    # (docs/AUDIT.md; UpdateModelPackage CustomerMetadataPropertiesToRemove).
+    assert key not in package["CustomerMetadataProperties"]
+    history = package["CustomerMetadataProperties"]["autopilot:history"]
+    assert "neo ml-m5 RETRY done: retried as neo-ml-m5" in history
     creates = [c.params for c in backend.writes if c.operation == "CreateCompilationJob"]
     assert [c["CompilationJobName"] != first_job for c in creates] == [True]
     assert sagemaker_writes(backend).count("UpdateModelPackage") == 2  # the person's, then ours

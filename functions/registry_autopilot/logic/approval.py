@@ -7,6 +7,8 @@ Modes (config `approval.mode`):
 A check whose evaluation data is unusable (missing object, access denied, not JSON, metric absent,
 NaN or infinite, not a number) is UNUSABLE: `onUnusableReport` says whether that rejects the version
 or leaves it for a person (auto and reject-only; manual leaves it anyway). Never an exception.
+A version is decided once; a person re-opens a recorded Approved/Rejected decision by setting the
+version back to PendingManualApproval, and it is decided again (`reopened`, docs/AUDIT.md).
 
 AWS rules applied (SageMaker API Reference, UpdateModelPackage and ModelLifeCycle):
 - ModelApprovalStatus: Approved | Rejected | PendingManualApproval.
@@ -77,7 +79,7 @@ def gate(package: ModelPackage, status_at_start: str | None, execution_id: str |
     current = package.ModelApprovalStatus or PENDING
     recorded = package.CustomerMetadataProperties
     start = status_at_start or current
-    if DECIDED_BY_KEY in recorded:
+    if DECIDED_BY_KEY in recorded and not reopened(package):
         if execution_id is not None and recorded.get(EXECUTION_KEY) == naming.metadata_text(execution_id):
             return Gate(False, False, "this execution already wrote its decision (a retried step)")
         return Gate(
@@ -101,9 +103,19 @@ def gate(package: ModelPackage, status_at_start: str | None, execution_id: str |
 
 
 def needs_decision(package: ModelPackage) -> bool:
-    """Plan's view: a PendingManualApproval version without a recorded decision."""
-    return (package.ModelApprovalStatus or PENDING) == PENDING and DECIDED_BY_KEY not in (
-        package.CustomerMetadataProperties
+    """Plan's view: a PendingManualApproval version without a recorded decision (or re-opened)."""
+    return (package.ModelApprovalStatus or PENDING) == PENDING and (
+        DECIDED_BY_KEY not in package.CustomerMetadataProperties or reopened(package)
+    )
+
+
+def reopened(package: ModelPackage) -> bool:
+    """A person set a version recorded as Approved or Rejected back to PendingManualApproval: the
+    recorded decision is superseded and the version is decided again (docs/AUDIT.md)."""
+    recorded = package.CustomerMetadataProperties
+    return (package.ModelApprovalStatus or PENDING) == PENDING and recorded.get(DECISION_KEY) in (
+        "Approved",
+        "Rejected",
     )
 
 
@@ -170,14 +182,21 @@ def _check_name(check: MetricCheck) -> str:
 def metric_check(package: ModelPackage, check: MetricCheck, reports: Mapping[str, ReportRead]) -> CheckResult:
     name = _check_name(check)
     value = _report_value(package, check, reports)
+    evidence = {
+        "threshold": check.threshold,
+        "operator": check.operator,
+        "report_uri": package.report_uri(check.report),
+    }
     if isinstance(value, str):
-        return CheckResult(name=name, status="UNUSABLE", detail=value)
+        return CheckResult(name=name, status="UNUSABLE", detail=value, **evidence)
     passed = _OPERATORS[check.operator](value, check.threshold)
     relation = check.operator if passed else f"fails {check.operator}"
     return CheckResult(
         name=name,
         status="PASS" if passed else "FAIL",
         detail=f"{check.path} = {_number(value)} {relation} {_number(check.threshold)}",
+        value=value,
+        **evidence,
     )
 
 
@@ -246,6 +265,12 @@ def compare_check(
     return CheckResult(
         name=name,
         status="PASS" if passed else "FAIL",
+        value=candidate,
+        threshold=bound,
+        operator=need,
+        report_uri=package.report_uri(check.report),
+        baseline=f"{label} ({baseline.arn})" if baseline.version is not None else label,
+        baseline_value=reference,
         detail=(
             f"{_number(candidate)} vs {label} {_number(reference)}: "
             f"{'' if passed else 'fails '}{need} {_number(bound)}"

@@ -243,16 +243,19 @@ def update_request(
     *,
     fields: dict[str, Any] | None = None,
     first_metadata: dict[str, str] | None = None,
+    remove: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
     """The one UpdateModelPackage request naming only what changes; None when nothing does.
 
     `fields` adds top-level members (the approval decision); `first_metadata` are entries kept
-    before `metadata` when the 50-entry limit bites (the audit keys). The ClientToken is a digest of
-    every other member of the request, so one token always carries byte-for-byte the same request and
-    a request that differs in anything (a later decision time included) carries another token.
+    before `metadata` when the 50-entry limit bites (the audit keys); `remove` names records a later
+    one supersedes, removed in the same call (CustomerMetadataPropertiesToRemove). The ClientToken is a
+    digest of every other member of the request, so one token always carries byte-for-byte the same
+    request and a request that differs in anything (a later decision time included) carries another token.
     """
     existing = package.CustomerMetadataProperties
-    free = MAX_METADATA_ENTRIES - len(existing)
+    removed = sorted(key for key in set(remove) if key in existing)  # superseded records (docs/AUDIT.md)
+    free = MAX_METADATA_ENTRIES - len(existing) + len(removed)
     merged: dict[str, str] = {}
     for key, value in [*(first_metadata or {}).items(), *metadata.items()]:
         if key in merged:
@@ -262,7 +265,7 @@ def update_request(
                 continue  # at most 50 entries per version: keep what fits, in priority order
             free -= 1
         merged[key] = value
-    if not specs and not merged and not fields:
+    if not specs and not merged and not fields and not removed:
         return None
     request: dict[str, Any] = {"ModelPackageArn": package.ModelPackageArn}
     if specs:
@@ -270,5 +273,7 @@ def update_request(
     request.update(fields or {})
     if merged:
         request["CustomerMetadataProperties"] = merged
+    if removed:
+        request["CustomerMetadataPropertiesToRemove"] = removed
     request["ClientToken"] = naming.client_token(json.dumps(request, sort_keys=True))
     return request

@@ -35,8 +35,11 @@ def _version_skip_reason(package: ModelPackage, group: GroupConfig | None) -> st
         return f"ModelPackageStatus is {package.ModelPackageStatus}; only Completed versions are compiled"
     if package.ModelApprovalStatus == "Rejected":
         return "the version is Rejected"
-    if package.ModelPackageRegistrationType == "Logged":
-        return "the version is registered as Logged (a tracked model, not a deployable one)"
+    if package.ModelPackageRegistrationType == "Logged" and not group.register_logged:
+        return (
+            "the version is registered as Logged (a tracked model, not a deployable one); "
+            "set registerLogged: true on the group to register and handle it"
+        )
     spec = package.InferenceSpecification
     if spec is None or not spec.Containers:
         return "the version has no InferenceSpecification containers to compile"
@@ -71,6 +74,15 @@ def _not_compilable(containers: list[PackageContainer]) -> str | None:
     if not primary.ModelDataUrl and source is None:
         return "the container names no model artifact (ModelDataUrl or ModelDataSource) to compile"
     return None
+
+
+def registration_request(package: ModelPackage, group: GroupConfig | None) -> dict[str, Any] | None:
+    """UpdateModelPackage that turns a `Logged` version of a group with `registerLogged` into a
+    `Registered` one (UpdateModelPackage: ModelPackageRegistrationType Logged | Registered); None when
+    there is nothing to change. Only this member is named, so nothing else on the version changes."""
+    if group is None or not group.register_logged or package.ModelPackageRegistrationType != "Logged":
+        return None
+    return {"ModelPackageArn": package.ModelPackageArn, "ModelPackageRegistrationType": "Registered"}
 
 
 def _output_config(target: NeoTarget, location: str) -> dict[str, Any]:

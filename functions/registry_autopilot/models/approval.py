@@ -29,6 +29,13 @@ class CheckResult(_Data):
     name: str  # what was checked, e.g. "binary_classification_metrics.auc.value >= 0.8"
     status: CheckStatus
     detail: str  # the value against the threshold, or why the data is unusable
+    # The evidence in structured form, for the version's model card (None: not applicable or unread).
+    value: float | None = None
+    threshold: float | None = None
+    operator: str | None = None
+    report_uri: str | None = None  # the ModelMetrics S3 URI the value was read from
+    baseline: str | None = None  # compareToApproved: the approved version compared with
+    baseline_value: float | None = None
 
 
 class ApprovalOutcome(_Data):

@@ -328,6 +328,9 @@ class GroupConfig(_Model):
     compile_max_runtime_seconds: CompileRuntimeSeconds = DEFAULT_COMPILE_MAX_RUNTIME_SECONDS
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     shadow: ShadowConfig | None = None
+    # A version registered as `Logged` (ModelPackageRegistrationType) is skipped unless this is true;
+    # then it is first changed to `Registered` with UpdateModelPackage and handled like any other.
+    register_logged: bool = False
 
     def max_runtime_seconds(self, target: NeoTarget) -> int:
         """The job limit of `target`: its own `compileMaxRuntimeSeconds`, else the group's."""

@@ -42,6 +42,15 @@ class InferenceSpec(_Read):
 
 class AdditionalSpec(_Read):
     Name: str
+    Description: str | None = None
+    Containers: list[PackageContainer] = Field(default_factory=list)
+
+
+class ModelCardView(_Read):
+    """DescribeModelPackage.ModelCard (ModelPackageModelCard): the content is a JSON string."""
+
+    ModelCardContent: str | None = None
+    ModelCardStatus: str | None = None
 
 
 class ModelPackage(_Read):
@@ -59,6 +68,7 @@ class ModelPackage(_Read):
     # ModelMetrics: {ModelQuality: {Statistics: {S3Uri, ContentType}, Constraints: {...}},
     # ModelDataQuality: {...}, Bias: {Report, ...}, Explainability: {Report}} (API: ModelMetrics).
     ModelMetrics: dict[str, Any] = Field(default_factory=dict)
+    ModelCard: ModelCardView | None = None
 
     def report_uri(self, report: str) -> str | None:
         """The S3 URI of a `ModelMetrics` report named like `ModelQuality.Statistics`, if set."""

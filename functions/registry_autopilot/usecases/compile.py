@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.logic import approval
+from registry_autopilot.logic import approval, audit, model_card
 from registry_autopilot.logic.attach import (
     AttachPlan,
     CompiledJob,
@@ -16,7 +17,7 @@ from registry_autopilot.logic.attach import (
     retry_command,
     update_request,
 )
-from registry_autopilot.logic.plan import PlanContext, plan_compilation
+from registry_autopilot.logic.plan import PlanContext, plan_compilation, registration_request
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
 from registry_autopilot.models.config import GroupConfig
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
@@ -24,6 +25,8 @@ from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import AttachInput, AttachResult, PlanResult
 from registry_autopilot.observability import MetricUnit, logger, metrics
 from registry_autopilot.settings import Settings
+
+# Metadata that differs between two runs of the same decision: left out of the ClientToken.
 
 
 def plan(
@@ -42,6 +45,11 @@ def plan(
     else:
         # The event is a hint; the version's current state decides (events arrive late and twice).
         package = registry.describe_model_package(detail.ModelPackageArn)
+        registration = registration_request(package, settings.config.groups[detail.ModelPackageGroupName])
+        if registration is not None:
+            # registerLogged: the Logged version becomes Registered first, then is planned as any other.
+            registry.update_model_package(registration)
+            package = registry.describe_model_package(detail.ModelPackageArn)
         context = PlanContext(config=settings.config, artifacts_bucket=settings.artifacts_bucket, now=now)
         result = plan_compilation(package, context)
     metrics.add_metric(name="TargetsPlanned", unit=MetricUnit.Count, value=len(result.targets))
@@ -89,13 +97,7 @@ def attach(
     attach_plan = plan_attach(package, group, request.results, jobs, settings.region)
     gate = approval.gate(package, request.approval_status_at_start, request.execution_id)
     decided = _decide(package, request, group, attach_plan, gate=gate, evidence=evidence, now=now)
-    update = update_request(
-        package,
-        attach_plan.specs,
-        attach_plan.notes,
-        fields=decided.fields if decided else None,
-        first_metadata=decided.metadata if decided else None,
-    )
+    update = _update(package, group, attach_plan, decided=decided, request=request, jobs=jobs, now=now)
     if update is not None:
         registry.update_model_package(update)
     decision = decided.outcome if decided else approval.skipped(group, gate.reason)
@@ -172,6 +174,44 @@ def _decide(
         package, group, attached, evidence.reports, evidence.baseline, compiled=attach_plan.compiled
     )
     return approval.decision(group, checks, now=now, execution_id=request.execution_id)
+
+
+def _update(
+    package: ModelPackage,
+    group: GroupConfig,
+    attach_plan: AttachPlan,
+    *,
+    decided: approval.Decision | None,
+    request: AttachInput,
+    jobs: dict[str, CompiledJob],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The one UpdateModelPackage: specs, decision, audit trail (superseded records removed, history)
+    and, when anything is written at all, the version's model card (docs/AUDIT.md)."""
+    trail = audit.supersede(package, attach_plan.notes, decided, now)
+
+    def build(card: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        fields = {**(decided.fields if decided else {}), **({"ModelCard": card} if card else {})}
+        return update_request(
+            package,
+            attach_plan.specs,
+            {**trail.notes, **trail.history},
+            fields=fields,
+            first_metadata=decided.metadata if decided else None,
+            remove=trail.remove,
+        )
+
+    update = build()
+    if update is None:
+        return None
+    card = model_card.attach_card(
+        package, group, attach_plan, decided=decided, outcomes=request.results, jobs=jobs
+    )
+    logger.info("model card", extra={"model_package_arn": package.ModelPackageArn, "card": card.reason})
+    if card.model_card is None:
+        return update
+    # The token is a digest of the whole request, card included: one token, one request.
+    return build(card.model_card)
 
 
 def _record_metrics(result: AttachResult, outcome: ApprovalOutcome) -> None:

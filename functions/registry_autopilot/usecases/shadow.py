@@ -27,7 +27,7 @@ from registry_autopilot.adapters.hosting import Hosting
 from registry_autopilot.adapters.metrics import VariantMetrics
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.logic import rollout
+from registry_autopilot.logic import model_card, rollout
 from registry_autopilot.logic import shadow as logic
 from registry_autopilot.models.config import ShadowConfig
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
@@ -36,6 +36,7 @@ from registry_autopilot.models.shadow import (
     UPDATABLE_STATUSES,
     ExperimentRound,
     ExperimentView,
+    HealthReading,
     RollResult,
     ShadowVersion,
     StartResult,
@@ -85,7 +86,7 @@ def default_ports(settings: Settings) -> ShadowPorts:
 
 # -- start -------------------------------------------------------------------------------------------
 def _supersede(
-    ports: ShadowPorts, older: ExperimentView, group: str, version: int, settings: Settings
+    ports: ShadowPorts, older: ExperimentView, group: str, version: int, settings: Settings, *, now: datetime
 ) -> None:
     if older.status not in UPDATABLE_STATUSES:
         if older.status == "Stopping":
@@ -97,10 +98,11 @@ def _supersede(
     older_shadow = older_group.shadow if older_group else None
     if version_arn:
         status = older_shadow.lifecycle.superseded_status if older_shadow and older_shadow.lifecycle else None
-        ports.registry.update_model_package(
-            logic.outcome_request(
-                version_arn, older.name, "SUPERSEDED", reason, shadow=older_shadow, lifecycle_status=status
-            )
+        request = logic.outcome_request(
+            version_arn, older.name, "SUPERSEDED", reason, shadow=older_shadow, lifecycle_status=status
+        )
+        _record(
+            ports, request, experiment=older.name, outcome="SUPERSEDED", reason=reason, health=None, now=now
         )
     ports.experiments.stop(
         rollout.stop_request(older, "Remove", "Cancelled", f"{STOP_REASON_PREFIX}{reason}")
@@ -177,7 +179,7 @@ def start(
     if eligibility.production is None:
         return _refuse(ports, version, name, shadow, list(eligibility.reasons))
     for older in active:
-        _supersede(ports, older, group, number, settings)
+        _supersede(ports, older, group, number, settings, now=now)
 
     production = eligibility.production
     model = logic.model_name(group, number, spec, shadow.instance_type)
@@ -219,9 +221,35 @@ def start(
     )
 
 
+def _record(
+    ports: ShadowPorts,
+    request: dict[str, Any],
+    *,
+    experiment: str,
+    outcome: str,
+    reason: str,
+    health: HealthReading | None,
+    now: datetime,
+) -> None:
+    """Record the shadow test's outcome on the version, with its conclusion on the model card
+    (docs/AUDIT.md) in the same UpdateModelPackage."""
+    version = ports.registry.describe_model_package(request["ModelPackageArn"])
+    card = model_card.shadow_card(
+        version,
+        experiment=experiment,
+        outcome=outcome,
+        reason=reason,
+        health=health,
+        concluded_at=now.strftime(rollout.TIMESTAMP_FORMAT),
+    )
+    if card.model_card is not None:
+        request = {**request, "ModelCard": card.model_card}
+    ports.registry.update_model_package(request)
+
+
 # -- roll --------------------------------------------------------------------------------------------
 def _record_if_missing(
-    ports: ShadowPorts, experiment: ExperimentView, shadow: ShadowConfig | None
+    ports: ShadowPorts, experiment: ExperimentView, shadow: ShadowConfig | None, now: datetime
 ) -> ExperimentRound:
     version_arn = experiment.tags.get(logic.VERSION_TAG_KEY)
     if not version_arn:
@@ -239,18 +267,23 @@ def _record_if_missing(
     status = experiment.status.upper()
     reason = f"experiment ended {experiment.status} without the roller concluding it"
     lifecycle = shadow.lifecycle.incomplete_status if shadow and shadow.lifecycle else None
-    ports.registry.update_model_package(
-        logic.outcome_request(
-            version_arn, experiment.name, status, reason, shadow=shadow, lifecycle_status=lifecycle
-        )
+    request = logic.outcome_request(
+        version_arn, experiment.name, status, reason, shadow=shadow, lifecycle_status=lifecycle
     )
+    _record(ports, request, experiment=experiment.name, outcome=status, reason=reason, health=None, now=now)
     return ExperimentRound(
         experiment=experiment.name, status=experiment.status, outcome="recorded", reason=reason
     )
 
 
 def _conclude(
-    ports: ShadowPorts, experiment: ExperimentView, shadow: ShadowConfig, decision: rollout.Decision
+    ports: ShadowPorts,
+    experiment: ExperimentView,
+    shadow: ShadowConfig,
+    decision: rollout.Decision,
+    *,
+    health: HealthReading | None,
+    now: datetime,
 ) -> dict[str, Any]:
     conclusion = decision.conclusion
     assert conclusion is not None
@@ -266,15 +299,22 @@ def _conclude(
             )
         text = f"{decision.reason}; shadow variant {conclusion.shadow_action}"
         # Recorded before the stop: if the stop is refused, the next round repeats both (same values).
-        ports.registry.update_model_package(
-            logic.outcome_request(
-                version_arn,
-                experiment.name,
-                conclusion.outcome.upper(),
-                text,
-                shadow=shadow,
-                lifecycle_status=status,
-            )
+        request = logic.outcome_request(
+            version_arn,
+            experiment.name,
+            conclusion.outcome.upper(),
+            text,
+            shadow=shadow,
+            lifecycle_status=status,
+        )
+        _record(
+            ports,
+            request,
+            experiment=experiment.name,
+            outcome=conclusion.outcome.upper(),
+            reason=text,
+            health=health,
+            now=now,
         )
     request = rollout.stop_request(
         experiment,
@@ -293,7 +333,7 @@ def _roll_one(
     group = settings.config.groups.get(experiment.tags.get(logic.GROUP_TAG_KEY, ""))
     shadow = group.shadow if group else None
     if experiment.is_terminal:
-        return _record_if_missing(ports, experiment, shadow)
+        return _record_if_missing(ports, experiment, shadow, now)
     if shadow is None:
         return ExperimentRound(
             experiment=experiment.name,
@@ -324,7 +364,7 @@ def _roll_one(
             changes=changes,
         )
     if decision.action == "conclude":
-        changes = _conclude(ports, experiment, shadow, decision)
+        changes = _conclude(ports, experiment, shadow, decision, health=health, now=now)
         return ExperimentRound(
             experiment=experiment.name,
             status=experiment.status,

@@ -162,6 +162,8 @@ def test_a_version_without_the_configured_report_makes_the_check_unusable() -> N
         name=f"{AUC} >= 0.8",
         status="UNUSABLE",
         detail="the version has no ModelMetrics.ModelQuality.Statistics report",
+        threshold=0.8,
+        operator=">=",
     )
 
 

