@@ -5,6 +5,10 @@ rules' patterns, into the synthesized state machine or function). Every event th
 because of our own writes (SageMaker sends a state change for each UpdateModelPackage) is delivered
 in turn, until the queue is empty. A loop would show up as a queue that never empties: delivery
 stops at a bound and the report says so.
+
+Exit status (`ReplayReport.exit_status`): 0 when every input event was delivered or matched no rule;
+2 when any input was rejected as invalid (the rest are still delivered, and each rejection is
+reported); 1 when delivery had to stop (events kept causing events) or a delivery failed.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autopilot.local import LocalStack, Routed
+from autopilot.errors import InvalidInput
+from autopilot.local import LocalStack, Routed, UnseedableEvent
 from autopilot.synth import shipped_config, synthesize
-from registry_autopilot.models.config import AutopilotConfig, GroupConfig, NeoTarget
+from registry_autopilot.models.config import GROUP_NAME_PATTERN, AutopilotConfig, GroupConfig, NeoTarget
 
 # More deliveries than any real lifecycle needs; reaching it means events keep causing events.
 MAX_DELIVERIES = 1_000
@@ -35,6 +41,7 @@ class Delivery:
     outcome: str  # "ran" | "no rule matched" | "rejected" | "failed"
     rules: list[str] = field(default_factory=list)
     detail: str = ""
+    input: bool = False  # one of the files given, not an event our own writes or the schedule caused
 
 
 @dataclass
@@ -50,6 +57,15 @@ class ReplayReport:
     def rejected(self) -> list[Delivery]:
         return [d for d in self.deliveries if d.outcome in ("rejected", "failed")]
 
+    @property
+    def exit_status(self) -> int:
+        """1 when delivery stopped or failed, else 2 when an input was rejected as invalid, else 0."""
+        if self.stopped_early or any(d.outcome == "failed" for d in self.deliveries):
+            return 1
+        if any(d.input and d.outcome == "rejected" for d in self.deliveries):
+            return 2
+        return 0
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "deliveries": [vars(d) for d in self.deliveries],
@@ -59,6 +75,7 @@ class ReplayReport:
             "rejected": [vars(d) for d in self.rejected],
             "stopped_early": self.stopped_early,
             "schedule_rounds": self.schedule_rounds,
+            "exit_status": self.exit_status,
         }
 
     def render(self) -> str:
@@ -87,12 +104,31 @@ class ReplayReport:
         out.append(f"AWS writes: {len(self.writes)}")
         out += [f"  {count} x {operation}" for operation, count in sorted(counts.items())]
         out.append(f"rejected or failed: {len(self.rejected)}")
-        out += [f"  {d.source}: {d.detail}" for d in self.rejected]
+        out += [f"  {d.source}: {_shorten(d.detail)}" for d in self.rejected]
+        out.append(f"exit status {self.exit_status}: {_EXIT_MEANING[self.exit_status]}")
         return "\n".join(out)
+
+
+_EXIT_MEANING = {
+    0: "every input was delivered or matched no rule",
+    1: "delivery had to stop or a delivery failed (listed above)",
+    2: "an input was rejected as invalid (listed above); the others were delivered",
+}
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 15] + " ... (truncated)"
 
 
 def config_watching(groups: list[str]) -> AutopilotConfig:
     """cdk.json's configuration, plus `groups` watched with the default policy."""
+    for name in groups:
+        if not re.fullmatch(GROUP_NAME_PATTERN, name):
+            raise InvalidInput(
+                f"--watch {name!r}: not a model package group name (1-63 letters, digits and "
+                "hyphens, starting with a letter or digit)"
+            )
     config = shipped_config()
     added = {
         name: GroupConfig(neo_targets=[WATCH_DEFAULT_TARGET]) for name in groups if name not in config.groups
@@ -121,6 +157,8 @@ def eventbridge_shape_problem(event: Any) -> str | None:
 def _classify(routed: Routed) -> tuple[str, str]:
     if not routed.matched_rules:
         return "no rule matched", ""
+    if routed.rejections:
+        return "rejected", "; ".join(routed.rejections)
     for execution in routed.executions:
         if execution.status != "SUCCEEDED":
             outcome = "rejected" if execution.error == "InvalidInput" else "failed"
@@ -171,26 +209,24 @@ def replay(
     objects: dict[str, bytes] | None = None,
     schedule_rounds: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    events: list[Any] | None = None,
+    then: Callable[[LocalStack], object] | None = None,
 ) -> ReplayReport:
     """Deliver `files` (and what they cause); `objects` (S3 URI -> body) are put in the local S3
     first; then `schedule_rounds` times, advance the clock by the roller's rate and fire the schedule
-    rules, delivering what those rounds cause. `progress(delivered, queued)` after each delivery."""
-    loaded = [(path.name, json.loads(path.read_text(encoding="utf-8"))) for path in files]
+    rules, delivering what those rounds cause. `progress(delivered, queued)` after each delivery;
+    `then(stack)` once the input events have settled (what it causes is delivered too)."""
+    if events is None:
+        events = [json.loads(path.read_text(encoding="utf-8")) for path in files]
+    loaded = [(path.name, event) for path, event in zip(files, events, strict=True)]
     queue = [item for item in loaded for _ in range(repeat)]
+    inputs = {id(event) for _, event in loaded}
     if shuffle:
         random.Random(seed).shuffle(queue)
     app = synthesize(config_watching(watch or []))
     deliveries: list[Delivery] = []
-    first_event = next((event for _, event in loaded if isinstance(event, dict)), None)
-    account = str(first_event.get("account", "")) if first_event else ""
-    region = str(first_event.get("region", "")) if first_event else ""
-    location = {"account_id": account, "region": region} if account.isdigit() and region else {}
-    with LocalStack(app, **location) as stack:  # type: ignore[arg-type]
-        for _, event in loaded:
-            stack.seed_from_event(event)
-        for uri, body in (objects or {}).items():
-            stack.stage_object(uri, body)
-        stack.backend.clear_records()
+    with LocalStack(app, **_location(loaded)) as stack:  # type: ignore[arg-type]
+        _seed(stack, [(str(path), event) for path, event in zip(files, events, strict=True)], objects or {})
         emitted_seen = 0
 
         def follow_our_writes() -> None:
@@ -200,34 +236,36 @@ def replay(
                 queue.append((f"state change of {arn.split('/', 1)[-1]} after our write", emitted))
             emitted_seen = len(stack.backend.emitted_events)
 
+        def drain() -> None:
+            while queue and len(deliveries) < MAX_DELIVERIES:
+                source, event = queue.pop(0)
+                is_input = id(event) in inputs
+                problem = eventbridge_shape_problem(event)
+                if problem:
+                    deliveries.append(Delivery(source, "", "rejected", detail=problem, input=is_input))
+                    continue
+                routed = stack.send_event(event)
+                outcome, detail = _classify(routed)
+                rules = list(routed.matched_rules)
+                event_id = str(event.get("id", ""))
+                deliveries.append(Delivery(source, event_id, outcome, rules, detail, input=is_input))
+                follow_our_writes()
+                if progress is not None:
+                    progress(len(deliveries), len(queue))
+
         rounds_run = 0
         for round_number in range(schedule_rounds + 1):
             if round_number:
                 if not _experiments_in_progress(stack):
                     break  # nothing left to roll: later rounds would change nothing
-                stack.backend.clock.advance(app.config.roller_schedule_minutes * 60)
-                writes_before = len(stack.backend.writes)
                 rounds_run += 1
-                for run in stack.run_schedule():
-                    if run.failures or len(stack.backend.writes) > writes_before:  # quiet rounds unlisted
-                        source = f"schedule round {round_number} at {run.event['time']}"
-                        outcome = "failed" if run.failures else "ran"
-                        detail = "; ".join(run.failures)
-                        deliveries.append(Delivery(source, run.event["id"], outcome, [run.rule], detail))
+                deliveries += _scheduled_round(stack, round_number)
                 follow_our_writes()
-            while queue and len(deliveries) < MAX_DELIVERIES:
-                source, event = queue.pop(0)
-                problem = eventbridge_shape_problem(event)
-                if problem:
-                    deliveries.append(Delivery(source, "", "rejected", detail=problem))
-                    continue
-                routed = stack.send_event(event)
-                outcome, detail = _classify(routed)
-                rules = list(routed.matched_rules)
-                deliveries.append(Delivery(source, str(event.get("id", "")), outcome, rules, detail))
+            drain()
+            if round_number == 0 and then is not None and not queue:
+                then(stack)  # e.g. a retry, once the input events have settled
                 follow_our_writes()
-                if progress is not None:
-                    progress(len(deliveries), len(queue))
+                drain()
             if queue:
                 break
         return ReplayReport(
@@ -238,6 +276,42 @@ def replay(
             stopped_early=bool(queue),
             schedule_rounds=rounds_run,
         )
+
+
+def _scheduled_round(stack: LocalStack, round_number: int) -> list[Delivery]:
+    """Advance the clock by the roller's rate and fire the schedule rules; rounds that wrote nothing
+    are not listed."""
+    stack.backend.clock.advance(stack.app.config.roller_schedule_minutes * 60)
+    writes_before = len(stack.backend.writes)
+    deliveries = []
+    for run in stack.run_schedule():
+        if run.failures or len(stack.backend.writes) > writes_before:
+            source = f"schedule round {round_number} at {run.event['time']}"
+            outcome = "failed" if run.failures else "ran"
+            detail = "; ".join(run.failures)
+            deliveries.append(Delivery(source, run.event["id"], outcome, [run.rule], detail))
+    return deliveries
+
+
+def _location(loaded: list[tuple[str, Any]]) -> dict[str, str]:
+    """The account and region of the first event: the local backend answers as that account."""
+    first_event = next((event for _, event in loaded if isinstance(event, dict)), None)
+    account = str(first_event.get("account", "")) if first_event else ""
+    region = str(first_event.get("region", "")) if first_event else ""
+    return {"account_id": account, "region": region} if account.isdigit() and region else {}
+
+
+def _seed(stack: LocalStack, loaded: list[tuple[str, Any]], objects: dict[str, bytes]) -> None:
+    """Create what the events describe and stage `objects`; an event describing a version SageMaker
+    would not create stops the replay before any delivery, naming its file."""
+    for name, event in loaded:
+        try:
+            stack.seed_from_event(event)
+        except UnseedableEvent as exc:
+            raise UnseedableEvent(f"{name}: {exc}") from None
+    for uri, body in objects.items():
+        stack.stage_object(uri, body)
+    stack.backend.clear_records()
 
 
 def _experiments_in_progress(stack: LocalStack) -> bool:

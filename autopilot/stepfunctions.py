@@ -172,7 +172,7 @@ def local_execution(
             interpreter_log.setLevel(saved_level)
 
 
-def _state_machine_arn(sfn: Any, definition: dict[str, Any]) -> str:
+def state_machine_arn(sfn: Any, definition: dict[str, Any]) -> str:
     """The local state machine for `definition`, created on first use. Executions of one definition
     share it, as they share the deployed state machine in AWS; moto parses a definition when it is
     created, which takes longer than a whole short execution."""
@@ -202,7 +202,7 @@ def execute(
 
     with local_execution(invoke, on_wait) as waits:
         sfn = boto3.client("stepfunctions", region_name=region)
-        arn = _state_machine_arn(sfn, definition)
+        arn = state_machine_arn(sfn, definition)
         execution_arn = sfn.start_execution(
             stateMachineArn=arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]
