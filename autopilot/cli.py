@@ -97,13 +97,21 @@ def load_objects(pairs: list[str], event_files: list[Path], events: list[Any]) -
     for path, event in zip(event_files, events, strict=True):
         for uri, fixture in sample_objects(path, event).items():
             objects[uri] = _read_bytes(fixture)
-            print(f"staged {uri} from {fixture}", file=sys.stderr)
+            print(f"staged {uri} from {_shown(fixture)}", file=sys.stderr)
     for pair in pairs:
         uri, sep, file = pair.partition("=")
         if not sep or s3_object(uri) is None or not file:
             raise InvalidInput(f"--object {pair!r}: expected s3://bucket/key=FILE")
         objects[uri] = _read_bytes(Path(file))
     return objects
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is under it (as the user would type it)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -200,7 +208,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from autopilot.demo import HEADER, Step, run_demo
+    from autopilot.synth import shipped_config
 
+    shipped_config()  # an invalid cdk.json is reported before the header is printed
     if args.json:
         report = run_demo()
         emit(report.as_dict(), True, "")

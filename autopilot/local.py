@@ -13,6 +13,7 @@ import importlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,23 @@ def available_handlers(app: SynthesizedApp | None = None) -> list[str]:
 class UnseedableEvent(InvalidInput):
     """The event describes a model package version AWS would not hold (the embedded backend refuses
     to create it as SageMaker would): the message names the field."""
+
+
+_VALIDATION_ITEM = re.compile(
+    r"Value '(?P<value>.*?)' at '(?P<at>[^']+)' failed to satisfy constraint: (?P<rule>[^;]*)"
+)
+
+
+def _field_problems(message: str) -> str:
+    """A ValidationException's items as `detail.Field: rule (value ...)`, values shortened: the
+    event's fields are named as the event spells them (SageMaker's messages use camelCase)."""
+    problems = []
+    for item in _VALIDATION_ITEM.finditer(message):
+        parts = [p for p in item["at"].split(".") if p != "member"]
+        field_path = ".".join(p if p.isdigit() else p[:1].upper() + p[1:] for p in parts)
+        value = item["value"] if len(item["value"]) <= 40 else item["value"][:37] + "..."
+        problems.append(f"detail.{field_path}: {item['rule'].strip()} (value {value!r})")
+    return "; ".join(problems) or message
 
 
 def _write_summary(call: RecordedCall) -> dict[str, Any]:
@@ -268,7 +286,7 @@ class LocalStack:
         try:
             return self._seed_from_event(event)
         except ClientError as exc:
-            message = str(exc.response.get("Error", {}).get("Message", exc))
+            message = _field_problems(str(exc.response.get("Error", {}).get("Message", exc)))
             raise UnseedableEvent(f"the version it describes cannot exist in SageMaker: {message}") from None
         except ParamValidationError as exc:
             raise UnseedableEvent(f"the version it describes cannot exist in SageMaker: {exc}") from None
@@ -529,14 +547,21 @@ def s3_object(uri: str) -> tuple[str, str] | None:
     return (bucket, key) if uri.startswith("s3://") and bucket and key else None
 
 
+SAMPLES_MANIFEST = Path("meta") / "manifest.json"  # relative to the samples folder (events/)
+
+
 def sample_objects(event_file: Path, event: Any) -> dict[str, Path]:
-    """The S3 objects a sample event needs, from the `manifest.json` beside it: its evaluation
-    report fixture (`report`), at the URI the event's ModelMetrics names. Empty for other files."""
-    manifest = event_file.parent / "manifest.json"
-    if not manifest.is_file() or not isinstance(event, dict):
+    """The S3 objects a sample event needs, from the samples' manifest (`events/meta/manifest.json`,
+    keyed by the path relative to `events/`): its evaluation report fixture (`report`, relative to
+    `events/`), at the URI the event's ModelMetrics names. Empty for other files."""
+    folder = event_file.resolve().parent
+    root = next((d for d in (folder, folder.parent) if (d / SAMPLES_MANIFEST).is_file()), None)
+    if root is None or not isinstance(event, dict):
         return {}
+    key = event_file.resolve().relative_to(root).as_posix()
     try:
-        entry = json.loads(manifest.read_text(encoding="utf-8")).get("events", {}).get(event_file.name, {})
+        manifest = json.loads((root / SAMPLES_MANIFEST).read_text(encoding="utf-8"))
+        entry = manifest.get("events", {}).get(key, {})
     except (OSError, ValueError, AttributeError):
         return {}
     report = entry.get("report") if isinstance(entry, dict) else None
@@ -547,4 +572,4 @@ def sample_objects(event_file: Path, event: Any) -> dict[str, Path]:
         uri = detail["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     except (KeyError, TypeError):
         return {}
-    return {uri: event_file.parent / report} if isinstance(uri, str) else {}
+    return {uri: root / report} if isinstance(uri, str) else {}

@@ -55,11 +55,13 @@ class ReplayReport:
 
     @property
     def rejected(self) -> list[Delivery]:
-        return [d for d in self.deliveries if d.outcome in ("rejected", "failed")]
+        return [d for d in self.deliveries if d.outcome in ("rejected", "failed", "retrying")]
 
     @property
     def exit_status(self) -> int:
-        """1 when delivery stopped or failed, else 2 when an input was rejected as invalid, else 0."""
+        """1 when delivery had to stop (events kept causing events, or a delivery failed for good: a
+        workflow failed, or a function failed its last retry and the event went to its dead-letter
+        queue), else 2 when an input was rejected as invalid, else 0."""
         if self.stopped_early or any(d.outcome == "failed" for d in self.deliveries):
             return 1
         if any(d.input and d.outcome == "rejected" for d in self.deliveries):
@@ -111,7 +113,7 @@ class ReplayReport:
 
 _EXIT_MEANING = {
     0: "every input was delivered or matched no rule",
-    1: "delivery had to stop or a delivery failed (listed above)",
+    1: "delivery had to stop: events kept causing events, or a delivery failed for good (listed above)",
     2: "an input was rejected as invalid (listed above); the others were delivered",
 }
 
@@ -236,22 +238,20 @@ def replay(
                 queue.append((f"state change of {arn.split('/', 1)[-1]} after our write", emitted))
             emitted_seen = len(stack.backend.emitted_events)
 
+        retries = _LambdaRetries(_async_retry_attempts(app))
+
         def drain() -> None:
             while queue and len(deliveries) < MAX_DELIVERIES:
                 source, event = queue.pop(0)
-                is_input = id(event) in inputs
-                problem = eventbridge_shape_problem(event)
-                if problem:
-                    deliveries.append(Delivery(source, "", "rejected", detail=problem, input=is_input))
-                    continue
-                routed = stack.send_event(event)
-                outcome, detail = _classify(routed)
-                rules = list(routed.matched_rules)
-                event_id = str(event.get("id", ""))
-                deliveries.append(Delivery(source, event_id, outcome, rules, detail, input=is_input))
+                deliveries.append(_deliver(stack, source, event, id(event) in inputs, retries))
                 follow_our_writes()
                 if progress is not None:
                     progress(len(deliveries), len(queue))
+            while not queue and retries.pending and len(deliveries) < MAX_DELIVERIES:
+                deliveries.append(retries.run_next(stack))
+                follow_our_writes()
+                if queue:
+                    drain()
 
         rounds_run = 0
         for round_number in range(schedule_rounds + 1):
@@ -278,6 +278,97 @@ def replay(
         )
 
 
+def _deliver(stack: LocalStack, source: str, event: Any, is_input: bool, retries: _LambdaRetries) -> Delivery:
+    """One delivery through the rules; a failed function target is queued for Lambda's retries."""
+    problem = eventbridge_shape_problem(event)
+    if problem:
+        return Delivery(source, "", "rejected", detail=problem, input=is_input)
+    routed = stack.send_event(event)
+    outcome, detail = _classify(routed)
+    now = stack.backend.clock.now().timestamp()
+    if routed.failures and not routed.executions and retries.schedule(source, event, routed, now):
+        outcome = "retrying"  # Lambda runs a failed asynchronous invocation again
+    event_id = str(event.get("id", ""))
+    return Delivery(source, event_id, outcome, list(routed.matched_rules), detail, input=is_input)
+
+
+# Lambda, "How Lambda handles errors and retries with asynchronous invocation": "If the function
+# returns an error, by default Lambda attempts to run it two more times, with a one-minute wait
+# between the first two attempts, and two minutes between the second and third attempts."
+ASYNC_RETRY_DELAYS_SECONDS = (60, 120)
+
+
+def _async_retry_attempts(app: Any) -> dict[str, int]:
+    """Function logical id -> MaximumRetryAttempts from the template's EventInvokeConfig (default 2)."""
+    attempts: dict[str, int] = {}
+    for resource in app.template["Resources"].values():
+        if resource.get("Type") != "AWS::Lambda::EventInvokeConfig":
+            continue
+        properties = resource.get("Properties", {})
+        function = properties.get("FunctionName")
+        if isinstance(function, dict) and "Ref" in function:
+            attempts[function["Ref"]] = int(properties.get("MaximumRetryAttempts", 2))
+    return attempts
+
+
+@dataclass
+class _Retry:
+    due: float  # simulated epoch seconds
+    source: str
+    event: dict[str, Any]
+    function: str  # logical id
+    rules: list[str]
+    attempt: int  # 1 for the first retry
+
+
+class _LambdaRetries:
+    """Failed asynchronous invocations of a function target, run again on the simulated clock as
+    Lambda would; the last failure is final (the event goes to the function's dead-letter queue)."""
+
+    def __init__(self, attempts: dict[str, int]) -> None:
+        self.attempts = attempts
+        self.pending: list[_Retry] = []
+
+    def schedule(
+        self, source: str, event: dict[str, Any], routed: Routed, now: float, attempt: int = 1
+    ) -> bool:
+        """Queue a retry of each failed function target; False when none has a retry left."""
+        scheduled = False
+        for failure in routed.failures:
+            function = failure.split(":", 1)[0]
+            if attempt > min(self.attempts.get(function, 2), len(ASYNC_RETRY_DELAYS_SECONDS)):
+                continue
+            due = now + ASYNC_RETRY_DELAYS_SECONDS[attempt - 1]
+            self.pending.append(_Retry(due, source, event, function, list(routed.matched_rules), attempt))
+            scheduled = True
+        return scheduled
+
+    def run_next(self, stack: LocalStack) -> Delivery:
+        from registry_autopilot.models.errors import InvalidInput as RejectedEvent
+
+        self.pending.sort(key=lambda r: r.due)
+        retry = self.pending.pop(0)
+        now = stack.backend.clock.now().timestamp()
+        if retry.due > now:
+            stack.backend.clock.advance(int(retry.due - now))
+        source = f"{retry.source} (Lambda retry {retry.attempt})"
+        event_id = str(retry.event.get("id", ""))
+        try:
+            stack.invoke_function(retry.function, retry.event)
+        except RejectedEvent as exc:
+            return Delivery(
+                source, event_id, "rejected", retry.rules, f"{retry.function}: InvalidInput: {exc}"
+            )
+        except Exception as exc:
+            failure = f"{retry.function}: {type(exc).__name__}: {exc}"
+            again = Routed(event_id=event_id, matched_rules=retry.rules, failures=[failure])
+            now = stack.backend.clock.now().timestamp()
+            scheduled = self.schedule(retry.source, retry.event, again, now, retry.attempt + 1)
+            outcome = "retrying" if scheduled else "failed"
+            return Delivery(source, event_id, outcome, retry.rules, failure)
+        return Delivery(source, event_id, "ran", retry.rules)
+
+
 def _scheduled_round(stack: LocalStack, round_number: int) -> list[Delivery]:
     """Advance the clock by the roller's rate and fire the schedule rules; rounds that wrote nothing
     are not listed."""
@@ -294,17 +385,23 @@ def _scheduled_round(stack: LocalStack, round_number: int) -> list[Delivery]:
 
 
 def _location(loaded: list[tuple[str, Any]]) -> dict[str, str]:
-    """The account and region of the first event: the local backend answers as that account."""
-    first_event = next((event for _, event in loaded if isinstance(event, dict)), None)
-    account = str(first_event.get("account", "")) if first_event else ""
-    region = str(first_event.get("region", "")) if first_event else ""
-    return {"account_id": account, "region": region} if account.isdigit() and region else {}
+    """The account and region most events come from: the local backend answers as that account (an
+    event from elsewhere, e.g. a sample from another region, does not move the others)."""
+    places = Counter(
+        (str(event.get("account", "")), str(event.get("region", "")))
+        for _, event in loaded
+        if isinstance(event, dict) and str(event.get("account", "")).isdigit() and event.get("region")
+    )
+    if not places:
+        return {}
+    (account, region), _ = places.most_common(1)[0]
+    return {"account_id": account, "region": region}
 
 
 def _seed(stack: LocalStack, loaded: list[tuple[str, Any]], objects: dict[str, bytes]) -> None:
     """Create what the events describe and stage `objects`; an event describing a version SageMaker
     would not create stops the replay before any delivery, naming its file."""
-    for name, event in loaded:
+    for name, event in sorted(loaded, key=lambda item: _version_order(item[1])):
         try:
             stack.seed_from_event(event)
         except UnseedableEvent as exc:
@@ -312,6 +409,17 @@ def _seed(stack: LocalStack, loaded: list[tuple[str, Any]], objects: dict[str, b
     for uri, body in objects.items():
         stack.stage_object(uri, body)
     stack.backend.clear_records()
+
+
+def _version_order(event: Any) -> tuple[str, int]:
+    """(group, version) of the version an event names: versions are created in order, so a sample
+    about version 7 is seeded after the one about version 3 and each gets its own content."""
+    detail = event.get("detail") if isinstance(event, dict) else None
+    arn = detail.get("ModelPackageArn") if isinstance(detail, dict) else None
+    if not isinstance(arn, str) or ":model-package/" not in arn:
+        return ("", 0)
+    group, _, version = arn.split(":model-package/", 1)[1].partition("/")
+    return (group, int(version)) if version.isdigit() else (group, 0)
 
 
 def _experiments_in_progress(stack: LocalStack) -> bool:

@@ -110,9 +110,9 @@ def test_a_sample_gets_its_evaluation_report_from_the_manifest_and_ends_with_its
 
     captured = capsys.readouterr()
     payload = json.loads(captured.out)
-    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/3")
+    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/8")
     assert code == EXIT_OK
-    assert "staged s3://churn-models-123456789012/churn-xgboost/3/failing.json" in captured.err
+    assert "staged s3://churn-models-123456789012/churn-xgboost/8/failing.json" in captured.err
     assert version["approval"] == "Rejected"
 
 
@@ -121,12 +121,12 @@ def test_an_object_given_on_the_command_line_replaces_the_manifests_report(
 ) -> None:
     sample = EVENTS / "version-registered-report-fails.json"
     passing = EVENTS / "reports" / "churn-xgboost-passing.json"
-    uri = "s3://churn-models-123456789012/churn-xgboost/3/failing.json"
+    uri = "s3://churn-models-123456789012/churn-xgboost/8/failing.json"
 
     code = main(["replay", str(sample), "--object", f"{uri}={passing}", "--json"])
 
     payload = json.loads(capsys.readouterr().out)
-    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/3")
+    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/8")
     assert code == EXIT_OK
     assert version["approval"] == "Approved"
 
