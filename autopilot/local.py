@@ -124,6 +124,8 @@ class LocalStack:
         self.logs = io.StringIO()  # what the functions logged (Powertools writes JSON to stdout)
         self._executions = 0
         self._scheduled = 0
+        # Versions created only so that a sample's version number exists (no event names them).
+        self.filler_versions: set[str] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -312,7 +314,8 @@ class LocalStack:
                 sagemaker.create_model_package_group(ModelPackageGroupName=group)
             existing = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
             for _ in range(len(existing) + 1, version):
-                self.backend.seed_model_package(group)  # earlier versions, so the numbers line up
+                # earlier versions, so the numbers line up
+                self.filler_versions.add(self.backend.seed_model_package(group))
             if len(existing) < version:
                 if (
                     "InferenceSpecification" not in request

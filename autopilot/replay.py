@@ -55,7 +55,7 @@ class ReplayReport:
 
     @property
     def rejected(self) -> list[Delivery]:
-        return [d for d in self.deliveries if d.outcome in ("rejected", "failed", "retrying")]
+        return [d for d in self.deliveries if d.outcome in ("rejected", "failed")]
 
     @property
     def exit_status(self) -> int:
@@ -93,11 +93,21 @@ class ReplayReport:
                 f"  {self.schedule_rounds} scheduled rounds ran (rounds that wrote nothing are not listed)"
             )
         out.append("")
-        out.append("model package versions:")
+        out.append("model package versions (approval; attached specs; failed targets; shadow test):")
         for v in self.versions:
+            if v.get("filler"):
+                continue
+            metadata = v["metadata"]
+            failed = [k.removeprefix("autopilot:neo:") for k, x in metadata.items() if _is_failure(k, x)]
+            shadow = _shorten(metadata.get("autopilot:shadow:outcome", "-"), 60)
             out.append(
-                f"  {v['version']}: {v['approval']}; specs: {', '.join(v['specs']) or '-'}; "
-                f"metadata: {json.dumps(v['metadata'], sort_keys=True) if v['metadata'] else '-'}"
+                f"  {v['version']}: {v['approval']}; {', '.join(v['specs']) or '-'}; "
+                f"{', '.join(failed) or '-'}; {shadow}"
+            )
+        fillers = sum(1 for v in self.versions if v.get("filler"))
+        if fillers:
+            out.append(
+                f"  (and {fillers} earlier versions created only so the samples' version numbers exist)"
             )
         if self.experiments:
             out.append("inference experiments:")
@@ -116,6 +126,10 @@ _EXIT_MEANING = {
     1: "delivery had to stop: events kept causing events, or a delivery failed for good (listed above)",
     2: "an input was rejected as invalid (listed above); the others were delivered",
 }
+
+
+def _is_failure(key: str, value: str) -> bool:
+    return key.startswith("autopilot:neo:") and value.startswith("FAILED")
 
 
 def _shorten(text: str, limit: int = 300) -> str:
@@ -189,6 +203,7 @@ def _versions(stack: LocalStack) -> list[dict[str, Any]]:
                         "approval": described.get("ModelApprovalStatus"),
                         "specs": [s["Name"] for s in described.get("AdditionalInferenceSpecifications", [])],
                         "metadata": described.get("CustomerMetadataProperties", {}),
+                        "filler": summary["ModelPackageArn"] in stack.filler_versions,
                     }
                 )
     return sorted(versions, key=lambda v: v["version"])
