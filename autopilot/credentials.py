@@ -66,7 +66,7 @@ class AwsTarget:
     def describe(self) -> str:
         profile = f"profile {self.profile}" if self.profile else "default credentials"
         account = f"account {self.account}, " if self.account else ""
-        return f"{account}{self.region} ({profile})"
+        return f"{account}region {self.region}, {profile}"
 
 
 def add_aws_options(parser: argparse.ArgumentParser) -> None:
@@ -171,24 +171,24 @@ def explain(exc: BaseException, target: AwsTarget | None = None) -> str | None:
     )
 
     profile = target.profile if target else None
-    where = f" ({target.describe()})" if target else ""
+    where = f"; {target.describe()}" if target else ""
     if isinstance(exc, ClientError):
         code = str(exc.response.get("Error", {}).get("Code", ""))
         operation = exc.operation_name
         if code in EXPIRED_CODES:
             return (
-                f"AWS credentials expired ({code} on {operation}){where}: refresh them "
+                f"AWS credentials expired ({code} on {operation}{where}): refresh them "
                 f"(`aws sso login{_profile_hint(profile)}`, or new temporary keys) and run again"
             )
         if code in REJECTED_CODES:
             return (
-                f"AWS rejected the credentials ({code} on {operation}){where}: check the access key "
+                f"AWS rejected the credentials ({code} on {operation}{where}): check the access key "
                 f"with `aws configure list{_profile_hint(profile)}`"
             )
         if code in DENIED_CODES:
             return (
-                f"access denied: {operation} ({code}){where}: the identity needs permission for this "
-                "read; see the README's 'Dry-run against your AWS account' for what each verb reads"
+                f"access denied: {operation} ({code}{where}): the identity needs this permission; see "
+                "the README's 'Dry-run against your AWS account' for what each verb calls"
             )
         return None
     if isinstance(exc, NoCredentialsError):
@@ -196,7 +196,7 @@ def explain(exc: BaseException, target: AwsTarget | None = None) -> str | None:
     if isinstance(exc, NoRegionError):
         return "no AWS region: pass --region REGION or set AWS_REGION"
     if isinstance(exc, EndpointConnectionError):
-        return f"cannot reach AWS{where}: {exc} (check the network and the region name)"
+        return f"cannot reach AWS: {exc} (check the network and the region name{where})"
     if isinstance(exc, BotoCoreError) and ("SSO" in type(exc).__name__ or "Token" in type(exc).__name__):
         return _credential_problem(exc, profile)
     return None

@@ -249,7 +249,7 @@ def test_given_a_denied_read_when_planning_then_one_line_names_the_operation(
 
     code, out, err = _run(capsys, ["plan", str(REGISTERED), "--region", "us-east-1"])
 
-    _one_line(code, out, err, "access denied: DescribeModelPackage (AccessDeniedException)")
+    _one_line(code, out, err, "access denied: DescribeModelPackage (AccessDeniedException; account ")
 
 
 AnswerFactory = Callable[..., None]
