@@ -7,6 +7,7 @@ so the handler goes on as if it had been made. Nothing is created, changed or pu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autopilot.credentials import AwsTarget, aws_errors, resolve_aws
 from autopilot.eventpattern import matches
 from autopilot.local import HANDLER_PACKAGE
+from autopilot.quiet import function_output_to
 from autopilot.stepfunctions import LocalLambdaContext
 from autopilot.synth import SynthesizedApp, synthesize
 
@@ -62,10 +65,8 @@ def _original_params(params: dict[str, Any], context: dict[str, Any], **_: Any) 
 
 
 @contextmanager
-def aws_session(
-    dry_run: bool, region: str | None = None, profile: str | None = None
-) -> Iterator[Interceptor]:
-    """Point the handlers' clients at a real account (the default boto3 session) with the hook."""
+def aws_session(dry_run: bool, target: AwsTarget) -> Iterator[Interceptor]:
+    """Point the handlers' clients (boto3's default session) at `target`'s account, with the hook."""
     import boto3
 
     from registry_autopilot.adapters import clients
@@ -76,9 +77,9 @@ def aws_session(
         original = context.get("autopilot_dry_run_params", params)
         return interceptor(model, {"body": original}, **kwargs)
 
-    boto3.setup_default_session(region_name=region, profile_name=profile)
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
+    session = target.session
+    saved_default = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = session
     session.events.register("before-parameter-build", _original_params)
     session.events.register("before-call", before_call)
     clients.reset_clients()
@@ -87,15 +88,15 @@ def aws_session(
     finally:
         session.events.unregister("before-call", before_call)
         session.events.unregister("before-parameter-build", _original_params)
+        boto3.DEFAULT_SESSION = saved_default
         clients.reset_clients()
 
 
-def _deployed_resources(stack_name: str) -> dict[str, str]:
+def deployed_resources(target: AwsTarget, stack_name: str) -> dict[str, str]:
     """Logical id -> physical id of the deployed stack (a read); empty when it is not deployed."""
-    import boto3
-
     try:
-        resources = boto3.client("cloudformation").describe_stack_resources(StackName=stack_name)
+        cloudformation = target.client("cloudformation")
+        resources = cloudformation.describe_stack_resources(StackName=stack_name)
     except Exception:  # not deployed, no permission, or no network: placeholders are shown instead
         return {}
     return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources["StackResources"]}
@@ -136,9 +137,9 @@ class AwsRun:
 
 
 def _environment(
-    app: SynthesizedApp, logical_id: str, config_file: Path, region: str | None
+    app: SynthesizedApp, logical_id: str, config_file: Path, target: AwsTarget
 ) -> dict[str, str]:
-    deployed = _deployed_resources(app.config.stack_name)
+    deployed = deployed_resources(target, app.config.stack_name)
     properties = app.template["Resources"][logical_id]["Properties"]
     env: dict[str, str] = {}
     for key, value in properties.get("Environment", {}).get("Variables", {}).items():
@@ -151,8 +152,7 @@ def _environment(
         env["NOTIFICATION_TOPIC_ARN"] = "arn:aws:sns:us-east-1:000000000000:not-deployed"
     env["AUTOPILOT_CONFIG_FILE"] = str(config_file)
     env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    if region:
-        env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = region
+    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = target.region
     return env
 
 
@@ -174,12 +174,16 @@ def run_on_aws(
     dry_run: bool = True,
     region: str | None = None,
     profile: str | None = None,
+    target: AwsTarget | None = None,
 ) -> list[AwsRun]:
-    """Run what `event` triggers (or `handler`, when named) against AWS; a dry run by default."""
+    """Run what `event` triggers (or `handler`, when named) against AWS; a dry run by default.
+    `target` (or `profile`/`region`, resolved as the AWS CLI does) is the account. Credentials that
+    are missing, expired or denied a read raise AwsSetupError; the event is not blamed for them."""
     import importlib
 
     from registry_autopilot.settings import reset_settings
 
+    target = target or resolve_aws(profile, region)
     app = synthesize()
     if handler is not None:
         targets = [handler]
@@ -188,11 +192,11 @@ def run_on_aws(
         for rule in app.rules:
             if rule.schedule or not isinstance(event, dict) or not matches(rule.pattern, event):
                 continue
-            for target in rule.targets:
-                if target.kind == "state-machine":
+            for rule_target in rule.targets:
+                if rule_target.kind == "state-machine":
                     targets.append("plan")  # the first step; the rest follows from its output
-                elif target.kind == "function":
-                    targets.append(app.functions[target.logical_id].split(".")[-2])
+                elif rule_target.kind == "function":
+                    targets.append(app.functions[rule_target.logical_id].split(".")[-2])
     runs = []
     with tempfile.TemporaryDirectory(prefix="autopilot-aws-") as tmp:
         config_file = Path(tmp) / "autopilot_config.json"
@@ -202,8 +206,12 @@ def run_on_aws(
             logical_id = next(lid for lid, h in app.functions.items() if h == wanted)
             saved = dict(os.environ)
             try:
-                with aws_session(dry_run, region, profile) as interceptor:
-                    os.environ.update(_environment(app, logical_id, config_file, region))
+                with (
+                    aws_session(dry_run, target) as interceptor,
+                    function_output_to(io.StringIO()),  # Powertools logs and metrics: not our stdout
+                    aws_errors(target),
+                ):
+                    os.environ.update(_environment(app, logical_id, config_file, target))
                     reset_settings()
                     module = importlib.import_module(f"{HANDLER_PACKAGE}.{name}")
                     context = LocalLambdaContext(function_name=logical_id, invoked_function_arn=logical_id)

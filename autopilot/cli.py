@@ -4,39 +4,88 @@ Verbs:
   invoke HANDLER EVENT_FILE   one handler, one event, on a fresh local backend
   replay EVENT_FILE...        events through the synthesized rules until nothing changes
   plan EVENT_FILE             dry run against your AWS account: real reads, no write sent
+  retry VERSION_ARN TARGET    compile a failed Neo target again (your account, or --local)
   demo                        the whole lifecycle on the embedded backend, with a simulated clock
 
-Exit status: 0 on success, 2 when the input is invalid (the message names the problem), 1 otherwise.
+Exit status: 0 on success, 2 when the input or the setup is the user's to fix (one line that names
+the file and the field, or the setting, and how to fix it; never a traceback), 1 otherwise.
+
+Adding a verb: write `add_<verb>(verbs)` that adds its sub-parser and sets `run=cmd_<verb>` (a
+function `(args) -> exit status`), and list it in VERBS. A verb raises `InvalidInput` (from
+`autopilot.errors`) for anything the user can fix; `main` prints it as one line and exits 2. Verbs
+that talk to an account take `--profile/--region` with `autopilot.credentials.add_aws_options` and
+get their session from `autopilot.credentials.resolve_aws`. With `--json`, stdout carries only the
+JSON document: run functions inside `autopilot.quiet.function_output_to`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from autopilot.credentials import add_aws_options
+from autopilot.errors import InvalidInput
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 
+# What one input file may weigh and how deep its JSON may nest. EventBridge takes entries of at most
+# 256 KB (PutEvents), and a Step Functions state's input is limited to 256 KiB; the depth is this
+# tool's own bound (AWS documents none; docs/FIDELITY.md), far above any event's.
+MAX_INPUT_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 64
+MAX_MESSAGE_CHARS = 400
 
-class InvalidInput(Exception):
-    """Input the user can fix: an unreadable event file, an unknown handler, an invalid event."""
+__all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "InvalidInput", "build_parser", "load_event", "main"]
+
+
+def json_depth(value: Any) -> int:
+    """How deeply `value` nests (a scalar is 0, `[]` is 1), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def load_event(path: Path) -> Any:
+    """The JSON document in `path`; InvalidInput naming the file when it cannot be an event."""
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InvalidInput(
+                f"{path}: {size:,} bytes; an event (EventBridge PutEvents entry) or a workflow step's "
+                f"input is at most {MAX_INPUT_BYTES // 1024} KB"
+            )
+        data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     try:
-        return json.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
+            "an event file is JSON in UTF-8"
+        ) from None
+    try:
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path}: JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise InvalidInput(f"{path}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
 
 
 def load_objects(pairs: list[str], event_files: list[Path], events: list[Any]) -> dict[str, bytes]:
@@ -48,13 +97,21 @@ def load_objects(pairs: list[str], event_files: list[Path], events: list[Any]) -
     for path, event in zip(event_files, events, strict=True):
         for uri, fixture in sample_objects(path, event).items():
             objects[uri] = _read_bytes(fixture)
-            print(f"staged {uri} from {fixture}", file=sys.stderr)
+            print(f"staged {uri} from {_shown(fixture)}", file=sys.stderr)
     for pair in pairs:
         uri, sep, file = pair.partition("=")
         if not sep or s3_object(uri) is None or not file:
             raise InvalidInput(f"--object {pair!r}: expected s3://bucket/key=FILE")
         objects[uri] = _read_bytes(Path(file))
     return objects
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is under it (as the user would type it)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -64,7 +121,8 @@ def _read_bytes(path: Path) -> bytes:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _print(payload: Any, as_json: bool, human: str) -> None:
+def emit(payload: Any, as_json: bool, human: str) -> None:
+    """A verb's result on stdout: the JSON document alone with `--json`, else the readable text."""
     if as_json:
         print(json.dumps(payload, indent=2, sort_keys=True, default=str))
     else:
@@ -73,16 +131,18 @@ def _print(payload: Any, as_json: bool, human: str) -> None:
 
 def _run_on_aws(args: argparse.Namespace, event: Any, handler: str | None, dry_run: bool) -> int:
     from autopilot.aws import run_on_aws
+    from autopilot.credentials import resolve_aws
     from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
+    target = resolve_aws(args.profile, args.region)  # missing region or credentials: not the event's fault
     try:
-        runs = run_on_aws(event, handler=handler, dry_run=dry_run, region=args.region, profile=args.profile)
+        runs = run_on_aws(event, handler=handler, dry_run=dry_run, target=target)
     except RejectedEvent as exc:
         raise InvalidInput(f"{args.event_file} rejected: {exc}") from None
     if not runs:
-        _print({"runs": []}, args.json, "no rule matches this event: nothing would run")
+        emit({"runs": []}, args.json, "no rule matches this event: nothing would run")
         return EXIT_OK
-    _print({"runs": [run.as_dict() for run in runs]}, args.json, "\n\n".join(r.render() for r in runs))
+    emit({"runs": [run.as_dict() for run in runs]}, args.json, "\n\n".join(r.render() for r in runs))
     return EXIT_OK
 
 
@@ -102,14 +162,17 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         return _run_on_aws(args, event, handler=args.handler, dry_run=args.dry_run)
     from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
+    objects = load_objects(args.object, [args.event_file], [event])
     try:
-        outcome = invoke_handler(args.handler, event, load_objects(args.object, [args.event_file], [event]))
+        outcome = invoke_handler(args.handler, event, objects, source=str(args.event_file))
     except RejectedEvent as exc:
         raise InvalidInput(f"{args.event_file} rejected by {args.handler}: {exc}") from None
+    except InvalidInput:
+        raise
     except Exception as exc:  # the handler failed the way a Lambda invocation would
-        print(f"error: {args.handler} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {args.handler} failed: {_one_line(f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         return EXIT_FAILED
-    _print(outcome.as_dict(), args.json, outcome.render())
+    emit(outcome.as_dict(), args.json, outcome.render())
     return EXIT_OK
 
 
@@ -135,19 +198,22 @@ def cmd_replay(args: argparse.Namespace) -> int:
         objects=load_objects(args.object, args.event_files, events),
         schedule_rounds=args.rounds,
         progress=_progress if sys.stderr.isatty() else None,
+        events=events,
     )
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    _print(report.as_dict(), args.json, report.render())
-    return EXIT_FAILED if report.stopped_early else EXIT_OK
+    emit(report.as_dict(), args.json, report.render())
+    return report.exit_status
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from autopilot.demo import HEADER, Step, run_demo
+    from autopilot.synth import shipped_config
 
+    shipped_config()  # an invalid cdk.json is reported before the header is printed
     if args.json:
         report = run_demo()
-        _print(report.as_dict(), True, "")
+        emit(report.as_dict(), True, "")
         return EXIT_OK
 
     def show(step: Step) -> None:  # the timeline as it happens: the demo runs for seconds
@@ -170,18 +236,10 @@ def _add_object_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_aws_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--region", help="AWS region (default: your configuration's)")
-    parser.add_argument("--profile", help="AWS profile (default: your configuration's)")
+Verbs = Any  # argparse's sub-parsers action (a private class)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m autopilot",
-        description="Run Registry Autopilot locally on the embedded backend (no AWS account needed).",
-    )
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-
+def add_invoke(verbs: Verbs) -> None:
     invoke = verbs.add_parser(
         "invoke",
         help="run one handler on one event",
@@ -191,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
             "and the resulting state of the model package."
         ),
     )
-    invoke.add_argument("handler", help="handler name, e.g. plan or attach (see the README)")
+    invoke.add_argument("handler", help="handler name: plan, attach, shadow_start or roller")
     invoke.add_argument("event_file", type=Path, help="a JSON event, e.g. one from events/")
     invoke.add_argument("--json", action="store_true", help="machine-readable output")
     invoke.add_argument(
@@ -203,9 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run against AWS with your credentials: real reads, every write recorded and not sent",
     )
     _add_object_option(invoke)
-    _add_aws_options(invoke)
+    add_aws_options(invoke)
     invoke.set_defaults(run=cmd_invoke)
 
+
+def add_plan(verbs: Verbs) -> None:
     plan = verbs.add_parser(
         "plan",
         help="dry run against your AWS account: the writes an event would cause, none made",
@@ -217,9 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("event_file", type=Path, help="a JSON event, e.g. one exported from your account")
     plan.add_argument("--json", action="store_true", help="machine-readable output")
-    _add_aws_options(plan)
+    add_aws_options(plan)
     plan.set_defaults(run=cmd_plan)
 
+
+def add_replay(verbs: Verbs) -> None:
     replay = verbs.add_parser(
         "replay",
         help="push events through the synthesized rules until nothing changes",
@@ -227,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Deliver events as EventBridge would: through the synthesized rules' event patterns into "
             "the synthesized state machines and functions, then deliver every event our own writes "
             "cause, until nothing changes. Prints the final state of the model package versions and "
-            "experiments, every write made, and every event rejected and why."
+            "experiments, every write made, and every event rejected and why. Exit status: 0 when "
+            "every input was delivered or matched no rule, 2 when an input was rejected as invalid "
+            "(the others are still delivered), 1 when delivery had to stop or a delivery failed."
         ),
     )
     replay.add_argument("event_files", type=Path, nargs="+", metavar="EVENT_FILE")
@@ -253,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="machine-readable output")
     replay.set_defaults(run=cmd_replay)
 
+
+def add_demo(verbs: Verbs) -> None:
     demo = verbs.add_parser(
         "demo",
         help="the whole lifecycle on the embedded backend, in seconds",
@@ -265,16 +331,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="machine-readable output")
     demo.set_defaults(run=cmd_demo)
+
+
+def add_retry(verbs: Verbs) -> None:
+    from autopilot.retry import add_parser
+
+    add_parser(verbs)
+
+
+# One line per verb, in the order `--help` lists them.
+VERBS: tuple[Callable[[Verbs], None], ...] = (
+    add_invoke,
+    add_replay,
+    add_plan,
+    add_retry,
+    add_demo,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autopilot",
+        description="Run Registry Autopilot locally on the embedded backend (no AWS account needed).",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for add in VERBS:
+        add(verbs)
     return parser
 
 
+def _one_line(message: str) -> str:
+    """A message as one line of bounded length: a 2 MB value quoted in an error is not printed."""
+    line = " ".join(message.split())
+    return line if len(line) <= MAX_MESSAGE_CHARS else line[: MAX_MESSAGE_CHARS - 15] + " ... (truncated)"
+
+
+def _stdout_closed() -> int:
+    """The reader of our stdout went away (`| head`): stop quietly; later flushes must not fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout has no file descriptor (captured)
+        pass
+    print("error: stdout was closed before the output ended (e.g. piped to head)", file=sys.stderr)
+    return EXIT_INVALID
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from infra.config import ConfigError
+
     # A handler that raises before recording a metric makes Powertools warn at flush; the CLI reports
     # the failure itself, so the warning is noise on the user's terminal.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     try:
+        args = build_parser().parse_args(argv)
         return int(args.run(args))
     except InvalidInput as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_INVALID
+    except ConfigError as exc:
+        print(f"error: cdk.json: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        return _stdout_closed()

@@ -13,18 +13,24 @@ import importlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autopilot.backend import LocalBackend, RecordedCall
 from autopilot.backend.iam import RolePolicy
+from autopilot.errors import InvalidInput
 from autopilot.eventpattern import matches
+from autopilot.quiet import function_output_to
 from autopilot.stepfunctions import ExecutionResult, LocalLambdaContext, execute, function_name_of
 from autopilot.synth import LOCAL_ACCOUNT, LOCAL_REGION, EventRule, SynthesizedApp, synthesize
+
+if TYPE_CHECKING:
+    from autopilot.retry import RetryOutcome
 
 HANDLER_PACKAGE = "registry_autopilot.handlers"
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "functions" / "registry_autopilot" / "handlers"
@@ -42,8 +48,33 @@ _SEEDED_FIELDS = (
 )
 
 
-def available_handlers() -> list[str]:
-    return sorted(path.stem for path in HANDLERS_DIR.glob("*.py") if not path.name.startswith("_"))
+def available_handlers(app: SynthesizedApp | None = None) -> list[str]:
+    """The handlers the stack deploys as functions (not every module in the handlers package)."""
+    handlers = (app or synthesize()).functions.values()
+    prefix = f"{HANDLER_PACKAGE}."
+    return sorted({h.removeprefix(prefix).split(".")[0] for h in handlers if h.startswith(prefix)})
+
+
+class UnseedableEvent(InvalidInput):
+    """The event describes a model package version AWS would not hold (the embedded backend refuses
+    to create it as SageMaker would): the message names the field."""
+
+
+_VALIDATION_ITEM = re.compile(
+    r"Value '(?P<value>.*?)' at '(?P<at>[^']+)' failed to satisfy constraint: (?P<rule>[^;]*)"
+)
+
+
+def _field_problems(message: str) -> str:
+    """A ValidationException's items as `detail.Field: rule (value ...)`, values shortened: the
+    event's fields are named as the event spells them (SageMaker's messages use camelCase)."""
+    problems = []
+    for item in _VALIDATION_ITEM.finditer(message):
+        parts = [p for p in item["at"].split(".") if p != "member"]
+        field_path = ".".join(p if p.isdigit() else p[:1].upper() + p[1:] for p in parts)
+        value = item["value"] if len(item["value"]) <= 40 else item["value"][:37] + "..."
+        problems.append(f"detail.{field_path}: {item['rule'].strip()} (value {value!r})")
+    return "; ".join(problems) or message
 
 
 def _write_summary(call: RecordedCall) -> dict[str, Any]:
@@ -59,6 +90,8 @@ class Routed:
     executions: list[ExecutionResult] = field(default_factory=list)
     # Function targets that raised: EventBridge would retry them, then park the event in the DLQ.
     failures: list[str] = field(default_factory=list)
+    # Function targets that refused the event as invalid (the handler's InvalidInput): no write made.
+    rejections: list[str] = field(default_factory=list)
     # What each function target that succeeded returned, in the order the targets ran.
     function_results: list[Any] = field(default_factory=list)
 
@@ -98,6 +131,8 @@ class LocalStack:
         self._state_machines: dict[str, str] = {}  # local state machine name -> ARN on this backend
         # Each function's clients, kept between its invocations as a warm Lambda container keeps them.
         self._containers: dict[str, dict[str, Any]] = {}
+        # Versions created only so that a sample's version number exists (no event names them).
+        self.filler_versions: set[str] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -174,7 +209,7 @@ class LocalStack:
         try:
             reset_settings()
             clients._clients = self._containers.setdefault(logical_id, {})
-            with contextlib.redirect_stdout(self.logs):
+            with function_output_to(self.logs):
                 module = importlib.import_module(module_name)
                 context = LocalLambdaContext(
                     function_name=logical_id, invoked_function_arn=self.app.function_arn(logical_id)
@@ -220,8 +255,12 @@ class LocalStack:
                         )
                     routed.executions.append(result)
                 elif target.kind == "function":
+                    from registry_autopilot.models.errors import InvalidInput as RejectedEvent
+
                     try:
                         routed.function_results.append(self.invoke_function(target.logical_id, event))
+                    except RejectedEvent as exc:
+                        routed.rejections.append(f"{target.logical_id}: InvalidInput: {exc}")
                     except Exception as exc:  # an async invoke's failure goes to the DLQ, not the sender
                         routed.failures.append(f"{target.logical_id}: {type(exc).__name__}: {exc}")
         return routed
@@ -264,7 +303,20 @@ class LocalStack:
     # -- seeding -----------------------------------------------------------------------------------
     def seed_from_event(self, event: Any) -> str | None:
         """Create the model package group and version a state-change event (or a task input with
-        `model_package_arn`) names, so a handler finds what the event talks about."""
+        `model_package_arn`) names, so a handler finds what the event talks about. A version SageMaker
+        would refuse to create (the backend validates as AWS does) raises UnseedableEvent naming the
+        field, before anything is delivered."""
+        from botocore.exceptions import ClientError, ParamValidationError
+
+        try:
+            return self._seed_from_event(event)
+        except ClientError as exc:
+            message = _field_problems(str(exc.response.get("Error", {}).get("Message", exc)))
+            raise UnseedableEvent(f"the version it describes cannot exist in SageMaker: {message}") from None
+        except ParamValidationError as exc:
+            raise UnseedableEvent(f"the version it describes cannot exist in SageMaker: {exc}") from None
+
+    def _seed_from_event(self, event: Any) -> str | None:
         if not isinstance(event, dict):
             return None
         detail = event.get("detail") if isinstance(event.get("detail"), dict) else None
@@ -285,7 +337,8 @@ class LocalStack:
                 sagemaker.create_model_package_group(ModelPackageGroupName=group)
             existing = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
             for _ in range(len(existing) + 1, version):
-                self.backend.seed_model_package(group)  # earlier versions, so the numbers line up
+                # earlier versions, so the numbers line up
+                self.filler_versions.add(self.backend.seed_model_package(group))
             if len(existing) < version:
                 if (
                     "InferenceSpecification" not in request
@@ -397,6 +450,39 @@ class LocalStack:
     def writes(self) -> list[dict[str, Any]]:
         return [_write_summary(call) for call in self.backend.writes]
 
+    # -- retry of a failed Neo target (python -m autopilot retry --local) -----------------------------
+    def retry(self, arn: str, target: str, timeout_seconds: float = 60.0) -> RetryOutcome:
+        """`retry_target` against this stack: the RETRY write, then StartExecution of the compile
+        state machine (recorded writes, as in AWS), and the execution run to its end."""
+        import time
+
+        from autopilot.retry import compile_state_machine_id, retry_target
+        from autopilot.stepfunctions import local_execution, state_machine_arn
+
+        definition = self.app.state_machines[compile_state_machine_id(self.app)]
+        sfn = self.backend.client("stepfunctions")
+        with self.backend.unrecorded():  # the deployed state machine exists before any retry
+            machine = state_machine_arn(sfn, definition)
+        with local_execution(self._route_lambda, self.backend.clock.advance):
+            outcome = retry_target(
+                self.backend.client("sagemaker"),
+                sfn,
+                state_machine_arn=machine,
+                arn=arn,
+                target=target,
+                config=self.app.config,
+            )
+            if outcome.execution_arn:
+                deadline = time.monotonic() + timeout_seconds
+                while True:
+                    with self.backend.unrecorded():
+                        status = str(sfn.describe_execution(executionArn=outcome.execution_arn)["status"])
+                    if status != "RUNNING" or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.01)
+                outcome.status = status
+        return outcome
+
 
 @dataclass
 class InvokeOutcome:
@@ -467,12 +553,17 @@ def local_stack(event: Any = None) -> Iterator[LocalStack]:
         yield stack
 
 
-def invoke_handler(name: str, event: Any, objects: dict[str, bytes] | None = None) -> InvokeOutcome:
+def invoke_handler(
+    name: str, event: Any, objects: dict[str, bytes] | None = None, *, source: str = "the event"
+) -> InvokeOutcome:
     """`python -m autopilot invoke`: one handler, one event, on a fresh local backend with `objects`
-    (S3 URI -> body) in its S3."""
+    (S3 URI -> body) in its S3. `source` names the event in errors (its file)."""
     with local_stack(event) as stack:
         logical_id = stack.function_for_handler(name)
-        arn = stack.seed_from_event(event)
+        try:
+            arn = stack.seed_from_event(event)
+        except UnseedableEvent as exc:
+            raise UnseedableEvent(f"{source}: {exc}") from None
         stack.seed_compilation_jobs(event)
         for uri, body in (objects or {}).items():
             stack.stage_object(uri, body)
@@ -488,14 +579,21 @@ def s3_object(uri: str) -> tuple[str, str] | None:
     return (bucket, key) if uri.startswith("s3://") and bucket and key else None
 
 
+SAMPLES_MANIFEST = Path("meta") / "manifest.json"  # relative to the samples folder (events/)
+
+
 def sample_objects(event_file: Path, event: Any) -> dict[str, Path]:
-    """The S3 objects a sample event needs, from the `manifest.json` beside it: its evaluation
-    report fixture (`report`), at the URI the event's ModelMetrics names. Empty for other files."""
-    manifest = event_file.parent / "manifest.json"
-    if not manifest.is_file() or not isinstance(event, dict):
+    """The S3 objects a sample event needs, from the samples' manifest (`events/meta/manifest.json`,
+    keyed by the path relative to `events/`): its evaluation report fixture (`report`, relative to
+    `events/`), at the URI the event's ModelMetrics names. Empty for other files."""
+    folder = event_file.resolve().parent
+    root = next((d for d in (folder, folder.parent) if (d / SAMPLES_MANIFEST).is_file()), None)
+    if root is None or not isinstance(event, dict):
         return {}
+    key = event_file.resolve().relative_to(root).as_posix()
     try:
-        entry = json.loads(manifest.read_text(encoding="utf-8")).get("events", {}).get(event_file.name, {})
+        manifest = json.loads((root / SAMPLES_MANIFEST).read_text(encoding="utf-8"))
+        entry = manifest.get("events", {}).get(key, {})
     except (OSError, ValueError, AttributeError):
         return {}
     report = entry.get("report") if isinstance(entry, dict) else None
@@ -506,4 +604,4 @@ def sample_objects(event_file: Path, event: Any) -> dict[str, Path]:
         uri = detail["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     except (KeyError, TypeError):
         return {}
-    return {uri: event_file.parent / report} if isinstance(uri, str) else {}
+    return {uri: root / report} if isinstance(uri, str) else {}

@@ -205,13 +205,14 @@ _CLIENTS: dict[str, Any] = {}
 _SDK_CLIENTS: dict[tuple[str, str], Any] = {}
 
 
-def _state_machine_arn(sfn: Any, definition: dict[str, Any], known: dict[str, str]) -> str:
+def state_machine_arn(sfn: Any, definition: dict[str, Any], known: dict[str, str] | None = None) -> str:
     """The local state machine for `definition`, created on first use. Executions of one definition
     share it, as they share the deployed state machine in AWS; moto parses a definition when it is
     created, which takes longer than a whole short execution. `known` remembers the ARNs for the life
     of one backend, so an execution does not list every state machine first."""
     text = json.dumps(definition, sort_keys=True)
     name = f"local-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    known = {} if known is None else known
     if name in known:
         return known[name]
     for page in sfn.get_paginator("list_state_machines").paginate():
@@ -267,7 +268,7 @@ def execute(
         if region not in _CLIENTS:
             _CLIENTS[region] = boto3.client("stepfunctions", region_name=region)
         sfn = _CLIENTS[region]
-        arn = _state_machine_arn(sfn, definition, {} if machines is None else machines)
+        arn = state_machine_arn(sfn, definition, machines)
         execution_arn = sfn.start_execution(
             stateMachineArn=arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]

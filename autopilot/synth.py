@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.config import CONTEXT_KEY, load_config, merge_context
+from infra.config import CONTEXT_KEY, ConfigError, load_config, merge_context
 from registry_autopilot.models.config import AutopilotConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = REPO_ROOT / "cdk.json"  # the user's configuration
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"
 
@@ -67,8 +68,19 @@ class SynthesizedApp:
 
 
 def cdk_json_context() -> dict[str, Any]:
-    """Everything `cdk synth` would read from cdk.json: the configuration and the feature flags."""
-    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    """Everything `cdk synth` would read from cdk.json: the configuration and the feature flags.
+    A cdk.json that cannot be read is a ConfigError naming what is wrong with it."""
+    try:
+        raw = json.loads(CDK_JSON.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {CDK_JSON.name}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ConfigError("not JSON this tool can read: nested too deeply") from None
+    context = raw.get("context") if isinstance(raw, dict) else None
+    if not isinstance(context, dict):
+        raise ConfigError("'context': expected a JSON object holding the 'autopilot' configuration")
     return context
 
 

@@ -72,7 +72,7 @@ def measure_replay(events: int = REPLAY_EVENTS, seed: int = BURST_SEED) -> Throu
     `replay events/*.json --repeat N --shuffle` delivers them), shuffled."""
     from autopilot.replay import replay
 
-    samples = sorted(path for path in (REPO_ROOT / "events").glob("*.json") if path.name != "manifest.json")
+    samples = sorted((REPO_ROOT / "events").glob("*.json"))  # events only: task inputs are in a subfolder
     files = [samples[i % len(samples)] for i in range(events)]
     started = time.perf_counter()
     report = replay(files, shuffle=True, seed=seed)

@@ -28,7 +28,7 @@ from registry_autopilot.logic import approval, naming
 from tests.compile_fixtures import event_for
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-MANIFEST: dict[str, dict[str, Any]] = json.loads((EVENTS / "manifest.json").read_text())["events"]
+MANIFEST: dict[str, dict[str, Any]] = json.loads((EVENTS / "meta" / "manifest.json").read_text())["events"]
 APPROVAL_SAMPLES = sorted(name for name, entry in MANIFEST.items() if "decision" in entry)
 REGISTERED_RULE = "RegistryEventsVersionRegistered"
 _names = itertools.count()

@@ -37,7 +37,11 @@ def test_invoke_attach_writes_the_specs_and_records_the_failed_target(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, _ = run(
-        capsys, "invoke", "attach", str(EVENTS / "attach-input-with-failed-target.json"), "--json"
+        capsys,
+        "invoke",
+        "attach",
+        str(EVENTS / "task-inputs" / "attach-input-with-failed-target.json"),
+        "--json",
     )
 
     payload = json.loads(out)

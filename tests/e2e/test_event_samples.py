@@ -1,4 +1,4 @@
-"""Every sample in events/ goes exactly where events/manifest.json says, through the synthesized
+"""Every sample in events/ goes exactly where events/meta/manifest.json says, through the synthesized
 rules' patterns (our EventBridge matcher) and the handler it is meant for."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from autopilot.synth import SynthesizedApp, synthesize
 from registry_autopilot.models.errors import InvalidInput
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-MANIFEST: dict[str, dict[str, Any]] = json.loads((EVENTS / "manifest.json").read_text())["events"]
+MANIFEST: dict[str, dict[str, Any]] = json.loads((EVENTS / "meta" / "manifest.json").read_text())["events"]
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +22,34 @@ def app() -> SynthesizedApp:
     return synthesize()
 
 
-def test_the_manifest_lists_every_sample_event_and_nothing_else() -> None:
-    samples = {path.name for path in EVENTS.glob("*.json") if path.name != "manifest.json"}
+def test_the_manifest_lists_every_sample_event_and_task_input_and_nothing_else() -> None:
+    samples = {path.name for path in EVENTS.glob("*.json")}
+    samples |= {f"task-inputs/{path.name}" for path in (EVENTS / "task-inputs").glob("*.json")}
 
     assert set(MANIFEST) == samples
+
+
+def test_the_events_glob_holds_only_eventbridge_events() -> None:
+    """`replay events/*.json` delivers what the glob holds: task inputs and the manifest live in
+    subfolders, so every top-level file is an event (source, detail-type, detail)."""
+    for path in EVENTS.glob("*.json"):
+        event = json.loads(path.read_text())
+        assert {"source", "detail-type", "detail"} <= set(event), path.name
+
+
+def test_every_sample_event_has_its_own_event_id_and_its_own_version() -> None:
+    """EventBridge gives every event its own id; a sample about a version owns that version, so a
+    replay of all samples shows each one's outcome instead of the first one's."""
+    events = {path.name: json.loads(path.read_text()) for path in EVENTS.glob("*.json")}
+    ids = [event["id"] for event in events.values() if "id" in event]
+    arns = [
+        event["detail"]["ModelPackageArn"]
+        for event in events.values()
+        if "ModelPackageArn" in event["detail"]
+    ]
+
+    assert len(ids) == len(set(ids)) == len(events)
+    assert len(arns) == len(set(arns))
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))

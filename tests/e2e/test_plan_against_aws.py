@@ -57,7 +57,7 @@ def test_plan_reads_the_real_version_and_sends_no_write(account: Any) -> None:
 
 
 def test_a_dry_run_of_attach_records_the_update_and_the_version_is_unchanged(account: Any) -> None:
-    event = json.loads((EVENTS / "attach-input-with-failed-target.json").read_text())
+    event = json.loads((EVENTS / "task-inputs" / "attach-input-with-failed-target.json").read_text())
     arn = event["model_package_arn"]
     completed = {r["job_name"] for r in event["results"] if r["status"] == "COMPLETED"}
     for target in event["targets"]:

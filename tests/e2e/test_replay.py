@@ -110,9 +110,9 @@ def test_a_sample_gets_its_evaluation_report_from_the_manifest_and_ends_with_its
 
     captured = capsys.readouterr()
     payload = json.loads(captured.out)
-    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/3")
+    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/8")
     assert code == EXIT_OK
-    assert "staged s3://churn-models-123456789012/churn-xgboost/3/failing.json" in captured.err
+    assert "staged s3://churn-models-123456789012/churn-xgboost/8/failing.json" in captured.err
     assert version["approval"] == "Rejected"
 
 
@@ -121,12 +121,12 @@ def test_an_object_given_on_the_command_line_replaces_the_manifests_report(
 ) -> None:
     sample = EVENTS / "version-registered-report-fails.json"
     passing = EVENTS / "reports" / "churn-xgboost-passing.json"
-    uri = "s3://churn-models-123456789012/churn-xgboost/3/failing.json"
+    uri = "s3://churn-models-123456789012/churn-xgboost/8/failing.json"
 
     code = main(["replay", str(sample), "--object", f"{uri}={passing}", "--json"])
 
     payload = json.loads(capsys.readouterr().out)
-    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/3")
+    version = next(v for v in payload["versions"] if v["version"] == "churn-xgboost/8")
     assert code == EXIT_OK
     assert version["approval"] == "Approved"
 
@@ -163,3 +163,95 @@ def test_a_scheduled_event_reaches_the_schedule_rule_it_names_and_only_it() -> N
         ("scheduled-roller-tick.json", "ran", ["ShadowRolloutRollerSchedule"]),
         ("invalid-roller-event-wrong-source.json", "no rule matched", []),
     ]
+
+
+def _replay_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    code = main(["replay", *argv, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_all_samples_shuffled_and_repeated_end_as_one_in_order_delivery_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The README's `replay events/*.json --repeat 3 --shuffle`: each sample's outcome shows, the
+    versions end as after one in-order delivery with the same writes, and the invalid samples make
+    the exit status 2 (Lambda retries the shadow start that first finds the older test still
+    Creating: "by default Lambda attempts to run it two more times, with a one-minute wait between
+    the first two attempts, and two minutes between the second and third attempts", Lambda Developer
+    Guide, "How Lambda handles errors and retries with asynchronous invocation")."""
+    samples = [str(path) for path in sorted(EVENTS.glob("*.json"))]
+
+    once_code, once = _replay_json(capsys, *samples)
+    thrice_code, thrice = _replay_json(capsys, *samples, "--repeat", "3", "--shuffle")
+
+    assert once_code == thrice_code == EXIT_INVALID
+    assert _without_run_stamps(thrice["versions"]) == _without_run_stamps(once["versions"])
+    assert len(thrice["writes"]) == len(once["writes"])
+    approval = {v["version"]: v["approval"] for v in once["versions"]}
+    assert approval["churn-xgboost/7"] == "Approved"
+    assert approval["churn-xgboost/8"] == "Rejected"
+    assert approval["churn-xgboost/9"] == approval["churn-xgboost/10"] == "PendingManualApproval"
+    assert {e["name"].split("-")[-2] for e in once["experiments"]} == {"v11", "v12"}
+    rejected = {d["source"] for d in thrice["rejected"]}
+    assert rejected == {
+        "invalid-missing-model-package-arn.json",
+        "invalid-approved-event-from-another-region.json",
+    }
+
+
+def test_an_invalid_input_among_valid_ones_is_reported_and_the_others_are_delivered(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, payload = _replay_json(
+        capsys, str(EVENTS / "invalid-missing-model-package-arn.json"), str(REGISTERED)
+    )
+
+    assert code == EXIT_INVALID
+    assert [d["outcome"] for d in payload["deliveries"] if d["input"]] == ["rejected", "ran"]
+    assert payload["exit_status"] == EXIT_INVALID
+
+
+def test_an_event_that_matches_no_rule_is_a_success(capsys: pytest.CaptureFixture[str]) -> None:
+    code, payload = _replay_json(capsys, str(EVENTS / "version-in-unwatched-group.json"))
+
+    assert code == EXIT_OK
+    assert [d["outcome"] for d in payload["deliveries"]] == ["no rule matched"]
+
+
+def test_a_replay_that_never_settles_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autopilot import replay as replay_module
+
+    monkeypatch.setattr(replay_module, "MAX_DELIVERIES", 1)  # a loop, as the bound sees one
+
+    report = replay([REGISTERED])
+
+    assert report.stopped_early
+    assert report.exit_status == 1
+
+
+def test_a_function_target_that_fails_is_retried_as_lambda_retries_and_fails_for_good_after_two(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autopilot.local import LocalStack
+
+    calls: list[str] = []
+    real = LocalStack.invoke_function
+
+    def failing_shadow_start(self: LocalStack, logical_id: str, event: Any) -> Any:
+        if "ShadowStart" in logical_id:
+            calls.append(self.backend.clock.now().isoformat())
+            raise RuntimeError("endpoint busy")
+        return real(self, logical_id, event)
+
+    monkeypatch.setattr(LocalStack, "invoke_function", failing_shadow_start)
+
+    report = replay([EVENTS / "version-approved-by-human.json"])
+
+    outcomes = [(d.source, d.outcome) for d in report.deliveries]
+    assert outcomes == [
+        ("version-approved-by-human.json", "retrying"),
+        ("version-approved-by-human.json (Lambda retry 1)", "retrying"),
+        ("version-approved-by-human.json (Lambda retry 2)", "failed"),
+    ]
+    assert len(calls) == 3
+    assert report.exit_status == 1

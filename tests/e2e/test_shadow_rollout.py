@@ -74,7 +74,10 @@ def test_an_approved_version_is_shadow_tested_and_rolled_to_its_conclusion_by_th
             (timedelta(hours=15), 100, "concluded"),
         ]
         assert stack.backend.experiments.status(name) == "Completed"
-        assert stack.backend.experiments.stop_actions(name) == {"AllTraffic": "Retain", "shadow-v3": "Remove"}
+        assert stack.backend.experiments.stop_actions(name) == {
+            "AllTraffic": "Retain",
+            "shadow-v11": "Remove",
+        }  # the sample names version 11
         state = stack.model_package_state(arn)
         assert state["CustomerMetadataProperties"][logic.EXPERIMENT_KEY] == name
         assert state["CustomerMetadataProperties"][logic.OUTCOME_KEY].startswith("COMPLETED")

@@ -228,11 +228,12 @@ def plan_attach(
 
 
 def retry_command(model_package_arn: str, region: str, targets: list[str]) -> str:
-    """The AWS CLI command a person runs to have failed targets compiled again (see the README)."""
-    records = json.dumps({naming.metadata_key(target): naming.RETRY_REQUEST for target in targets})
-    return (
-        f"aws sagemaker update-model-package --region {region} --model-package-arn {model_package_arn} "
-        f"--customer-metadata-properties '{records}'"
+    """The command a person runs to have failed targets compiled again (README, "Retry a failed Neo
+    target"): the `retry` verb writes the RETRY record and starts the compile workflow itself, so it
+    does not depend on an event for a metadata-only update (AWS documents the state-change event as
+    a change of status)."""
+    return " && ".join(
+        f"python -m autopilot retry {model_package_arn} {target} --region {region}" for target in targets
     )
 
 

@@ -163,11 +163,9 @@ def test_failed_target_is_recorded_notified_and_the_others_attached(
     (publish,) = [c.params for c in backend.writes if c.service == "sns"]
     notified = json.loads(publish["Message"])
     assert notified["failed"][0]["target"] == "ml-m5"
-    # The message tells a person how to have the target compiled again.
-    assert notified["retry_command"] == (
-        f"aws sagemaker update-model-package --region us-east-1 --model-package-arn {arn} "
-        """--customer-metadata-properties '{"autopilot:neo:ml-m5": "RETRY"}'"""
-    )
+    # The message tells a person how to have the target compiled again: the retry verb, which does
+    # not rely on an event for a metadata-only update.
+    assert notified["retry_command"] == f"python -m autopilot retry {arn} ml-m5 --region us-east-1"
 
 
 def test_our_own_update_event_plans_nothing_and_writes_nothing(
