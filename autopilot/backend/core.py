@@ -28,6 +28,7 @@ from autopilot.backend._clock import Clock
 from autopilot.backend._wire import AwsError, failure, success, validation_error
 from autopilot.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
 from autopilot.backend.faults import CallAttempts, FaultPlan, error_response
+from autopilot.backend.iam_simulation import simulate_principal_policy
 from autopilot.backend.validator import validate, validation_message
 
 if TYPE_CHECKING:
@@ -203,6 +204,7 @@ class LocalBackend:
             ("sagemaker", "AddTags"): self._experiment_tags(self.experiments.add_tags),
             ("sagemaker", "ListTags"): self._experiment_tags(self.experiments.list_tags),
             ("sagemaker", "DeleteTags"): self._experiment_tags(self.experiments.delete_tags),
+            ("iam", "SimulatePrincipalPolicy"): self._simulate_principal_policy,
         }
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -547,3 +549,7 @@ class LocalBackend:
             return None
 
         return handle
+
+    # -- IAM ---------------------------------------------------------------------------------------------
+    def _simulate_principal_policy(self, call: _Call) -> dict[str, Any]:
+        return simulate_principal_policy(call.account_id, call.api_params)
