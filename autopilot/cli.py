@@ -265,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="machine-readable output")
     demo.set_defaults(run=cmd_demo)
+    from autopilot.doctor_cli import register as register_doctor
+    from autopilot.status_cli import register as register_status
+
+    register_doctor(verbs, _add_aws_options)
+    register_status(verbs, _add_aws_options)
     return parser
 
 
