@@ -109,6 +109,7 @@ def test_given_another_account_the_sample_role_is_a_failure(app: SynthesizedApp)
 def test_a_role_sagemaker_cannot_assume_fails_the_trust_check(stack: LocalStack) -> None:
     iam = stack.backend.client("iam")
     other = {
+        "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ]
