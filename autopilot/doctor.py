@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from registry_autopilot.models.config import AutopilotConfig
+    from registry_autopilot.models.config import AutopilotConfig, GroupConfig, ShadowConfig
 
 Result = Literal["PASS", "WARN", "FAIL"]
 ClientFactory = Callable[[str], Any]
@@ -528,63 +528,60 @@ class Doctor:
         )
         return described
 
-    def group_checks(self, compile_role: str | None, experiment_role: str | None) -> None:
+    def group_check(
+        self, group: str, settings: GroupConfig, compile_role: str | None, experiment_role: str | None
+    ) -> None:
         bucket = self.artifacts_bucket()
-        for group, settings in self.config.groups.items():
-            area = f"Group: {group}"
-            version = self.latest_version(group)
-            containers = ((version or {}).get("InferenceSpecification") or {}).get("Containers", [])
-            artifact = _s3_arn(str(containers[0].get("ModelDataUrl", ""))) if containers else None
-            if version is not None and artifact is None:
-                self.add(
-                    area,
-                    "model artifact",
-                    "WARN",
-                    f"{version['ModelPackageArn']} has no S3 ModelDataUrl to check",
-                )
-            if artifact and compile_role:
+        area = f"Group: {group}"
+        version = self.latest_version(group)
+        containers = ((version or {}).get("InferenceSpecification") or {}).get("Containers", [])
+        artifact = _s3_arn(str(containers[0].get("ModelDataUrl", ""))) if containers else None
+        if version is not None and artifact is None:
+            self.add(
+                area,
+                "model artifact",
+                "WARN",
+                f"{version['ModelPackageArn']} has no S3 ModelDataUrl to check",
+            )
+        if artifact and compile_role:
+            self.allowed(
+                area,
+                "compile role reads the latest model artifact",
+                compile_role,
+                ["s3:GetObject"],
+                artifact,
+            )
+        if compile_role and bucket:
+            key = f"arn:aws:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"
+            self.allowed(area, "compile role writes the compiled prefix", compile_role, ["s3:PutObject"], key)
+        elif compile_role:
+            self.add(
+                area,
+                "compile role writes the compiled prefix",
+                "WARN",
+                "the artifacts bucket is not deployed yet",
+                "run doctor again after `npx cdk deploy`",
+            )
+        if settings.shadow is None or experiment_role is None:
+            return
+        served = self.served_artifacts(version, settings.shadow.instance_type, bucket, group)
+        for uri in served:
+            self.allowed(area, "shadow model reads what it serves", experiment_role, ["s3:GetObject"], uri)
+        images = {c.get("Image") for c in containers if c.get("Image")}
+        for spec in (version or {}).get("AdditionalInferenceSpecifications", []):
+            images |= {c.get("Image") for c in spec.get("Containers", []) if c.get("Image")}
+        for image in sorted(i for i in images if i):
+            repository = _ecr_repository_arn(image)
+            if repository:
                 self.allowed(
                     area,
-                    "compile role reads the latest model artifact",
-                    compile_role,
-                    ["s3:GetObject"],
-                    artifact,
+                    f"shadow model pulls {image.split('/', 1)[-1]}",
+                    experiment_role,
+                    ECR_PULL,
+                    repository,
                 )
-            if compile_role and bucket:
-                key = f"arn:aws:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"
-                self.allowed(
-                    area, "compile role writes the compiled prefix", compile_role, ["s3:PutObject"], key
-                )
-            elif compile_role:
-                self.add(
-                    area,
-                    "compile role writes the compiled prefix",
-                    "WARN",
-                    "the artifacts bucket is not deployed yet",
-                    "run doctor again after `npx cdk deploy`",
-                )
-            if settings.shadow is None or experiment_role is None:
-                continue
-            served = self.served_artifacts(version, settings.shadow.instance_type, bucket, group)
-            for uri in served:
-                self.allowed(
-                    area, "shadow model reads what it serves", experiment_role, ["s3:GetObject"], uri
-                )
-            images = {c.get("Image") for c in containers if c.get("Image")}
-            for spec in (version or {}).get("AdditionalInferenceSpecifications", []):
-                images |= {c.get("Image") for c in spec.get("Containers", []) if c.get("Image")}
-            for image in sorted(i for i in images if i):
-                repository = _ecr_repository_arn(image)
-                if repository:
-                    self.allowed(
-                        area,
-                        f"shadow model pulls {image.split('/', 1)[-1]}",
-                        experiment_role,
-                        ECR_PULL,
-                        repository,
-                    )
-            if images:
-                self.allowed(area, "shadow model gets an ECR token", experiment_role, [ECR_TOKEN], "*")
+        if images:
+            self.allowed(area, "shadow model gets an ECR token", experiment_role, [ECR_TOKEN], "*")
 
     def served_artifacts(
         self, version: dict[str, Any] | None, instance_type: str, bucket: str | None, group: str
@@ -598,72 +595,66 @@ class Doctor:
             found = [f"arn:aws:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"]
         return [uri for uri in found if uri]
 
-    def endpoint_checks(self) -> None:
+    def endpoint_check(self, group: str, shadow: ShadowConfig) -> None:
         sagemaker = self.client("sagemaker")
-        for group, settings in self.config.groups.items():
-            shadow = settings.shadow
-            if shadow is None:
-                continue
-            area = f"Endpoint: {shadow.endpoint_name} ({group})"
-            try:
-                endpoint = sagemaker.describe_endpoint(EndpointName=shadow.endpoint_name)
-            except Exception as exc:
-                self.add(
-                    area,
-                    "exists",
-                    "FAIL",
-                    f"not found ({_error_code(exc)})",
-                    "create the production endpoint or fix shadow.endpointName in cdk.json",
-                )
-                continue
-            status = endpoint.get("EndpointStatus")
+        area = f"Endpoint: {shadow.endpoint_name} ({group})"
+        try:
+            endpoint = sagemaker.describe_endpoint(EndpointName=shadow.endpoint_name)
+        except Exception as exc:
             self.add(
                 area,
-                "status",
-                "PASS" if status == "InService" else "FAIL",
-                str(status),
-                "shadow tests start only on an InService endpoint; wait or fix the endpoint",
+                "exists",
+                "FAIL",
+                f"not found ({_error_code(exc)})",
+                "create the production endpoint or fix shadow.endpointName in cdk.json",
             )
-            config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-            reasons = self.exclusions(config)
-            for reason in reasons:
-                self.add(
-                    area,
-                    "eligible for shadow tests",
-                    "FAIL",
-                    reason,
-                    "shadow tests need a real-time endpoint with one single-container, single-model "
-                    "production variant on a supported instance type",
-                )
-            if not reasons:
-                self.add(
-                    area,
-                    "eligible for shadow tests",
-                    "PASS",
-                    "one real-time production variant, none of the excluded features",
-                )
-            variants = config.get("ProductionVariants", [])
-            names = [v.get("VariantName") for v in variants]
-            if shadow.production_variant in names:
-                self.add(
-                    area, "production variant", "PASS", f"{shadow.production_variant} serves the endpoint"
-                )
-            else:
-                self.add(
-                    area,
-                    "production variant",
-                    "FAIL",
-                    f"{shadow.production_variant} not among {', '.join(map(str, names))}",
-                    f"set shadow.productionVariant to {names[0] if names else 'the variant name'}",
-                )
-            if config.get("ShadowProductionVariants"):
-                self.add(
-                    area,
-                    "shadow variant",
-                    "WARN",
-                    "the endpoint already has a shadow variant (a shadow test is running)",
-                    "one shadow variant per endpoint: the next test waits for this one to end",
-                )
+            return
+        status = endpoint.get("EndpointStatus")
+        self.add(
+            area,
+            "status",
+            "PASS" if status == "InService" else "FAIL",
+            str(status),
+            "shadow tests start only on an InService endpoint; wait or fix the endpoint",
+        )
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        reasons = self.exclusions(config)
+        for reason in reasons:
+            self.add(
+                area,
+                "eligible for shadow tests",
+                "FAIL",
+                reason,
+                "shadow tests need a real-time endpoint with one single-container, single-model "
+                "production variant on a supported instance type",
+            )
+        if not reasons:
+            self.add(
+                area,
+                "eligible for shadow tests",
+                "PASS",
+                "one real-time production variant, none of the excluded features",
+            )
+        variants = config.get("ProductionVariants", [])
+        names = [v.get("VariantName") for v in variants]
+        if shadow.production_variant in names:
+            self.add(area, "production variant", "PASS", f"{shadow.production_variant} serves the endpoint")
+        else:
+            self.add(
+                area,
+                "production variant",
+                "FAIL",
+                f"{shadow.production_variant} not among {', '.join(map(str, names))}",
+                f"set shadow.productionVariant to {names[0] if names else 'the variant name'}",
+            )
+        if config.get("ShadowProductionVariants"):
+            self.add(
+                area,
+                "shadow variant",
+                "WARN",
+                "the endpoint already has a shadow variant (a shadow test is running)",
+                "one shadow variant per endpoint: the next test waits for this one to end",
+            )
 
     def exclusions(self, config: dict[str, Any]) -> list[str]:
         reasons = []
@@ -704,17 +695,37 @@ class Doctor:
     def run(self) -> str:
         account = self.identity()
         self.placeholders(account)
-        self.read_stack()
-        self.stack_resources()
+        self.safely("Stack", self.read_stack)
+        self.safely("Stack", self.stack_resources)
         compile_role = self.role("compile")
         experiment_role = (
             self.role("experiment") if any(g.shadow for g in self.config.groups.values()) else None
         )
         compile_ok = self.role_exists("compile", compile_role)
         experiment_ok = experiment_role is not None and self.role_exists("experiment", experiment_role)
-        self.group_checks(compile_role if compile_ok else None, experiment_role if experiment_ok else None)
-        self.endpoint_checks()
+        roles = (compile_role if compile_ok else None, experiment_role if experiment_ok else None)
+        for group, settings in self.config.groups.items():
+            self.safely(f"Group: {group}", self.group_check, group, settings, *roles)
+        for group, settings in self.config.groups.items():
+            if settings.shadow is not None:
+                area = f"Endpoint: {settings.shadow.endpoint_name} ({group})"
+                self.safely(area, self.endpoint_check, group, settings.shadow)
         return account
+
+    def safely(self, area: str, check: Callable[..., None], *args: Any) -> None:
+        """Run a group of checks; a read the caller may not make is a warning, not a traceback."""
+        try:
+            check(*args)
+        except CannotRun:
+            raise
+        except Exception as exc:
+            self.add(
+                area,
+                "read",
+                "WARN",
+                f"cannot read ({_error_code(exc)}): {exc}",
+                "allow the caller the read-only calls doctor makes (README: Before the first real event)",
+            )
 
 
 def run_doctor(config: AutopilotConfig, client: ClientFactory, region: str) -> DoctorReport:

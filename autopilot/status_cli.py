@@ -13,6 +13,8 @@ EXIT_INVALID = 2
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from autopilot.doctor import CannotRun, aws_client_factory
     from autopilot.status import GroupStatus, NotFound, VersionStatus, read_status
 
@@ -32,6 +34,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             report = read_status(args.target, shipped_config(), client, region)
     except (CannotRun, NotFound) as exc:
         print(f"error: status: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (ClientError, BotoCoreError) as exc:  # expired credentials, access denied on a read, ...
+        print(f"error: status: cannot read the account: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str))

@@ -112,7 +112,7 @@ def test_a_role_sagemaker_cannot_assume_fails_the_trust_check(stack: LocalStack)
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
+        ],
     }
     iam.update_assume_role_policy(RoleName=COMPILE_ROLE, PolicyDocument=json.dumps(other))
 
@@ -316,3 +316,47 @@ def test_an_unknown_profile_is_named_and_exits_2(
 
     assert code == 2
     assert "profile 'nope' not found" in capsys.readouterr().err
+
+
+class _Denying:
+    """A client whose `operation` is refused, as for a caller without that permission."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self._client, self._operation = client, operation
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._operation:
+
+            def refuse(**_: Any) -> Any:
+                from botocore.exceptions import ClientError
+
+                error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
+                raise ClientError(error, name)
+
+            return refuse
+        return getattr(self._client, name)
+
+
+def test_a_read_the_caller_may_not_make_is_a_warning_not_a_traceback(stack: LocalStack) -> None:
+    def client(service: str) -> Any:
+        real = stack.backend.client(service)
+        return _Denying(real, "describe_rule") if service == "events" else real
+
+    report = run_doctor(stack.app.config, client, stack.backend.region)
+
+    assert results(report, "FAIL") == []
+    assert any(
+        "Stack | read | cannot read (AccessDeniedException)" in line for line in results(report, "WARN")
+    )
+
+
+def test_a_caller_without_the_simulator_gets_a_warning_naming_it(stack: LocalStack) -> None:
+    def client(service: str) -> Any:
+        real = stack.backend.client(service)
+        return _Denying(real, "simulate_principal_policy") if service == "iam" else real
+
+    report = run_doctor(stack.app.config, client, stack.backend.region)
+
+    warned = results(report, "WARN")
+    assert any("cannot simulate (AccessDeniedException)" in line for line in warned)
+    assert report.exit_code == 0
