@@ -737,8 +737,12 @@ def run_doctor(config: AutopilotConfig, client: ClientFactory, region: str) -> D
 def aws_client_factory(profile: str | None, region: str | None) -> tuple[ClientFactory, str]:
     """Clients for an account, credentials and region resolved as the AWS CLI does (botocore's chain:
     --profile, AWS_PROFILE, the environment, the profile's config). Raises CannotRun with the fix."""
+    import os
+
     import boto3
     from botocore.exceptions import BotoCoreError, ProfileNotFound
+
+    region = region or os.environ.get("AWS_REGION") or None  # as the AWS CLI, before the profile's
 
     try:
         session = boto3.session.Session(profile_name=profile, region_name=region)
