@@ -471,10 +471,13 @@ class Doctor:
         via_bucket = []
         for result in results:
             decision = result["EvalDecision"]
-            if decision == "implicitDeny" and resource.startswith("arn:aws:s3:::"):
-                decision = self.bucket_decision(role_arn, result["EvalActionName"], resource) or decision
-                if decision == "allowed":
-                    via_bucket.append(result["EvalActionName"])
+            if decision != "explicitDeny" and resource.startswith("arn:aws:s3:::"):
+                # Same account: either policy's Allow grants, a Deny in either refuses.
+                bucket = self.bucket_decision(role_arn, result["EvalActionName"], resource)
+                if bucket == "explicitDeny" or (bucket == "allowed" and decision == "implicitDeny"):
+                    decision = bucket
+                    if bucket == "allowed":
+                        via_bucket.append(result["EvalActionName"])
             if decision != "allowed":
                 failures.append(f"{result['EvalActionName']} {decision}")
         if failures:

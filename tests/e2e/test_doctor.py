@@ -360,3 +360,53 @@ def test_a_caller_without_the_simulator_gets_a_warning_naming_it(stack: LocalSta
     warned = results(report, "WARN")
     assert any("cannot simulate (AccessDeniedException)" in line for line in warned)
     assert report.exit_code == 0
+
+
+def test_a_deny_in_the_bucket_policy_fails_a_write_the_role_policy_allows(stack: LocalStack) -> None:
+    """IAM User Guide, "Policy evaluation for requests within a single account": "An explicit deny in
+    any of the policies overrides the allow." """
+    allow = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/compiled/*"}
+    stack.backend.client("iam").put_role_policy(
+        RoleName=COMPILE_ROLE,
+        PolicyName="write",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    s3 = stack.backend.client("s3")
+    bucket = next(
+        b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("compiledartifactsbucket")
+    )
+    deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": stack.app.config.compile_role_arn},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket}/compiled/*",
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]}))
+
+    failed = results(doctor(stack), "FAIL")
+
+    assert any(
+        "writes the compiled prefix" in line and "s3:PutObject explicitDeny" in line for line in failed
+    )
+
+
+def test_a_version_whose_endpoint_model_serves_two_containers_fails_eligibility(stack: LocalStack) -> None:
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    stack.backend.client("sagemaker").create_model(
+        ModelName="pipeline",
+        ExecutionRoleArn=stack.app.config.compile_role_arn,
+        Containers=[{"Image": image, "ModelDataUrl": "s3://models/a.tar.gz"}, {"Image": image}],
+    )
+    replace_endpoint(stack, [variant(ModelName="pipeline")])
+
+    failed = results(doctor(stack), "FAIL")
+
+    assert any("serves 2 containers (multi-container endpoint)" in line for line in failed)
+
+
+def test_doctor_and_status_have_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for verb in ("doctor", "status"):
+        with pytest.raises(SystemExit) as exited:
+            main([verb, "--help"])
+        assert exited.value.code == 0
+        assert "--profile" in capsys.readouterr().out
