@@ -159,3 +159,28 @@ def test_status_needs_credentials_and_says_so_in_one_line(
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1
     assert "no AWS credentials" in captured.err
+
+
+def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show_not_started() -> None:
+    """SageMaker API Reference, DescribeModelPackage: the response carries `ModelCard`
+    (`ModelCardContent`, `ModelCardStatus`) when the version has one."""
+    from autopilot.local_account import deploy_locally
+    from autopilot.synth import synthesize
+
+    with LocalStack(synthesize()) as stack:
+        deploy_locally(stack)
+        arn = stack.backend.seed_model_package("fraud-pytorch")
+        stack.backend.client("sagemaker").update_model_package(
+            ModelPackageArn=arn, ModelCard={"ModelCardContent": "{}", "ModelCardStatus": "PendingReview"}
+        )
+        found = read_status(arn, stack.app.config, stack.backend.client, stack.backend.region)
+
+    assert isinstance(found, VersionStatus)
+    assert found.model_card is not None
+    assert found.model_card["ModelCardStatus"] == "PendingReview"
+    assert "status PendingReview" in found.render()
+    assert [(t["target"], t["status"], t["job"]) for t in found.targets] == [
+        ("ml-g4dn", "NOT STARTED", ""),
+        ("ml-inf2", "NOT STARTED", ""),
+    ]
+    assert found.executions == []
