@@ -410,3 +410,19 @@ def test_doctor_and_status_have_help(capsys: pytest.CaptureFixture[str]) -> None
             main([verb, "--help"])
         assert exited.value.code == 0
         assert "--profile" in capsys.readouterr().out
+
+
+def test_without_configured_roles_the_stack_owned_ones_are_found_through_its_outputs(
+    stack: LocalStack,
+) -> None:
+    config = stack.app.config.model_copy(update={"compile_role_arn": None, "experiment_role_arn": None})
+    record = stack.backend.deployments._find(config.stack_name)
+    record.outputs["CompileRoleArn"] = stack.app.config.compile_role_arn
+    record.outputs["ExperimentRoleArn"] = str(stack.app.config.experiment_role_arn)
+
+    report = run_doctor(config, stack.backend.client, stack.backend.region)
+
+    passed = results(report, "PASS")
+    assert f"Role: compile | exists | {stack.app.config.compile_role_arn}" in passed
+    assert f"Role: experiment | exists | {stack.app.config.experiment_role_arn}" in passed
+    assert results(report, "FAIL") == []
