@@ -223,9 +223,9 @@ class Doctor:
                 self.add(
                     "Configuration",
                     key,
-                    "FAIL",
-                    f"{arn} is in account {role_account}, not {account}",
-                    f"iam:PassRole needs a role in account {account}: set {key} to one",
+                    "WARN",
+                    f"{arn} is in account {role_account}, not the caller's {account}",
+                    f"use a role in the account the stack deploys to, or check --profile: set {key}",
                 )
             else:
                 self.add("Configuration", key, "PASS", f"{arn} is in this account")
