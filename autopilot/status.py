@@ -67,6 +67,18 @@ def _who(described: dict[str, Any]) -> str:
     )
 
 
+def _decided(described: dict[str, Any], metadata: dict[str, str]) -> tuple[str, str]:
+    """Who set the current approval status, and when: the audit keys when the decision they record is
+    the current status; otherwise someone changed it since (LastModifiedBy/LastModifiedTime)."""
+    approval = described.get("ModelApprovalStatus")
+    if metadata.get(f"{APPROVAL_PREFIX}decision") == approval and f"{APPROVAL_PREFIX}decided-by" in metadata:
+        return metadata[f"{APPROVAL_PREFIX}decided-by"], metadata.get(f"{APPROVAL_PREFIX}decided-at", "-")
+    who = _who(described)
+    if who == "-":
+        who = "someone outside Registry Autopilot (the version does not say who)"
+    return who, str(described.get("LastModifiedTime") or described.get("CreationTime") or "-")
+
+
 @dataclass
 class VersionStatus:
     arn: str
@@ -243,10 +255,7 @@ class StatusReader:
         executions = [
             {k: v for k, v in e.items() if k != "version"} for e in self.executions() if e["version"] == arn
         ]
-        decided_by = metadata.get(f"{APPROVAL_PREFIX}decided-by") or _who(described)
-        decided_at = metadata.get(f"{APPROVAL_PREFIX}decided-at") or str(
-            described.get("LastModifiedTime", "-")
-        )
+        decided_by, decided_at = _decided(described, metadata)
         return VersionStatus(
             arn=arn,
             group=group,

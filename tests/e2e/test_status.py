@@ -184,3 +184,34 @@ def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show
         ("ml-inf2", "NOT STARTED", ""),
     ]
     assert found.executions == []
+
+
+def test_a_person_who_approved_after_the_policy_left_it_pending_is_not_credited_to_the_policy() -> None:
+    from autopilot.local_account import deploy_locally
+    from autopilot.synth import synthesize
+
+    audit = {
+        "autopilot:approval:decided-by": "registry-autopilot manual policy",
+        "autopilot:approval:decision": "PendingManualApproval",
+        "autopilot:approval:decided-at": "2026-01-05T09:48:00Z",
+    }
+    with LocalStack(synthesize()) as stack:
+        deploy_locally(stack)
+        arn = stack.backend.seed_model_package("fraud-pytorch", customer_metadata=audit)
+        pending = read_status(arn, stack.app.config, stack.backend.client, stack.backend.region)
+        stack.backend.client("sagemaker").update_model_package(
+            ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Approved by Ana: fine"
+        )
+        approved = read_status(arn, stack.app.config, stack.backend.client, stack.backend.region)
+        described = stack.backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
+
+    assert isinstance(pending, VersionStatus)
+    assert isinstance(approved, VersionStatus)
+    assert (pending.decided_by, pending.decided_at) == (
+        "registry-autopilot manual policy",
+        "2026-01-05T09:48:00Z",
+    )
+    assert approved.approval == "Approved"
+    assert approved.decided_by == described["LastModifiedBy"]["UserProfileName"]  # who changed it since
+    assert approved.decided_by != "registry-autopilot manual policy"
+    assert approved.description == "Approved by Ana: fine"
