@@ -339,12 +339,28 @@ def add_retry(verbs: Verbs) -> None:
     add_parser(verbs)
 
 
+def add_doctor(verbs: Verbs) -> None:
+    from autopilot.credentials import add_aws_options
+    from autopilot.doctor_cli import register
+
+    register(verbs, add_aws_options)
+
+
+def add_status(verbs: Verbs) -> None:
+    from autopilot.credentials import add_aws_options
+    from autopilot.status_cli import register
+
+    register(verbs, add_aws_options)
+
+
 # One line per verb, in the order `--help` lists them.
 VERBS: tuple[Callable[[Verbs], None], ...] = (
     add_invoke,
     add_replay,
     add_plan,
     add_retry,
+    add_doctor,
+    add_status,
     add_demo,
 )
 

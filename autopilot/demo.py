@@ -264,11 +264,19 @@ class Demo:
                 return
 
 
-def run_demo(on_step: Callable[[Step], None] | None = None) -> DemoReport:
-    """The lifecycle; `on_step` gets each timeline step as soon as it is complete."""
+def run_demo(
+    on_step: Callable[[Step], None] | None = None,
+    *,
+    prepare: Callable[[LocalStack], object] | None = None,
+    inspect: Callable[[LocalStack], object] | None = None,
+) -> DemoReport:
+    """The lifecycle; `on_step` gets each timeline step as soon as it is complete. `prepare` runs on
+    the fresh local stack first (e.g. deploy it locally), `inspect` on the account the run leaves."""
     started = time.monotonic()
     app = synthesize()
     with LocalStack(app, start_time=DEMO_START) as stack:
+        if prepare is not None:
+            prepare(stack)
         demo = Demo(stack, on_step)
         backend = stack.backend
         # The Graviton build fails on purpose; every other compilation takes a few polls.
@@ -320,6 +328,8 @@ def run_demo(on_step: Callable[[Step], None] | None = None) -> DemoReport:
                     }
                 )
         writes = stack.writes()
+        if inspect is not None:
+            inspect(stack)
     return DemoReport(
         steps=demo.steps,
         versions=sorted(versions, key=lambda v: v["version"]),

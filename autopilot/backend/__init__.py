@@ -21,7 +21,8 @@ inside the block, by any code, carry them). The handlers do nothing unless a Loc
   moto-served writes the layer completes (creation events, timestamps from ``backend.clock``).
 
 Owned operations: UpdateModelPackage, DescribeModelPackage, DescribeCompilationJob, the six inference
-experiment operations and tags on experiment ARNs; CreateModelPackage and CreateCompilationJob get
+experiment operations and tags on experiment ARNs, and IAM's SimulatePrincipalPolicy (on moto's policy
+evaluator, ``iam_simulation.py``); CreateModelPackage and CreateCompilationJob get
 cross-field checks before moto serves them. State lives in moto's SageMaker backend where moto has it
 (model packages, compilation jobs) and in this layer otherwise (experiments, ModelLifeCycle).
 

@@ -12,6 +12,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
 from botocore.model import OperationModel  # type: ignore[import-untyped,unused-ignore]
@@ -64,9 +65,49 @@ def _metadata(status: int) -> dict[str, Any]:
     }
 
 
+def _xml_value(shape: Any, value: Any) -> str:
+    """`value` in the query protocol's XML form for `shape` (lists as <member>, maps as <entry>)."""
+    if shape.type_name == "structure":
+        parts = []
+        for name, member in shape.members.items():
+            if name in value and value[name] is not None:
+                tag = member.serialization.get("name", name)
+                parts.append(f"<{tag}>{_xml_value(member, value[name])}</{tag}>")
+        return "".join(parts)
+    if shape.type_name == "list":
+        return "".join(f"<member>{_xml_value(shape.member, item)}</member>" for item in value)
+    if shape.type_name == "map":
+        return "".join(
+            f"<entry><key>{escape(str(key))}</key><value>{_xml_value(shape.value, item)}</value></entry>"
+            for key, item in value.items()
+        )
+    if shape.type_name == "boolean":
+        return "true" if value else "false"
+    if shape.type_name == "timestamp" and isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return escape(str(value))
+
+
+def _query_body(operation: OperationModel, output: dict[str, Any], request_id: str) -> bytes:
+    """A query-protocol (IAM, STS, ...) response document, as the service sends it."""
+    namespace = operation.service_model.metadata.get("xmlNamespace", "")
+    wrapper = (operation.output_shape.serialization if operation.output_shape else {}).get("resultWrapper")
+    inner = _xml_value(operation.output_shape, output) if operation.output_shape else ""
+    result = f"<{wrapper}>{inner}</{wrapper}>" if wrapper else inner
+    return (
+        f'<{operation.name}Response xmlns="{namespace}">{result}'
+        f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+        f"</{operation.name}Response>"
+    ).encode()
+
+
 def success(operation: OperationModel, output: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
-    body = json.dumps(output, default=_json_default).encode()
     metadata = _metadata(200)
+    if operation.service_model.protocol == "query":
+        body = _query_body(operation, output, metadata["RequestId"])
+        metadata["HTTPHeaders"]["content-type"] = "text/xml"
+    else:
+        body = json.dumps(output, default=_json_default).encode()
     parsed: dict[str, Any] = {}
     if operation.output_shape is not None:
         parser = create_parser(operation.service_model.protocol)

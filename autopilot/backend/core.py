@@ -27,9 +27,11 @@ from autopilot.backend import _sagemaker as sm
 from autopilot.backend._clock import Clock
 from autopilot.backend._model_card import check_model_card
 from autopilot.backend._wire import AwsError, failure, success, validation_error
+from autopilot.backend.cloudformation import LocalDeployments
 from autopilot.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
 from autopilot.backend.faults import CallAttempts, FaultPlan, error_response
 from autopilot.backend.iam import RolePolicy
+from autopilot.backend.iam_simulation import simulate_principal_policy
 from autopilot.backend.validator import validate, validation_message
 
 if TYPE_CHECKING:
@@ -185,6 +187,7 @@ class LocalBackend:
         self.compilation_jobs = sm.CompilationJobs(self.clock, region)
         self.experiments = InferenceExperiments(self.clock, region, account_id)
         self.model_packages = sm.ModelPackages(self.clock, self._emit)
+        self.deployments = LocalDeployments()  # stacks deployed locally (CloudFormation's read side)
         self._lock = threading.RLock()
         self._quiet = threading.local()
         self._pending = threading.local()
@@ -210,6 +213,11 @@ class LocalBackend:
             ("sagemaker", "AddTags"): self._experiment_tags(self.experiments.add_tags),
             ("sagemaker", "ListTags"): self._experiment_tags(self.experiments.list_tags),
             ("sagemaker", "DeleteTags"): self._experiment_tags(self.experiments.delete_tags),
+            ("iam", "SimulatePrincipalPolicy"): self._simulate_principal_policy,
+            ("cloudformation", "DescribeStacks"): lambda c: self.deployments.describe_stacks(c.api_params),
+            ("cloudformation", "DescribeStackResources"): (
+                lambda c: self.deployments.describe_stack_resources(c.api_params)
+            ),
         }
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -598,3 +606,7 @@ class LocalBackend:
             return None
 
         return handle
+
+    # -- IAM ---------------------------------------------------------------------------------------------
+    def _simulate_principal_policy(self, call: _Call) -> dict[str, Any]:
+        return simulate_principal_policy(call.account_id, call.api_params)

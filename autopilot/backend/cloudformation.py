@@ -1,0 +1,75 @@
+"""CloudFormation's read side for stacks deployed locally (moto's CloudFormation needs packages we
+do not install, and the local stack is not created through it).
+
+`LocalDeployments.add` records a stack as `cdk deploy` would leave it (resources by logical id with
+their physical ids, outputs); DescribeStacks and DescribeStackResources answer from it. An unknown
+stack answers `ValidationError` "Stack with id NAME does not exist", as CloudFormation does
+(AWS CloudFormation API Reference, DescribeStacks: "ValidationError ... Stack with id ... does not
+exist" is the error the CLI shows for a stack that is not deployed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from autopilot.backend._wire import AwsError
+
+
+@dataclass
+class LocalStackRecord:
+    name: str
+    stack_id: str
+    created: datetime
+    resources: dict[str, tuple[str, str]]  # logical id -> (type, physical id)
+    outputs: dict[str, str] = field(default_factory=dict)
+    status: str = "CREATE_COMPLETE"
+
+
+class LocalDeployments:
+    def __init__(self) -> None:
+        self._stacks: dict[str, LocalStackRecord] = {}
+
+    def add(self, record: LocalStackRecord) -> None:
+        self._stacks[record.name] = record
+
+    def _find(self, name: str | None) -> LocalStackRecord:
+        for record in self._stacks.values():
+            if name in (record.name, record.stack_id):
+                return record
+        raise AwsError("ValidationError", f"Stack with id {name} does not exist")
+
+    def describe_stacks(self, params: dict[str, Any]) -> dict[str, Any]:
+        records = (
+            [self._find(params["StackName"])] if params.get("StackName") else list(self._stacks.values())
+        )
+        return {
+            "Stacks": [
+                {
+                    "StackName": r.name,
+                    "StackId": r.stack_id,
+                    "CreationTime": r.created,
+                    "StackStatus": r.status,
+                    "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in sorted(r.outputs.items())],
+                }
+                for r in records
+            ]
+        }
+
+    def describe_stack_resources(self, params: dict[str, Any]) -> dict[str, Any]:
+        record = self._find(params.get("StackName"))
+        return {
+            "StackResources": [
+                {
+                    "StackName": record.name,
+                    "StackId": record.stack_id,
+                    "LogicalResourceId": logical_id,
+                    "PhysicalResourceId": physical,
+                    "ResourceType": kind,
+                    "Timestamp": record.created,
+                    "ResourceStatus": "CREATE_COMPLETE",
+                }
+                for logical_id, (kind, physical) in sorted(record.resources.items())
+            ]
+        }
