@@ -19,7 +19,7 @@ from typing import Any
 from autopilot.eventpattern import matches
 from autopilot.local import HANDLER_PACKAGE
 from autopilot.stepfunctions import LocalLambdaContext
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.synth import SynthesizedApp, role_arn_reference, synthesize
 
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "BatchGet", "BatchDescribe", "Query", "Scan")
 UNRESOLVED = "not-deployed"
@@ -145,6 +145,8 @@ def _environment(
         if isinstance(value, dict) and "Ref" in value:
             physical = deployed.get(value["Ref"], f"{UNRESOLVED}-{value['Ref'].lower()}")
             env[key] = physical
+        elif (role := role_arn_reference(app.template, value)) is not None:
+            env[key] = _deployed_role_arn(deployed, role)
         else:
             env[key] = str(value)
     if not env.get("NOTIFICATION_TOPIC_ARN", "").startswith("arn:"):
@@ -156,10 +158,23 @@ def _environment(
     return env
 
 
+def _deployed_role_arn(deployed: dict[str, str], logical_id: str) -> str:
+    """A role the stack owns: CloudFormation reports its name; the account is the topic's."""
+    topic = next((value for value in deployed.values() if value.startswith("arn:aws:sns:")), "")
+    account = topic.split(":")[4] if topic.count(":") >= 5 else "000000000000"
+    return f"arn:aws:iam::{account}:role/{deployed.get(logical_id, f'{UNRESOLVED}-{logical_id.lower()}')}"
+
+
 def _compile_followups(app: SynthesizedApp, plan_result: dict[str, Any]) -> list[str]:
     steps = []
+    role = app.config.compile_role_arn
+    if role is None and plan_result.get("targets"):
+        output = app.template.get("Outputs", {}).get("CompileRoleArn", {})
+        role_id = role_arn_reference(app.template, output.get("Value"))
+        deployed = _deployed_resources(app.config.stack_name) if role_id else {}
+        role = _deployed_role_arn(deployed, role_id) if role_id else app.compile_role_arn
     for target in plan_result.get("targets") or []:
-        request = dict(target["request"], RoleArn=app.config.compile_role_arn)
+        request = dict(target["request"], RoleArn=role)
         steps.append(f"sagemaker:CreateCompilationJob {json.dumps(request)}")
     names = [target["spec_name"] for target in plan_result.get("targets") or []]
     if names:

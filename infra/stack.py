@@ -15,7 +15,9 @@ from infra.constructs.compile_workflow import CompileWorkflow
 from infra.constructs.lambda_function import LambdaFactory
 from infra.constructs.model_groups import ModelPackageGroups
 from infra.constructs.registry_events import RegistryEvents
+from infra.constructs.sagemaker_roles import SageMakerRoles
 from infra.constructs.shadow_rollout import ShadowRollout
+from infra.outputs import add_outputs
 from registry_autopilot.models.config import AutopilotConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +47,10 @@ class RegistryAutopilotStack(Stack):
             "Functions",
             config=config,
             alerting=self.alerting,
-            dependencies_dir=lambda_dependencies_dir or str(REPO_ROOT / constants.LAMBDA_DEPENDENCIES_DIR),
+            dependencies_dir=lambda_dependencies_dir,
         )
-        self.artifacts = CompiledArtifacts(
-            self, "CompiledArtifacts", compile_role_arn=config.compile_role_arn
-        )
+        self.artifacts = CompiledArtifacts(self, "CompiledArtifacts")
+        self.roles = SageMakerRoles(self, "SageMakerRoles", config=config, artifacts=self.artifacts)
         self.model_package_groups = (
             ModelPackageGroups(self, "ModelPackageGroups", config=config)
             if config.create_model_package_groups
@@ -62,6 +63,7 @@ class RegistryAutopilotStack(Stack):
             functions=self.functions,
             artifacts=self.artifacts,
             alerting=self.alerting,
+            roles=self.roles,
         )
         if self.model_package_groups is not None:
             # Rules may only start work once the groups they watch exist.
@@ -82,7 +84,9 @@ class RegistryAutopilotStack(Stack):
                 artifacts=self.artifacts,
                 registry_events=self.registry_events,
                 alerting=self.alerting,
+                roles=self.roles,
             )
             if self.registry_events.version_approved is not None
             else None
         )
+        add_outputs(self)
