@@ -5,6 +5,7 @@ Verbs:
   replay EVENT_FILE...        events through the synthesized rules until nothing changes
   plan EVENT_FILE             dry run against your AWS account: real reads, no write sent
   demo                        the whole lifecycle on the embedded backend, with a simulated clock
+  cost                        per version, fixed per month, shadow instances per approved version
 
 Exit status: 0 on success, 2 when the input is invalid (the message names the problem), 1 otherwise.
 """
@@ -265,7 +266,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="machine-readable output")
     demo.set_defaults(run=cmd_demo)
+
+    cost = verbs.add_parser("cost", help="what the configured stack costs (autopilot/cost.py)")
+    cost.add_argument("--hourly-price", type=float, help="USD per instance-hour of the shadow instance type")
+    cost.add_argument("--json", action="store_true", help="machine-readable output")
+    cost.set_defaults(run=cmd_cost)
     return parser
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from autopilot.cost import cost_report, render_json
+
+    report = cost_report(hourly_price=args.hourly_price)
+    print(render_json(report) if args.json else report.render())
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

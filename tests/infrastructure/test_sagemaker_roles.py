@@ -225,3 +225,34 @@ def test_the_shadow_functions_pass_and_receive_the_role_in_use(synthesized: Synt
     for properties in shadow_functions:
         assert properties["Environment"]["Variables"]["EXPERIMENT_ROLE_ARN"] == experiment_role
     assert experiment_role == {"Fn::GetAtt": [experiment_role["Fn::GetAtt"][0], "Arn"]}
+
+
+def documented_policies() -> list[dict[str, Any]]:
+    """The JSON policy documents in docs/CONFIGURATION.md's "Roles" section."""
+    import json
+    import re
+
+    from tests.compile_fixtures import REPO_ROOT
+
+    section = (REPO_ROOT / "docs" / "CONFIGURATION.md").read_text().split("## Roles", 1)[1]
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)]
+
+
+def test_the_documented_role_policies_are_the_ones_the_stack_grants() -> None:
+    raw = config_dict()
+    raw["groups"]["churn-xgboost"]["shadow"]["dataCapture"] = {
+        "destinationS3Uri": "s3://capture-bucket/churn",
+        "kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    }
+    template = roles_template(groups=raw["groups"])
+    trust, compile_policy, shadow_policy = documented_policies()
+
+    (documented_trust,) = trust["Statement"]
+    assert documented_trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert set(documented_trust["Condition"]["StringEquals"]) == {"aws:SourceAccount"}
+    for name, documented in (
+        ("SageMakerRolesCompileRole", compile_policy),
+        ("SageMakerRolesShadowTestRole", shadow_policy),
+    ):
+        granted = {sid: actions(s) for sid, s in statements_by_sid(role(template, name)).items()}
+        assert {s["Sid"]: actions(s) for s in documented["Statement"]} == granted
