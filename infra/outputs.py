@@ -50,6 +50,7 @@ def add_outputs(stack: RegistryAutopilotStack) -> None:
             stack.roles.experiment_role_arn,
             "The role shadow models and experiments run with (owned unless experimentRoleArn is set)",
         )
+    output(DASHBOARD_URL, stack.dashboard.url, "The operations dashboard (README, Operate)")
     queues = {"RuleTarget": stack.registry_events.dead_letter_queue}
     for queue in stack.functions.dead_letter_queues:
         # The factory names a function's queue `<Function>DeadLetters`.

@@ -12,6 +12,7 @@ from infra import constants
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.compile_workflow import CompileWorkflow
+from infra.constructs.dashboard import Dashboard
 from infra.constructs.lambda_function import LambdaFactory
 from infra.constructs.model_groups import ModelPackageGroups
 from infra.constructs.registry_events import RegistryEvents
@@ -88,5 +89,16 @@ class RegistryAutopilotStack(Stack):
             )
             if self.registry_events.version_approved is not None
             else None
+        )
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            state_machine=self.compile_workflow.state_machine,
+            plan_function=self.compile_workflow.plan_function,
+            attach_function=self.compile_workflow.attach_function,
+            roller_function=self.shadow_rollout.roller_function if self.shadow_rollout else None,
+            state_machine_logs=self.compile_workflow.log_group,
+            dead_letter_queues=[self.registry_events.dead_letter_queue, *self.functions.dead_letter_queues],
+            alarms=self.alerting.alarms,
         )
         add_outputs(self)

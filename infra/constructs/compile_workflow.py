@@ -236,7 +236,7 @@ class CompileWorkflow(Construct):
             .otherwise(compile_each)
         )
 
-        log_group = logs.LogGroup(
+        self.log_group = log_group = logs.LogGroup(
             self,
             "Logs",
             retention=retention_days(config.log_retention_days),
