@@ -29,9 +29,10 @@ DECISION_METRICS = (
     "VersionsApproved",
     "VersionsRejected",
     "VersionsLeftForReview",
-    "DecisionsLeftToAPerson",
     "VersionsWithNothingToCompile",
 )
+# A person deciding while the workflow ran (DecisionsLeftToAPerson) shows in the per-group log view
+# (`result.approval.action` = human-changed), where it names the group.
 TARGET_METRICS = ("TargetsPlanned", "TargetsAttached", "TargetsFailed", "TargetsNotAttached")
 SHADOW_METRICS = (
     "ShadowTestsStarted",

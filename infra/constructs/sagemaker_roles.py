@@ -82,30 +82,35 @@ def read_model_artifacts(scope: Construct, config: AutopilotConfig) -> iam.Polic
     )
 
 
-def _log_group_arns(scope: Construct, names: Iterable[str]) -> list[str]:
+def _log_arns(scope: Construct, names: Iterable[str], suffix: str) -> list[str]:
     stack = Stack.of(scope)
     return [
         stack.format_arn(
             service="logs",
             resource="log-group",
-            resource_name=f"{name}:*",
+            resource_name=f"{name}:{suffix}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         for name in names
     ]
 
 
-def _write_logs(scope: Construct, names: Iterable[str]) -> iam.PolicyStatement:
-    return iam.PolicyStatement(
-        sid="WriteLogs",
-        actions=[
-            "logs:CreateLogGroup",
-            "logs:CreateLogStream",
-            "logs:PutLogEvents",
-            "logs:DescribeLogStreams",
-        ],
-        resources=_log_group_arns(scope, names),
-    )
+def _write_logs(scope: Construct, names: Iterable[str]) -> list[iam.PolicyStatement]:
+    """The log group and its streams (Service Authorization Reference: CreateLogStream and PutLogEvents
+    act on `log-stream` resources, CreateLogGroup and DescribeLogStreams on `log-group`)."""
+    names = list(names)
+    return [
+        iam.PolicyStatement(
+            sid="CreateLogGroup",
+            actions=["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+            resources=_log_arns(scope, names, "*"),
+        ),
+        iam.PolicyStatement(
+            sid="WriteLogs",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=_log_arns(scope, names, "log-stream:*"),
+        ),
+    ]
 
 
 def _put_metrics() -> iam.PolicyStatement:
@@ -140,7 +145,7 @@ def compile_role_statements(
             actions=["s3:ListBucket", "s3:GetBucketLocation"],
             resources=[bucket.bucket_arn],
         ),
-        _write_logs(scope, [COMPILATION_LOG_GROUP]),
+        *_write_logs(scope, [COMPILATION_LOG_GROUP]),
         _put_metrics(),
     ]
 
@@ -171,7 +176,7 @@ def experiment_role_statements(
         iam.PolicyStatement(
             sid="AuthorizeImagePulls", actions=["ecr:GetAuthorizationToken"], resources=["*"]
         ),
-        _write_logs(scope, [f"{ENDPOINT_LOG_GROUP_PREFIX}{name}" for name in endpoints]),
+        *_write_logs(scope, [f"{ENDPOINT_LOG_GROUP_PREFIX}{name}" for name in endpoints]),
         _put_metrics(),
     ]
     captures = [

@@ -114,12 +114,8 @@ def test_given_the_owned_compile_role_then_it_reads_artifacts_describes_versions
         "DescribeWatchedVersions": {"sagemaker:DescribeModelPackage"},
         "WriteCompiledModels": {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
         "LocateCompiledModels": {"s3:ListBucket", "s3:GetBucketLocation"},
-        "WriteLogs": {
-            "logs:CreateLogGroup",
-            "logs:CreateLogStream",
-            "logs:PutLogEvents",
-            "logs:DescribeLogStreams",
-        },
+        "CreateLogGroup": {"logs:CreateLogGroup", "logs:DescribeLogStreams"},
+        "WriteLogs": {"logs:CreateLogStream", "logs:PutLogEvents"},
         "PutMetrics": {"cloudwatch:PutMetricData"},
     }
     # Without modelArtifactLocations: buckets the stack's account owns, nothing else.
@@ -127,7 +123,9 @@ def test_given_the_owned_compile_role_then_it_reads_artifacts_describes_versions
         "StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}
     }
     assert text(statements["WriteCompiledModels"]["Resource"]).endswith("/compiled/*")
-    assert text(statements["WriteLogs"]["Resource"]).endswith("log-group:/aws/sagemaker/CompilationJobs:*")
+    assert text(statements["WriteLogs"]["Resource"]).endswith(
+        "log-group:/aws/sagemaker/CompilationJobs:log-stream:*"
+    )
     assert text(statements["DescribeWatchedVersions"]["Resource"]).count("model-package/") == 2
 
 
@@ -145,18 +143,14 @@ def test_given_the_owned_shadow_test_role_then_it_reads_serves_and_logs_and_call
             "ecr:BatchCheckLayerAvailability",
         },
         "AuthorizeImagePulls": {"ecr:GetAuthorizationToken"},
-        "WriteLogs": {
-            "logs:CreateLogGroup",
-            "logs:CreateLogStream",
-            "logs:PutLogEvents",
-            "logs:DescribeLogStreams",
-        },
+        "CreateLogGroup": {"logs:CreateLogGroup", "logs:DescribeLogStreams"},
+        "WriteLogs": {"logs:CreateLogStream", "logs:PutLogEvents"},
         "PutMetrics": {"cloudwatch:PutMetricData"},
     }
     assert text(statements["ReadCompiledModels"]["Resource"]).endswith("/compiled/*")
     assert "<CompiledArtifactsBucket" in text(statements["ReadCompiledModels"]["Resource"])
     assert text(statements["WriteLogs"]["Resource"]).endswith(
-        "log-group:/aws/sagemaker/Endpoints/churn-prod:*"
+        "log-group:/aws/sagemaker/Endpoints/churn-prod:log-stream:*"
     )
 
 
