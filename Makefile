@@ -44,11 +44,10 @@ install: $(VENV)/.installed node_modules/.installed ## Create .venv and install 
 
 $(LAMBDA_DEPS)/.built: requirements-lambda.txt $(VENV)/.installed
 	@rm -rf $(LAMBDA_DEPS) && mkdir -p $(LAMBDA_DEPS)
-	@$(PY) scripts/build_lambda_deps.py --requirements requirements-lambda.txt --out $(LAMBDA_DEPS) \
-		--python-version $(LAMBDA_PYTHON) --platform $(LAMBDA_PLATFORM)
+	@$(PY) scripts/build_lambda_deps.py --requirements requirements-lambda.txt --out $(LAMBDA_DEPS)
 	@touch $@
 
-bundle: $(LAMBDA_DEPS)/.built ## Build the Lambda dependency layer for the runtime's Python and architecture
+bundle: $(LAMBDA_DEPS)/.built ## Prebuild the Lambda layer in build/ (cdk synth builds it by itself)
 
 demo: install ## Run the lifecycle locally on the embedded backend (no AWS account)
 	@$(PY) -m autopilot demo
@@ -68,13 +67,13 @@ test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, 
 bench: install ## Measure cost per model version: overhead, cold start, calls, transitions, dollars, bursts, memory
 	@$(PY) -m bench
 
-synth: install bundle ## Synthesize the stack with the pinned CDK CLI (offline)
-	@npx cdk synth --quiet
+synth: install ## Synthesize the stack with the pinned CDK CLI (builds the Lambda layer on first use)
+	@npx cdk synth --quiet $(CDK_ARGS)
 
-diff: install bundle ## cdk diff against your account
-	@npx cdk diff
+diff: install ## cdk diff against your account
+	@npx cdk diff $(CDK_ARGS)
 
-deploy: install bundle ## Deploy with your AWS credentials (pass context with CDK_ARGS="-c key=value")
+deploy: install ## Deploy with your AWS credentials (pass context with CDK_ARGS="-c key=value")
 	@npx cdk deploy $(CDK_ARGS)
 
 lock: $(VENV)/.installed ## Re-resolve requirements*.txt from the *.in files

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
-from aws_cdk import App
+from infra.quiet import quiet
 
-from infra import constants
-from infra.checks import add_checks
-from infra.config import ConfigError, config_from_context
-from infra.constructs.lambda_function import DependencyLayerMissingError
-from infra.stack import RegistryAutopilotStack
+# Before aws_cdk starts jsii's Node.js process: plain `npx cdk synth` gets no end-of-life banner.
+quiet()
+
+from aws_cdk import App  # noqa: E402
+
+from infra import constants  # noqa: E402
+from infra.checks import add_checks  # noqa: E402
+from infra.config import ConfigError, config_from_context  # noqa: E402
+from infra.constructs.lambda_function import DependencyLayerMissingError  # noqa: E402
+from infra.deployable import check_deployable  # noqa: E402
+from infra.stack import RegistryAutopilotStack  # noqa: E402
 
 
-def build(app: App) -> RegistryAutopilotStack:
+def build(app: App, *, account: str | None = None) -> RegistryAutopilotStack:
+    """The stack for the configuration in the app's context. `account` is the account the CDK CLI
+    synthesizes for (None in local runs and tests): the sample configuration is refused for it."""
     context: dict[str, Any] = app.node.get_all_context() or {}
     config = config_from_context(app.node.try_get_context, context)
+    check_deployable(config, account)
     stack = RegistryAutopilotStack(
         app,
         config.stack_name,
@@ -30,7 +40,8 @@ def build(app: App) -> RegistryAutopilotStack:
 def main() -> int:
     app = App()
     try:
-        build(app)
+        # Set by the CDK CLI from your credentials; absent when no account is configured.
+        build(app, account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
     except (ConfigError, DependencyLayerMissingError) as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -22,7 +22,7 @@ from autopilot.eventpattern import matches
 from autopilot.local import HANDLER_PACKAGE
 from autopilot.quiet import function_output_to
 from autopilot.stepfunctions import LocalLambdaContext
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.synth import SynthesizedApp, role_arn_reference, synthesize
 
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "BatchGet", "BatchDescribe", "Query", "Scan")
 UNRESOLVED = "not-deployed"
@@ -146,6 +146,8 @@ def _environment(
         if isinstance(value, dict) and "Ref" in value:
             physical = deployed.get(value["Ref"], f"{UNRESOLVED}-{value['Ref'].lower()}")
             env[key] = physical
+        elif (role := role_arn_reference(app.template, value)) is not None:
+            env[key] = _deployed_role_arn(deployed, role)
         else:
             env[key] = str(value)
     if not env.get("NOTIFICATION_TOPIC_ARN", "").startswith("arn:"):
@@ -156,12 +158,25 @@ def _environment(
     return env
 
 
-def _compile_followups(app: SynthesizedApp, plan_result: dict[str, Any]) -> list[str]:
+def _deployed_role_arn(deployed: dict[str, str], logical_id: str) -> str:
+    """A role the stack owns: CloudFormation reports its name; the account is the topic's."""
+    topic = next((value for value in deployed.values() if value.startswith("arn:aws:sns:")), "")
+    account = topic.split(":")[4] if topic.count(":") >= 5 else "000000000000"
+    return f"arn:aws:iam::{account}:role/{deployed.get(logical_id, f'{UNRESOLVED}-{logical_id.lower()}')}"
+
+
+def _compile_followups(app: SynthesizedApp, plan_result: dict[str, Any], target: AwsTarget) -> list[str]:
     steps = []
-    for target in plan_result.get("targets") or []:
-        request = dict(target["request"], RoleArn=app.config.compile_role_arn)
+    role = app.config.compile_role_arn
+    if role is None and plan_result.get("targets"):
+        output = app.template.get("Outputs", {}).get("CompileRoleArn", {})
+        role_id = role_arn_reference(app.template, output.get("Value"))
+        deployed = deployed_resources(target, app.config.stack_name) if role_id else {}
+        role = _deployed_role_arn(deployed, role_id) if role_id else app.compile_role_arn
+    for planned in plan_result.get("targets") or []:
+        request = dict(planned["request"], RoleArn=role)
         steps.append(f"sagemaker:CreateCompilationJob {json.dumps(request)}")
-    names = [target["spec_name"] for target in plan_result.get("targets") or []]
+    names = [planned["spec_name"] for planned in plan_result.get("targets") or []]
     if names:
         steps.append("sagemaker:UpdateModelPackage adding the specs that compile: " + ", ".join(names))
     return steps
@@ -216,7 +231,11 @@ def run_on_aws(
                     module = importlib.import_module(f"{HANDLER_PACKAGE}.{name}")
                     context = LocalLambdaContext(function_name=logical_id, invoked_function_arn=logical_id)
                     result = module.handler(event, context)
-                then = _compile_followups(app, result) if name == "plan" and isinstance(result, dict) else []
+                then = (
+                    _compile_followups(app, result, target)
+                    if name == "plan" and isinstance(result, dict)
+                    else []
+                )
                 runs.append(AwsRun(name, result, interceptor.reads, interceptor.writes, dry_run, then))
             finally:
                 os.environ.clear()

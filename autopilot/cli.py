@@ -6,6 +6,7 @@ Verbs:
   plan EVENT_FILE             dry run against your AWS account: real reads, no write sent
   retry VERSION_ARN TARGET    compile a failed Neo target again (your account, or --local)
   demo                        the whole lifecycle on the embedded backend, with a simulated clock
+  cost                        per version, fixed per month, shadow instances per approved version
 
 Exit status: 0 on success, 2 when the input or the setup is the user's to fix (one line that names
 the file and the field, or the setting, and how to fix it; never a traceback), 1 otherwise.
@@ -353,6 +354,21 @@ def add_status(verbs: Verbs) -> None:
     register(verbs, add_aws_options)
 
 
+def add_cost(verbs: Verbs) -> None:
+    cost = verbs.add_parser("cost", help="what the configured stack costs (autopilot/cost.py)")
+    cost.add_argument("--hourly-price", type=float, help="USD per instance-hour of the shadow instance type")
+    cost.add_argument("--json", action="store_true", help="machine-readable output")
+    cost.set_defaults(run=cmd_cost)
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from autopilot.cost import cost_report, render_json
+
+    report = cost_report(hourly_price=args.hourly_price)
+    print(render_json(report) if args.json else report.render())
+    return EXIT_OK
+
+
 # One line per verb, in the order `--help` lists them.
 VERBS: tuple[Callable[[Verbs], None], ...] = (
     add_invoke,
@@ -361,6 +377,7 @@ VERBS: tuple[Callable[[Verbs], None], ...] = (
     add_retry,
     add_doctor,
     add_status,
+    add_cost,
     add_demo,
 )
 

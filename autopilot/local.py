@@ -27,7 +27,15 @@ from autopilot.errors import InvalidInput
 from autopilot.eventpattern import matches
 from autopilot.quiet import function_output_to
 from autopilot.stepfunctions import ExecutionResult, LocalLambdaContext, execute, function_name_of
-from autopilot.synth import LOCAL_ACCOUNT, LOCAL_REGION, EventRule, SynthesizedApp, synthesize
+from autopilot.synth import (
+    LOCAL_ACCOUNT,
+    LOCAL_REGION,
+    EventRule,
+    SynthesizedApp,
+    local_role_arn,
+    role_arn_reference,
+    synthesize,
+)
 
 if TYPE_CHECKING:
     from autopilot.retry import RetryOutcome
@@ -178,6 +186,8 @@ class LocalStack:
         for key, value in variables.items():
             if isinstance(value, dict) and "Ref" in value:
                 env[key] = self._physical(value["Ref"])
+            elif (role := role_arn_reference(self.app.template, value)) is not None:
+                env[key] = local_role_arn(role)
             elif isinstance(value, dict):
                 raise ValueError(f"{logical_id}: cannot resolve {key}={value} locally")
             else:
@@ -373,7 +383,7 @@ class LocalStack:
             image = f"683313688378.dkr.ecr.{self.backend.region}.amazonaws.com/sagemaker-xgboost:1.7-1"
             sagemaker.create_model(
                 ModelName=model,
-                ExecutionRoleArn=self.app.config.experiment_role_arn or self.app.config.compile_role_arn,
+                ExecutionRoleArn=self.app.experiment_role_arn or self.app.compile_role_arn,
                 PrimaryContainer={
                     "Image": image,
                     "ModelDataUrl": f"s3://autopilot-local-{self.backend.account_id}/{group}/production.tar.gz",
@@ -411,7 +421,7 @@ class LocalStack:
             if request is None:
                 continue
             with self.backend.unrecorded():
-                sagemaker.create_compilation_job(RoleArn=self.app.config.compile_role_arn, **request)
+                sagemaker.create_compilation_job(RoleArn=self.app.compile_role_arn, **request)
             self.backend.compilation_jobs.script(request["CompilationJobName"], ["COMPLETED"])
 
     def stage_object(self, uri: str, body: bytes) -> None:

@@ -124,11 +124,12 @@ def deploy_locally(stack: LocalStack) -> str:
 
     config, backend = stack.app.config, stack.backend
     models = f"arn:aws:s3:::autopilot-local-{backend.account_id}/*"  # where seed_model_package puts them
-    create_role(stack, config.compile_role_arn, [_allow(["s3:GetObject"], models)])
-    if config.experiment_role_arn:
+    # The roles in use: the configured ones, or the stack's own (as its outputs name them locally).
+    create_role(stack, stack.app.compile_role_arn, [_allow(["s3:GetObject"], models)])
+    if stack.app.experiment_role_arn:
         create_role(
             stack,
-            config.experiment_role_arn,
+            stack.app.experiment_role_arn,
             [
                 _allow(["s3:GetObject"], [models, "arn:aws:s3:::*/compiled/*"]),
                 _allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "*"),

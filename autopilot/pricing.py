@@ -148,3 +148,59 @@ def monthly_fixed_cost(
             ("KMS key", f"{kms_keys}", kms_keys * KMS_KEY_MONTH),
         ]
     )
+
+
+# https://aws.amazon.com/sagemaker/pricing/ (Real-Time Inference, on-demand, us-east-1, per instance-hour).
+# The shadow variant's instances run from the experiment's start to its conclusion, billed like any
+# endpoint instance. Types not listed here: `python -m autopilot cost --hourly-price USD`.
+SAGEMAKER_REALTIME_HOURLY = {
+    "ml.t2.medium": 0.056,
+    "ml.m5.large": 0.115,
+    "ml.m5.xlarge": 0.23,
+    "ml.m5.2xlarge": 0.461,
+    "ml.c5.large": 0.102,
+    "ml.c5.xlarge": 0.204,
+    "ml.c5.2xlarge": 0.408,
+    "ml.g4dn.xlarge": 0.7364,
+}
+
+
+@dataclass(frozen=True)
+class ShadowPlanCost:
+    """The shadow variant's instance cost for one approved version, from its group's plan."""
+
+    group: str
+    instance_type: str
+    instance_count: int
+    planned_hours: float  # the plan's dwell times, each step moved on at the next roller round
+    longest_hours: float  # durationDays: the experiment's scheduled end, holds and step-backs included
+    hourly_price: float | None
+
+    def usd(self, hours: float) -> float | None:
+        return None if self.hourly_price is None else hours * self.instance_count * self.hourly_price
+
+
+def shadow_plan_cost(
+    group: str,
+    *,
+    instance_type: str,
+    instance_count: int,
+    dwell_minutes: Iterable[int],
+    roller_minutes: int,
+    duration_days: int,
+    hourly_price: float | None = None,
+) -> ShadowPlanCost:
+    dwells = list(dwell_minutes)
+    # Each step ends at the first roller round after its dwell: up to one schedule period later.
+    planned = sum(dwells) + roller_minutes * len(dwells)
+    longest = duration_days * 24 * 60
+    return ShadowPlanCost(
+        group=group,
+        instance_type=instance_type,
+        instance_count=instance_count,
+        planned_hours=min(planned, longest) / 60,
+        longest_hours=longest / 60,
+        hourly_price=hourly_price
+        if hourly_price is not None
+        else SAGEMAKER_REALTIME_HOURLY.get(instance_type),
+    )

@@ -13,8 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import CONTEXT_KEY, ConfigError, load_config, merge_context
+from infra.quiet import quiet_cdk_environment
 from registry_autopilot.models.config import AutopilotConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +56,17 @@ class SynthesizedApp:
     rules: list[EventRule] = field(default_factory=list)
     state_machines: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> ASL
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> handler string
+    outputs: dict[str, Any] = field(default_factory=dict)  # output id -> value, resolved locally
+
+    @property
+    def compile_role_arn(self) -> str:
+        """The role Neo compiles with: the configured one, or the stack's own (a local ARN)."""
+        return str(self.outputs["CompileRoleArn"])
+
+    @property
+    def experiment_role_arn(self) -> str | None:
+        value = self.outputs.get("ExperimentRoleArn")
+        return None if value is None else str(value)
 
     def function_arn(self, logical_id: str) -> str:
         return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{logical_id}"
@@ -87,30 +97,6 @@ def cdk_json_context() -> dict[str, Any]:
 def shipped_config(overrides: dict[str, Any] | None = None) -> AutopilotConfig:
     """The configuration in cdk.json, with `autopilot`/`autopilot.<key>` overrides applied."""
     return load_config(merge_context(cdk_json_context().get(CONTEXT_KEY), overrides or {}))
-
-
-def quiet_cdk_environment() -> dict[str, str]:
-    """The variables the Makefile exports to keep jsii and the CDK quiet, for in-process synthesis.
-    jsii only silences the Node versions its end-of-life variable lists (`20`), so name the running one."""
-    node = shutil.which("node")
-    major = ""
-    if node:
-        major = subprocess.run(
-            [node, "-p", "process.versions.node.split('.')[0]"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    listed = os.environ.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "")
-    return {
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(v for v in (listed, major) if v),
-        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
-        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": os.environ.get(
-            "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(REPO_ROOT / ".cache" / "jsii")
-        ),
-        "CDK_DISABLE_CLI_TELEMETRY": "true",
-    }
 
 
 @contextlib.contextmanager
@@ -158,6 +144,20 @@ def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
         return template
 
 
+def local_role_arn(logical_id: str) -> str:
+    """A role the stack creates, as a local run names it (IAM role names may be 64 characters)."""
+    return f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{logical_id[:64]}"
+
+
+def role_arn_reference(template: dict[str, Any], value: Any) -> str | None:
+    """The logical id of the stack's role when `value` is `{"Fn::GetAtt": [<role>, "Arn"]}`."""
+    if not isinstance(value, dict) or list(value) != ["Fn::GetAtt"]:
+        return None
+    logical_id, attribute = value["Fn::GetAtt"]
+    kind = template.get("Resources", {}).get(logical_id, {}).get("Type")
+    return str(logical_id) if kind == "AWS::IAM::Role" and attribute == "Arn" else None
+
+
 def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:
     """Resolve the intrinsic functions CDK uses in definitions to local, deterministic values."""
     if isinstance(value, dict) and len(value) == 1:
@@ -170,6 +170,8 @@ def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:
             kind = resources.get(logical_id, {}).get("Type", "")
             if kind == "AWS::Lambda::Function" and attribute == "Arn":
                 return app.function_arn(logical_id)
+            if kind == "AWS::IAM::Role" and attribute == "Arn":
+                return local_role_arn(logical_id)
             return f"arn:aws:local:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}/{attribute}"
         if name == "Ref":
             return {
@@ -188,6 +190,10 @@ def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:
 def read_wiring(config: AutopilotConfig, template: dict[str, Any]) -> SynthesizedApp:
     app = SynthesizedApp(config=config, template=template)
     resources: dict[str, Any] = template.get("Resources", {})
+    app.outputs = {
+        output_id: _resolve(output["Value"], resources, app)
+        for output_id, output in template.get("Outputs", {}).items()
+    }
     for logical_id, resource in resources.items():
         if resource["Type"] == "AWS::Lambda::Function":
             app.functions[logical_id] = resource["Properties"]["Handler"]

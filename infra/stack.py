@@ -12,10 +12,13 @@ from infra import constants
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.compile_workflow import CompileWorkflow
+from infra.constructs.dashboard import Dashboard
 from infra.constructs.lambda_function import LambdaFactory
 from infra.constructs.model_groups import ModelPackageGroups
 from infra.constructs.registry_events import RegistryEvents
+from infra.constructs.sagemaker_roles import SageMakerRoles
 from infra.constructs.shadow_rollout import ShadowRollout
+from infra.outputs import add_outputs
 from registry_autopilot.models.config import AutopilotConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +48,10 @@ class RegistryAutopilotStack(Stack):
             "Functions",
             config=config,
             alerting=self.alerting,
-            dependencies_dir=lambda_dependencies_dir or str(REPO_ROOT / constants.LAMBDA_DEPENDENCIES_DIR),
+            dependencies_dir=lambda_dependencies_dir,
         )
-        self.artifacts = CompiledArtifacts(
-            self, "CompiledArtifacts", compile_role_arn=config.compile_role_arn
-        )
+        self.artifacts = CompiledArtifacts(self, "CompiledArtifacts")
+        self.roles = SageMakerRoles(self, "SageMakerRoles", config=config, artifacts=self.artifacts)
         self.model_package_groups = (
             ModelPackageGroups(self, "ModelPackageGroups", config=config)
             if config.create_model_package_groups
@@ -62,6 +64,7 @@ class RegistryAutopilotStack(Stack):
             functions=self.functions,
             artifacts=self.artifacts,
             alerting=self.alerting,
+            roles=self.roles,
         )
         if self.model_package_groups is not None:
             # Rules may only start work once the groups they watch exist.
@@ -82,7 +85,20 @@ class RegistryAutopilotStack(Stack):
                 artifacts=self.artifacts,
                 registry_events=self.registry_events,
                 alerting=self.alerting,
+                roles=self.roles,
             )
             if self.registry_events.version_approved is not None
             else None
         )
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            state_machine=self.compile_workflow.state_machine,
+            plan_function=self.compile_workflow.plan_function,
+            attach_function=self.compile_workflow.attach_function,
+            roller_function=self.shadow_rollout.roller_function if self.shadow_rollout else None,
+            state_machine_logs=self.compile_workflow.log_group,
+            dead_letter_queues=[self.registry_events.dead_letter_queue, *self.functions.dead_letter_queues],
+            alarms=self.alerting.alarms,
+        )
+        add_outputs(self)

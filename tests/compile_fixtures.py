@@ -15,6 +15,8 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:registry-autopilot-notifications"
 ARTIFACTS_BUCKET = "registryautopilot-compiled-artifacts"
+# The shadow-test role the stack owns, as CloudFormation hands its ARN to the shadow functions.
+EXPERIMENT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/RegistryAutopilotShadowTests"
 
 # The tests cover both kinds of Neo target, whatever a user puts in cdk.json: the "graviton" target
 # is a TargetPlatform here, which no SageMaker endpoint serves: its artifact is recorded on the version,
@@ -51,6 +53,7 @@ def function_environment(config_file: Path) -> dict[str, str]:
         "AUTOPILOT_CONFIG_FILE": str(config_file),
         "NOTIFICATION_TOPIC_ARN": TOPIC_ARN,
         "ARTIFACTS_BUCKET": ARTIFACTS_BUCKET,
+        "EXPERIMENT_ROLE_ARN": EXPERIMENT_ROLE_ARN,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",

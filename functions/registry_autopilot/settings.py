@@ -2,7 +2,8 @@
 
 The deployed configuration (`autopilot_config.json`, written at synth next to this package) holds
 the groups, targets and role ARNs; the environment holds only what CloudFormation resolves at
-deploy time (topic ARN, bucket name) plus the region Lambda sets.
+deploy time (topic ARN, bucket name, the experiment role's ARN when the stack creates that role)
+plus the region Lambda sets.
 """
 
 from __future__ import annotations
@@ -51,6 +52,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(f"AUTOPILOT_CONFIG_FILE: cannot read {config_file}: {exc.strerror}") from None
     except ValidationError as exc:
         raise SettingsError.from_validation(exc, prefix=str(config_file)) from None
+    experiment_role = env.get("EXPERIMENT_ROLE_ARN")
+    if experiment_role:
+        # The role in use (the stack's own, or the configured one), resolved by CloudFormation.
+        try:
+            config = AutopilotConfig.model_validate(
+                config.model_dump(by_alias=True) | {"experimentRoleArn": experiment_role}
+            )
+        except ValidationError as exc:
+            raise SettingsError.from_validation(exc, prefix="EXPERIMENT_ROLE_ARN") from None
     try:
         return Settings(
             notification_topic_arn=env.get("NOTIFICATION_TOPIC_ARN", ""),

@@ -24,6 +24,7 @@ class Alerting(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, notification_email: str | None) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        self.alarms: list[cloudwatch.Alarm] = []
 
         self.key = kms.Key(
             self,
@@ -94,8 +95,9 @@ class Alerting(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(notification_email))
 
     def add_alarm(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
-        """Send the alarm's ALARM transitions to the notification topic."""
+        """Send the alarm's ALARM transitions to the notification topic (and show it on the dashboard)."""
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
         return alarm
 
     def dead_letter_queue(self, scope: Construct, construct_id: str) -> sqs.Queue:

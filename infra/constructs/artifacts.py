@@ -1,16 +1,16 @@
 """The bucket SageMaker Neo writes compiled models to.
 
-Encryption is SSE-S3, not the stack's KMS key, on purpose: Neo writes with the user's compile role
-and endpoints later read the artifacts with their own execution roles. Neither role belongs to this
-stack; with SSE-KMS every one of them would also need a key-policy grant (and Neo the key in
-`OutputConfig.KmsKeyId`), or the job and the endpoint fail at run time. With SSE-S3 the bucket
-policy alone grants what they need.
+Encryption is SSE-S3, not the stack's KMS key, on purpose: Neo writes with the compile role and
+endpoints later read the artifacts with their own execution roles, which may be roles the stack does
+not own (`compileRoleArn`, `experimentRoleArn`, or any endpoint's role); with SSE-KMS every one of
+them would also need a key-policy grant (and Neo the key in `OutputConfig.KmsKeyId`), or the job and
+the endpoint fail at run time. With SSE-S3 an IAM grant (roles the stack owns) or the bucket policy
+(roles it does not own, infra/constructs/sagemaker_roles.py) is all they need.
 """
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -21,7 +21,7 @@ COMPILED_PREFIX = "compiled/"
 
 
 class CompiledArtifacts(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, compile_role_arn: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         # S3 log delivery through a bucket policy instead of the deprecated LogDeliveryWrite ACL
         # (set here so the behaviour does not depend on cdk.json's feature flags).
@@ -63,27 +63,6 @@ class CompiledArtifacts(Construct):
             ],
             # Deleting the stack must not break model versions that reference compiled artifacts.
             removal_policy=RemovalPolicy.RETAIN,
-        )
-
-        # The compile role is not ours (immutable import): an identity-policy grant would be dropped
-        # silently, so the access is granted by the bucket policy, which is enough within one account.
-        self.compile_role = iam.Role.from_role_arn(self, "CompileRole", compile_role_arn, mutable=False)
-        compile_principal = iam.ArnPrincipal(compile_role_arn)
-        self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="NeoWritesCompiledModels",
-                principals=[compile_principal],
-                actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-                resources=[self.bucket.arn_for_objects(f"{COMPILED_PREFIX}*")],
-            )
-        )
-        self.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="NeoListsCompiledModels",
-                principals=[compile_principal],
-                actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                resources=[self.bucket.bucket_arn],
-            )
         )
 
     def output_location(self) -> str:

@@ -59,6 +59,7 @@ from infra.constructs import sagemaker_access
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.lambda_function import LambdaFactory, retention_days
+from infra.constructs.sagemaker_roles import SageMakerRoles
 from registry_autopilot.models.config import AutopilotConfig
 
 # Transient errors by name: ResourceLimitExceeded is declared by CreateCompilationJob (SageMaker API
@@ -149,9 +150,11 @@ class CompileWorkflow(Construct):
         functions: LambdaFactory,
         artifacts: CompiledArtifacts,
         alerting: Alerting,
+        roles: SageMakerRoles,
     ) -> None:
         super().__init__(scope, construct_id)
         groups = sorted(config.groups)
+        self._compile_role_arn = roles.compile_role_arn
 
         plan_function = functions.create(
             "Plan",
@@ -274,7 +277,7 @@ class CompileWorkflow(Construct):
             .otherwise(compile_each)
         )
 
-        log_group = logs.LogGroup(
+        self.log_group = log_group = logs.LogGroup(
             self,
             "Logs",
             retention=retention_days(config.log_retention_days),
@@ -317,7 +320,7 @@ class CompileWorkflow(Construct):
     def _target_branch(self, config: AutopilotConfig) -> sfn.IChainable:
         """[choose input] -> Create -> (Wait -> Describe -> Check)* -> one outcome record."""
         compile_jobs = sagemaker_access.compilation_job_arns(self)
-        pass_role = sagemaker_access.pass_roles_to_sagemaker([config.compile_role_arn])
+        pass_role = sagemaker_access.pass_roles_to_sagemaker([self._compile_role_arn])
         record_error = _outcome(self, "RecordStepError", "FAILED", **{"reason.$": "$.error.Cause"})
         compiled = _outcome(self, "RecordCompiled", "COMPLETED", **{"artifact.$": "$.job.artifact"})
         failed = _outcome(self, "RecordCompileFailed", "FAILED", **{"reason.$": "$.job.reason"})
@@ -382,8 +385,8 @@ class CompileWorkflow(Construct):
                 action="createCompilationJob",
                 parameters={
                     "CompilationJobName.$": "$.request.CompilationJobName",
-                    # A literal, not a path: the role is fixed by the deployed configuration.
-                    "RoleArn": config.compile_role_arn,
+                    # A literal, not a path: the role is fixed by the deployment (owned or configured).
+                    "RoleArn": self._compile_role_arn,
                     "OutputConfig.$": "$.request.OutputConfig",
                     "StoppingCondition.$": "$.request.StoppingCondition",
                     "Tags.$": "$.request.Tags",

@@ -3,7 +3,8 @@
 The code asset is the `registry_autopilot` package plus the validated configuration
 (`autopilot_config.json`), staged by a local bundler: no Docker, nothing written outside `cdk.out`.
 The third-party dependencies come from a layer built for the Lambda runtime's Python version and
-architecture by `make bundle` (`scripts/build_lambda_deps.py`).
+architecture by CDK's asset bundling at synth (infra/dependency_layer.py), or staged from a prebuilt
+directory (`-c lambdaDependenciesDir=<dir>`; tests that only synthesize stage an empty one).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from constructs import Construct
 from infra import constants
 from infra.checks import acknowledge
 from infra.constructs.alerting import Alerting
+from infra.dependency_layer import bundled_layer_code
 from infra.functions_path import FUNCTIONS_ROOT
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -126,13 +128,16 @@ def function_code(config: AutopilotConfig) -> lambda_.Code:
     )
 
 
-def dependency_layer_code(dependencies_dir: str) -> lambda_.Code:
+def dependency_layer_code(dependencies_dir: str | None) -> lambda_.Code:
+    """The layer built by CDK's bundling, or a prebuilt directory's `python/` when one is named."""
+    if dependencies_dir is None:
+        return bundled_layer_code()
     layer_root = Path(dependencies_dir)
     if not (layer_root / "python").is_dir():
         raise DependencyLayerMissingError(
             f"The Lambda dependency layer is missing: {layer_root / 'python'} does not exist.\n"
-            f"Run `make bundle` to build it (Python 3.13, arm64, from requirements-lambda.txt), or point "
-            f"synthesis at a built one with -c {constants.DEPENDENCIES_DIR_CONTEXT_KEY}=<dir>."
+            f"Point -c {constants.DEPENDENCIES_DIR_CONTEXT_KEY}=<dir> at a directory holding python/ "
+            "(`make bundle` builds one in build/lambda-deps), or leave it unset: synthesis builds the layer."
         )
     return lambda_.Code.from_asset(str(layer_root), exclude=[".built"])
 
@@ -147,7 +152,7 @@ class LambdaFactory(Construct):
         *,
         config: AutopilotConfig,
         alerting: Alerting,
-        dependencies_dir: str,
+        dependencies_dir: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config

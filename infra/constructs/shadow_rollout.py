@@ -30,6 +30,7 @@ from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.lambda_function import LambdaFactory
 from infra.constructs.registry_events import RegistryEvents
+from infra.constructs.sagemaker_roles import SageMakerRoles
 from registry_autopilot.models.config import AutopilotConfig
 
 PREFIXED_REASON = (
@@ -63,14 +64,20 @@ class ShadowRollout(Construct):
         artifacts: CompiledArtifacts,
         registry_events: RegistryEvents,
         alerting: Alerting,
+        roles: SageMakerRoles,
     ) -> None:
         super().__init__(scope, construct_id)
         shadowed = {name: group.shadow for name, group in config.groups.items() if group.shadow is not None}
-        if not shadowed or config.experiment_role_arn is None:
+        experiment_role_arn = roles.experiment_role_arn
+        if not shadowed or experiment_role_arn is None:
             raise ValueError("ShadowRollout needs at least one group with 'shadow' and an experiment role")
         groups = sorted(shadowed)
         endpoints = sorted({shadow.endpoint_name for shadow in shadowed.values()})
-        environment = {"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name}
+        # The role in use (the stack's own or the configured one): the functions pass it to SageMaker.
+        environment = {
+            "ARTIFACTS_BUCKET": artifacts.bucket.bucket_name,
+            "EXPERIMENT_ROLE_ARN": experiment_role_arn,
+        }
 
         self.start_function = functions.create(
             "ShadowStart",
@@ -95,7 +102,7 @@ class ShadowRollout(Construct):
             memory_size=constants.ROLLER_MEMORY_MB,
             reserved_concurrent_executions=constants.ROLLER_RESERVED_CONCURRENCY,
         )
-        self._grant_start(self.start_function, groups, endpoints, config.experiment_role_arn)
+        self._grant_start(self.start_function, groups, endpoints, experiment_role_arn)
         self._grant_roller(self.roller_function, groups)
         self._grant_production_models(self.start_function)
 

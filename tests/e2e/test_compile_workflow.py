@@ -141,7 +141,7 @@ def test_duplicate_event_during_compilation_resumes_the_existing_jobs(
     with backend.unrecorded():
         for target in plan.targets:
             backend.client("sagemaker").create_compilation_job(
-                RoleArn=settings.config.compile_role_arn, **target.request
+                RoleArn=synthesized.compile_role_arn, **target.request
             )
 
     result = run(synthesized, backend, event)

@@ -69,7 +69,14 @@ def test_app_py_rejects_bad_configuration_naming_every_key_without_a_traceback(t
 def test_the_pinned_cdk_cli_synthesizes_offline_and_quietly(
     tmp_path: Path, staged_dependencies: Path
 ) -> None:
-    env = os.environ | quiet_cdk_environment()
+    # Plain `npx cdk synth`, as a user types it: none of the variables the Makefile exports. app.py
+    # silences jsii itself. `sample=false` so credentials on the machine running the tests (which make
+    # the CLI name an account) do not turn this into the refusal tested below.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("JSII_", "CDK_DISABLE")) and key != "CDK_DEFAULT_ACCOUNT"
+    }
     result = subprocess.run(
         [
             "npx",
@@ -83,6 +90,8 @@ def test_the_pinned_cdk_cli_synthesizes_offline_and_quietly(
             f"lambdaDependenciesDir={staged_dependencies}",
             "-c",
             "autopilot.logRetentionDays=90",
+            "-c",
+            "autopilot.sample=false",
         ],
         cwd=REPO_ROOT,
         env=env,
@@ -103,3 +112,24 @@ def test_the_pinned_cdk_cli_synthesizes_offline_and_quietly(
         if r["Type"] == "AWS::Logs::LogGroup"
     }
     assert retention == {90}
+
+
+def test_given_credentials_for_a_real_account_when_the_sample_is_synthesized_then_app_py_refuses_it(
+    tmp_path: Path,
+) -> None:
+    env = os.environ | quiet_cdk_environment() | {"CDK_DEFAULT_ACCOUNT": "111122223333"}
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env=env | {"CDK_CONTEXT_JSON": json.dumps(cdk_json_context()), "CDK_OUTDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "refusing to synthesize it for account 111122223333" in result.stderr
+    assert "autopilot.sample: true -> remove it" in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))

@@ -1,6 +1,7 @@
-"""The real dependency layer: built for Lambda's Python 3.13 on arm64, it holds every third-party
-package the handlers import. Wheels built for another Python cannot be imported here, so the layer
-is inspected as files, never imported."""
+"""The real dependency layer, built by CDK's asset bundling as `cdk synth` builds it: for Lambda's
+Python 3.13 on arm64, holding every third-party package the handlers import, and not built again
+when nothing it depends on changed. Wheels built for another Python cannot be imported here, so the
+layer is inspected as files, never imported."""
 
 from __future__ import annotations
 
@@ -33,12 +34,48 @@ def normalized(distribution: str) -> str:
     return distribution.lower().replace("-", "_")
 
 
-@pytest.fixture(scope="module")
-def layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from scripts.build_lambda_deps import build
+def synthesize_layer(outdir: Path) -> Path:
+    """A stack with only the layer, synthesized into `outdir`; the staged asset's `python/`."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
 
-    out = tmp_path_factory.mktemp("layer")
-    return build(REPO_ROOT / "requirements-lambda.txt", out, "3.13", "aarch64-manylinux2014")
+    from infra import constants
+    from infra.constructs.lambda_function import dependency_layer_code
+
+    app = App(outdir=str(outdir))
+    stack = Stack(app, "Layer")
+    lambda_.LayerVersion(
+        stack,
+        "Dependencies",
+        code=dependency_layer_code(None),
+        compatible_runtimes=[constants.LAMBDA_RUNTIME],
+    )
+    app.synth()
+    (staged,) = [path for path in outdir.glob("asset.*") if (path / "python").is_dir()]
+    return staged / "python"
+
+
+@pytest.fixture(scope="module")
+def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk.out")
+
+
+@pytest.fixture(scope="module")
+def layer(outdir: Path) -> Path:
+    return synthesize_layer(outdir)
+
+
+def test_given_an_unchanged_layer_when_synthesized_again_then_it_is_not_rebuilt(
+    layer: Path, outdir: Path
+) -> None:
+    # CDK skips bundling when `cdk.out/asset.<hash>` exists; the hash is the layer's inputs.
+    marker = layer / "built-once"
+    marker.write_text("")
+
+    again = synthesize_layer(outdir)
+
+    assert again == layer
+    assert marker.exists()
 
 
 def test_the_layer_holds_every_third_party_package_the_functions_import(layer: Path) -> None:

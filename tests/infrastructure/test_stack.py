@@ -216,22 +216,6 @@ def test_buckets_are_encrypted_private_and_ssl_only(synthesized: Synthesized) ->
         assert bucket["DeletionPolicy"] == "Retain"
 
 
-def test_the_compile_role_may_write_compiled_models_through_the_bucket_policy(
-    synthesized: Synthesized,
-) -> None:
-    role = synthesized.config.compile_role_arn
-    statements = [
-        statement
-        for policy in resources(synthesized, "AWS::S3::BucketPolicy").values()
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement.get("Principal") == {"AWS": role}
-    ]
-    put = [s for s in statements if "s3:PutObject" in s["Action"]]
-
-    assert len(put) == 1
-    assert put[0]["Resource"]["Fn::Join"][1][-1] == "/compiled/*"
-
-
 def test_model_package_groups_are_not_created_unless_asked(synthesized: Synthesized) -> None:
     assert not resources(synthesized, "AWS::SageMaker::ModelPackageGroup")
 

@@ -381,9 +381,23 @@ class AutopilotConfig(_Model):
 
     stack_name: Annotated[str, StringConstraints(pattern=STACK_NAME_PATTERN)] = "RegistryAutopilot"
     groups: Annotated[dict[GroupName, GroupConfig], Field(min_length=1)]
-    compile_role_arn: RoleArn
-    # Role SageMaker assumes for shadow models and experiments; required when a group has `shadow`.
+    # Roles SageMaker assumes for Neo compilation jobs and for shadow models and experiments. Unset: the
+    # stack creates them (infra/constructs/sagemaker_roles.py); set: the stack uses yours as they are.
+    compile_role_arn: RoleArn | None = None
     experiment_role_arn: RoleArn | None = None
+    # Where the watched groups' model artifacts (the versions' ModelDataUrl) live, for the roles the stack
+    # owns: `s3://bucket` or `s3://bucket/prefix`. Unset: any bucket owned by the stack's account.
+    model_artifact_locations: (
+        Annotated[
+            list[Annotated[str, StringConstraints(pattern=REPORT_LOCATION_PATTERN)]], Field(min_length=1)
+        ]
+        | None
+    ) = None
+    # The AWS account this configuration is for; `cdk synth` for another account refuses it.
+    account: Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")] | None = None
+    # Marks the sample configuration shipped in cdk.json: local runs and tests use it, and `cdk synth`
+    # for a real account refuses it (infra/deployable.py) until it is edited and this key removed.
+    sample: bool = False
     create_model_package_groups: bool = False
     # Reserve concurrency for Attach, ShadowStart and Roller (docs/PERFORMANCE.md, "Bursts"). Needs an
     # account concurrency quota of at least 100 plus their sum; a fresh account may have less.
@@ -401,12 +415,3 @@ class AutopilotConfig(_Model):
         ]
         | None
     ) = None
-
-    @model_validator(mode="after")
-    def _experiment_role_when_shadowing(self) -> Self:
-        shadowed = sorted(name for name, group in self.groups.items() if group.shadow is not None)
-        if shadowed and self.experiment_role_arn is None:
-            raise ValueError(
-                f"'experimentRoleArn' is required because groups {', '.join(shadowed)} configure 'shadow'"
-            )
-        return self

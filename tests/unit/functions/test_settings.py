@@ -38,3 +38,26 @@ def test_invalid_config_names_the_key(tmp_path: Path) -> None:
 
     with pytest.raises(SettingsError, match="compileRoleArn"):
         load_settings(function_environment(path))
+
+
+def test_given_the_stack_owns_the_experiment_role_when_settings_load_then_its_arn_comes_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    env = function_environment(write_config(tmp_path))
+    env["EXPERIMENT_ROLE_ARN"] = "arn:aws:iam::123456789012:role/RegistryAutopilot-ShadowTests"
+
+    settings = load_settings(env)
+
+    assert (
+        settings.config.experiment_role_arn == "arn:aws:iam::123456789012:role/RegistryAutopilot-ShadowTests"
+    )
+
+
+def test_given_an_experiment_role_that_is_not_a_role_arn_when_settings_load_then_the_variable_is_named(
+    tmp_path: Path,
+) -> None:
+    env = function_environment(write_config(tmp_path))
+    env["EXPERIMENT_ROLE_ARN"] = "arn:aws:iam::123456789012:user/someone"
+
+    with pytest.raises(SettingsError, match="EXPERIMENT_ROLE_ARN"):
+        load_settings(env)

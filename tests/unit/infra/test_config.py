@@ -154,11 +154,20 @@ def test_a_rollout_longer_than_the_experiment_duration_is_rejected() -> None:
     assert "durationDays: Input should be less than or equal to 30" in error_of(raw)
 
 
-def test_shadow_testing_requires_an_experiment_role() -> None:
+def test_given_no_role_arns_when_the_configuration_loads_then_the_stack_is_left_to_own_both_roles() -> None:
     raw = shipped_config()
-    del raw["experimentRoleArn"]
+    raw.pop("compileRoleArn", None)
+    raw.pop("experimentRoleArn", None)
 
-    assert "'experimentRoleArn' is required because groups churn-xgboost" in error_of(raw)
+    config = load_config(raw)
+
+    assert (config.compile_role_arn, config.experiment_role_arn) == (None, None)
+
+
+def test_a_model_artifact_location_that_is_not_an_s3_location_is_named() -> None:
+    raw = shipped_config() | {"modelArtifactLocations": ["models-bucket/prefix"]}
+
+    assert "autopilot.modelArtifactLocations[0]:" in error_of(raw)
 
 
 # Developer Guide, "Shadow tests" > "Exclusions"

@@ -1,0 +1,152 @@
+"""`python -m autopilot cost`: what the configured stack costs, from the configuration and the template.
+
+- per version: one version's lifecycle run on the local stack through the synthesized wiring (state
+  transitions, Lambda requests, AWS calls at the cost model's round trip each, log lines, publishes),
+  priced with autopilot/pricing.py; `make bench` adds the measured CPU time and cold starts;
+- fixed per month: the KMS key, the alarms and the custom metrics in the template and the functions'
+  EMF, and the roller's schedule (an idle round each `rollerScheduleMinutes`);
+- per approved version, per group with `shadow`: the shadow variant's instances for the length of the
+  rollout plan (and at most `durationDays`), at the instance type's on-demand price.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from autopilot import pricing
+from autopilot.synth import SynthesizedApp, synthesize
+
+
+@dataclass
+class CostReport:
+    per_version: pricing.Cost
+    monthly: pricing.Cost
+    shadow: list[pricing.ShadowPlanCost]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "per_version_usd": round(self.per_version.total, 6),
+            "per_version": [
+                {"item": i, "quantity": q, "usd": round(u, 6)} for i, q, u in self.per_version.lines
+            ],
+            "monthly_fixed_usd": round(self.monthly.total, 4),
+            "monthly_fixed": [
+                {"item": i, "quantity": q, "usd": round(u, 4)} for i, q, u in self.monthly.lines
+            ],
+            "shadow_per_approved_version": [
+                {
+                    "group": s.group,
+                    "instance_type": s.instance_type,
+                    "instance_count": s.instance_count,
+                    "planned_hours": round(s.planned_hours, 2),
+                    "longest_hours": round(s.longest_hours, 2),
+                    "hourly_price_usd": s.hourly_price,
+                    "planned_usd": None
+                    if s.usd(s.planned_hours) is None
+                    else round(s.usd(s.planned_hours) or 0, 2),
+                    "longest_usd": None
+                    if s.usd(s.longest_hours) is None
+                    else round(s.usd(s.longest_hours) or 0, 2),
+                }
+                for s in self.shadow
+            ],
+        }
+
+    def render(self) -> str:
+        lines = ["Per model version (orchestration; Neo compilation jobs are SageMaker's own charge):"]
+        lines += [
+            f"  {item:<34} {quantity:>12}  ${usd:.6f}" for item, quantity, usd in self.per_version.lines
+        ]
+        lines.append(f"  {'total':<34} {'':>12}  ${self.per_version.total:.6f}")
+        lines.append("Fixed per month (no version at all):")
+        lines += [f"  {item:<34} {quantity:>12}  ${usd:.2f}" for item, quantity, usd in self.monthly.lines]
+        lines.append(f"  {'total':<34} {'':>12}  ${self.monthly.total:.2f}")
+        if self.shadow:
+            lines.append("Shadow test per approved version (the shadow variant's instances):")
+        for s in self.shadow:
+            price = "unknown price (--hourly-price USD)" if s.hourly_price is None else f"${s.hourly_price}/h"
+            planned, longest = s.usd(s.planned_hours), s.usd(s.longest_hours)
+            money = "" if planned is None or longest is None else f": ${planned:.2f}, at most ${longest:.2f}"
+            lines.append(
+                f"  {s.group}: {s.instance_count} x {s.instance_type} ({price}) for the plan's "
+                f"{s.planned_hours:.1f} h, at most {s.longest_hours:.0f} h (durationDays){money}"
+            )
+        lines.append("Prices: AWS on-demand list prices, us-east-1 (autopilot/pricing.py names each page).")
+        return "\n".join(lines)
+
+
+def _usage(app: SynthesizedApp) -> tuple[pricing.VersionUsage, int]:
+    from bench.lifecycle import run_lifecycle
+
+    lifecycle = run_lifecycle(app)
+    memory = {
+        resource["Properties"]["Handler"].split(".")[-2]: int(resource["Properties"]["MemorySize"])
+        for resource in app.template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    invocations = [
+        # A roller round runs whether or not a version is in test (see the fixed cost): only the work
+        # beyond an idle round's one listing counts for the version.
+        pricing.Invocation(
+            invocation.handler, memory[invocation.handler], len(invocation.calls) - 1, 0.0, requests=0
+        )
+        if invocation.handler == "roller"
+        else pricing.Invocation(invocation.handler, memory[invocation.handler], len(invocation.calls), 0.0)
+        for invocation in lifecycle.invocations
+    ]
+    requests = sum(invocation.requests for invocation in invocations)
+    usage = pricing.VersionUsage(
+        invocations=invocations,
+        transitions=lifecycle.transitions(),
+        service_events=lifecycle.service_events,
+        log_bytes=lifecycle.function_log_bytes
+        + pricing.PLATFORM_LOG_BYTES * requests
+        + lifecycle.history_bytes(),
+        traces=len(lifecycle.executions) + len(lifecycle.invocations_of("shadow_start")),
+        publishes=lifecycle.count("Publish"),
+        s3_gets=lifecycle.count("GetObject"),
+    )
+    return usage, len(lifecycle.metric_definitions)
+
+
+def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = None) -> CostReport:
+    app = app or synthesize()
+    config = app.config
+    shadowed = {name: group.shadow for name, group in config.groups.items() if group.shadow is not None}
+    if shadowed:
+        usage, metrics = _usage(app)
+        per_version = pricing.version_cost(usage)
+    else:
+        per_version, metrics = pricing.Cost(), 0
+    resources = [r["Type"] for r in app.template["Resources"].values()]
+    memory = next(
+        int(r["Properties"]["MemorySize"])
+        for r in app.template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    )
+    rounds = pricing.SECONDS_PER_MONTH // (config.roller_schedule_minutes * 60) if shadowed else 0
+    monthly = pricing.monthly_fixed_cost(
+        idle_rounds=[pricing.Invocation("Roller", memory, 1, 0.0)] * rounds,
+        metrics=metrics,
+        alarms=resources.count("AWS::CloudWatch::Alarm"),
+        kms_keys=resources.count("AWS::KMS::Key"),
+    )
+    shadow = [
+        pricing.shadow_plan_cost(
+            name,
+            instance_type=plan.instance_type,
+            instance_count=plan.instance_count,
+            dwell_minutes=[step.min_dwell_minutes for step in plan.rollout_plan],
+            roller_minutes=config.roller_schedule_minutes,
+            duration_days=plan.duration_days,
+            hourly_price=hourly_price,
+        )
+        for name, plan in sorted(shadowed.items())
+    ]
+    return CostReport(per_version=per_version, monthly=monthly, shadow=shadow)
+
+
+def render_json(report: CostReport) -> str:
+    return json.dumps(report.as_dict(), indent=2)

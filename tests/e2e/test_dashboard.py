@@ -1,0 +1,100 @@
+"""No dashboard widget is silently empty: every metric of the functions' namespace a widget reads is
+one the handlers emit, with the same namespace and dimensions, in local runs of the sample events and
+of a whole lifecycle (the EMF lines Powertools prints, the same ones CloudWatch turns into metrics).
+
+AWS source: CloudWatch User Guide, "Specification: Embedded metric format": "Dimensions ... A
+DimensionSet is an array of strings containing the dimension keys that will be applied to all metrics
+in the document", and a metric is identified by its namespace, name and dimensions ("Metrics ...
+Namespace"): a widget naming another dimension set reads a different, empty metric.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import pytest
+
+from autopilot.lifecycle import _metric_definitions, run_lifecycle
+from autopilot.local import LocalStack, sample_objects
+from autopilot.synth import SynthesizedApp, synthesize
+from tests.compile_fixtures import EVENTS
+
+pytestmark = pytest.mark.slow
+
+NAMESPACE = "RegistryAutopilot"
+
+
+@pytest.fixture(scope="module")
+def app() -> SynthesizedApp:
+    return synthesize()
+
+
+@pytest.fixture(scope="module")
+def emitted(app: SynthesizedApp) -> set[tuple[str, str, str]]:
+    """(namespace, dimensions, metric name) of every metric the handlers printed as EMF."""
+    found = set(run_lifecycle(app).metric_definitions)
+    events = [(path, json.loads(path.read_text())) for path in sorted(EVENTS.glob("*.json"))]
+    events = [(path, event) for path, event in events if isinstance(event, dict) and "detail-type" in event]
+    for path, event in events:  # each sample on its own stack, as `python -m autopilot replay FILE`
+        with LocalStack(app) as stack:
+            stack.seed_from_event(event)
+            for uri, fixture in sample_objects(path, event).items():
+                stack.stage_object(uri, fixture.read_bytes())
+            with contextlib.suppress(Exception):  # the invalid samples are rejected on purpose
+                stack.send_event(event)
+            found |= _metric_definitions(stack.logs.getvalue())
+    return found
+
+
+def _text(value: Any) -> str:
+    """The dashboard body with CloudFormation references replaced by a placeholder."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_text(part) for part in parts)
+    return "REF"
+
+
+def dashboard_metrics(app: SynthesizedApp) -> list[list[Any]]:
+    (dashboard,) = [
+        r for r in app.template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"
+    ]
+    body = json.loads(_text(dashboard["Properties"]["DashboardBody"]))
+    return [
+        metric
+        for widget in body["widgets"]
+        for metric in widget.get("properties", {}).get("metrics", [])
+        if isinstance(metric, list)
+    ]
+
+
+def test_every_widget_metric_of_our_namespace_is_one_the_handlers_emit(
+    app: SynthesizedApp, emitted: set[tuple[str, str, str]]
+) -> None:
+    ours = [metric for metric in dashboard_metrics(app) if metric[0] == NAMESPACE]
+
+    assert len(ours) >= 10
+    for metric in ours:
+        namespace, name, *rest = [part for part in metric if not isinstance(part, dict)]
+        dimensions = ",".join(f"{key}={value}" for key, value in zip(rest[::2], rest[1::2], strict=True))
+        assert (namespace, dimensions, name) in emitted, f"{name} ({dimensions}) is never emitted"
+
+
+def test_the_dashboard_reads_the_workflow_the_queues_and_every_alarm(app: SynthesizedApp) -> None:
+    (dashboard,) = [
+        r for r in app.template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"
+    ]
+    body = json.loads(_text(dashboard["Properties"]["DashboardBody"]))
+    namespaces = {metric[0] for metric in dashboard_metrics(app)}
+    alarm_widgets = [w for w in body["widgets"] if w["type"] == "alarm"]
+    alarms = [r for r in app.template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    queues = [r for r in app.template["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
+    depth = [m for m in dashboard_metrics(app) if m[:2] == ["AWS/SQS", "ApproximateNumberOfMessagesVisible"]]
+
+    assert {"AWS/States", "AWS/SQS", NAMESPACE} <= namespaces
+    assert len(alarm_widgets[0]["properties"]["alarms"]) == len(alarms)
+    assert len(depth) == len(queues)
+    assert app.outputs["DashboardUrl"].startswith("https://console.aws.amazon.com/cloudwatch/home?region=")
