@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.lifecycle import _metric_definitions, run_lifecycle
 from autopilot.local import LocalStack, sample_objects
 from autopilot.synth import SynthesizedApp, synthesize
+from bench.lifecycle import _metric_definitions, run_lifecycle
 from tests.compile_fixtures import EVENTS
 
 pytestmark = pytest.mark.slow
