@@ -125,7 +125,12 @@ def deploy_locally(stack: LocalStack) -> str:
     config, backend = stack.app.config, stack.backend
     models = f"arn:aws:s3:::autopilot-local-{backend.account_id}/*"  # where seed_model_package puts them
     # The roles in use: the configured ones, or the stack's own (as its outputs name them locally).
-    create_role(stack, stack.app.compile_role_arn, [_allow(["s3:GetObject"], models)])
+    # An owned role carries its grant on the compiled prefix in its own policy; a brought one gets it
+    # from the stack's bucket policy.
+    compile_statements = [_allow(["s3:GetObject"], models)]
+    if config.compile_role_arn is None:
+        compile_statements.append(_allow(["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::*/compiled/*"))
+    create_role(stack, stack.app.compile_role_arn, compile_statements)
     if stack.app.experiment_role_arn:
         create_role(
             stack,
@@ -143,7 +148,12 @@ def deploy_locally(stack: LocalStack) -> str:
             created = _create(stack, logical_id, resource, physical)
             if created is not None:
                 physical[logical_id] = (resource["Type"], created)
-    outputs = {}
+    # The roles in use, as the template's outputs name them (resolved locally), then the physical ids.
+    outputs = {
+        key: str(value)
+        for key, value in stack.app.outputs.items()
+        if key.endswith("RoleArn") and isinstance(value, str)
+    }
     for logical_id, (kind, ident) in physical.items():
         if logical_id.startswith("CompiledArtifactsBucket") and kind == "AWS::S3::Bucket":
             outputs["CompiledArtifactsBucketName"] = ident

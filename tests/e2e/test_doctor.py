@@ -30,15 +30,28 @@ from autopilot.cli import main
 from autopilot.doctor import DoctorReport, run_doctor
 from autopilot.local import LocalStack
 from autopilot.local_account import deploy_locally
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.synth import SynthesizedApp, shipped_config, synthesize
 
 COMPILE_ROLE = "RegistryAutopilotNeoCompile"
 ENDPOINT = "churn-prod"
 
 
+# Roles a team brings (cdk.json's groups and endpoint, with compileRoleArn/experimentRoleArn set): most
+# checks below are about such roles; the stack-owned ones are checked at the end.
+BROUGHT_ROLES = {
+    "autopilot.compileRoleArn": f"arn:aws:iam::123456789012:role/{COMPILE_ROLE}",
+    "autopilot.experimentRoleArn": "arn:aws:iam::123456789012:role/RegistryAutopilotShadowTests",
+}
+
+
 @pytest.fixture(scope="module")
 def app() -> SynthesizedApp:
-    return synthesize()  # cdk.json's configuration: the groups and endpoint the checks look at
+    return synthesize(shipped_config(BROUGHT_ROLES))
+
+
+@pytest.fixture(scope="module")
+def owned_roles_app() -> SynthesizedApp:
+    return synthesize()  # cdk.json as shipped: the stack creates both roles
 
 
 @pytest.fixture
@@ -314,7 +327,7 @@ def test_an_unknown_profile_is_named_and_exits_2(
     code = main(["doctor", "--profile", "nope", "--region", "eu-west-1"])
 
     assert code == 2
-    assert "profile 'nope' not found" in capsys.readouterr().err
+    assert "AWS profile 'nope' (from --profile) is not in your AWS config" in capsys.readouterr().err
 
 
 class _Denying:
@@ -424,4 +437,22 @@ def test_without_configured_roles_the_stack_owned_ones_are_found_through_its_out
     passed = results(report, "PASS")
     assert f"Role: compile | exists | {stack.app.config.compile_role_arn}" in passed
     assert f"Role: experiment | exists | {stack.app.config.experiment_role_arn}" in passed
+    assert results(report, "FAIL") == []
+
+
+def test_with_the_roles_the_stack_owns_doctor_finds_them_through_the_deployed_outputs_and_nothing_fails(
+    owned_roles_app: SynthesizedApp,
+) -> None:
+    with LocalStack(owned_roles_app) as local:
+        deploy_locally(local)
+        local.backend.seed_model_package("churn-xgboost")
+        local.backend.seed_model_package("fraud-pytorch")
+        local.seed_shadow_endpoint("churn-xgboost")
+
+        report = doctor(local)
+
+    assert owned_roles_app.config.compile_role_arn is None
+    passed = results(report, "PASS")
+    assert f"Role: compile | exists | {owned_roles_app.compile_role_arn}" in passed
+    assert f"Role: experiment | exists | {owned_roles_app.experiment_role_arn}" in passed
     assert results(report, "FAIL") == []
