@@ -346,7 +346,11 @@ class CompilationJobs:
             reason = script.failure_reason or "ClientError: compilation failed (scripted)"
             if status == "INPROGRESS":
                 self._compiling_since.setdefault(job_name, self.clock.now())
-            if status not in TERMINAL_COMPILATION and self._past_limit(job_name):
+            # A script that reaches an end is a job that ends within its limit; one that never does is
+            # a job still compiling, which AWS fails with TimeOut once its limit has passed. (The clock
+            # is shared by parallel branches, so elapsed time cannot time a job that has a script end.)
+            runs_forever = not TERMINAL_COMPILATION.intersection(script.statuses)
+            if runs_forever and status not in TERMINAL_COMPILATION and self._past_limit(job_name):
                 self._ended[job_name] = ("FAILED", TIMEOUT_REASON.format(self._limits[job_name]))
                 return self._ended[job_name]
             return status, reason if status == "FAILED" else None
