@@ -140,7 +140,9 @@ class VersionStatus:
         if self.model_card is None:
             lines.append("  - (the version carries no model card)")
         else:
-            lines.append(f"  status {self.model_card.get('ModelCardStatus', '?')}")
+            from registry_autopilot.logic.model_card import summary
+
+            lines.append(f"  {summary(self.model_card)}")
         return "\n".join(lines)
 
 

@@ -56,6 +56,12 @@ def _record(stack: LocalStack) -> str:
     return str(described["CustomerMetadataProperties"].get(GRAVITON, ""))
 
 
+def _history(stack: LocalStack) -> str:
+    with stack.backend.unrecorded():
+        described = stack.backend.client("sagemaker").describe_model_package(ModelPackageName=ARN)
+    return str(described["CustomerMetadataProperties"].get("autopilot:history", ""))
+
+
 def _operations(stack: LocalStack) -> list[str]:
     return [f"{call.service}:{call.operation}" for call in stack.backend.writes]
 
@@ -71,7 +77,9 @@ def test_given_a_failed_target_when_retried_then_the_workflow_compiles_and_attac
         assert outcome.wrote_record
         assert outcome.execution == "started"
         assert outcome.status == "SUCCEEDED"
-        assert _record(stack).startswith("ATTACHED")
+        # A RETRY answered: the record is removed in the same write and the history keeps it (docs/AUDIT.md).
+        assert _record(stack) == ""
+        assert "neo graviton RETRY done: retried as neo-graviton" in _history(stack)
         # The verb started the workflow itself (no event of our write was delivered to start it).
         operations = _operations(stack)
         assert operations[:2] == ["sagemaker:UpdateModelPackage", "stepfunctions:StartExecution"]

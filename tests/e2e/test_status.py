@@ -9,6 +9,7 @@ DescribeInferenceExperiment.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -107,9 +108,20 @@ def test_the_shadow_test_shows_its_plan_step_sampling_and_outcome(after_lifecycl
     assert v2.shadow is None
 
 
+def test_a_decided_version_shows_its_model_card_summary(after_lifecycle: dict[str, Any]) -> None:
+    v1: VersionStatus = after_lifecycle["v1"]
+
+    assert v1.model_card is not None
+    assert v1.model_card["ModelCardStatus"] == "Approved"  # agrees with the decision (docs/AUDIT.md)
+    rendered = v1.render().split("Model card", 1)[1]
+    assert rendered.strip().startswith("Approved; decision Approved by registry-autopilot auto policy")
+
+
 def test_a_version_without_a_model_card_says_so(after_lifecycle: dict[str, Any]) -> None:
-    assert after_lifecycle["v1"].model_card is None
-    assert "the version carries no model card" in after_lifecycle["v1"].render()
+    fraud: VersionStatus = after_lifecycle["fraud"]
+    no_card = dataclasses.replace(fraud, model_card=None)
+
+    assert "the version carries no model card" in no_card.render()
 
 
 def test_a_group_shows_its_recent_versions_newest_first_in_one_table(after_lifecycle: dict[str, Any]) -> None:
@@ -178,7 +190,7 @@ def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show
     assert isinstance(found, VersionStatus)
     assert found.model_card is not None
     assert found.model_card["ModelCardStatus"] == "PendingReview"
-    assert "status PendingReview" in found.render()
+    assert "\n  PendingReview" in found.render()
     assert [(t["target"], t["status"], t["job"]) for t in found.targets] == [
         ("ml-g4dn", "NOT STARTED", ""),
         ("ml-inf2", "NOT STARTED", ""),
