@@ -193,13 +193,13 @@ def describe_budget(targets: int) -> dict[str, dict[str, int]]:
         "attach": {"DescribeModelPackage": 2, "DescribeCompilationJob": targets},
         # The version (still Approved?), the experiment name (already started?), the endpoint, its
         # config and its production model (production variant; anything AWS excludes from shadow
-        # tests), the shadow model (already created?).
+        # tests). The shadow model is created, "already exists" taken as done: no describe.
         "shadow_start": {
             "DescribeModelPackage": 1,
             "DescribeInferenceExperiment": 1,
             "DescribeEndpoint": 1,
             "DescribeEndpointConfig": 1,
-            "DescribeModel": 2,
+            "DescribeModel": 1,
         },
         # Each owned experiment still in play, once a round; the version only when recording an
         # outcome nobody recorded.

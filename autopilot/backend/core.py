@@ -197,6 +197,7 @@ class LocalBackend:
             ("sagemaker", "UpdateModelPackage"): self._update_model_package,
             ("sagemaker", "DescribeModelPackage"): self._describe_model_package,
             ("sagemaker", "CreateModelPackage"): self._create_model_package,
+            ("sagemaker", "CreateModel"): self._create_model,
             ("sagemaker", "CreateCompilationJob"): self._create_compilation_job,
             ("sagemaker", "DescribeCompilationJob"): self._describe_compilation_job,
             ("sagemaker", "StopCompilationJob"): self._stop_compilation_job,
@@ -560,6 +561,14 @@ class LocalBackend:
         specs = call.body.get("AdditionalInferenceSpecifications")
         if specs:
             self.model_packages.check_spec_names([], specs)
+
+    def _create_model(self, call: _Call) -> None:
+        # AWS refuses a second model of the same name (ValidationException "Cannot create already
+        # existing model"); moto replaces the first silently.
+        name = call.body["ModelName"]
+        if name in sm.sagemaker_backend(call.account_id, call.region)._models:
+            arn = f"arn:aws:sagemaker:{call.region}:{call.account_id}:model/{name.lower()}"
+            raise AwsError("ValidationException", f'Cannot create already existing model "{arn}".')
 
     def _create_compilation_job(self, call: _Call) -> None:
         self.compilation_jobs.check_create(call.body)
