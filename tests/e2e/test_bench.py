@@ -17,6 +17,7 @@ from bench.lifecycle import (
     HANDLERS,
     Lifecycle,
     compile_script,
+    compile_to_attach_lags,
     handler_module,
     representative,
     run_lifecycle,
@@ -126,3 +127,13 @@ def test_reserved_concurrency_and_the_state_machine_retry_drain_a_burst_without_
     assert capped.failed == capped.not_run == 0
     assert capped.task_retries > 0
     assert unretried.not_run > 0  # without the retry, Lambda's throttling loses invocations
+
+
+def test_given_compiles_of_several_lengths_then_the_lag_to_attach_is_the_time_to_the_next_poll() -> None:
+    """The workflow learns that a job ended only at its next DescribeCompilationJob (no EventBridge
+    event exists for compilation jobs), so the lag from the end of compilation to Attach is the time
+    from the end to the next poll: with waits 120, 240, 300 s the polls fall at 2, 6, 11, 16 ...
+    minutes."""
+    lags = {lag.compile_minutes: lag.seconds for lag in compile_to_attach_lags(minutes=(1, 2, 3, 10))}
+
+    assert lags == {1: 60.0, 2: 0.0, 3: 180.0, 10: 60.0}
