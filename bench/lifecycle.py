@@ -373,11 +373,6 @@ def representative(lifecycle: Lifecycle, handler: str) -> Invocation:
     return max(invocations, key=lambda i: (len(i.calls), -invocations.index(i)))
 
 
-# Compile durations the "compile end to attach" figure is taken over: every whole minute from 1 to 30
-# (a Neo compilation takes minutes; 30 is past the largest the shipped configuration allows per job).
-LAG_COMPILE_MINUTES = tuple(range(1, 31))
-
-
 @dataclass(frozen=True)
 class AttachLag:
     compile_minutes: int
@@ -385,10 +380,12 @@ class AttachLag:
 
 
 def compile_to_attach_lags(
-    app: SynthesizedApp | None = None, minutes: tuple[int, ...] = LAG_COMPILE_MINUTES
+    app: SynthesizedApp | None = None, minutes: tuple[int, ...] | None = None
 ) -> list[AttachLag]:
     """For each compile duration: one version registered and run through the synthesized compile
-    workflow, its jobs ending `minutes` after they were created. A target's branch learns of the end
+    workflow, its jobs ending `minutes` after they were created (by default every whole minute a job
+    of the group may compile for: up to its targets' shortest MaxRuntimeInSeconds; a longer job fails
+    with TimeOut instead). A target's branch learns of the end
     at its next DescribeCompilationJob; its simulated time is the sum of the waits before its polls
     (the local runner shares one clock between parallel branches, so each branch's own time is counted
     from the polls it made before Attach ran, not read from the clock). Attach runs when the last
@@ -397,6 +394,9 @@ def compile_to_attach_lags(
     group, group_config = shadow_group(app.config)
     waits = poll_waits(app)
     attach = function_of(app, "attach")
+    if minutes is None:
+        shortest = min(group_config.max_runtime_seconds(target) for target in group_config.neo_targets)
+        minutes = tuple(range(1, shortest // 60 + 1))
     lags: list[AttachLag] = []
     with LocalStack(app, start_time=START) as stack:
         backend = stack.backend

@@ -137,3 +137,17 @@ def test_given_compiles_of_several_lengths_then_the_lag_to_attach_is_the_time_to
     lags = {lag.compile_minutes: lag.seconds for lag in compile_to_attach_lags(minutes=(1, 2, 3, 10))}
 
     assert lags == {1: 60.0, 2: 0.0, 3: 180.0, 10: 60.0}
+
+
+def test_the_lag_is_taken_over_every_compile_length_a_job_of_the_group_may_run() -> None:
+    """A job past its StoppingCondition.MaxRuntimeInSeconds fails with TimeOut ("For compilation jobs,
+    if the job does not complete during this time, a TimeOut error is generated", SageMaker API
+    Reference, StoppingCondition): longer compiles never reach Attach compiled, so they are left out."""
+    app = synthesize()
+    group = next(group for group in app.config.groups.values() if group.shadow is not None)
+    longest = min(group.max_runtime_seconds(target) for target in group.neo_targets) // 60
+
+    lags = compile_to_attach_lags(app)
+
+    assert [lag.compile_minutes for lag in lags] == list(range(1, longest + 1))
+    assert all(0 <= lag.seconds <= 300 for lag in lags)
