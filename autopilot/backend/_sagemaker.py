@@ -211,6 +211,10 @@ class ModelPackages:
         }
 
 
+# ListCompilationJobs' page size when MaxResults is not given (not documented; docs/FIDELITY.md).
+LIST_PAGE_SIZE = 10
+
+
 def target_key(output_config: dict[str, Any]) -> str:
     """``TargetDevice`` as is, or ``OS_ARCH[_ACCELERATOR]`` for a ``TargetPlatform``."""
     if output_config.get("TargetDevice"):
@@ -364,6 +368,34 @@ class CompilationJobs:
             kind = "cpu"
         version = ".".join((framework_version or default_version).split(".")[:2])
         return f"{registry}/{repo}:{version}-{kind}-py3"
+
+    def summaries(self, jobs: list[Any], body: dict[str, Any]) -> dict[str, Any]:
+        """ListCompilationJobs answered from the same status walk DescribeCompilationJob answers
+        (without advancing it): NameContains, StatusEquals, by creation time (newest first unless
+        SortOrder is Ascending), NextToken as an offset."""
+        contains = body.get("NameContains")
+        wanted = body.get("StatusEquals")
+        newest_first = body.get("SortOrder") != "Ascending"
+        found = []
+        ordered = sorted(jobs, key=lambda j: (j.creation_time, j.compilation_job_name), reverse=newest_first)
+        for job in ordered:
+            if contains and contains not in job.compilation_job_name:
+                continue
+            key = target_key(job.output_config or {})
+            status, _ = self.current_status(job.compilation_job_name, key, advance=False)
+            if wanted and status != wanted:
+                continue
+            summary = {k: v for k, v in job.summary().items() if v is not None}
+            summary["CompilationJobStatus"] = status
+            if status not in TERMINAL_COMPILATION:
+                summary.pop("CompilationEndTime", None)
+            found.append(summary)
+        start = int(body.get("NextToken") or 0)
+        end = start + int(body.get("MaxResults") or LIST_PAGE_SIZE)
+        page: dict[str, Any] = {"CompilationJobSummaries": found[start:end]}
+        if end < len(found):
+            page["NextToken"] = str(end)
+        return page
 
     def describe(self, job: Any, framework: str | None, framework_version: str | None) -> dict[str, Any]:
         out: dict[str, Any] = copy.deepcopy(job.describe())

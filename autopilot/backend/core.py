@@ -201,6 +201,7 @@ class LocalBackend:
             ("sagemaker", "CreateCompilationJob"): self._create_compilation_job,
             ("sagemaker", "DescribeCompilationJob"): self._describe_compilation_job,
             ("sagemaker", "StopCompilationJob"): self._stop_compilation_job,
+            ("sagemaker", "ListCompilationJobs"): self._list_compilation_jobs,
             ("sagemaker", "CreateInferenceExperiment"): lambda c: self.experiments.create(c.body),
             ("sagemaker", "DescribeInferenceExperiment"): lambda c: self.experiments.describe(c.body),
             ("sagemaker", "ListInferenceExperiments"): lambda c: self.experiments.list(c.body),
@@ -582,6 +583,10 @@ class LocalBackend:
             raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
         framework, version = sm.compilation_framework(job, call.account_id, call.region)
         return self.compilation_jobs.describe(job, framework, version)
+
+    def _list_compilation_jobs(self, call: _Call) -> dict[str, Any]:
+        jobs = list(sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.values())
+        return self.compilation_jobs.summaries(jobs, call.body)
 
     def _stop_compilation_job(self, call: _Call) -> dict[str, Any]:
         name = call.body["CompilationJobName"]

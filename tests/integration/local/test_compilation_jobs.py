@@ -376,3 +376,43 @@ def test_given_a_version_neo_cannot_compile_when_compiling_it_by_arn_then_valida
 
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert message in caught.value.response["Error"]["Message"]
+
+
+def test_given_jobs_in_several_statuses_when_listed_by_name_and_status_then_the_list_agrees_with_describe(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    """SageMaker API Reference, ListCompilationJobs
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListCompilationJobs.html):
+    NameContains "A filter that returns the model compilation jobs whose name contains a specified
+    string"; StatusEquals "A filter that retrieves model compilation jobs with a specific
+    CompilationJobStatus status"; MaxResults 1-100, and "If the result of the previous
+    ListCompilationJobs request was truncated, the response includes a NextToken". moto lists its own
+    statuses (COMPLETED at once); the backend lists what DescribeCompilationJob last answered, without
+    moving the job along its walk."""
+    local_backend.compilation_jobs.script("churn-v1-a", ["INPROGRESS", "COMPLETED"])
+    local_backend.compilation_jobs.script("churn-v1-b", ["INPROGRESS", "INPROGRESS", "COMPLETED"])
+    local_backend.compilation_jobs.script("churn-v1-c", ["FAILED"])
+    local_backend.compilation_jobs.script("other-v1-a", ["INPROGRESS"])
+    for name in ("churn-v1-a", "churn-v1-b", "churn-v1-c", "other-v1-a"):
+        create(sagemaker, name, package)
+    statuses(sagemaker, "churn-v1-a", 2)  # now COMPLETED
+    statuses(sagemaker, "churn-v1-b", 1)  # still INPROGRESS
+
+    def listed(**filters: Any) -> list[tuple[str, str]]:
+        pages = sagemaker.get_paginator("list_compilation_jobs").paginate(
+            **filters, PaginationConfig={"PageSize": 1}
+        )
+        return sorted(
+            (job["CompilationJobName"], job["CompilationJobStatus"])
+            for page in pages
+            for job in page["CompilationJobSummaries"]
+        )
+
+    assert listed(NameContains="churn-v1-") == [
+        ("churn-v1-a", "COMPLETED"),
+        ("churn-v1-b", "INPROGRESS"),
+        ("churn-v1-c", "FAILED"),
+    ]
+    assert listed(NameContains="churn-v1-", StatusEquals="INPROGRESS") == [("churn-v1-b", "INPROGRESS")]
+    # Listing is a read: the walk did not move.
+    assert statuses(sagemaker, "churn-v1-b", 2) == ["INPROGRESS", "COMPLETED"]
