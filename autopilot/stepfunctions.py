@@ -3,6 +3,10 @@
 The definition is executed as synthesized (no rewriting); the local pieces are around it:
 - Lambda tasks are routed to the in-process handlers (`invoke`), so no Docker and no moto function.
 - Wait states do not sleep: each wait is reported to `on_wait` (e.g. to advance the local clock).
+- A task waiting for a callback (`.waitForTaskToken`) does not wait in real time when `on_token_wait`
+  is given: while the execution waits on a token, the runner calls it (e.g. to advance the local clock
+  and run a schedule that may answer with SendTaskSuccess); the seconds it returns count against the
+  task's TimeoutSeconds, and past them the task times out (`States.Timeout`) as in Step Functions.
 - Where moto's interpreter differs from Step Functions, it is corrected to the documented behaviour:
   * AWS SDK integration errors are named `SageMaker.<Exception>` (Step Functions Developer Guide,
     "AWS SDK service integrations": "The target service's API reference documentation lists potential
@@ -29,6 +33,7 @@ import hashlib
 import importlib
 import json
 import logging
+import threading
 import time
 import traceback
 import uuid
@@ -142,9 +147,42 @@ def _parse_timestamp(value: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+@dataclass
+class TokenWait:
+    """A task waiting for its callback, with the simulated seconds left before its TimeoutSeconds."""
+
+    endpoint: Any  # moto's CallbackEndpoint
+    remaining: float
+
+
+@dataclass
+class TokenWaits:
+    """The tasks of the running executions that wait for a callback (`.waitForTaskToken`)."""
+
+    simulated: bool = False  # count TimeoutSeconds in simulated seconds (`elapse`), not in real time
+    pending: list[TokenWait] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def elapse(self, seconds: float) -> None:
+        with self.lock:
+            for wait in self.pending:
+                wait.remaining -= seconds
+
+    def waiting(self) -> bool:
+        """A task still waits: its callback has not come (SendTaskSuccess sets it at once) and its
+        TimeoutSeconds have not passed."""
+        with self.lock:
+            return any(
+                not wait.endpoint._notify_event.is_set() and wait.remaining > 0 for wait in self.pending
+            )
+
+
+_TOKEN_POLL_SECONDS = 0.005
+
+
 @contextmanager
 def local_execution(
-    invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None
+    invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None, tokens: TokenWaits | None = None
 ) -> Iterator[list[int]]:
     """Patch moto's interpreter for local runs; yields the list the waits are recorded in."""
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -154,6 +192,9 @@ def local_execution(
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk as aws_sdk,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_service,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -178,9 +219,29 @@ def local_execution(
     def fake_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         return _lambda_response(invoke, parameters)
 
+    original_token_wait = callback_service.StateTaskServiceCallback._wait_for_task_token_timeout
+
+    def token_wait(self: Any, timeout_seconds: int, callback_endpoint: Any) -> Any:
+        if tokens is None or not tokens.simulated:
+            return original_token_wait(self, timeout_seconds, callback_endpoint)
+        wait = TokenWait(callback_endpoint, float(timeout_seconds))
+        with tokens.lock:
+            tokens.pending.append(wait)
+        try:
+            while wait.remaining > 0:
+                if callback_endpoint._notify_event.wait(timeout=_TOKEN_POLL_SECONDS):
+                    return callback_endpoint.get_outcome()
+            return None  # TimeoutSeconds passed on the simulated clock: States.Timeout
+        finally:
+            with tokens.lock:
+                tokens.pending.remove(wait)
+
     with (
         mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
+        mock.patch.object(
+            callback_service.StateTaskServiceCallback, "_wait_for_task_token_timeout", token_wait
+        ),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
@@ -258,13 +319,16 @@ def execute(
     timeout_seconds: float = 60.0,
     keep_history: bool = True,
     machines: dict[str, str] | None = None,
+    on_token_wait: Callable[[], float] | None = None,
 ) -> ExecutionResult:
     """Start one execution named `name` of the state machine for `definition` and wait for its end.
     Without `keep_history` the result carries no history (reading it costs more than a short run);
-    `machines` keeps the state machines' ARNs between executions on one backend."""
+    `machines` keeps the state machines' ARNs between executions on one backend. While a task waits for
+    its callback, `on_token_wait` is called (it returns the simulated seconds it let pass)."""
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
-    with local_execution(invoke, on_wait) as waits:
+    tokens = TokenWaits(simulated=on_token_wait is not None)
+    with local_execution(invoke, on_wait, tokens) as waits:
         if region not in _CLIENTS:
             _CLIENTS[region] = boto3.client("stepfunctions", region_name=region)
         sfn = _CLIENTS[region]
@@ -280,6 +344,9 @@ def execute(
             if time.monotonic() > deadline:
                 sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
                 raise TimeoutError(f"execution {name} still running after {timeout_seconds} s")
+            if on_token_wait is not None and tokens.waiting():
+                tokens.elapse(on_token_wait())
+                continue
             time.sleep(0.01)
         history: list[dict[str, Any]] | None = None
         if keep_history:

@@ -371,3 +371,64 @@ def representative(lifecycle: Lifecycle, handler: str) -> Invocation:
     roller, a round that changed the experiment); the earliest of those."""
     invocations = lifecycle.invocations_of(handler)
     return max(invocations, key=lambda i: (len(i.calls), -invocations.index(i)))
+
+
+@dataclass(frozen=True)
+class AttachLag:
+    compile_minutes: int
+    seconds: float  # from the end of compilation to the Attach step, on the simulated clock
+
+
+def compile_to_attach_lags(
+    app: SynthesizedApp | None = None, minutes: tuple[int, ...] | None = None
+) -> list[AttachLag]:
+    """For each compile duration: one version registered and run through the synthesized compile
+    workflow, its jobs ending `minutes` after they were created (by default every whole minute a job
+    of the group may compile for: up to its targets' shortest MaxRuntimeInSeconds; a longer job fails
+    with TimeOut instead). A target's branch learns of the end
+    at its next DescribeCompilationJob; its simulated time is the sum of the waits before its polls
+    (the local runner shares one clock between parallel branches, so each branch's own time is counted
+    from the polls it made before Attach ran, not read from the clock). Attach runs when the last
+    branch ends: the lag is the longest branch's time minus the compile time."""
+    app = app or synthesize()
+    group, group_config = shadow_group(app.config)
+    waits = poll_waits(app)
+    attach = function_of(app, "attach")
+    if minutes is None:
+        shortest = min(group_config.max_runtime_seconds(target) for target in group_config.neo_targets)
+        minutes = tuple(range(1, shortest // 60 + 1))
+    lags: list[AttachLag] = []
+    with LocalStack(app, start_time=START) as stack:
+        backend = stack.backend
+        polls: dict[str, int] = {}
+        original = stack.invoke_function
+
+        def invoke_function(logical_id: str, event: Any) -> Any:
+            if logical_id == attach:
+                for job in jobs:
+                    polls[job] = backend.compilation_jobs.describe_count(job)
+            return original(logical_id, event)
+
+        with mock.patch.object(stack, "invoke_function", invoke_function):
+            for duration in minutes:
+                backend.compilation_jobs.default_script = compile_script(duration, waits)
+                with backend.unrecorded():
+                    backend.seed_model_package(group, evaluation_report=passing_report(group_config.approval))
+                registration = backend.emitted_events[-1]
+                jobs = [target.job_name for target in _plan_targets(stack, registration)]
+                polls.clear()
+                routed = stack.send_event(registration)
+                if [e.status for e in routed.executions] != ["SUCCEEDED"] or set(polls) != set(jobs):
+                    raise RuntimeError(f"the {duration}-minute compile did not reach Attach: {routed}")
+                branch = max(sum(waits[min(i, len(waits) - 1)] for i in range(n)) for n in polls.values())
+                lags.append(AttachLag(duration, float(branch - duration * 60)))
+    return lags
+
+
+def _plan_targets(stack: LocalStack, registration: dict[str, Any]) -> list[Any]:
+    """The targets Plan lists for the registered version (Plan only reads)."""
+    from registry_autopilot.models.workflow import PlanResult
+
+    with stack.backend.unrecorded():
+        result = stack.invoke_function(function_of(stack.app, "plan"), registration)
+    return list(PlanResult.model_validate(result).targets)

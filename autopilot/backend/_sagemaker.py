@@ -222,6 +222,10 @@ class ModelPackages:
         }
 
 
+# ListCompilationJobs' page size when MaxResults is not given (not documented; docs/FIDELITY.md).
+LIST_PAGE_SIZE = 10
+
+
 def target_key(output_config: dict[str, Any]) -> str:
     """``TargetDevice`` as is, or ``OS_ARCH[_ACCELERATOR]`` for a ``TargetPlatform``."""
     if output_config.get("TargetDevice"):
@@ -241,11 +245,17 @@ class _Script:
 
 @dataclass
 class CompilationJobs:
-    """Scripted status walks for Neo compilation jobs; one step per DescribeCompilationJob call."""
+    """Scripted status walks for Neo compilation jobs; one step per DescribeCompilationJob call.
+
+    Or, with `compile_seconds` set, jobs that end on the clock: INPROGRESS from their creation,
+    COMPLETED (FAILED for a failing target) once that many seconds have passed, whoever asks and how
+    often; a job with its own script still walks it."""
 
     clock: Clock
     region: str
     default_script: list[str] = field(default_factory=lambda: ["INPROGRESS", "COMPLETED"])
+    compile_seconds: float | None = None
+    _created: dict[str, datetime] = field(default_factory=dict)
     _scripts: dict[str, _Script] = field(default_factory=dict)
     _failing_targets: dict[str, str] = field(default_factory=dict)
     _describes: dict[str, int] = field(default_factory=dict)
@@ -305,6 +315,7 @@ class CompilationJobs:
     def created(self, job_name: str, request: dict[str, Any]) -> None:
         """Record a job SageMaker accepted: its MaxRuntimeInSeconds bounds its compile time."""
         with self._lock:
+            self._created[job_name] = self.clock.now()
             limit = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
             if limit is not None:
                 self._limits[job_name] = int(limit)
@@ -344,6 +355,8 @@ class CompilationJobs:
                 step = max(step - 1, 0)
             status = script.statuses[min(step, len(script.statuses) - 1)]
             reason = script.failure_reason or "ClientError: compilation failed (scripted)"
+            if self.compile_seconds is not None and job_name not in self._scripts:
+                status = self._timed_status(job_name, key)
             if status == "INPROGRESS":
                 self._compiling_since.setdefault(job_name, self.clock.now())
             # A script that reaches an end is a job that ends within its limit; one that never does is
@@ -354,6 +367,17 @@ class CompilationJobs:
                 self._ended[job_name] = ("FAILED", TIMEOUT_REASON.format(self._limits[job_name]))
                 return self._ended[job_name]
             return status, reason if status == "FAILED" else None
+
+    def _timed_status(self, job_name: str, key: str) -> str:
+        """INPROGRESS from the job's creation until `compile_seconds` have passed; a compile longer
+        than the job's MaxRuntimeInSeconds stays INPROGRESS until that limit fails it (TimeOut)."""
+        created = self._created.get(job_name, self.clock.now())
+        self._compiling_since.setdefault(job_name, created)
+        seconds = self.compile_seconds or 0
+        limit = self._limits.get(job_name)
+        if (self.clock.now() - created).total_seconds() < seconds or (limit is not None and seconds > limit):
+            return "INPROGRESS"
+        return "FAILED" if key in self._failing_targets else "COMPLETED"
 
     def _past_limit(self, job_name: str) -> bool:
         """Compile time (since the job first reported INPROGRESS) beyond its MaxRuntimeInSeconds."""
@@ -379,6 +403,34 @@ class CompilationJobs:
             kind = "cpu"
         version = ".".join((framework_version or default_version).split(".")[:2])
         return f"{registry}/{repo}:{version}-{kind}-py3"
+
+    def summaries(self, jobs: list[Any], body: dict[str, Any]) -> dict[str, Any]:
+        """ListCompilationJobs answered from the same status walk DescribeCompilationJob answers
+        (without advancing it): NameContains, StatusEquals, by creation time (newest first unless
+        SortOrder is Ascending), NextToken as an offset."""
+        contains = body.get("NameContains")
+        wanted = body.get("StatusEquals")
+        newest_first = body.get("SortOrder") != "Ascending"
+        found = []
+        ordered = sorted(jobs, key=lambda j: (j.creation_time, j.compilation_job_name), reverse=newest_first)
+        for job in ordered:
+            if contains and contains not in job.compilation_job_name:
+                continue
+            key = target_key(job.output_config or {})
+            status, _ = self.current_status(job.compilation_job_name, key, advance=False)
+            if wanted and status != wanted:
+                continue
+            summary = {k: v for k, v in job.summary().items() if v is not None}
+            summary["CompilationJobStatus"] = status
+            if status not in TERMINAL_COMPILATION:
+                summary.pop("CompilationEndTime", None)
+            found.append(summary)
+        start = int(body.get("NextToken") or 0)
+        end = start + int(body.get("MaxResults") or LIST_PAGE_SIZE)
+        page: dict[str, Any] = {"CompilationJobSummaries": found[start:end]}
+        if end < len(found):
+            page["NextToken"] = str(end)
+        return page
 
     def describe(self, job: Any, framework: str | None, framework_version: str | None) -> dict[str, Any]:
         out: dict[str, Any] = copy.deepcopy(job.describe())

@@ -201,9 +201,11 @@ class LocalBackend:
             ("sagemaker", "UpdateModelPackage"): self._update_model_package,
             ("sagemaker", "DescribeModelPackage"): self._describe_model_package,
             ("sagemaker", "CreateModelPackage"): self._create_model_package,
+            ("sagemaker", "CreateModel"): self._create_model,
             ("sagemaker", "CreateCompilationJob"): self._create_compilation_job,
             ("sagemaker", "DescribeCompilationJob"): self._describe_compilation_job,
             ("sagemaker", "StopCompilationJob"): self._stop_compilation_job,
+            ("sagemaker", "ListCompilationJobs"): self._list_compilation_jobs,
             ("sagemaker", "CreateInferenceExperiment"): lambda c: self.experiments.create(c.body),
             ("sagemaker", "DescribeInferenceExperiment"): lambda c: self.experiments.describe(c.body),
             ("sagemaker", "ListInferenceExperiments"): lambda c: self.experiments.list(c.body),
@@ -578,6 +580,14 @@ class LocalBackend:
         if "ModelCard" in call.body:
             check_model_card(call.body["ModelCard"], None)
 
+    def _create_model(self, call: _Call) -> None:
+        # AWS refuses a second model of the same name (ValidationException "Cannot create already
+        # existing model"); moto replaces the first silently.
+        name = call.body["ModelName"]
+        if name in sm.sagemaker_backend(call.account_id, call.region)._models:
+            arn = f"arn:aws:sagemaker:{call.region}:{call.account_id}:model/{name.lower()}"
+            raise AwsError("ValidationException", f'Cannot create already existing model "{arn}".')
+
     def _create_compilation_job(self, call: _Call) -> None:
         self.compilation_jobs.check_create(call.body)
         if call.body.get("ModelPackageVersionArn"):
@@ -590,6 +600,10 @@ class LocalBackend:
             raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
         framework, version = sm.compilation_framework(job, call.account_id, call.region)
         return self.compilation_jobs.describe(job, framework, version)
+
+    def _list_compilation_jobs(self, call: _Call) -> dict[str, Any]:
+        jobs = list(sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.values())
+        return self.compilation_jobs.summaries(jobs, call.body)
 
     def _stop_compilation_job(self, call: _Call) -> dict[str, Any]:
         name = call.body["CompilationJobName"]

@@ -17,6 +17,7 @@ from bench.lifecycle import (
     HANDLERS,
     Lifecycle,
     compile_script,
+    compile_to_attach_lags,
     handler_module,
     representative,
     run_lifecycle,
@@ -127,3 +128,27 @@ def test_reserved_concurrency_and_the_state_machine_retry_drain_a_burst_without_
     assert capped.failed == capped.not_run == 0
     assert capped.task_retries > 0
     assert unretried.not_run > 0  # without the retry, Lambda's throttling loses invocations
+
+
+def test_given_compiles_of_several_lengths_then_the_lag_to_attach_is_the_time_to_the_next_poll() -> None:
+    """The workflow learns that a job ended only at its next DescribeCompilationJob (no EventBridge
+    event exists for compilation jobs), so the lag from the end of compilation to Attach is the time
+    from the end to the next poll: with waits 120, 240, 300 s the polls fall at 2, 6, 11, 16 ...
+    minutes."""
+    lags = {lag.compile_minutes: lag.seconds for lag in compile_to_attach_lags(minutes=(1, 2, 3, 10))}
+
+    assert lags == {1: 60.0, 2: 0.0, 3: 180.0, 10: 60.0}
+
+
+def test_the_lag_is_taken_over_every_compile_length_a_job_of_the_group_may_run() -> None:
+    """A job past its StoppingCondition.MaxRuntimeInSeconds fails with TimeOut ("For compilation jobs,
+    if the job does not complete during this time, a TimeOut error is generated", SageMaker API
+    Reference, StoppingCondition): longer compiles never reach Attach compiled, so they are left out."""
+    app = synthesize()
+    group = next(group for group in app.config.groups.values() if group.shadow is not None)
+    longest = min(group.max_runtime_seconds(target) for target in group.neo_targets) // 60
+
+    lags = compile_to_attach_lags(app)
+
+    assert [lag.compile_minutes for lag in lags] == list(range(1, longest + 1))
+    assert all(0 <= lag.seconds <= 300 for lag in lags)

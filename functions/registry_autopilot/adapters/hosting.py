@@ -81,17 +81,18 @@ class Hosting:
             containers = [response["PrimaryContainer"]]
         return containers
 
-    def model_exists(self, name: str) -> bool:
+    def create_model(self, request: dict[str, Any]) -> bool:
+        """CreateModel; False when a model of that name exists already (a retried or duplicate start
+        made it: the name is derived from the version, the spec and the instance type). One call
+        instead of a describe first; AWS answers a second CreateModel of a name with
+        ValidationException 'Cannot create already existing model "<arn>"'."""
         try:
-            self._client.describe_model(ModelName=name)
+            self._client.create_model(**request)
         except Exception as exc:
-            if _missing_model(exc):
+            if error_code(exc) == "ValidationException" and "already existing model" in str(exc):
                 return False
             raise
         return True
-
-    def create_model(self, request: dict[str, Any]) -> None:
-        self._client.create_model(**request)
 
 
 def _missing_model(exc: Exception) -> bool:

@@ -184,8 +184,8 @@ def start(
     production = eligibility.production
     model = logic.model_name(group, number, spec, shadow.instance_type)
     tags = logic.owner_tags(settings.config.stack_name, version, group, shadow.endpoint_name)
-    if not ports.hosting.model_exists(model):
-        ports.hosting.create_model(logic.create_model_request(model, version, spec, role, tags))
+    # Created, or made by an earlier attempt: either way the model is there (no describe first).
+    ports.hosting.create_model(logic.create_model_request(model, version, spec, role, tags))
     plan = logic.create_experiment_request(
         name=name,
         group=group,

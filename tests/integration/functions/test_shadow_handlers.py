@@ -188,6 +188,36 @@ def test_a_duplicate_approved_event_starts_nothing_more(stack: LocalBackend) -> 
     assert sagemaker_writes(stack) == []
 
 
+def test_given_the_shadow_model_made_by_an_earlier_attempt_when_the_start_runs_again_then_it_starts_with_it(
+    stack: LocalBackend,
+) -> None:
+    """The start creates the shadow model without describing it first and takes "already exists" as
+    done: a start that failed after CreateModel (before CreateInferenceExperiment) is retried by
+    Lambda and must go on, not fail on its own model. AWS refuses a second CreateModel of a name with
+    ValidationException 'Cannot create already existing model "<arn>"' (seen in practice:
+    aws/sagemaker-python-sdk#4059, astronomer/astronomer-providers#1055; the API Reference lists no
+    error for it, docs/FIDELITY.md "Where the documentation is silent"), and the backend does too."""
+    arn = approved_version(stack)
+    model = logic.model_name("churn-xgboost", 1, "neo-ml-c5", "ml.c5.xlarge")
+    with stack.unrecorded():
+        stack.client("sagemaker").create_model(
+            ModelName=model,
+            ExecutionRoleArn=ROLE,
+            PrimaryContainer={"ModelPackageName": arn, "InferenceSpecificationName": "neo-ml-c5"},
+        )
+    stack.clear_records()
+
+    again = invoke("shadow_start", approved_event(arn))
+
+    assert again["started"] is True
+    assert again["model"] == model
+    creates = [call for call in stack.calls if call.operation == "CreateModel"]
+    assert [call.error_code for call in creates] == ["ValidationException"]
+    assert [call.params["ModelName"] for call in stack.calls if call.operation == "DescribeModel"] == [
+        "churn-prod-model"
+    ]
+
+
 def test_a_version_no_longer_approved_is_not_shadow_tested(stack: LocalBackend) -> None:
     arn = approved_version(stack)
     with stack.unrecorded():

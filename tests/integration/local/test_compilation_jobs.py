@@ -376,3 +376,84 @@ def test_given_a_version_neo_cannot_compile_when_compiling_it_by_arn_then_valida
 
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert message in caught.value.response["Error"]["Message"]
+
+
+def test_given_jobs_in_several_statuses_when_listed_by_name_and_status_then_the_list_agrees_with_describe(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    """SageMaker API Reference, ListCompilationJobs
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListCompilationJobs.html):
+    NameContains "A filter that returns the model compilation jobs whose name contains a specified
+    string"; StatusEquals "A filter that retrieves model compilation jobs with a specific
+    CompilationJobStatus status"; MaxResults 1-100, and "If the result of the previous
+    ListCompilationJobs request was truncated, the response includes a NextToken". moto lists its own
+    statuses (COMPLETED at once); the backend lists what DescribeCompilationJob last answered, without
+    moving the job along its walk."""
+    local_backend.compilation_jobs.script("churn-v1-a", ["INPROGRESS", "COMPLETED"])
+    local_backend.compilation_jobs.script("churn-v1-b", ["INPROGRESS", "INPROGRESS", "COMPLETED"])
+    local_backend.compilation_jobs.script("churn-v1-c", ["FAILED"])
+    local_backend.compilation_jobs.script("other-v1-a", ["INPROGRESS"])
+    for name in ("churn-v1-a", "churn-v1-b", "churn-v1-c", "other-v1-a"):
+        create(sagemaker, name, package)
+    statuses(sagemaker, "churn-v1-a", 2)  # now COMPLETED
+    statuses(sagemaker, "churn-v1-b", 1)  # still INPROGRESS
+
+    def listed(**filters: Any) -> list[tuple[str, str]]:
+        pages = sagemaker.get_paginator("list_compilation_jobs").paginate(
+            **filters, PaginationConfig={"PageSize": 1}
+        )
+        return sorted(
+            (job["CompilationJobName"], job["CompilationJobStatus"])
+            for page in pages
+            for job in page["CompilationJobSummaries"]
+        )
+
+    assert listed(NameContains="churn-v1-") == [
+        ("churn-v1-a", "COMPLETED"),
+        ("churn-v1-b", "INPROGRESS"),
+        ("churn-v1-c", "FAILED"),
+    ]
+    assert listed(NameContains="churn-v1-", StatusEquals="INPROGRESS") == [("churn-v1-b", "INPROGRESS")]
+    # Listing is a read: the walk did not move.
+    assert statuses(sagemaker, "churn-v1-b", 2) == ["INPROGRESS", "COMPLETED"]
+
+
+def test_given_jobs_that_end_on_the_clock_when_time_passes_then_list_and_describe_see_them_end(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    """A job compiles for a time, not for a number of describes: a caller that only lists (a watcher)
+    sees it end when that time has passed. Statuses: SageMaker API Reference, DescribeCompilationJob,
+    CompilationJobStatus "INPROGRESS | COMPLETED | FAILED | STARTING | STOPPING | STOPPED"."""
+    local_backend.compilation_jobs.compile_seconds = 600
+    local_backend.compilation_jobs.fail_target("ml_m5", "ClientError: unsupported operator")
+    create(sagemaker, "churn-v2-c5", package)
+    create(sagemaker, "churn-v2-m5", package, TargetDevice="ml_m5")
+
+    def listed() -> dict[str, str]:
+        page = sagemaker.list_compilation_jobs(NameContains="churn-v2-")
+        return {
+            job["CompilationJobName"]: job["CompilationJobStatus"] for job in page["CompilationJobSummaries"]
+        }
+
+    local_backend.clock.advance(599)
+    assert listed() == {"churn-v2-c5": "INPROGRESS", "churn-v2-m5": "INPROGRESS"}
+    local_backend.clock.advance(1)
+    assert listed() == {"churn-v2-c5": "COMPLETED", "churn-v2-m5": "FAILED"}
+    assert statuses(sagemaker, "churn-v2-c5", 1) == ["COMPLETED"]
+    failed = sagemaker.describe_compilation_job(CompilationJobName="churn-v2-m5")
+    assert failed["FailureReason"] == "ClientError: unsupported operator"
+
+
+def test_given_a_job_that_would_compile_past_its_max_runtime_when_the_limit_passes_then_it_fails_with_timeout(
+    local_backend: LocalBackend, sagemaker: Any, package: str
+) -> None:
+    """SageMaker API Reference, StoppingCondition: "For compilation jobs, if the job does not complete
+    during this time, a TimeOut error is generated." (`create` asks for 900 seconds.)"""
+    local_backend.compilation_jobs.compile_seconds = 1200
+    create(sagemaker, "churn-v3-c5", package)
+
+    local_backend.clock.advance(901)
+
+    described = sagemaker.describe_compilation_job(CompilationJobName="churn-v3-c5")
+    assert described["CompilationJobStatus"] == "FAILED"
+    assert described["FailureReason"].startswith("TimeOut")

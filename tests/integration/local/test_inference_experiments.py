@@ -558,3 +558,20 @@ def test_given_a_stop_combination_outside_the_documented_promotion_then_validati
 
     assert error_code(caught) == "ValidationException"
     assert status(sagemaker) == "Running"
+
+
+def test_given_a_model_when_another_is_created_with_its_name_then_sagemaker_refuses_it(
+    sagemaker: Any,
+) -> None:
+    """AWS: a second CreateModel of a name fails with ValidationException 'Cannot create already
+    existing model "<arn>"' (seen in practice, aws/sagemaker-python-sdk#4059; the API Reference lists
+    no error for it: docs/FIDELITY.md, "Where the documentation is silent"). moto replaces the model."""
+    model = {"ModelName": "shadow-model", "ExecutionRoleArn": ROLE, "PrimaryContainer": {"Image": "img"}}
+    sagemaker.create_model(**model)
+
+    with pytest.raises(ClientError) as refused:
+        sagemaker.create_model(**{**model, "PrimaryContainer": {"Image": "other"}})
+
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Cannot create already existing model" in refused.value.response["Error"]["Message"]
+    assert sagemaker.describe_model(ModelName="shadow-model")["PrimaryContainer"]["Image"] == "img"
