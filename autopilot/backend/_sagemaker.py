@@ -355,14 +355,16 @@ class CompilationJobs:
                 step = max(step - 1, 0)
             status = script.statuses[min(step, len(script.statuses) - 1)]
             reason = script.failure_reason or "ClientError: compilation failed (scripted)"
-            if self.compile_seconds is not None and job_name not in self._scripts:
+            timed = self.compile_seconds is not None and job_name not in self._scripts
+            if timed:
                 status = self._timed_status(job_name, key)
             if status == "INPROGRESS":
                 self._compiling_since.setdefault(job_name, self.clock.now())
             # A script that reaches an end is a job that ends within its limit; one that never does is
             # a job still compiling, which AWS fails with TimeOut once its limit has passed. (The clock
             # is shared by parallel branches, so elapsed time cannot time a job that has a script end.)
-            runs_forever = not TERMINAL_COMPILATION.intersection(script.statuses)
+            # A job timed on the clock (`compile_seconds`) is held to its limit by that same clock.
+            runs_forever = timed or not TERMINAL_COMPILATION.intersection(script.statuses)
             if runs_forever and status not in TERMINAL_COMPILATION and self._past_limit(job_name):
                 self._ended[job_name] = ("FAILED", TIMEOUT_REASON.format(self._limits[job_name]))
                 return self._ended[job_name]
