@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from autopilot import pricing
+from registry_autopilot.logic.shadow import GROUP_TAG_KEY
 from registry_autopilot.models.config import AutopilotConfig
 
 PREFIX = "autopilot-e2e-"
@@ -41,7 +42,7 @@ RUN_HOURS = 1.0
 PASSING_AUC, FAILING_AUC = 0.93, 0.61
 # Versions the scenarios register, and the compilation jobs they cause (one per target per version
 # the workflow compiles, plus the retry's).
-SCENARIO_VERSIONS = 4
+SCENARIO_VERSIONS = 6  # one per scenario in tests/e2e/test_lifecycle.py
 NEO_TARGETS = ({"name": "ml-c5", "targetDevice": "ml_c5"}, {"name": "ml-m5", "targetDevice": "ml_m5"})
 # Assumption: SageMaker's pricing page lists no separate charge for a Neo compilation job (check it).
 NEO_COMPILATION_JOB_USD = 0.0
@@ -111,8 +112,12 @@ class Plan:
 
     @property
     def total(self) -> float | None:
-        amounts = [usd for _, _, usd in self.cost_lines]
-        return None if any(a is None for a in amounts) else sum(a for a in amounts if a is not None)
+        """A run that ends with its clean-up (the last line, an abandoned run's extra, left out)."""
+        return _sum([usd for _, _, usd in self.cost_lines[:-1]])
+
+    @property
+    def at_most(self) -> float | None:
+        return _sum([usd for _, _, usd in self.cost_lines])
 
     def render(self) -> str:
         lines = [f"e2e world {self.world_id}: will create"]
@@ -121,9 +126,13 @@ class Plan:
         for item, quantity, usd in self.cost_lines:
             money = "unknown price" if usd is None else f"${usd:.2f}"
             lines.append(f"  {item:<44} {quantity:>14}  {money}")
-        total = "unknown" if self.total is None else f"${self.total:.2f}"
-        lines.append(f"  {'total (at most)':<44} {'':>14}  {total}")
+        for label, amount in (("total, cleaned up at the end", self.total), ("at most", self.at_most)):
+            lines.append(f"  {label:<44} {'':>14}  {'unknown' if amount is None else f'${amount:.2f}'}")
         return "\n".join(lines)
+
+
+def _sum(amounts: list[float | None]) -> float | None:
+    return None if any(a is None for a in amounts) else sum(a for a in amounts if a is not None)
 
 
 def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: float) -> Plan:
@@ -277,6 +286,7 @@ def _tags(account: Account, resource: Resource) -> dict[str, str] | None:
         "endpoint-config": "endpoint-config",
         "endpoint": "endpoint",
         "group": "model-package-group",
+        "experiment": "inference-experiment",
     }
     if resource.kind in arns:
         arn = f"arn:aws:sagemaker:{account.region}:{account.account_id}:{arns[resource.kind]}/{resource.name}"
@@ -308,8 +318,12 @@ def check_owned(account: Account, resource: Resource, world_id: str) -> None:
             f"{resource.kind} {resource.name}: its name does not start with {PREFIX}{world_id}"
         )
     tags = _tags(account, resource)
-    if tags is not None and tags.get(TAG_KEY) != world_id:
-        raise RefusedDelete(f"{resource.kind} {resource.name}: not tagged {TAG_KEY}={world_id}")
+    if tags is None or tags.get(TAG_KEY) == world_id:
+        return
+    # Shadow models and experiments are the stack's own, made at run time: tagged with their group.
+    if resource.kind in {"model", "experiment"} and tags.get(GROUP_TAG_KEY) == world_name(world_id):
+        return
+    raise RefusedDelete(f"{resource.kind} {resource.name}: not tagged {TAG_KEY}={world_id}")
 
 
 @dataclass
@@ -327,7 +341,8 @@ def _not_found(exc: Exception) -> bool:
     code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
     message = str(exc)
     return code in {"ResourceNotFound", "NoSuchBucket", "404"} or (
-        code == "ValidationException" and ("does not exist" in message or "Could not find" in message)
+        code in {"ValidationException", "ValidationError"}
+        and ("does not exist" in message or "Could not find" in message)
     )
 
 
