@@ -108,26 +108,34 @@ class Plan:
     endpoint: str
     instance_type: str
     creates: list[str]
-    cost_lines: list[tuple[str, str, float | None]]
+    cost_lines: list[tuple[str, str, float | None]]  # the run's lines, then an abandoned run's extra
+    endpoint_daily_usd: float | None = None
 
     @property
     def total(self) -> float | None:
         """A run that ends with its clean-up (the last line, an abandoned run's extra, left out)."""
         return _sum([usd for _, _, usd in self.cost_lines[:-1]])
 
-    @property
-    def at_most(self) -> float | None:
-        return _sum([usd for _, _, usd in self.cost_lines])
-
     def render(self) -> str:
         lines = [f"e2e world {self.world_id}: will create"]
         lines += [f"  - {item}" for item in self.creates]
+        lines.append(
+            "and removes it all at the end, even when a scenario fails (with the stack's retained "
+            "buckets; its KMS key is scheduled for deletion, 7 days)."
+        )
         lines.append("Estimated cost of one run (autopilot/pricing.py, us-east-1 on-demand list prices):")
-        for item, quantity, usd in self.cost_lines:
+        for item, quantity, usd in self.cost_lines[:-1]:
             money = "unknown price" if usd is None else f"${usd:.2f}"
             lines.append(f"  {item:<44} {quantity:>14}  {money}")
-        for label, amount in (("total, cleaned up at the end", self.total), ("at most", self.at_most)):
-            lines.append(f"  {label:<44} {'':>14}  {'unknown' if amount is None else f'${amount:.2f}'}")
+        total = "unknown" if self.total is None else f"${self.total:.2f}"
+        lines.append(f"  {'total, cleaned up at the end':<44} {'':>14}  {total}")
+        item, quantity, usd = self.cost_lines[-1]
+        lines.append("If a run is interrupted and not cleaned up (`make e2e-aws-clean`), it keeps costing:")
+        lines.append(f"  {item:<44} {quantity:>14}  {'unknown' if usd is None else f'${usd:.2f}'}")
+        if self.endpoint_daily_usd is not None:
+            lines.append(
+                f"  {'the endpoint, until deleted':<44} {'per day':>14}  ${self.endpoint_daily_usd:.2f}"
+            )
         return "\n".join(lines)
 
 
@@ -160,10 +168,11 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
         group=group,
         endpoint=shadow.endpoint_name,
         instance_type=shadow.instance_type,
+        endpoint_daily_usd=None if hourly is None else hourly * 24,
         creates=[
             f"CloudFormation stack {config.stack_name} (the Registry Autopilot stack, this configuration)",
             f"S3 bucket {group}-<account> (the tiny model, its evaluation reports)",
-            f"model package group {group} with {SCENARIO_VERSIONS} versions (one report passes, one fails)",
+            f"model package group {group}, {SCENARIO_VERSIONS} versions (evaluation reports that pass, fail)",
             f"SageMaker model, endpoint config and endpoint {shadow.endpoint_name} "
             f"(1 x {shadow.instance_type}, production variant)",
             f"{jobs} Neo compilation jobs ({', '.join(t.name for t in settings.neo_targets)})",
@@ -187,7 +196,7 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
                 stack_monthly_usd * RUN_HOURS / month_hours,
             ),
             (
-                "if abandoned: shadow variant until durationDays",
+                "the shadow variant, until durationDays",
                 f"{shadow_cost.longest_hours:.0f} h",
                 shadow_cost.usd(shadow_cost.longest_hours),
             ),
@@ -298,6 +307,9 @@ def _tags(account: Account, resource: Resource) -> dict[str, str] | None:
         except Exception:
             tags = []
         return {t["Key"]: t["Value"] for t in tags}
+    if resource.kind == "kms-key":
+        tags = account.client("kms").list_resource_tags(KeyId=resource.name).get("Tags", [])
+        return {t["TagKey"]: t["TagValue"] for t in tags}
     if resource.kind == "stack":
         stacks = account.client("cloudformation").describe_stacks(StackName=resource.name)["Stacks"]
         return {t["Key"]: t["Value"] for t in stacks[0].get("Tags", [])}
@@ -307,11 +319,14 @@ def _tags(account: Account, resource: Resource) -> dict[str, str] | None:
 def check_owned(account: Account, resource: Resource, world_id: str) -> None:
     """Raise RefusedDelete unless the name carries the world's prefix and (where the type has tags)
     the world's tag."""
-    name = resource.name.rsplit("/", 1)[-1] if resource.kind == "version" else resource.name
+    name = resource.name
     if resource.kind == "version":
         name = resource.name.split(":model-package/", 1)[-1]
-    prefixes = (world_name(world_id), f"AutopilotE2e-{world_id}", f"autopilot-{world_name(world_id)}")
-    if not any(name.startswith(p) for p in prefixes) and not (
+    stack = f"AutopilotE2e-{world_id}"
+    prefixes = (world_name(world_id), stack, stack.lower(), f"autopilot-{world_name(world_id)}")
+    if resource.kind == "kms-key":
+        pass  # a key has no name: its tag alone (below) says it is the world's
+    elif not any(name.startswith(p) for p in prefixes) and not (
         resource.kind in {"model", "experiment", "compilation-job"} and world_id in name
     ):
         raise RefusedDelete(
@@ -340,6 +355,8 @@ class CleanupReport:
 def _not_found(exc: Exception) -> bool:
     code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
     message = str(exc)
+    if code == "KMSInvalidStateException" and "pending deletion" in message:
+        return True  # scheduled by an earlier clean-up
     return code in {"ResourceNotFound", "NoSuchBucket", "404"} or (
         code in {"ValidationException", "ValidationError"}
         and ("does not exist" in message or "Could not find" in message)
@@ -370,9 +387,15 @@ def _delete(account: Account, resource: Resource) -> None:
         sagemaker.delete_model_package_group(ModelPackageGroupName=name)
     elif kind == "bucket":
         s3 = account.client("s3")
+        listed = s3.list_object_versions(Bucket=name)  # a versioned bucket keeps every version
+        for item in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
+            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
         for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
             s3.delete_object(Bucket=name, Key=item["Key"])
         s3.delete_bucket(Bucket=name)
+    elif kind == "kms-key":
+        # KMS deletes a key only after a waiting period (7 to 30 days); 7 is the shortest.
+        account.client("kms").schedule_key_deletion(KeyId=name, PendingWindowInDays=7)
     elif kind == "stack":
         account.delete_stack(name)
     elif kind == "compilation-job":
@@ -392,6 +415,7 @@ DELETE_ORDER = (
     "group",
     "stack",
     "bucket",
+    "kms-key",
 )
 
 

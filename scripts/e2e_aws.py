@@ -54,6 +54,7 @@ from registry_autopilot.models.config import AutopilotConfig  # noqa: E402
 
 DEFAULT_RECORD = ROOT / "build" / "e2e-aws" / "resources.json"
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+DRY_RUN_WORLD = "planned"
 XGBOOST_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"
 
 # What runs the scenarios against a deployed world: (account, world file) -> passed?
@@ -180,11 +181,7 @@ def create_world(account: Account, record: ResourceRecord, config: AutopilotConf
 
     record.add("stack", config.stack_name)
     outputs = account.deploy(config)
-    artifacts = outputs.get("ArtifactsBucketName", "")
-    if artifacts.startswith(config.stack_name.lower()):
-        record.add("bucket", artifacts)  # retained by the stack on deletion: the world removes it
-    elif artifacts:
-        print(f"note: {artifacts} is not named after the stack: not recorded (delete it by hand)")
+    record_retained(account, record, config.stack_name)
 
     ((_, settings),) = config.groups.items()
     shadow = settings.shadow
@@ -224,6 +221,20 @@ def create_world(account: Account, record: ResourceRecord, config: AutopilotConf
         "state_machine_arn": outputs.get("CompileStateMachineArn", ""),
         "roller_function": roller_function(account, config.stack_name),
     }
+
+
+def record_retained(account: Account, record: ResourceRecord, stack: str) -> None:
+    """What the stack keeps when it is deleted (README, Tear down): its buckets and its KMS key. A
+    bucket is recorded only when CloudFormation named it after the stack (the name check)."""
+    resources = account.client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+    for resource in resources:
+        kind, physical = resource["ResourceType"], str(resource["PhysicalResourceId"])
+        if kind == "AWS::S3::Bucket" and physical.startswith(stack.lower()):
+            record.add("bucket", physical)
+        elif kind == "AWS::S3::Bucket":
+            print(f"note: bucket {physical} is not named after the stack: not recorded (delete it by hand)")
+        elif kind == "AWS::KMS::Key":
+            record.add("kms-key", physical)
 
 
 def roller_function(account: Account, stack: str) -> str:
@@ -287,7 +298,8 @@ def run(
     record_path = Path(args.record)
     if args.clean:
         return clean(record_path, connect, profile)
-    world_id = args.world_id or new_world_id()
+    # A dry run names a placeholder world (its synthesis is cached); a real run a random one.
+    world_id = args.world_id or (DRY_RUN_WORLD if args.dry_run else new_world_id())
     config = world_config(world_id, account=account_id, instance_type=args.instance_type)
     plan = planner(config, world_id)
     print(plan.render())
