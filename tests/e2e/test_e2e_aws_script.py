@@ -257,3 +257,22 @@ def test_given_an_untagged_resource_with_the_worlds_prefix_then_cleanup_refuses_
         Resource("group", intruder),
         Resource("group", "churn-xgboost"),
     ]
+
+
+def test_given_a_group_that_still_holds_a_version_then_deleting_it_is_refused_until_the_version_is_gone(
+    account: LocalAccount,
+) -> None:
+    """DeleteModelPackageGroup names one error, ConflictException; the safe reading of the silence on
+    non-empty groups (docs/FIDELITY.md) refuses them, so the clean-up deletes versions first."""
+    from botocore.exceptions import ClientError
+
+    sagemaker = account.client("sagemaker")
+    arn = account.stack.backend.seed_model_package(GROUP, framework="XGBOOST", framework_version="1.7")
+
+    with pytest.raises(ClientError) as refused:
+        sagemaker.delete_model_package_group(ModelPackageGroupName=GROUP)
+    sagemaker.delete_model_package(ModelPackageName=arn)
+    sagemaker.delete_model_package_group(ModelPackageGroupName=GROUP)
+
+    assert refused.value.response["Error"]["Code"] == "ConflictException"
+    assert sagemaker.list_model_package_groups(NameContains=GROUP)["ModelPackageGroupSummaryList"] == []
