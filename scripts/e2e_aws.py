@@ -270,6 +270,9 @@ def pytest_runner(account: Account, world_file: Path) -> bool:
         AUTOPILOT_E2E_REGION=account.region,
         AUTOPILOT_E2E_ACCOUNT=account.account_id,
     )
+    profile = getattr(getattr(account, "target", None), "profile", None)
+    if profile:
+        env["AUTOPILOT_E2E_PROFILE"] = profile
     command = [sys.executable, "-m", "pytest", "-m", "aws", "tests/e2e/test_lifecycle.py", "-q"]
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode == 0
 

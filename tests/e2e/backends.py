@@ -278,10 +278,12 @@ class AwsBackend:
         )
 
     def run_roller(self) -> None:
-        self.target.client("lambda").invoke(
-            FunctionName=self.world.roller_function,
-            Payload=json.dumps({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
+        """One round now, with the "Scheduled Event" the schedule rule sends (the roller parses it)."""
+        event = scheduled_event(str(self.target.account), self.target.region)
+        response = self.target.client("lambda").invoke(
+            FunctionName=self.world.roller_function, Payload=json.dumps(event)
         )
+        assert "FunctionError" not in response, response["Payload"].read()
 
     def experiment(self, arn: str) -> dict[str, Any] | None:
         name = self.version(arn).get("CustomerMetadataProperties", {}).get(shadow_logic.EXPERIMENT_KEY)
@@ -309,6 +311,24 @@ class AwsBackend:
             target=target,
             config=config,
         )
+
+
+def scheduled_event(account: str, region: str) -> dict[str, Any]:
+    """The "Scheduled Event" EventBridge sends a schedule rule's targets, stamped now."""
+    import uuid
+    from datetime import UTC, datetime
+
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [],
+        "detail": {},
+    }
 
 
 def aws_backend_from_environment() -> AwsBackend:

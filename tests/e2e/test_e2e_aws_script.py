@@ -24,7 +24,7 @@ from autopilot.local_account import LocalAccount
 from autopilot.synth import SynthesizedApp, synthesize
 from scripts import e2e_aws
 from tests.e2e import test_lifecycle
-from tests.e2e.backends import EmbeddedBackend
+from tests.e2e.backends import EmbeddedBackend, World, scheduled_event
 
 WORLD = "embedded"  # the world id test_lifecycle.py synthesizes too: one synthesis for both
 GROUP = world_name(WORLD)
@@ -222,7 +222,8 @@ def test_given_a_record_left_by_an_interrupted_run_when_cleaned_then_what_it_lis
     tmp_path: Path, account: LocalAccount, app: SynthesizedApp
 ) -> None:
     record = ResourceRecord(tmp_path / "resources.json", WORLD, account.account_id, account.region)
-    e2e_aws.create_world(account, record, app.config)  # ... and the run was interrupted here
+    world = e2e_aws.create_world(account, record, app.config)  # ... and the run was interrupted here
+    assert World(**world).group == GROUP  # the world file is what `pytest -m aws` reads
 
     code = e2e_aws.clean(tmp_path / "resources.json", lambda *_: account, None)
 
@@ -276,3 +277,11 @@ def test_given_a_group_that_still_holds_a_version_then_deleting_it_is_refused_un
 
     assert refused.value.response["Error"]["Code"] == "ConflictException"
     assert sagemaker.list_model_package_groups(NameContains=GROUP)["ModelPackageGroupSummaryList"] == []
+
+
+def test_the_roller_round_the_aws_backend_starts_is_an_event_the_roller_accepts() -> None:
+    from registry_autopilot.models.shadow import ScheduledEvent
+
+    parsed = ScheduledEvent.model_validate(scheduled_event("111122223333", "eu-west-1"))
+
+    assert parsed.detail_type == "Scheduled Event"
