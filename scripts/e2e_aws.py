@@ -55,7 +55,22 @@ from registry_autopilot.models.config import AutopilotConfig  # noqa: E402
 DEFAULT_RECORD = ROOT / "build" / "e2e-aws" / "resources.json"
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 DRY_RUN_WORLD = "planned"
-XGBOOST_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"
+# SageMaker's first-party algorithm images (sagemaker-xgboost shares sagemaker-scikit-learn's
+# registries): the account per region, from the SageMaker Python SDK's image_uri_config. Other regions:
+# --image with the sagemaker-xgboost:1.7-1 URI of the region ("Docker Registry Paths", Developer Guide).
+XGBOOST_REGISTRIES = {
+    "us-east-1": "683313688378",
+    "us-east-2": "257758044811",
+    "us-west-2": "246618743249",
+    "eu-west-1": "141502667606",
+    "eu-central-1": "492215442770",
+}
+
+
+def xgboost_image(region: str) -> str | None:
+    account = XGBOOST_REGISTRIES.get(region)
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1" if account else None
+
 
 # What runs the scenarios against a deployed world: (account, world file) -> passed?
 ScenarioRunner = Callable[[Account, Path], bool]
@@ -154,7 +169,9 @@ def doctor(account: Account, config: AutopilotConfig, *, before_world: bool) -> 
 
 
 # -- the world -----------------------------------------------------------------------------------------------
-def create_world(account: Account, record: ResourceRecord, config: AutopilotConfig) -> dict[str, Any]:
+def create_world(
+    account: Account, record: ResourceRecord, config: AutopilotConfig, image: str | None = None
+) -> dict[str, Any]:
     """Everything the scenarios need, each resource recorded before it is created; returns the
     world file's content (tests/e2e/backends.py World)."""
     world_id = record.world_id
@@ -174,7 +191,9 @@ def create_world(account: Account, record: ResourceRecord, config: AutopilotConf
     s3.put_object(Bucket=bucket, Key="reports/passing.json", Body=evaluation_report(0.93))
     s3.put_object(Bucket=bucket, Key="reports/failing.json", Body=evaluation_report(0.61))
     model_data_url = f"s3://{bucket}/model/model.tar.gz"
-    image = XGBOOST_IMAGE.format(region=account.region)
+    image = image or xgboost_image(account.region)
+    if image is None:
+        raise ValueError(f"no XGBoost image known for {account.region}: pass --image")
 
     record.add("group", name)
     sagemaker.create_model_package_group(ModelPackageGroupName=name, Tags=tags)
@@ -316,6 +335,12 @@ def run(
             file=sys.stderr,
         )
         return EXIT_REFUSED
+    if args.image is None and xgboost_image(region) is None:
+        print(
+            f"refused: no XGBoost image known for {region}: pass --image URI; nothing created",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
     if not (args.yes or environ.get("AUTOPILOT_E2E_YES") == "1"):
         print("stopped after the plan: run again with --yes (or AUTOPILOT_E2E_YES=1) to create it")
         return EXIT_REFUSED
@@ -335,7 +360,7 @@ def run(
     record.save()
     passed = False
     try:
-        world = create_world(account, record, config)
+        world = create_world(account, record, config, args.image)
         world_file = record_path.with_name(f"world-{world_id}.json")
         world_file.write_text(json.dumps(world, indent=2))
         wait_endpoint(account, world["group"])
@@ -390,6 +415,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--clean", action="store_true", help="delete what the record lists, then stop")
     p.add_argument("--world-id", help="reuse a world id (default: random)")
     p.add_argument("--instance-type", default="ml.c5.large", help="endpoint and shadow instance type")
+    p.add_argument("--image", help="the region's sagemaker-xgboost:1.7-1 image URI (default: a table)")
     return p
 
 
