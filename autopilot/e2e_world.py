@@ -375,6 +375,7 @@ def _delete(account: Account, resource: Resource) -> None:
             actions[described["ShadowModeConfig"]["SourceModelVariantName"]] = "Retain"
             sagemaker.stop_inference_experiment(Name=name, ModelVariantActions=actions)
     elif kind == "endpoint":
+        _settled(sagemaker, name)
         sagemaker.delete_endpoint(EndpointName=name)
     elif kind == "endpoint-config":
         sagemaker.delete_endpoint_config(EndpointConfigName=name)
@@ -403,6 +404,21 @@ def _delete(account: Account, resource: Resource) -> None:
         pass  # finished jobs are records without cost; their artifacts go with the stack's bucket
     else:
         raise RefusedDelete(f"{kind} {name}: unknown kind")
+
+
+ENDPOINT_BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"}
+
+
+def _settled(sagemaker: Any, endpoint: str, timeout_seconds: float = 1800, poll_seconds: float = 20) -> None:
+    """Wait (polling, with a deadline) until the endpoint is not in the middle of a change: a
+    concluded shadow test updates the endpoint to remove its shadow variant."""
+    import time
+
+    deadline = time.monotonic() + timeout_seconds
+    while sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] in ENDPOINT_BUSY:
+        if time.monotonic() > deadline:
+            return  # DeleteEndpoint answers why; the record keeps the endpoint for the next clean-up
+        time.sleep(poll_seconds)
 
 
 # Dependents first: experiments before endpoints, endpoints before their configs and models.

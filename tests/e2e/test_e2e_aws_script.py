@@ -285,3 +285,20 @@ def test_the_roller_round_the_aws_backend_starts_is_an_event_the_roller_accepts(
     parsed = ScheduledEvent.model_validate(scheduled_event("111122223333", "eu-west-1"))
 
     assert parsed.detail_type == "Scheduled Event"
+
+
+def test_given_a_region_without_a_known_serving_image_then_it_refuses_unless_one_is_passed(
+    tmp_path: Path, plan: e2e_aws.Plan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    named_elsewhere = ["--yes", "--account", "111122223333", "--region", "ap-east-1"]
+
+    code = e2e_aws.run(
+        args(tmp_path, *named_elsewhere),
+        environ={},
+        connect=never_connect,
+        scenarios=never_connect,
+        planner=lambda *_: plan,
+    )
+
+    assert code == e2e_aws.EXIT_REFUSED
+    assert "no XGBoost image known for ap-east-1: pass --image" in capsys.readouterr().err
