@@ -302,3 +302,13 @@ def test_given_a_region_without_a_known_serving_image_then_it_refuses_unless_one
 
     assert code == e2e_aws.EXIT_REFUSED
     assert "no XGBoost image known for ap-east-1: pass --image" in capsys.readouterr().err
+
+
+def test_the_readme_shows_the_plan_the_dry_run_prints(plan: e2e_aws.Plan) -> None:
+    """README, "Prove it in your account", pastes `make e2e-aws-plan` (world id "planned")."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    pasted = readme.split("```text\ne2e world planned", 1)[1].split("```", 1)[0]
+
+    printed = plan.render().replace(WORLD, e2e_aws.DRY_RUN_WORLD)
+
+    assert "e2e world planned" + pasted == printed + "\ndry run: nothing created\n"
