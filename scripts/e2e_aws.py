@@ -344,6 +344,13 @@ def run(
     if not (args.yes or environ.get("AUTOPILOT_E2E_YES") == "1"):
         print("stopped after the plan: run again with --yes (or AUTOPILOT_E2E_YES=1) to create it")
         return EXIT_REFUSED
+    if record_path.exists() and ResourceRecord.load(record_path).resources:
+        print(
+            f"refused: {record_path} lists resources an earlier run left; run `make e2e-aws-clean` "
+            "first (or pass another --record); nothing created",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
     account = connect(account_id, region, profile)
     if account.account_id != account_id or account.region != region:
         print(

@@ -312,3 +312,22 @@ def test_the_readme_shows_the_plan_the_dry_run_prints(plan: e2e_aws.Plan) -> Non
     printed = plan.render().replace(WORLD, e2e_aws.DRY_RUN_WORLD)
 
     assert "e2e world planned" + pasted == printed + "\ndry run: nothing created\n"
+
+
+def test_given_a_record_an_earlier_run_left_then_a_new_run_refuses_instead_of_overwriting_it(
+    tmp_path: Path, plan: e2e_aws.Plan, capsys: pytest.CaptureFixture[str]
+) -> None:
+    left = ResourceRecord(tmp_path / "resources.json", "abc123", "111122223333", "us-east-1")
+    left.add("endpoint", "autopilot-e2e-abc123")
+
+    code = e2e_aws.run(
+        args(tmp_path, "--yes", "--account", "111122223333", "--region", "us-east-1"),
+        environ={},
+        connect=never_connect,
+        scenarios=never_connect,
+        planner=lambda *_: plan,
+    )
+
+    assert code == e2e_aws.EXIT_REFUSED
+    assert "run `make e2e-aws-clean` first" in capsys.readouterr().err
+    assert ResourceRecord.load(left.path).resources == [Resource("endpoint", "autopilot-e2e-abc123")]
