@@ -229,7 +229,10 @@ class AwsBackend:
         )
         from autopilot.retry import execution_input
 
-        self._registered[arn] = execution_input(self.version(arn), arn)
+        described = self.version(arn)
+        # A version never modified may not carry LastModifiedTime yet: its creation is the change.
+        described.setdefault("LastModifiedTime", described["CreationTime"])
+        self._registered[arn] = execution_input(described, arn)
         return arn
 
     def fail_first_compilation(self, arn: str, target: str) -> None:

@@ -331,3 +331,33 @@ def test_given_a_record_an_earlier_run_left_then_a_new_run_refuses_instead_of_ov
     assert code == e2e_aws.EXIT_REFUSED
     assert "run `make e2e-aws-clean` first" in capsys.readouterr().err
     assert ResourceRecord.load(left.path).resources == [Resource("endpoint", "autopilot-e2e-abc123")]
+
+
+def test_the_aws_backends_calls_work_against_the_deployed_world_on_the_local_account(
+    tmp_path: Path, account: LocalAccount, app: SynthesizedApp
+) -> None:
+    """The AWS backend's registration and reads, through the same clients, on the local account;
+    only EventBridge's delivery is done here by hand (the local backend does not deliver by itself)."""
+    from types import SimpleNamespace
+
+    from tests.e2e.backends import AwsBackend
+
+    record = ResourceRecord(tmp_path / "resources.json", WORLD, account.account_id, account.region)
+    world = World(**e2e_aws.create_world(account, record, app.config))
+    target = SimpleNamespace(client=account.client, account=account.account_id, region=account.region)
+    aws = AwsBackend(target, world, poll_seconds=0)
+
+    arn = aws.register(passing=True)
+    account.stack.send_event(account.stack.backend.emitted_events[-1])  # EventBridge's delivery
+
+    assert aws.compile_executions(arn) == ["SUCCEEDED"]
+    version = aws.wait_until("decided", lambda: decided(aws, arn), 1)
+    assert version["ModelApprovalStatus"] == "Approved"
+    assert sorted(s["Name"] for s in version["AdditionalInferenceSpecifications"]) == [
+        "neo-ml-c5",
+        "neo-ml-m5",
+    ]
+
+
+def decided(world: Any, arn: str) -> dict[str, Any] | None:
+    return test_lifecycle.decided(world, arn)
