@@ -204,8 +204,6 @@ class LocalBackend:
             ("sagemaker", "CreateCompilationJob"): self._create_compilation_job,
             ("sagemaker", "DescribeCompilationJob"): self._describe_compilation_job,
             ("sagemaker", "StopCompilationJob"): self._stop_compilation_job,
-            ("sagemaker", "DeleteModelPackage"): self._delete_model_package,
-            ("sagemaker", "DeleteModelPackageGroup"): self._delete_model_package_group,
             ("sagemaker", "CreateInferenceExperiment"): lambda c: self.experiments.create(c.body),
             ("sagemaker", "DescribeInferenceExperiment"): lambda c: self.experiments.describe(c.body),
             ("sagemaker", "ListInferenceExperiments"): lambda c: self.experiments.list(c.body),
@@ -221,6 +219,9 @@ class LocalBackend:
                 lambda c: self.deployments.describe_stack_resources(c.api_params)
             ),
             ("cloudformation", "DeleteStack"): lambda c: self.deployments.delete_stack(c.api_params),
+            # Deletes for the e2e world's clean-up (moto has neither).
+            ("sagemaker", "DeleteModelPackage"): self._delete_model_package,
+            ("sagemaker", "DeleteModelPackageGroup"): self._delete_model_package_group,
         }
 
     # -- lifecycle ----------------------------------------------------------------------------------
