@@ -25,7 +25,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo test lint typecheck pytest bench bundle synth deploy diff lock clean
+.PHONY: help install demo test lint typecheck pytest bench bundle synth deploy diff lock clean e2e-aws e2e-aws-plan e2e-aws-clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -75,6 +75,15 @@ diff: install ## cdk diff against your account
 
 deploy: install ## Deploy with your AWS credentials (pass context with CDK_ARGS="-c key=value")
 	@npx cdk deploy $(CDK_ARGS)
+
+e2e-aws-plan: install ## What `make e2e-aws` would create and cost; needs no credentials
+	@$(PY) scripts/e2e_aws.py --dry-run $(E2E_ARGS)
+
+e2e-aws: install ## Prove the lifecycle in your account: E2E_ARGS="--account ID --region R [--profile P] --yes"
+	@$(PY) scripts/e2e_aws.py $(E2E_ARGS)
+
+e2e-aws-clean: install ## Retry the clean-up of an interrupted `make e2e-aws` (build/e2e-aws/resources.json)
+	@$(PY) scripts/e2e_aws.py --clean $(E2E_ARGS)
 
 lock: $(VENV)/.installed ## Re-resolve requirements*.txt from the *.in files
 	@$(UV) pip compile --quiet requirements.in --python-version 3.11 --no-header -o requirements.txt

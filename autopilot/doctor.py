@@ -640,7 +640,10 @@ class Doctor:
             )
         variants = config.get("ProductionVariants", [])
         names = [v.get("VariantName") for v in variants]
-        if shadow.production_variant in names:
+        if shadow.production_variant is None and len(names) == 1:
+            # Unset: the endpoint's only production variant (the configuration's documented default).
+            self.add(area, "production variant", "PASS", f"{names[0]}, the only one, serves the endpoint")
+        elif shadow.production_variant in names:
             self.add(area, "production variant", "PASS", f"{shadow.production_variant} serves the endpoint")
         else:
             self.add(

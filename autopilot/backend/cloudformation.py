@@ -25,6 +25,7 @@ class LocalStackRecord:
     resources: dict[str, tuple[str, str]]  # logical id -> (type, physical id)
     outputs: dict[str, str] = field(default_factory=dict)
     status: str = "CREATE_COMPLETE"
+    tags: dict[str, str] = field(default_factory=dict)  # the stack's tags (`cdk deploy --tags`)
 
 
 class LocalDeployments:
@@ -33,6 +34,16 @@ class LocalDeployments:
 
     def add(self, record: LocalStackRecord) -> None:
         self._stacks[record.name] = record
+
+    def tag(self, name: str, tags: dict[str, str]) -> None:
+        """The tags `cdk deploy --tags` puts on a stack (and CloudFormation on its resources)."""
+        self._find(name).tags.update(tags)
+
+    def outputs(self, name: str) -> dict[str, str]:
+        return self._find(name).outputs
+
+    def resources(self, name: str) -> dict[str, tuple[str, str]]:
+        return self._find(name).resources
 
     def _find(self, name: str | None) -> LocalStackRecord:
         for record in self._stacks.values():
@@ -52,10 +63,23 @@ class LocalDeployments:
                     "CreationTime": r.created,
                     "StackStatus": r.status,
                     "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in sorted(r.outputs.items())],
+                    "Tags": [{"Key": k, "Value": v} for k, v in sorted(r.tags.items())],
                 }
                 for r in records
             ]
         }
+
+    def delete_stack(self, params: dict[str, Any]) -> dict[str, Any]:
+        """DeleteStack: the stack and its resources go. CloudFormation API Reference, DeleteStack:
+        "Deletes a specified stack. Once the call completes successfully, stack deletion starts.
+        Deleted stacks don't show up in the DescribeStacks operation if the deletion has been
+        completed successfully." A name that matches no stack is not an error here (the safe
+        reading: deleting twice is idempotent; docs/FIDELITY.md)."""
+        name = params.get("StackName")
+        for key, record in list(self._stacks.items()):
+            if name in (record.name, record.stack_id):
+                del self._stacks[key]
+        return {}
 
     def describe_stack_resources(self, params: dict[str, Any]) -> dict[str, Any]:
         record = self._find(params.get("StackName"))

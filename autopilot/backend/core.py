@@ -220,6 +220,10 @@ class LocalBackend:
             ("cloudformation", "DescribeStackResources"): (
                 lambda c: self.deployments.describe_stack_resources(c.api_params)
             ),
+            ("cloudformation", "DeleteStack"): lambda c: self.deployments.delete_stack(c.api_params),
+            # Deletes for the e2e world's clean-up (moto has neither).
+            ("sagemaker", "DeleteModelPackage"): self._delete_model_package,
+            ("sagemaker", "DeleteModelPackageGroup"): self._delete_model_package_group,
         }
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -611,6 +615,32 @@ class LocalBackend:
         if job is None:
             raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
         self.compilation_jobs.stop(name, sm.target_key(job.output_config or {}))
+        return {}
+
+    def _delete_model_package(self, call: _Call) -> dict[str, Any]:
+        """DeleteModelPackage (moto has none): the version goes; its number is not reused."""
+        backend = sm.sagemaker_backend(call.account_id, call.region)
+        name = str(call.body["ModelPackageName"])
+        arn = backend.model_package_name_mapping.get(name, name)
+        if arn not in backend.model_packages:
+            raise AwsError("ValidationException", f"ModelPackage {name} does not exist.")
+        del backend.model_packages[arn]
+        for key, value in list(backend.model_package_name_mapping.items()):
+            if value == arn:
+                del backend.model_package_name_mapping[key]
+        return {}
+
+    def _delete_model_package_group(self, call: _Call) -> dict[str, Any]:
+        """DeleteModelPackageGroup (moto has none). The API reference does not say what happens to a
+        group that still holds versions; the safe reading (docs/FIDELITY.md) refuses it with its one
+        documented error, ConflictException, so callers delete the versions first."""
+        backend = sm.sagemaker_backend(call.account_id, call.region)
+        name = str(call.body["ModelPackageGroupName"]).rsplit("/", 1)[-1]
+        if name not in backend.model_package_groups:
+            raise AwsError("ValidationException", f"ModelPackageGroup {name} does not exist.")
+        if any(p.model_package_group_name == name for p in backend.model_packages.values()):
+            raise AwsError("ConflictException", f"ModelPackageGroup {name} still holds model packages.")
+        del backend.model_package_groups[name]
         return {}
 
     def _experiment_tags(self, operation: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:

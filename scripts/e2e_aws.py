@@ -1,0 +1,441 @@
+"""`make e2e-aws`: prove the lifecycle in a real account, in a throwaway world, then remove it.
+
+    python scripts/e2e_aws.py --dry-run                       # the plan and its cost; no credentials
+    python scripts/e2e_aws.py --account 111122223333 --region eu-west-1 [--profile P] --yes
+    python scripts/e2e_aws.py --clean [--record PATH]         # retry the clean-up of a run
+
+Sequence: plan and cost (autopilot/pricing.py) -> refuse unless the account and region are named
+explicitly (flags or AUTOPILOT_E2E_ACCOUNT / AUTOPILOT_E2E_REGION) and the run is confirmed (--yes or
+AUTOPILOT_E2E_YES=1) -> read-only `doctor` preflight, stop on FAIL -> the world (bucket with a tiny
+model and two evaluation reports, the scratch group, the production endpoint, the stack), each
+resource recorded before it is created -> `doctor` against the deployed world, stop on FAIL -> the
+lifecycle scenarios (`pytest -m aws tests/e2e/test_lifecycle.py`) -> clean-up from the record, even
+when a scenario failed. Exit status: 0 all passed and all removed; 1 a scenario or the clean-up
+failed (the record keeps what is left: `make e2e-aws-clean`); 2 refused (nothing created).
+
+The model is trained at run time by scripts/train_tiny_model.py when its optional dependency is
+installed (requirements-e2e.txt); otherwise the pre-made artifact of autopilot/e2e_world.py is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the repository's packages
+    sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
+
+from autopilot.e2e_world import (  # noqa: E402
+    TAG_KEY,
+    Account,
+    CleanupReport,
+    Plan,
+    ResourceRecord,
+    cleanup,
+    evaluation_report,
+    make_plan,
+    new_world_id,
+    premade_model_artifact,
+    stack_created_resources,
+    world_config,
+    world_name,
+    world_tags,
+)
+from registry_autopilot.models.config import AutopilotConfig  # noqa: E402
+
+DEFAULT_RECORD = ROOT / "build" / "e2e-aws" / "resources.json"
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+DRY_RUN_WORLD = "planned"
+# SageMaker's first-party algorithm images (sagemaker-xgboost shares sagemaker-scikit-learn's
+# registries): the account per region, from the SageMaker Python SDK's image_uri_config. Other regions:
+# --image with the sagemaker-xgboost:1.7-1 URI of the region ("Docker Registry Paths", Developer Guide).
+XGBOOST_REGISTRIES = {
+    "us-east-1": "683313688378",
+    "us-east-2": "257758044811",
+    "us-west-2": "246618743249",
+    "eu-west-1": "141502667606",
+    "eu-central-1": "492215442770",
+}
+
+
+def xgboost_image(region: str) -> str | None:
+    account = XGBOOST_REGISTRIES.get(region)
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1" if account else None
+
+
+# What runs the scenarios against a deployed world: (account, world file) -> passed?
+ScenarioRunner = Callable[[Account, Path], bool]
+
+
+@dataclass
+class AwsAccount:
+    """A real account: boto3 clients, `cdk deploy` for the stack, DeleteStack for its removal."""
+
+    target: Any  # autopilot.credentials.AwsTarget
+    account_id: str
+    region: str
+
+    def client(self, service: str) -> Any:
+        return self.target.client(service)
+
+    def deploy(self, config: AutopilotConfig) -> dict[str, str]:
+        world_id = config.stack_name.removeprefix("AutopilotE2e-")
+        env = dict(os.environ, AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region)
+        if self.target.profile:
+            env["AWS_PROFILE"] = self.target.profile
+        command = [
+            "npx",
+            "cdk",
+            "deploy",
+            config.stack_name,
+            "--require-approval",
+            "never",
+            "--tags",
+            f"{TAG_KEY}={world_id}",
+            "-c",
+            f"autopilot={json.dumps(config.model_dump(mode='json', by_alias=True))}",
+        ]
+        subprocess.run(command, cwd=ROOT, env=env, check=True)
+        return stack_outputs(self, config.stack_name)
+
+    def delete_stack(self, name: str) -> None:
+        cloudformation = self.client("cloudformation")
+        cloudformation.delete_stack(StackName=name)
+        cloudformation.get_waiter("stack_delete_complete").wait(StackName=name)
+
+
+def stack_outputs(account: Account, name: str) -> dict[str, str]:
+    stack = account.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def model_artifact() -> bytes:
+    """The tiny model: trained now when xgboost is installed (requirements-e2e.txt), else pre-made."""
+    try:
+        from scripts.train_tiny_model import train
+    except ImportError:
+        return premade_model_artifact()
+    return train()
+
+
+# -- the plan -------------------------------------------------------------------------------------------
+def plan_for(config: AutopilotConfig, world_id: str) -> Plan:
+    """The plan, priced by the cost verb's code: the stack's fixed monthly cost from its template."""
+    from autopilot.cost import cost_report
+    from autopilot.synth import synthesize
+
+    report = cost_report(synthesize(config))
+    return make_plan(config, world_id, stack_monthly_usd=report.monthly.total)
+
+
+# -- preflight --------------------------------------------------------------------------------------------
+def preflight_blockers(report: Any, config: AutopilotConfig, *, before_world: bool) -> list[str]:
+    """The FAIL checks that stop the run. Before the world exists, its own group and endpoint and the
+    roles its stack owns are expected to be missing (the run creates them); every other FAIL stops it."""
+    ((group, settings),) = config.groups.items()
+    endpoint = settings.shadow.endpoint_name if settings.shadow else ""
+    blockers = []
+    for check in report.checks:
+        if check.result != "FAIL":
+            continue
+        ours = group in check.area or (endpoint and endpoint in check.area)
+        if before_world and ours and "not found" in check.detail:
+            continue
+        if (
+            before_world
+            and check.area.startswith("Role:")
+            and "none found in the deployed stack" in check.detail
+        ):
+            continue
+        blockers.append(f"{check.area}: {check.name}: {check.detail}")
+    return blockers
+
+
+def doctor(account: Account, config: AutopilotConfig, *, before_world: bool) -> list[str]:
+    from autopilot.doctor import run_doctor
+
+    report = run_doctor(config, account.client, account.region)
+    print(report.render())
+    return preflight_blockers(report, config, before_world=before_world)
+
+
+# -- the world -----------------------------------------------------------------------------------------------
+def create_world(
+    account: Account, record: ResourceRecord, config: AutopilotConfig, image: str | None = None
+) -> dict[str, Any]:
+    """Everything the scenarios need, each resource recorded before it is created; returns the
+    world file's content (tests/e2e/backends.py World)."""
+    world_id = record.world_id
+    name = world_name(world_id)
+    tags = world_tags(world_id)
+    sagemaker, s3 = account.client("sagemaker"), account.client("s3")
+    bucket = f"{name}-{account.account_id}"
+    record.add("bucket", bucket)
+    location = (
+        {}
+        if account.region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": account.region}}
+    )
+    s3.create_bucket(Bucket=bucket, **location)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+    s3.put_object(Bucket=bucket, Key="model/model.tar.gz", Body=model_artifact())
+    s3.put_object(Bucket=bucket, Key="reports/passing.json", Body=evaluation_report(0.93))
+    s3.put_object(Bucket=bucket, Key="reports/failing.json", Body=evaluation_report(0.61))
+    model_data_url = f"s3://{bucket}/model/model.tar.gz"
+    image = image or xgboost_image(account.region)
+    if image is None:
+        raise ValueError(f"no XGBoost image known for {account.region}: pass --image")
+
+    record.add("group", name)
+    sagemaker.create_model_package_group(ModelPackageGroupName=name, Tags=tags)
+
+    record.add("stack", config.stack_name)
+    outputs = account.deploy(config)
+    record_retained(account, record, config.stack_name)
+
+    ((_, settings),) = config.groups.items()
+    shadow = settings.shadow
+    assert shadow is not None
+    role = outputs.get("ExperimentRoleArn", "")
+    record.add("model", f"{name}-production")
+    sagemaker.create_model(
+        ModelName=f"{name}-production",
+        ExecutionRoleArn=role,
+        PrimaryContainer={"Image": image, "ModelDataUrl": model_data_url},
+        Tags=tags,
+    )
+    record.add("endpoint-config", f"{name}-config")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=f"{name}-config",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": f"{name}-production",
+                "InstanceType": shadow.instance_type,
+                "InitialInstanceCount": 1,
+            }
+        ],
+        Tags=tags,
+    )
+    record.add("endpoint", shadow.endpoint_name)
+    sagemaker.create_endpoint(
+        EndpointName=shadow.endpoint_name, EndpointConfigName=f"{name}-config", Tags=tags
+    )
+    return {
+        "group": name,
+        "stack_name": config.stack_name,
+        "model_data_url": model_data_url,
+        "image": image,
+        "passing_report": f"s3://{bucket}/reports/passing.json",
+        "failing_report": f"s3://{bucket}/reports/failing.json",
+        "state_machine_arn": outputs.get("CompileStateMachineArn", ""),
+        "roller_function": roller_function(account, config.stack_name),
+    }
+
+
+def record_retained(account: Account, record: ResourceRecord, stack: str) -> None:
+    """What the stack keeps when it is deleted (README, Tear down): its buckets and its KMS key. A
+    bucket is recorded only when CloudFormation named it after the stack (the name check)."""
+    resources = account.client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+    for resource in resources:
+        kind, physical = resource["ResourceType"], str(resource["PhysicalResourceId"])
+        if kind == "AWS::S3::Bucket" and physical.startswith(stack.lower()):
+            record.add("bucket", physical)
+        elif kind == "AWS::S3::Bucket":
+            print(f"note: bucket {physical} is not named after the stack: not recorded (delete it by hand)")
+        elif kind == "AWS::KMS::Key":
+            record.add("kms-key", physical)
+
+
+def roller_function(account: Account, stack: str) -> str:
+    """The deployed roller function's name ("" where the stack has no Lambda resources: locally)."""
+    resources = account.client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+    return next(
+        (
+            str(r["PhysicalResourceId"])
+            for r in resources
+            if r["ResourceType"] == "AWS::Lambda::Function" and "Roller" in r["LogicalResourceId"]
+        ),
+        "",
+    )
+
+
+def wait_for_endpoint(account: Account, name: str, timeout_seconds: float = 1800) -> None:
+    sagemaker = account.client("sagemaker")
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        status = sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"]
+        if status == "InService":
+            return
+        if status == "Failed" or time.monotonic() > deadline:
+            raise RuntimeError(f"endpoint {name}: {status}")
+        time.sleep(30)
+
+
+def pytest_runner(account: Account, world_file: Path) -> bool:
+    """The scenarios of tests/e2e/test_lifecycle.py against the world, as `pytest -m aws` runs them."""
+    env = dict(
+        os.environ,
+        AUTOPILOT_E2E_WORLD=str(world_file),
+        AUTOPILOT_E2E_REGION=account.region,
+        AUTOPILOT_E2E_ACCOUNT=account.account_id,
+    )
+    profile = getattr(getattr(account, "target", None), "profile", None)
+    if profile:
+        env["AUTOPILOT_E2E_PROFILE"] = profile
+    command = [sys.executable, "-m", "pytest", "-m", "aws", "tests/e2e/test_lifecycle.py", "-q"]
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode == 0
+
+
+def render_cleanup(report: CleanupReport) -> str:
+    lines = ["clean-up:"]
+    lines += [f"  deleted  {item}" for item in report.deleted]
+    lines += [f"  REFUSED  {item}" for item in report.refused]
+    lines += [f"  FAILED   {item}" for item in report.failed]
+    return "\n".join(lines)
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+def run(
+    args: argparse.Namespace,
+    *,
+    environ: dict[str, str] | os._Environ[str],
+    connect: Callable[[str, str, str | None], Account],
+    scenarios: ScenarioRunner,
+    wait_endpoint: Callable[[Account, str], None] = wait_for_endpoint,
+    planner: Callable[[AutopilotConfig, str], Plan] = plan_for,
+) -> int:
+    account_id = args.account or environ.get("AUTOPILOT_E2E_ACCOUNT")
+    region = args.region or environ.get("AUTOPILOT_E2E_REGION")
+    profile = args.profile or environ.get("AUTOPILOT_E2E_PROFILE")
+    record_path = Path(args.record)
+    if args.clean:
+        return clean(record_path, connect, profile)
+    # A dry run names a placeholder world (its synthesis is cached); a real run a random one.
+    world_id = args.world_id or (DRY_RUN_WORLD if args.dry_run else new_world_id())
+    config = world_config(world_id, account=account_id, instance_type=args.instance_type)
+    plan = planner(config, world_id)
+    print(plan.render())
+    if args.dry_run:
+        print("dry run: nothing created")
+        return EXIT_OK
+    if not account_id or not region:
+        print(
+            "refused: name the account and the region explicitly (--account and --region, or "
+            "AUTOPILOT_E2E_ACCOUNT and AUTOPILOT_E2E_REGION); nothing created",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    if args.image is None and xgboost_image(region) is None:
+        print(
+            f"refused: no XGBoost image known for {region}: pass --image URI; nothing created",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    if not (args.yes or environ.get("AUTOPILOT_E2E_YES") == "1"):
+        print("stopped after the plan: run again with --yes (or AUTOPILOT_E2E_YES=1) to create it")
+        return EXIT_REFUSED
+    if record_path.exists() and ResourceRecord.load(record_path).resources:
+        print(
+            f"refused: {record_path} lists resources an earlier run left; run `make e2e-aws-clean` "
+            "first (or pass another --record); nothing created",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    account = connect(account_id, region, profile)
+    if account.account_id != account_id or account.region != region:
+        print(
+            f"refused: the credentials are for account {account.account_id} in {account.region}, "
+            f"not the named {account_id} in {region}; nothing created",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    blockers = doctor(account, config, before_world=True)
+    if blockers:
+        print("preflight failed; nothing created:\n  " + "\n  ".join(blockers), file=sys.stderr)
+        return EXIT_FAILED
+    record = ResourceRecord(record_path, world_id, account_id, region)
+    record.save()
+    passed = False
+    try:
+        world = create_world(account, record, config, args.image)
+        world_file = record_path.with_name(f"world-{world_id}.json")
+        world_file.write_text(json.dumps(world, indent=2))
+        wait_endpoint(account, world["group"])
+        blockers = doctor(account, config, before_world=False)
+        if blockers:
+            print("doctor found problems in the deployed world:\n  " + "\n  ".join(blockers), file=sys.stderr)
+        else:
+            passed = scenarios(account, world_file)
+    except Exception as exc:
+        print(f"the run stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    finally:
+        report = cleanup(
+            account, record, discovered=stack_created_resources(account, world_id, world_name(world_id))
+        )
+        print(render_cleanup(report))
+    if not report.ok:
+        print(f"some resources are left: `make e2e-aws-clean` retries from {record_path}", file=sys.stderr)
+    print("scenarios: " + ("passed" if passed else "FAILED"))
+    return EXIT_OK if passed and report.ok else EXIT_FAILED
+
+
+def clean(record_path: Path, connect: Callable[[str, str, str | None], Account], profile: str | None) -> int:
+    if not record_path.exists():
+        print(f"no record at {record_path}: nothing to clean", file=sys.stderr)
+        return EXIT_OK
+    record = ResourceRecord.load(record_path)
+    account = connect(record.account, record.region, profile)
+    if account.account_id != record.account:
+        print(f"refused: the credentials are not for account {record.account}", file=sys.stderr)
+        return EXIT_REFUSED
+    group = world_name(record.world_id)
+    report = cleanup(account, record, discovered=stack_created_resources(account, record.world_id, group))
+    print(render_cleanup(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def connect_aws(account_id: str, region: str, profile: str | None) -> Account:
+    from autopilot.credentials import resolve_aws
+
+    target = resolve_aws(profile, region)
+    return AwsAccount(target, str(target.account), target.region)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="e2e_aws", description=__doc__.split("\n\n")[0])
+    p.add_argument("--dry-run", action="store_true", help="print the plan and its cost; create nothing")
+    p.add_argument("--yes", action="store_true", help="create the world (or AUTOPILOT_E2E_YES=1)")
+    p.add_argument("--account", help="the account to run in (or AUTOPILOT_E2E_ACCOUNT); required")
+    p.add_argument("--region", help="the region to run in (or AUTOPILOT_E2E_REGION); required")
+    p.add_argument("--profile", help="AWS profile (or AUTOPILOT_E2E_PROFILE)")
+    p.add_argument("--record", default=str(DEFAULT_RECORD), help="the resource record (default: %(default)s)")
+    p.add_argument("--clean", action="store_true", help="delete what the record lists, then stop")
+    p.add_argument("--world-id", help="reuse a world id (default: random)")
+    p.add_argument("--instance-type", default="ml.c5.large", help="endpoint and shadow instance type")
+    p.add_argument("--image", help="the region's sagemaker-xgboost:1.7-1 image URI (default: a table)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from autopilot.errors import InvalidInput
+
+    args = parser().parse_args(argv)
+    try:
+        return run(args, environ=os.environ, connect=connect_aws, scenarios=pytest_runner)
+    except InvalidInput as exc:  # credentials or region the user can fix: one line
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
