@@ -96,18 +96,7 @@ def _usage(app: SynthesizedApp) -> tuple[pricing.VersionUsage, int]:
         else pricing.Invocation(invocation.handler, memory[invocation.handler], len(invocation.calls), 0.0)
         for invocation in lifecycle.invocations
     ]
-    requests = sum(invocation.requests for invocation in invocations)
-    usage = pricing.VersionUsage(
-        invocations=invocations,
-        transitions=lifecycle.transitions(),
-        service_events=lifecycle.service_events,
-        log_bytes=lifecycle.function_log_bytes
-        + pricing.PLATFORM_LOG_BYTES * requests
-        + lifecycle.history_bytes(),
-        traces=len(lifecycle.executions) + len(lifecycle.invocations_of("shadow_start")),
-        publishes=lifecycle.count("Publish"),
-        s3_gets=lifecycle.count("GetObject"),
-    )
+    usage = lifecycle.usage(invocations)
     return usage, len(lifecycle.metric_definitions)
 
 

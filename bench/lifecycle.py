@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
+from autopilot import pricing
 from autopilot.backend import LocalBackend
 from autopilot.local import LocalStack
 from autopilot.stepfunctions import ExecutionResult
@@ -116,6 +117,19 @@ class Lifecycle:
 
     def history_bytes(self) -> int:
         return sum(len(json.dumps(e.history, default=str)) for e in self.executions)
+
+    def usage(self, invocations: list[pricing.Invocation]) -> pricing.VersionUsage:
+        """What this lifecycle bills per version, with `invocations` priced as the caller measured them."""
+        requests = sum(invocation.requests for invocation in invocations)
+        return pricing.VersionUsage(
+            invocations=invocations,
+            transitions=self.transitions(),
+            service_events=self.service_events,
+            log_bytes=self.function_log_bytes + pricing.PLATFORM_LOG_BYTES * requests + self.history_bytes(),
+            traces=len(self.executions) + len(self.invocations_of("shadow_start")),
+            publishes=self.count("Publish"),
+            s3_gets=self.count("GetObject"),
+        )
 
 
 class _Recorder:

@@ -150,18 +150,7 @@ def version_usage(lifecycle: Lifecycle, cold: ColdStarts) -> pricing.VersionUsag
                 init_seconds=times[handler].import_seconds if cold_start else 0.0,
             )
         )
-    requests = sum(i.requests for i in invocations)
-    return pricing.VersionUsage(
-        invocations=invocations,
-        transitions=lifecycle.transitions(),
-        service_events=lifecycle.service_events,
-        log_bytes=lifecycle.function_log_bytes
-        + pricing.PLATFORM_LOG_BYTES * requests
-        + lifecycle.history_bytes(),
-        traces=len(lifecycle.executions) + len(lifecycle.invocations_of("shadow_start")),
-        publishes=lifecycle.count("Publish"),
-        s3_gets=lifecycle.count("GetObject"),
-    )
+    return lifecycle.usage(invocations)
 
 
 def fixed_monthly(app: SynthesizedApp, lifecycle: Lifecycle, cold: ColdStarts) -> pricing.Cost:
