@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -29,10 +28,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         except CannotRun as exc:
             print(f"error: doctor cannot run: {exc}", file=sys.stderr)
             return EXIT_CANNOT_RUN
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
-    else:
-        print(report.render())
+    from autopilot.cli import emit
+
+    emit(report.as_dict(), args.json, report.render())
     return report.exit_code
 
 

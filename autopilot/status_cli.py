@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -38,10 +37,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as exc:  # expired credentials, access denied on a read, ...
         print(f"error: status: cannot read the account: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str))
-    else:
-        print(report.render())
+    from autopilot.cli import emit
+
+    emit(report.as_dict(), args.json, report.render())
     return EXIT_OK
 
 
