@@ -32,10 +32,12 @@ from autopilot.synth import (
     LOCAL_REGION,
     EventRule,
     SynthesizedApp,
+    local_bucket_name,
     local_role_arn,
     role_arn_reference,
     synthesize,
 )
+from infra.config import WATCHER_ROUND_SECONDS
 
 if TYPE_CHECKING:
     from autopilot.retry import RetryOutcome
@@ -141,6 +143,7 @@ class LocalStack:
         self._containers: dict[str, dict[str, Any]] = {}
         # Versions created only so that a sample's version number exists (no event names them).
         self.filler_versions: set[str] = set()
+        self.watcher_failures: list[str] = []  # compile watcher rounds that failed (the Errors alarm)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -171,7 +174,7 @@ class LocalStack:
             if kind == "AWS::SNS::Topic":
                 value = str(self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"])
             elif kind == "AWS::S3::Bucket":
-                value = f"{logical_id.lower()[:40]}-{self.backend.account_id}"
+                value = local_bucket_name(logical_id)
                 self._create_bucket(value)
             else:
                 value = logical_id
@@ -262,6 +265,7 @@ class LocalStack:
                             on_wait=self.backend.clock.advance,
                             keep_history=self.keep_history,
                             machines=self._state_machines,
+                            on_token_wait=self.compile_watch_round,
                         )
                     routed.executions.append(result)
                 elif target.kind == "function":
@@ -309,6 +313,23 @@ class LocalStack:
                     run.failures.append(f"{target.logical_id}: {type(exc).__name__}: {exc}")
             runs.append(run)
         return runs
+
+    def compile_watch_round(self) -> float:
+        """A minute passes and the compile watcher's schedule fires, as it does while a compile
+        workflow waits for its jobs. What the round could not do is kept in `watcher_failures`."""
+        self.backend.clock.advance(WATCHER_ROUND_SECONDS)
+        with self.backend.recorded():  # the runner waits inside `unrecorded`; the watcher's calls count
+            runs = self.run_schedule(self.compile_watcher_rule())
+        for run in runs:
+            self.watcher_failures.extend(run.failures)
+        return float(WATCHER_ROUND_SECONDS)
+
+    def compile_watcher_rule(self) -> str:
+        wanted = f"{HANDLER_PACKAGE}.compile_watcher.handler"
+        for rule in self.app.rules:
+            if rule.schedule and any(self.app.functions.get(t.logical_id) == wanted for t in rule.targets):
+                return rule.name
+        raise KeyError(f"no schedule rule in the stack runs {wanted}")
 
     # -- seeding -----------------------------------------------------------------------------------
     def seed_from_event(self, event: Any) -> str | None:
@@ -464,16 +485,15 @@ class LocalStack:
     def retry(self, arn: str, target: str, timeout_seconds: float = 60.0) -> RetryOutcome:
         """`retry_target` against this stack: the RETRY write, then StartExecution of the compile
         state machine (recorded writes, as in AWS), and the execution run to its end."""
-        import time
-
         from autopilot.retry import compile_state_machine_id, retry_target
-        from autopilot.stepfunctions import local_execution, state_machine_arn
+        from autopilot.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
 
         definition = self.app.state_machines[compile_state_machine_id(self.app)]
         sfn = self.backend.client("stepfunctions")
         with self.backend.unrecorded():  # the deployed state machine exists before any retry
             machine = state_machine_arn(sfn, definition)
-        with local_execution(self._route_lambda, self.backend.clock.advance):
+        tokens = TokenWaits(simulated=True)
+        with local_execution(self._route_lambda, self.backend.clock.advance, tokens):
             outcome = retry_target(
                 self.backend.client("sagemaker"),
                 sfn,
@@ -483,14 +503,15 @@ class LocalStack:
                 config=self.app.config,
             )
             if outcome.execution_arn:
-                deadline = time.monotonic() + timeout_seconds
-                while True:
-                    with self.backend.unrecorded():
-                        status = str(sfn.describe_execution(executionArn=outcome.execution_arn)["status"])
-                    if status != "RUNNING" or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.01)
-                outcome.status = status
+                with self.backend.unrecorded():
+                    described = wait_for_end(
+                        sfn,
+                        outcome.execution_arn,
+                        tokens=tokens,
+                        on_token_wait=self.compile_watch_round,
+                        timeout_seconds=timeout_seconds,
+                    )
+                outcome.status = str(described["status"])
         return outcome
 
 

@@ -308,6 +308,31 @@ def _parsed_program(worker: Any) -> Any:
     return _PROGRAMS[text]
 
 
+def wait_for_end(
+    sfn: Any,
+    execution_arn: str,
+    *,
+    tokens: TokenWaits,
+    on_token_wait: Callable[[], float] | None,
+    timeout_seconds: float,
+) -> dict[str, Any]:
+    """Wait (in real time, at most `timeout_seconds`) for the execution to end; while one of its tasks
+    waits for a callback, call `on_token_wait` (the simulated seconds it returns count against the
+    task's TimeoutSeconds) instead of waiting. The execution's DescribeExecution at its end."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        if time.monotonic() > deadline:
+            sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
+            raise TimeoutError(f"execution {execution_arn} still running after {timeout_seconds} s")
+        if on_token_wait is not None and tokens.waiting():
+            tokens.elapse(on_token_wait())
+            continue
+        time.sleep(0.01)
+
+
 def execute(
     definition: dict[str, Any],
     execution_input: Any,
@@ -336,18 +361,9 @@ def execute(
         execution_arn = sfn.start_execution(
             stateMachineArn=arn, name=name, input=json.dumps(execution_input)
         )["executionArn"]
-        deadline = time.monotonic() + timeout_seconds
-        while True:
-            described = sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING":
-                break
-            if time.monotonic() > deadline:
-                sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
-                raise TimeoutError(f"execution {name} still running after {timeout_seconds} s")
-            if on_token_wait is not None and tokens.waiting():
-                tokens.elapse(on_token_wait())
-                continue
-            time.sleep(0.01)
+        described = wait_for_end(
+            sfn, execution_arn, tokens=tokens, on_token_wait=on_token_wait, timeout_seconds=timeout_seconds
+        )
         history: list[dict[str, Any]] | None = None
         if keep_history:
             history = []

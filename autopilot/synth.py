@@ -158,6 +158,12 @@ def role_arn_reference(template: dict[str, Any], value: Any) -> str | None:
     return str(logical_id) if kind == "AWS::IAM::Role" and attribute == "Arn" else None
 
 
+def local_bucket_name(logical_id: str) -> str:
+    """A bucket's name on the local backend: its logical id in lower case (a valid bucket name), the
+    same in the state machine's definition and in the functions' environment."""
+    return logical_id.lower()[:63]
+
+
 def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:
     """Resolve the intrinsic functions CDK uses in definitions to local, deterministic values."""
     if isinstance(value, dict) and len(value) == 1:
@@ -173,6 +179,8 @@ def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:
             if kind == "AWS::IAM::Role" and attribute == "Arn":
                 return local_role_arn(logical_id)
             return f"arn:aws:local:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}/{attribute}"
+        if name == "Ref" and resources.get(argument, {}).get("Type") == "AWS::S3::Bucket":
+            return local_bucket_name(argument)
         if name == "Ref":
             return {
                 "AWS::Partition": "aws",

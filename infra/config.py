@@ -31,9 +31,12 @@ from registry_autopilot.models.config import (
 )
 
 CONTEXT_KEY = "autopilot"
-# The compile workflow's waits before each poll of a compilation job (seconds); the last value repeats
-# until the job ends or the deadline passes. Kept here because the deadline check below reasons on it.
-POLL_WAITS = (120, 240, 300)
+# The compile watcher's round: it learns that a job ended at most this long after (EventBridge's
+# finest schedule is a minute). Kept here because the deadline check below reasons on it.
+WATCHER_ROUND_SECONDS = 60
+# A branch waits this long past the deadline for the watcher's report (which comes at the deadline)
+# before it records TIMED_OUT on its own: the backstop for a watcher that cannot run.
+WATCHER_GRACE_MINUTES = 10
 
 
 class ConfigError(ValueError):
@@ -145,7 +148,8 @@ def _check_against_service_model(config: AutopilotConfig) -> None:
 
 def _check_workflow_outlives_jobs(config: AutopilotConfig) -> None:
     """Every target's compilation job ends (completes, or fails with TimeOut at its MaxRuntimeInSeconds)
-    and is polled once more before the workflow's own deadline (`compileTimeoutMinutes` after Plan).
+    and the compile watcher has seen it end before the workflow's own deadline (`compileTimeoutMinutes`
+    after Plan).
 
     Targets run `compileMaxConcurrency` at a time, so a group's last batch starts only when the ones
     before it have ended: the deadline must cover every batch at the longest job limit plus one poll.
@@ -157,7 +161,7 @@ def _check_workflow_outlives_jobs(config: AutopilotConfig) -> None:
         limits = {target.name: group_config.max_runtime_seconds(target) for target in targets}
         batches = math.ceil(len(targets) / config.compile_max_concurrency)
         longest = max(limits.values())
-        needed = batches * (longest + POLL_WAITS[-1])
+        needed = batches * (longest + WATCHER_ROUND_SECONDS)
         if needed <= deadline:
             continue
         slowest = next(i for i, target in enumerate(targets) if limits[target.name] == longest)
@@ -170,7 +174,8 @@ def _check_workflow_outlives_jobs(config: AutopilotConfig) -> None:
             f"  {CONTEXT_KEY}.compileTimeoutMinutes: {config.compile_timeout_minutes} minutes do not outlive "
             f"group {group}'s compilation jobs: {len(targets)} target(s) at compileMaxConcurrency "
             f"{config.compile_max_concurrency} run in {batches} batch(es) of up to {longest} s ({key}) "
-            f"plus {POLL_WAITS[-1]} s for the last poll, {math.ceil(needed / 60)} minutes in all; raise "
+            f"plus {WATCHER_ROUND_SECONDS} s for the compile watcher's next round, "
+            f"{math.ceil(needed / 60)} minutes in all; raise "
             f"compileTimeoutMinutes to at least {math.ceil(needed / 60)} or lower {key}"
         )
     if problems:

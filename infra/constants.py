@@ -47,6 +47,7 @@ PLAN_MEMORY_MB = 128
 ATTACH_MEMORY_MB = 192
 SHADOW_START_MEMORY_MB = 128
 ROLLER_MEMORY_MB = 128
+COMPILE_WATCHER_MEMORY_MB = 128
 
 # Reserved concurrency (docs/PERFORMANCE.md, "Bursts"). UpdateModelPackage has a rate limit; a burst of
 # versions finishing their compilations together would otherwise write all at once. Attach runs at most
@@ -57,3 +58,5 @@ ROLLER_MEMORY_MB = 128
 ATTACH_RESERVED_CONCURRENCY = 10
 SHADOW_START_RESERVED_CONCURRENCY = 1
 ROLLER_RESERVED_CONCURRENCY = 1
+# One watcher round at a time: two would resume the same branch twice (harmless, but wasted calls).
+COMPILE_WATCHER_RESERVED_CONCURRENCY = 1

@@ -41,7 +41,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from autopilot.backend._clock import Clock
@@ -224,6 +224,8 @@ class ModelPackages:
 
 # ListCompilationJobs' page size when MaxResults is not given (not documented; docs/FIDELITY.md).
 LIST_PAGE_SIZE = 10
+# A script's statuses are a job's status minute by minute from its creation.
+SCRIPT_STEP_SECONDS = 60
 
 
 def target_key(output_config: dict[str, Any]) -> str:
@@ -245,11 +247,14 @@ class _Script:
 
 @dataclass
 class CompilationJobs:
-    """Scripted status walks for Neo compilation jobs; one step per DescribeCompilationJob call.
+    """Neo compilation jobs whose status follows the clock, whoever asks and how often: a script
+    gives a job's status minute by minute from its creation (the n-th status from n minutes on, the
+    last one from then on), so DescribeCompilationJob and ListCompilationJobs always agree, as they
+    do in SageMaker (asking does not move a job along).
 
-    Or, with `compile_seconds` set, jobs that end on the clock: INPROGRESS from their creation,
-    COMPLETED (FAILED for a failing target) once that many seconds have passed, whoever asks and how
-    often; a job with its own script still walks it."""
+    Or, with `compile_seconds` set, jobs that end after that long: INPROGRESS from their creation,
+    COMPLETED (FAILED for a failing target) once that many seconds have passed; a job with its own
+    script still follows it."""
 
     clock: Clock
     region: str
@@ -262,7 +267,7 @@ class CompilationJobs:
     _limits: dict[str, int] = field(default_factory=dict)  # job -> MaxRuntimeInSeconds
     _compiling_since: dict[str, datetime] = field(default_factory=dict)  # first seen INPROGRESS
     _ended: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # timed out or stopped
-    _stopping: set[str] = field(default_factory=set)
+    _stopping: dict[str, datetime] = field(default_factory=dict)  # job -> when StopCompilationJob came
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def script(self, job_name: str, statuses: list[str], failure_reason: str | None = None) -> None:
@@ -328,7 +333,7 @@ class CompilationJobs:
                 raise validation_error(
                     f"The compilation job {job_name} is in status {status} and cannot be stopped."
                 )
-            self._stopping.add(job_name)
+            self._stopping.setdefault(job_name, self.clock.now())
 
     def _resolve(self, job_name: str, key: str) -> _Script:
         if job_name in self._scripts:
@@ -342,33 +347,34 @@ class CompilationJobs:
         with self._lock:
             if job_name in self._ended:
                 return self._ended[job_name]
-            if job_name in self._stopping:
-                if not advance:
-                    return "STOPPING", None
-                self._ended[job_name] = ("STOPPED", None)  # the next describe sees it stopped
-                return "STOPPING", None
-            script = self._resolve(job_name, key)
-            step = self._describes.get(job_name, 0)
             if advance:
-                self._describes[job_name] = step + 1
-            else:
-                step = max(step - 1, 0)
+                self._describes[job_name] = self._describes.get(job_name, 0) + 1
+            if job_name in self._stopping:
+                # Stopping takes a while (the job gets SIGTERM, then ends): STOPPED a step later.
+                if self._elapsed(self._stopping[job_name]) < SCRIPT_STEP_SECONDS:
+                    return "STOPPING", None
+                self._ended[job_name] = ("STOPPED", None)
+                return self._ended[job_name]
+            script = self._resolve(job_name, key)
+            step = int(self._elapsed(self._created.get(job_name)) // SCRIPT_STEP_SECONDS)
             status = script.statuses[min(step, len(script.statuses) - 1)]
             reason = script.failure_reason or "ClientError: compilation failed (scripted)"
             timed = self.compile_seconds is not None and job_name not in self._scripts
             if timed:
                 status = self._timed_status(job_name, key)
-            if status == "INPROGRESS":
-                self._compiling_since.setdefault(job_name, self.clock.now())
-            # A script that reaches an end is a job that ends within its limit; one that never does is
-            # a job still compiling, which AWS fails with TimeOut once its limit has passed. (The clock
-            # is shared by parallel branches, so elapsed time cannot time a job that has a script end.)
-            # A job timed on the clock (`compile_seconds`) is held to its limit by that same clock.
-            runs_forever = timed or not TERMINAL_COMPILATION.intersection(script.statuses)
-            if runs_forever and status not in TERMINAL_COMPILATION and self._past_limit(job_name):
+            if not timed and "INPROGRESS" in script.statuses:
+                # Compiling since the minute its script first says so.
+                first = script.statuses.index("INPROGRESS") * SCRIPT_STEP_SECONDS
+                created = self._created.get(job_name, self.clock.now())
+                self._compiling_since.setdefault(job_name, created + timedelta(seconds=first))
+            # A job still compiling when its limit has passed fails with TimeOut, as in AWS.
+            if status not in TERMINAL_COMPILATION and self._past_limit(job_name):
                 self._ended[job_name] = ("FAILED", TIMEOUT_REASON.format(self._limits[job_name]))
                 return self._ended[job_name]
             return status, reason if status == "FAILED" else None
+
+    def _elapsed(self, since: datetime | None) -> float:
+        return 0.0 if since is None else (self.clock.now() - since).total_seconds()
 
     def _timed_status(self, job_name: str, key: str) -> str:
         """INPROGRESS from the job's creation until `compile_seconds` have passed; a compile longer

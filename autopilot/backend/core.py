@@ -324,11 +324,23 @@ class LocalBackend:
     @contextmanager
     def unrecorded(self) -> Iterator[None]:
         """Calls made inside are served but not recorded (set-up, not behaviour under test)."""
+        before = getattr(self._quiet, "on", False)
         self._quiet.on = True
         try:
             yield
         finally:
-            self._quiet.on = False
+            self._quiet.on = before
+
+    @contextmanager
+    def recorded(self) -> Iterator[None]:
+        """Calls made inside are recorded, even within `unrecorded` (a function the local runner
+        invokes from its own thread while it waits, such as a scheduled one)."""
+        before = getattr(self._quiet, "on", False)
+        self._quiet.on = False
+        try:
+            yield
+        finally:
+            self._quiet.on = before
 
     def seed_model_package(
         self,

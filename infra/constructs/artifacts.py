@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.checks import acknowledge
+from registry_autopilot.logic.naming import COMPILE_WAITS_PREFIX
 
 # Neo writes under this prefix; the compile role may write nowhere else in the bucket.
 COMPILED_PREFIX = "compiled/"
@@ -59,7 +60,15 @@ class CompiledArtifacts(Construct):
                     id="tidy-old-versions-and-uploads",
                     noncurrent_version_expiration=Duration.days(30),
                     abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
+                ),
+                # The compile waits are deleted by the watcher once answered; one left behind (its
+                # execution gone, the watcher stopped) is of no use after the longest workflow.
+                s3.LifecycleRule(
+                    id="expire-stale-compile-waits",
+                    prefix=COMPILE_WAITS_PREFIX,
+                    expiration=Duration.days(2),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
             ],
             # Deleting the stack must not break model versions that reference compiled artifacts.
             removal_policy=RemovalPolicy.RETAIN,

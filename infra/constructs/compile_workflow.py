@@ -8,26 +8,34 @@ to that step with no results. Our Approved/Rejected write emits a state-change e
 rule does not match (it matches PendingManualApproval only); a version left pending carries the
 decision's audit keys, so Plan finds nothing to do for the event that write causes.
 
-Per target the branch is: [choose input] -> CreateCompilationJob -> (Wait -> Describe -> Check)* ->
-one outcome record. The waits grow 120 s -> 240 s -> 300 s and stay at the cap; the stages are laid
-out as separate states instead of a computed wait, because computing the next wait needs one more
-state per poll, and state transitions are what Standard workflows bill. A 10-minute compilation
-takes 11-12 transitions per target this way (Create, 3 polls of 3 states, the outcome record).
+Per target the branch is: [choose input] -> CreateCompilationJob -> wait for the compile watcher. The
+waiting state writes its task token to a small S3 object (`compile-waits/<job>/<execution>`, the
+target and the deadline in its metadata) and pauses; the compile watcher (a function on a schedule
+each minute, `CompileWatcher`) lists the jobs in flight, describes a job once it has ended and
+resumes the branch with SendTaskSuccess and the target's outcome (status, artifact, serving image or
+failure reason). A 10-minute compile costs 2 transitions per target this way, and the branch learns
+of the end within about a minute; polling from the state machine cost 3 transitions a poll
+(docs/PERFORMANCE.md).
 
 AWS facts relied on (cited where they matter):
-- No EventBridge event exists for compilation jobs, hence polling (SageMaker API Reference:
-  DescribeCompilationJob; statuses STARTING, INPROGRESS, COMPLETED, FAILED, STOPPING, STOPPED).
+- No EventBridge event exists for compilation jobs (EventBridge Events Reference, "Amazon SageMaker AI
+  events", lists none), hence a watcher that lists them (SageMaker API Reference: ListCompilationJobs,
+  StatusEquals STARTING/INPROGRESS/STOPPING).
+- AWS SDK integrations support the callback pattern in Standard workflows, and "the task token can be
+  accessed in the Parameters field of your state definition with a special path designation
+  ($$.Task.Token)" (Step Functions Developer Guide, "Wait for a Callback with the Task Token").
+- "If the task runs longer than the specified seconds, this state fails with a States.Timeout error
+  name" (Amazon States Language, Task state, TimeoutSeconds): the backstop when no report comes; the
+  branch records TIMED_OUT and the job's own MaxRuntimeInSeconds ends it.
 - CreateCompilationJob with a name that exists fails with ResourceInUse; through the AWS SDK
   integration it surfaces as `SageMaker.ResourceInUseException` (Step Functions Developer Guide,
-  "AWS SDK service integrations": errors are `<Service>.<Exception>`). That is a resumed job: poll it.
-- DescribeCompilationJob always returns CompilationJobStatus, FailureReason and ModelArtifacts;
-  InferenceImage is optional, and a missing path in ResultSelector fails the state, so the image is
-  read by Attach (which describes each completed job again) rather than selected here.
+  "AWS SDK service integrations": errors are `<Service>.<Exception>`). That is a resumed job: wait
+  for it as for a new one.
 - A job stops itself at StoppingCondition.MaxRuntimeInSeconds ("For compilation jobs, if the job does
   not complete during this time, a TimeOut error is generated", SageMaker API Reference,
   StoppingCondition); the workflow's own deadline (compileTimeoutMinutes, checked at synth to outlive
-  every job) catches what the job's limit does not, such as a job never leaving STARTING: the branch
-  stops the job (StopCompilationJob) and records TIMED_OUT with that cause.
+  every job) catches what the job's limit does not, such as a job never leaving STARTING: the watcher
+  stops the job (StopCompilationJob) and reports TIMED_OUT with that cause.
 
 Retries of the SageMaker SDK tasks. Errors SageMaker does not declare for an operation surface under
 the generic `SageMaker.SageMakerException` (or `SageMaker.AmazonSageMakerException`), whether the cause
@@ -35,8 +43,7 @@ is throttling or a validation error; a Retry on that name would retry permanent 
 generic name is caught and classified by its cause (`<message> (Service: SageMaker, Status Code: <code>,
 ...)`): a throttling, 5xx or limit-exceeded cause goes round again through a jittered Wait, at most
 len(BACKOFF_CAPS) times (a counter in the item's data); anything else fails the target at once, with
-the cause in its outcome record. A poll that meets a transient error polls again after the longest
-wait, counted the same way.
+the cause in its outcome record.
 The loop costs nothing on the path without errors, which a wrapping Parallel state would (one more
 billed transition per target).
 """
@@ -54,12 +61,14 @@ from constructs import Construct
 
 from infra import constants
 from infra.checks import acknowledge, acknowledge_wildcard_resources
-from infra.config import POLL_WAITS
+from infra.config import WATCHER_GRACE_MINUTES
 from infra.constructs import sagemaker_access
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
+from infra.constructs.compile_watcher import CompileWatcher
 from infra.constructs.lambda_function import LambdaFactory, retention_days
 from infra.constructs.sagemaker_roles import SageMakerRoles
+from registry_autopilot.logic.naming import COMPILE_WAITS_PREFIX
 from registry_autopilot.models.config import AutopilotConfig
 
 # Transient errors by name: ResourceLimitExceeded is declared by CreateCompilationJob (SageMaker API
@@ -88,7 +97,6 @@ TRANSIENT_CAUSE_PATTERNS = (
 # up to BACKOFF_CAPS[n] seconds before the n-th retry (full jitter), then recorded as the target's failure.
 BACKOFF_CAPS = (10, 20, 40, 80, 120)
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
-RUNNING_STATUSES = ("STARTING", "INPROGRESS", "STOPPING")
 # Errors the attach-and-decide function raises that a later attempt may not see (its class names are
 # the Lambda error types): UpdateModelPackage's ConflictException, S3 not answering after retries.
 ATTACH_RETRYABLE_ERRORS = ("ConflictException", "ReportTemporarilyUnavailable")
@@ -183,7 +191,6 @@ class CompileWorkflow(Construct):
             attach_function,
             sagemaker_access.read_model_packages(self, groups),
             sagemaker_access.update_model_packages(self, groups),
-            sagemaker_access.describe_compilation_jobs(self),
         )
         self._allow_approval_reads(attach_function, config)
         self.plan_function = plan_function
@@ -204,7 +211,7 @@ class CompileWorkflow(Construct):
             comment="Every target is attached or recorded, or the version is skipped",
         )
 
-        branch = self._target_branch(config)
+        branch = self._target_branch(config, artifacts)
 
         compile_each = sfn.Map(
             self,
@@ -260,9 +267,8 @@ class CompileWorkflow(Construct):
             cause_path=sfn.JsonPath.string_at("$.error.Cause"),
         )
         attach.add_catch(attach_failed, errors=["States.ALL"], result_path="$.error")
-        done = sfn.Succeed(self, "Done")
 
-        compile_each.next(attach).next(done)
+        compile_each.next(attach)
         nothing_compiled.next(attach)
         definition = plan.next(
             sfn.Choice(self, "AnythingToCompile")
@@ -293,10 +299,16 @@ class CompileWorkflow(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
-        # The SDK tasks grant what they call (CreateCompilationJob, DescribeCompilationJob, PassRole);
-        # tags on CreateCompilationJob also need sagemaker:AddTags, and the workflow stops a job whose
-        # deadline passed (StopCompilationJob).
+        # The SDK tasks grant what they call (CreateCompilationJob, PassRole, the wait's PutObject);
+        # tags on CreateCompilationJob also need sagemaker:AddTags.
         self.state_machine.add_to_role_policy(sagemaker_access.compile_job_companions(self))
+        self.watcher = CompileWatcher(
+            self,
+            "Watcher",
+            config=config,
+            functions=functions,
+            artifacts=artifacts,
+        )
 
         self._alarm_on_failed_executions(alerting)
 
@@ -304,6 +316,12 @@ class CompileWorkflow(Construct):
             self.state_machine,
             sagemaker_access.compilation_job_arns(self),
             sagemaker_access.SCOPED_WILDCARD_REASON,
+        )
+        acknowledge_wildcard_resources(
+            self.state_machine,
+            [artifacts.bucket.arn_for_objects(f"{COMPILE_WAITS_PREFIX}*")],
+            "The compile waits: each branch writes its task token to one object named after its job and "
+            "execution at run time, under this one prefix.",
         )
         acknowledge_wildcard_resources(
             self.state_machine,
@@ -317,65 +335,12 @@ class CompileWorkflow(Construct):
             "resource-level permissions.",
         )
 
-    def _target_branch(self, config: AutopilotConfig) -> sfn.IChainable:
-        """[choose input] -> Create -> (Wait -> Describe -> Check)* -> one outcome record."""
+    def _target_branch(self, config: AutopilotConfig, artifacts: CompiledArtifacts) -> sfn.IChainable:
+        """[choose input] -> Create -> wait for the compile watcher's report (the branch's result)."""
         compile_jobs = sagemaker_access.compilation_job_arns(self)
         pass_role = sagemaker_access.pass_roles_to_sagemaker([self._compile_role_arn])
         record_error = _outcome(self, "RecordStepError", "FAILED", **{"reason.$": "$.error.Cause"})
-        compiled = _outcome(self, "RecordCompiled", "COMPLETED", **{"artifact.$": "$.job.artifact"})
-        failed = _outcome(self, "RecordCompileFailed", "FAILED", **{"reason.$": "$.job.reason"})
-        past_deadline = sfn.Condition.timestamp_greater_than_json_path("$$.State.EnteredTime", "$.deadline")
-        stop = self._stop_at_deadline(config, compile_jobs)
-
-        describes: list[tasks.CallAwsService] = []
-        waits: list[sfn.Wait] = []
-        checks: list[sfn.Choice] = []
-        for stage, seconds in enumerate(POLL_WAITS, start=1):
-            wait = sfn.Wait(
-                self, f"WaitBeforePoll{stage}", time=sfn.WaitTime.duration(Duration.seconds(seconds))
-            )
-            describe = tasks.CallAwsService(
-                self,
-                f"DescribeCompilationJob{stage}",
-                service="sagemaker",
-                action="describeCompilationJob",
-                parameters={"CompilationJobName.$": "$.job_name"},
-                iam_resources=compile_jobs,
-                # Only what the Choice and the outcome need travels on (and no timestamps).
-                result_selector={
-                    "status.$": "$.CompilationJobStatus",
-                    "reason.$": "$.FailureReason",
-                    "artifact.$": "$.ModelArtifacts.S3ModelArtifacts",
-                },
-                result_path="$.job",
-            )
-            _retry_sagemaker(describe)
-            waits.append(wait)
-            describes.append(describe)
-            checks.append(sfn.Choice(self, f"CheckCompilationJob{stage}"))
-        # A transient error of a poll: poll again after the longest wait (the deadline still holds).
-        poll_error = self._transient_classifier(
-            "Poll",
-            counter="poll_retries",
-            retry=waits[-1],
-            give_up=record_error,
-            first=(past_deadline, stop),
-        )
-        for stage, (wait, describe, check) in enumerate(zip(waits, describes, checks, strict=True)):
-            wait.next(describe)
-            describe.next(check)
-            describe.add_catch(poll_error, errors=GENERIC_SAGEMAKER_ERRORS, result_path="$.error")
-            describe.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
-            following = waits[min(stage + 1, len(waits) - 1)]
-            check.when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), compiled)
-            check.when(
-                sfn.Condition.or_(
-                    *(sfn.Condition.string_equals("$.job.status", s) for s in ("FAILED", "STOPPED"))
-                ),
-                failed,
-            )
-            check.when(past_deadline, stop)
-            check.otherwise(following)
+        await_job = self._await_job(config, artifacts)
 
         def create_job(state_id: str, source: dict[str, str]) -> tasks.CallAwsService:
             create = tasks.CallAwsService(
@@ -397,11 +362,11 @@ class CompileWorkflow(Construct):
                 result_path=sfn.JsonPath.DISCARD,
             )
             _retry_sagemaker(create)
-            # The job exists already (duplicate event, retried execution): resume by polling it now.
-            create.add_catch(describes[0], errors=[ALREADY_EXISTS], result_path=sfn.JsonPath.DISCARD)
+            # The job exists already (duplicate event, retried execution): wait for it as for a new one.
+            create.add_catch(await_job, errors=[ALREADY_EXISTS], result_path=sfn.JsonPath.DISCARD)
             self._retry_transient(state_id, create, counter="create_retries", give_up=record_error)
             create.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
-            create.next(waits[0])
+            create.next(await_job)
             return create
 
         input_kinds = {group.compile_input is not None for group in config.groups.values()}
@@ -423,42 +388,52 @@ class CompileWorkflow(Construct):
             )
         return branch
 
-    def _stop_at_deadline(self, config: AutopilotConfig, compile_jobs: list[str]) -> sfn.TaskStateBase:
-        """StopCompilationJob, then a TIMED_OUT record that says so (or why the stop failed)."""
-        still_running = (
-            # Plain words: the text is also a States.Format template, and a metadata value keeps only
-            # letters, digits, spaces and _.:/=+-@ (naming.metadata_text).
-            f"still running after {config.compile_timeout_minutes} minutes: the workflow deadline "
-            "compileTimeoutMinutes passed"
-        )
-        stopped = _outcome(
-            self, "RecordTimedOut", "TIMED_OUT", reason=f"{still_running} and the job was stopped"
-        )
-        stop_failed = _outcome(
+    def _await_job(self, config: AutopilotConfig, artifacts: CompiledArtifacts) -> sfn.TaskStateBase:
+        """Write the task token where the compile watcher finds it, and wait for its report.
+
+        The report (SendTaskSuccess output) is the target's outcome and becomes the branch's result.
+        The wait ends with States.Timeout when no report came WATCHER_GRACE_MINUTES after the deadline
+        (the watcher itself reports TIMED_OUT at the deadline): then the branch records TIMED_OUT.
+        """
+        wait_minutes = config.compile_timeout_minutes + WATCHER_GRACE_MINUTES
+        no_report = _outcome(
             self,
-            "RecordTimedOutStopFailed",
+            "RecordNoReport",
             "TIMED_OUT",
-            **{
-                "reason.$": (
-                    f"States.Format('{still_running}. StopCompilationJob failed: {{}}', $.error.Cause)"
-                )
-            },
+            reason=(
+                f"no report from the compile watcher within {wait_minutes} minutes: the job stops at its "
+                "own time limit"
+            ),
         )
-        stop = tasks.CallAwsService(
+        await_job = tasks.CallAwsService(
             self,
-            "StopCompilationJob",
-            service="sagemaker",
-            action="stopCompilationJob",
-            parameters={"CompilationJobName.$": "$.job_name"},
-            iam_resources=compile_jobs,
-            result_path=sfn.JsonPath.DISCARD,
-            comment="The workflow's deadline passed with the job still running: stop it, do not leave it",
+            "AwaitCompilationJob",
+            service="s3",
+            action="putObject",
+            iam_action="s3:PutObject",
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            parameters={
+                "Bucket": artifacts.bucket.bucket_name,
+                "Key.$": f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}', $.job_name, $$.Execution.Name)",
+                "Body": sfn.JsonPath.task_token,
+                "Metadata": {"target.$": "$.target", "deadline.$": "$.deadline"},
+            },
+            iam_resources=[artifacts.bucket.arn_for_objects(f"{COMPILE_WAITS_PREFIX}*")],
+            task_timeout=sfn.Timeout.duration(Duration.minutes(wait_minutes)),
+            comment="Pauses until the compile watcher reports how the job ended (SendTaskSuccess)",
         )
-        _retry_sagemaker(stop)
-        self._retry_transient("StopCompilationJob", stop, counter="stop_retries", give_up=stop_failed)
-        stop.add_catch(stop_failed, errors=["States.ALL"], result_path="$.error")
-        stop.next(stopped)
-        return stop
+        # Writing the wait: S3 answering 5xx or throttling is retried; anything else ends the wait.
+        await_job.add_retry(
+            errors=["S3.S3Exception", "S3.SdkClientException"],
+            interval=Duration.seconds(2),
+            backoff_rate=2.0,
+            max_attempts=3,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        await_job.add_catch(no_report, errors=["States.Timeout"], result_path="$.error")
+        could_not_wait = _outcome(self, "RecordWaitFailed", "FAILED", **{"reason.$": "$.error.Cause"})
+        await_job.add_catch(could_not_wait, errors=["States.ALL"], result_path="$.error")
+        return await_job
 
     def _retry_transient(
         self, state_id: str, task: tasks.CallAwsService, *, counter: str, give_up: sfn.IChainable
@@ -477,12 +452,11 @@ class CompileWorkflow(Construct):
         counter: str,
         retry: sfn.IChainable,
         give_up: sfn.IChainable,
-        first: tuple[sfn.Condition, sfn.IChainable] | None = None,
     ) -> sfn.Choice:
         """A Choice on a caught error (`$.error`): a transient cause goes to `retry` at most
         len(BACKOFF_CAPS) times (counted in `$.<counter>`, with a jittered wait of up to BACKOFF_CAPS[n]
         seconds in `$.<counter>.wait`); any other cause, or one transient error too many, goes to
-        `give_up` at once. `first` is a rule checked before all others."""
+        `give_up` at once."""
         attempts = f"$.{counter}"
         caps = ", ".join(str(cap) for cap in BACKOFF_CAPS)
         start = sfn.Pass(
@@ -505,8 +479,6 @@ class CompileWorkflow(Construct):
         start.next(retry)
         following.next(retry)
         kind = sfn.Choice(self, f"{state_id}ErrorKind")
-        if first is not None:
-            kind.when(*first)
         # One rule per question, so no rule reads the counter before it exists.
         return (
             kind.when(sfn.Condition.not_(_transient_cause("$.error.Cause")), give_up)

@@ -182,6 +182,7 @@ class LambdaFactory(Construct):
         publishes: bool = False,
         reserved_concurrent_executions: int | None = None,
         scope: Construct | None = None,
+        traced: bool = True,
     ) -> lambda_.Function:
         """A function running `handler` (e.g. `registry_autopilot.handlers.plan.handler`).
 
@@ -192,6 +193,8 @@ class LambdaFactory(Construct):
         (`reserveConcurrency: false`, for accounts with a low concurrency quota).
         `publishes=True` grants `sns:Publish` on the notification topic (and the data key its
         encryption needs) to the functions whose code publishes; no other function gets it.
+        `traced=False` turns active tracing off (a function on a per-minute schedule, nearly always
+        idle, would be most of the stack's X-Ray traces).
         """
         parent = scope or self
         log_group = logs.LogGroup(
@@ -231,7 +234,7 @@ class LambdaFactory(Construct):
             layers=[self.layer],
             memory_size=memory_size,
             timeout=timeout or Duration.seconds(30),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if traced else lambda_.Tracing.DISABLED,
             log_group=log_group,
             role=role,
             reserved_concurrent_executions=(
@@ -263,12 +266,13 @@ class LambdaFactory(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
-            "permissions.",
-        )
+        if traced:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level "
+                "permissions.",
+            )
         acknowledge(
             role,
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",

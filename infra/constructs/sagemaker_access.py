@@ -49,22 +49,23 @@ def update_model_packages(scope: IConstruct, groups: Iterable[str]) -> iam.Polic
     )
 
 
-def describe_compilation_jobs(scope: IConstruct) -> iam.PolicyStatement:
-    """Read the compilation jobs Registry Autopilot names (Attach reads each finished job's image)."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:DescribeCompilationJob"], resources=compilation_job_arns(scope)
-    )
+def watch_compilation_jobs(scope: IConstruct) -> list[iam.PolicyStatement]:
+    """The compile watcher: list the jobs in flight (ListCompilationJobs has no resource type), read
+    each ended job once, stop one still running at its deadline (both on our name prefix)."""
+    return [
+        iam.PolicyStatement(actions=["sagemaker:ListCompilationJobs"], resources=["*"]),
+        iam.PolicyStatement(
+            actions=["sagemaker:DescribeCompilationJob", "sagemaker:StopCompilationJob"],
+            resources=compilation_job_arns(scope),
+        ),
+    ]
 
 
 def compile_job_companions(scope: IConstruct) -> iam.PolicyStatement:
     """What the compile workflow needs beside the actions its SDK tasks name (prefix-scoped):
     `sagemaker:AddTags`, because CreateCompilationJob carries Tags (the Service Authorization
-    Reference lists AddTags among CreateCompilationJob's dependent actions), and
-    `sagemaker:StopCompilationJob`, for a job still running when the workflow's deadline passes."""
-    return iam.PolicyStatement(
-        actions=["sagemaker:AddTags", "sagemaker:StopCompilationJob"],
-        resources=compilation_job_arns(scope),
-    )
+    Reference lists AddTags among CreateCompilationJob's dependent actions)."""
+    return iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=compilation_job_arns(scope))
 
 
 def pass_roles_to_sagemaker(role_arns: Sequence[str]) -> iam.PolicyStatement:

@@ -7,6 +7,7 @@ import pytest
 
 from autopilot.backend import LocalBackend
 from autopilot.synth import SynthesizedApp, synthesize
+from infra.outputs import ARTIFACTS_BUCKET as ARTIFACTS_BUCKET_OUTPUT
 from registry_autopilot.adapters.clients import reset_clients
 from registry_autopilot.settings import reset_settings
 from tests.compile_fixtures import function_environment, make_config, write_config
@@ -24,11 +25,15 @@ def backend(
 ) -> Iterator[LocalBackend]:
     for key, value in function_environment(write_config(tmp_path, synthesized.config)).items():
         monkeypatch.setenv(key, value)
+    # The bucket the synthesized state machine writes its compile waits to, as the functions see it.
+    bucket = str(synthesized.outputs[ARTIFACTS_BUCKET_OUTPUT])
+    monkeypatch.setenv("ARTIFACTS_BUCKET", bucket)
     reset_settings()
     reset_clients()
     with LocalBackend() as local:
         with local.unrecorded():
             local.client("sns").create_topic(Name="registry-autopilot-notifications")
+            local.client("s3").create_bucket(Bucket=bucket)
         yield local
     reset_clients()
     reset_settings()

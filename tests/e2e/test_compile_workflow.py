@@ -18,8 +18,9 @@ from autopilot.stepfunctions import ExecutionResult, execute, handler_router
 from autopilot.synth import SynthesizedApp
 from registry_autopilot.logic import naming
 from tests.compile_fixtures import event_for, load_event
+from tests.e2e.compile_watch import watch_rounds
 
-OUTER_STATES = {"PlanCompilations", "AnythingToCompile", "CompileEachTarget", "AttachCompiled", "Done"}
+OUTER_STATES = {"PlanCompilations", "AnythingToCompile", "CompileEachTarget", "AttachCompiled"}
 _names = itertools.count()
 
 
@@ -38,6 +39,7 @@ def run(app: SynthesizedApp, backend: LocalBackend, event: dict[str, Any]) -> Ex
         invoke=handler_router(app.functions),
         name=f"e2e-{next(_names)}",
         on_wait=backend.clock.advance,
+        on_token_wait=watch_rounds(app, backend),
     )
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from registry_autopilot.adapters.clients import client
 from registry_autopilot.models.errors import ModelPackageNotFound
 from registry_autopilot.models.registry import ModelPackage
-
-if TYPE_CHECKING:
-    from registry_autopilot.logic.attach import CompiledJob
 
 # Error codes AWS answers a caller over an API's rate (Common Errors: ThrottlingException; older APIs).
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
@@ -48,24 +45,6 @@ class SageMakerRegistry:
             _raise_if_throttled(exc, "DescribeModelPackage")
             raise
         return ModelPackage.from_describe(response)
-
-    def describe_compilation_job(self, job_name: str) -> CompiledJob | None:
-        """The finished job's artifact and image; None when the job is not COMPLETED."""
-        try:
-            response = self._client.describe_compilation_job(CompilationJobName=job_name)
-        except Exception as exc:
-            _raise_if_throttled(exc, "DescribeCompilationJob")
-            raise
-        if response.get("CompilationJobStatus") != "COMPLETED":
-            return None
-        # Imported here: only Attach describes jobs, and the shadow functions import this module too.
-        from registry_autopilot.logic.attach import CompiledJob
-
-        return CompiledJob(
-            job_name=job_name,
-            artifact=response["ModelArtifacts"]["S3ModelArtifacts"],
-            inference_image=response.get("InferenceImage") or None,
-        )
 
     def update_model_package(self, request: dict[str, Any]) -> None:
         try:

@@ -133,6 +133,21 @@ def artifact_record(job: CompiledJob, note: str) -> str:
     return naming.metadata_value(naming.COMPILED, instead)
 
 
+def compiled_jobs(outcomes: list[TargetOutcome], artifact_location: str) -> dict[str, CompiledJob]:
+    """The COMPLETED outcomes' jobs, with the artifact and image the compile watcher read from
+    DescribeCompilationJob; an artifact outside the version's own compiled location is not taken
+    (Plan sent every job's output there), so no input can make Attach register someone else's file."""
+    return {
+        outcome.job_name: CompiledJob(
+            job_name=outcome.job_name, artifact=outcome.artifact, inference_image=outcome.image
+        )
+        for outcome in outcomes
+        if outcome.status == "COMPLETED"
+        and outcome.artifact is not None
+        and outcome.artifact.startswith(artifact_location)
+    }
+
+
 def plan_attach(
     package: ModelPackage,
     group: GroupConfig,
@@ -142,8 +157,8 @@ def plan_attach(
 ) -> AttachPlan:
     """Decide the single UpdateModelPackage call (or none) for these outcomes.
 
-    `jobs` maps job name -> describe result for the COMPLETED outcomes. Targets already attached
-    or already recorded are left alone, so running this twice writes once.
+    `jobs` maps job name -> artifact and image for the COMPLETED outcomes (`compiled_jobs`). Targets
+    already attached or already recorded are left alone, so running this twice writes once.
     """
     by_name = {target.name: target for target in group.neo_targets}
     order = {target.name: index for index, target in enumerate(group.neo_targets)}
@@ -186,7 +201,10 @@ def plan_attach(
             continue
         job = jobs.get(outcome.job_name)
         if job is None:
-            unread = f"job {outcome.job_name} could not be read back as COMPLETED"
+            unread = (
+                f"job {outcome.job_name} reported COMPLETED without an artifact in the version's "
+                "compiled location"
+            )
             record(target.name, "FAILED", unread, "failed")
             continue
         image = _image_or_why_not(package, group, target, job, region)

@@ -27,6 +27,8 @@ HASH_LENGTH = 8
 # IAM scopes the workflow to compilation-job/autopilot-* (infra constants.COMPILATION_JOB_PREFIX).
 JOB_PREFIX = "autopilot-"
 SPEC_PREFIX = "neo-"
+# Where the compile workflow keeps one wait (task token) per waiting execution, in the artifacts bucket.
+COMPILE_WAITS_PREFIX = "compile-waits/"
 METADATA_PREFIX = "autopilot:neo:"
 # A person sets a target's record to this value to have a failed target compiled again.
 RETRY_REQUEST = "RETRY"
@@ -59,6 +61,11 @@ def compilation_job_name(group: str, version: int, target: NeoTarget, attempt: s
     identity = [group.lower(), str(version), target_fingerprint(target)]
     suffix = _digest(*identity, *([attempt] if attempt else []))
     return JOB_PREFIX + _fit_name(f"{group}-v{version}-{target.name}", suffix, MAX_NAME - len(JOB_PREFIX))
+
+
+def compiled_location(bucket: str, group: str, version: int, target_name: str = "") -> str:
+    """Where a version's compiled artifacts go (OutputConfig.S3OutputLocation, one folder a target)."""
+    return f"s3://{bucket}/compiled/{group}/{version}/" + (f"{target_name}/" if target_name else "")
 
 
 def spec_name(target_name: str) -> str:

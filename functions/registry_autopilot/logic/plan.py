@@ -113,7 +113,7 @@ def compilation_request(
     # that write's event read the same time and resume one job; a later retry gets another.
     attempt = _retry_attempt(package) if retry else ""
     job_name = naming.compilation_job_name(group_name, version, target, attempt)
-    location = f"s3://{ctx.artifacts_bucket}/compiled/{group_name}/{version}/{target.name}/"
+    location = naming.compiled_location(ctx.artifacts_bucket, group_name, version, target.name)
     request: dict[str, Any] = {
         "CompilationJobName": job_name,
         "OutputConfig": _output_config(target, location),

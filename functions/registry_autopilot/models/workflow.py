@@ -30,7 +30,8 @@ class CompileTarget(_Data):
     target: str
     spec_name: str
     job_name: str
-    # The branch stops polling after this instant (ISO 8601, UTC, `Z` suffix) and records a timeout.
+    # The compile watcher stops the job still running at this instant (ISO 8601, UTC, `Z` suffix) and
+    # reports a timeout.
     deadline: str
     # Selects the CreateCompilationJob state that passes InputConfig instead of ModelPackageVersionArn.
     uses_input_config: bool
@@ -64,15 +65,26 @@ class PlanResult(_Data):
 TargetStatus = Literal["COMPLETED", "FAILED", "TIMED_OUT"]
 
 
+# A serving image in an ECR repository (DescribeCompilationJob.InferenceImage).
+ECR_IMAGE = (
+    r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+"
+    r"(:[A-Za-z0-9._-]{1,128}|@sha256:[a-f0-9]{64})$"
+)
+
+
 class TargetOutcome(BaseModel):
-    """What one Map branch reports (built by the state machine's Pass states)."""
+    """What one Map branch reports: the compile watcher's report of how the target's job ended
+    (SendTaskSuccess output), or the state machine's record when the job could not be created or no
+    report came."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     target: str = Field(min_length=1, max_length=64)
     job_name: str = Field(pattern=ENTITY_NAME_PATTERN)  # CreateCompilationJob.CompilationJobName
     status: TargetStatus
-    artifact: str | None = Field(default=None, pattern=r"^s3://")
+    # COMPLETED: ModelArtifacts.S3ModelArtifacts and InferenceImage, as DescribeCompilationJob gave them.
+    artifact: str | None = Field(default=None, pattern=r"^s3://", max_length=1024)
+    image: str | None = Field(default=None, pattern=ECR_IMAGE, max_length=255)
     reason: str | None = None
 
 

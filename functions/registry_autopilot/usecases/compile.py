@@ -9,10 +9,11 @@ from typing import Any
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.logic import approval, audit, model_card
+from registry_autopilot.logic import approval, audit, model_card, naming
 from registry_autopilot.logic.attach import (
     AttachPlan,
     CompiledJob,
+    compiled_jobs,
     plan_attach,
     retry_command,
     update_request,
@@ -83,13 +84,9 @@ def attach(
         logger.warning("group no longer configured; nothing attached", extra={"group": request.group})
         return AttachResult(model_package_arn=first.ModelPackageArn, updated=False)
 
-    jobs: dict[str, CompiledJob] = {}
-    for outcome in request.results:
-        if outcome.status == "COMPLETED":
-            # Read back the finished job: the image and artifact come from SageMaker, not state data.
-            job = registry.describe_compilation_job(outcome.job_name)
-            if job is not None:
-                jobs[outcome.job_name] = job
+    # The image and artifact as the compile watcher read them from DescribeCompilationJob.
+    location = naming.compiled_location(settings.artifacts_bucket, request.group, request.version)
+    jobs = compiled_jobs(request.results, location)
     evidence = _read_evidence(first, request, group, registry, reports)
 
     # Re-read just before writing: a person may have decided while the workflow (or the reads) ran.

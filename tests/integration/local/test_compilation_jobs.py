@@ -1,4 +1,5 @@
-"""Neo compilation jobs walk through statuses instead of completing at once.
+"""Neo compilation jobs walk through statuses instead of completing at once; the status follows the
+clock (a script is a job's status minute by minute), never how often it is asked.
 
 - CreateCompilationJob: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateCompilationJob.html
 - DescribeCompilationJob: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeCompilationJob.html
@@ -27,11 +28,18 @@ def create(sagemaker: Any, name: str, package_arn: str, **output: Any) -> None:
     )
 
 
-def statuses(sagemaker: Any, name: str, count: int) -> list[str]:
-    return [
-        sagemaker.describe_compilation_job(CompilationJobName=name)["CompilationJobStatus"]
-        for _ in range(count)
-    ]
+def statuses(backend: LocalBackend, sagemaker: Any, name: str, count: int) -> list[str]:
+    """The job's status `count` times, a minute apart (the first now)."""
+    seen = []
+    for _ in range(count):
+        seen.append(sagemaker.describe_compilation_job(CompilationJobName=name)["CompilationJobStatus"])
+        backend.clock.advance(60)
+    return seen
+
+
+def a_minute_later(backend: LocalBackend, sagemaker: Any, name: str) -> dict[str, Any]:
+    backend.clock.advance(60)
+    return dict(sagemaker.describe_compilation_job(CompilationJobName=name))
 
 
 @pytest.fixture
@@ -39,13 +47,13 @@ def package(local_backend: LocalBackend) -> str:
     return local_backend.seed_model_package("churn")
 
 
-def test_given_scripted_job_when_polled_then_each_describe_takes_one_step(
+def test_given_scripted_job_when_polled_each_minute_then_each_minute_takes_one_step(
     local_backend: LocalBackend, sagemaker: Any, package: str
 ) -> None:
     local_backend.compilation_jobs.script("churn-1-ml-c5", ["STARTING", "INPROGRESS", "COMPLETED"])
     create(sagemaker, "churn-1-ml-c5", package)
 
-    assert statuses(sagemaker, "churn-1-ml-c5", 4) == ["STARTING", "INPROGRESS", "COMPLETED", "COMPLETED"]
+    assert statuses(local_backend, sagemaker, "churn-1-ml-c5", 4) == ["STARTING", "INPROGRESS", "COMPLETED", "COMPLETED"]
 
 
 def test_given_unscripted_job_when_polled_then_the_default_script_applies(
@@ -54,14 +62,14 @@ def test_given_unscripted_job_when_polled_then_the_default_script_applies(
     local_backend.compilation_jobs.default_script = ["INPROGRESS", "INPROGRESS", "COMPLETED"]
     create(sagemaker, "job", package)
 
-    assert statuses(sagemaker, "job", 3) == ["INPROGRESS", "INPROGRESS", "COMPLETED"]
+    assert statuses(local_backend, sagemaker, "job", 3) == ["INPROGRESS", "INPROGRESS", "COMPLETED"]
 
 
 def test_given_completed_job_when_described_then_artifact_and_neo_image_are_returned(
-    sagemaker: Any, package: str
+    local_backend: LocalBackend, sagemaker: Any, package: str
 ) -> None:
     create(sagemaker, "job", package)
-    described = [sagemaker.describe_compilation_job(CompilationJobName="job") for _ in range(2)][-1]
+    described = a_minute_later(local_backend, sagemaker, "job")
 
     assert described["CompilationJobStatus"] == "COMPLETED"
     assert described["ModelArtifacts"]["S3ModelArtifacts"] == "s3://bucket/neo/model-ml_c5.tar.gz"
@@ -81,13 +89,13 @@ def test_given_completed_job_when_described_then_artifact_and_neo_image_are_retu
     ],
 )
 def test_given_an_edge_or_platform_target_when_completed_then_no_inference_image_is_named(
-    sagemaker: Any, package: str, output: dict[str, Any]
+    local_backend: LocalBackend, sagemaker: Any, package: str, output: dict[str, Any]
 ) -> None:
     """DescribeCompilationJob.InferenceImage: "Specify an image only if the target device is a cloud
     instance."; "SageMaker Neo now provides inference image URI information for ml_* targets"
     (Developer Guide, "Inference Container Images")."""
     create(sagemaker, "edge-job", package, **output)
-    described = [sagemaker.describe_compilation_job(CompilationJobName="edge-job") for _ in range(2)][-1]
+    described = a_minute_later(local_backend, sagemaker, "edge-job")
 
     assert described["CompilationJobStatus"] == "COMPLETED"
     assert described["ModelArtifacts"]["S3ModelArtifacts"].startswith("s3://bucket/neo/")
@@ -114,7 +122,7 @@ def test_given_failing_script_when_polled_then_failure_reason_is_returned(
     )
     create(sagemaker, "job", package)
 
-    described = [sagemaker.describe_compilation_job(CompilationJobName="job") for _ in range(2)][-1]
+    described = a_minute_later(local_backend, sagemaker, "job")
 
     assert described["CompilationJobStatus"] == "FAILED"
     assert described["FailureReason"] == "ClientError: bad shape"
@@ -127,8 +135,8 @@ def test_given_failing_target_when_jobs_run_then_only_that_target_fails(
     create(sagemaker, "job-c5", package, TargetDevice="ml_c5")
     create(sagemaker, "job-inf2", package, TargetDevice="ml_inf2")
 
-    assert statuses(sagemaker, "job-c5", 2)[-1] == "COMPLETED"
-    assert statuses(sagemaker, "job-inf2", 2)[-1] == "FAILED"
+    assert statuses(local_backend, sagemaker, "job-c5", 2)[-1] == "COMPLETED"
+    assert statuses(local_backend, sagemaker, "job-inf2", 2)[-1] == "FAILED"
 
 
 def test_given_failing_platform_key_when_compiled_for_it_then_it_fails(
@@ -137,7 +145,7 @@ def test_given_failing_platform_key_when_compiled_for_it_then_it_fails(
     local_backend.compilation_jobs.fail_target("LINUX_ARM64", "no")
     create(sagemaker, "job", package, TargetPlatform={"Os": "LINUX", "Arch": "ARM64"})
 
-    assert statuses(sagemaker, "job", 2)[-1] == "FAILED"
+    assert statuses(local_backend, sagemaker, "job", 2)[-1] == "FAILED"
 
 
 def test_given_existing_job_name_when_creating_again_then_resource_in_use(
@@ -200,9 +208,9 @@ def test_given_a_job_compiling_longer_than_its_max_runtime_when_polled_then_it_f
 ) -> None:
     local_backend.compilation_jobs.script("slow", ["INPROGRESS"])  # never finishes by itself
     create_limited(sagemaker, "slow", package, 900)
-    assert statuses(sagemaker, "slow", 1) == ["INPROGRESS"]
+    assert statuses(local_backend, sagemaker, "slow", 1) == ["INPROGRESS"]  # and a minute passes
 
-    local_backend.clock.advance(899)
+    local_backend.clock.advance(839)
     still = sagemaker.describe_compilation_job(CompilationJobName="slow")
     local_backend.clock.advance(2)
     described = sagemaker.describe_compilation_job(CompilationJobName="slow")
@@ -211,7 +219,7 @@ def test_given_a_job_compiling_longer_than_its_max_runtime_when_polled_then_it_f
     assert described["CompilationJobStatus"] == "FAILED"
     assert described["FailureReason"].startswith("TimeOut")
     assert "900 seconds" in described["FailureReason"]
-    assert statuses(sagemaker, "slow", 1) == ["FAILED"]  # for good
+    assert statuses(local_backend, sagemaker, "slow", 1) == ["FAILED"]  # for good
 
 
 def test_given_a_job_that_completes_within_its_max_runtime_when_polled_later_then_it_stays_completed(
@@ -220,11 +228,11 @@ def test_given_a_job_that_completes_within_its_max_runtime_when_polled_later_the
     local_backend.compilation_jobs.script("quick", ["INPROGRESS", "COMPLETED"])
     create_limited(sagemaker, "quick", package, 60)
 
-    first = statuses(sagemaker, "quick", 2)
+    first = statuses(local_backend, sagemaker, "quick", 2)
     local_backend.clock.advance(3600)
 
     assert first == ["INPROGRESS", "COMPLETED"]
-    assert statuses(sagemaker, "quick", 1) == ["COMPLETED"]
+    assert statuses(local_backend, sagemaker, "quick", 1) == ["COMPLETED"]
 
 
 def test_given_a_running_job_when_stopped_then_it_is_stopping_then_stopped(
@@ -236,11 +244,11 @@ def test_given_a_running_job_when_stopped_then_it_is_stopping_then_stopped(
     to Stopping. After Amazon SageMaker stops the job, it sets the CompilationJobStatus to Stopped.\""""
     local_backend.compilation_jobs.script("job", ["STARTING"])
     create(sagemaker, "job", package)
-    statuses(sagemaker, "job", 1)
+    statuses(local_backend, sagemaker, "job", 1)
 
     sagemaker.stop_compilation_job(CompilationJobName="job")
 
-    assert statuses(sagemaker, "job", 3) == ["STOPPING", "STOPPED", "STOPPED"]
+    assert statuses(local_backend, sagemaker, "job", 3) == ["STOPPING", "STOPPED", "STOPPED"]
 
 
 def test_given_a_completed_job_when_stopped_then_validation_fails(
@@ -248,13 +256,13 @@ def test_given_a_completed_job_when_stopped_then_validation_fails(
 ) -> None:
     local_backend.compilation_jobs.script("job", ["COMPLETED"])
     create(sagemaker, "job", package)
-    statuses(sagemaker, "job", 1)
+    statuses(local_backend, sagemaker, "job", 1)
 
     with pytest.raises(ClientError) as caught:
         sagemaker.stop_compilation_job(CompilationJobName="job")
 
     assert caught.value.response["Error"]["Code"] == "ValidationException"
-    assert statuses(sagemaker, "job", 1) == ["COMPLETED"]
+    assert statuses(local_backend, sagemaker, "job", 1) == ["COMPLETED"]
 
 
 def test_given_an_unknown_job_when_stopped_then_resource_not_found(sagemaker: Any) -> None:
@@ -395,8 +403,7 @@ def test_given_jobs_in_several_statuses_when_listed_by_name_and_status_then_the_
     local_backend.compilation_jobs.script("other-v1-a", ["INPROGRESS"])
     for name in ("churn-v1-a", "churn-v1-b", "churn-v1-c", "other-v1-a"):
         create(sagemaker, name, package)
-    statuses(sagemaker, "churn-v1-a", 2)  # now COMPLETED
-    statuses(sagemaker, "churn-v1-b", 1)  # still INPROGRESS
+    local_backend.clock.advance(60)  # a minute on: a is COMPLETED, b still INPROGRESS
 
     def listed(**filters: Any) -> list[tuple[str, str]]:
         pages = sagemaker.get_paginator("list_compilation_jobs").paginate(
@@ -415,7 +422,8 @@ def test_given_jobs_in_several_statuses_when_listed_by_name_and_status_then_the_
     ]
     assert listed(NameContains="churn-v1-", StatusEquals="INPROGRESS") == [("churn-v1-b", "INPROGRESS")]
     # Listing is a read: the walk did not move.
-    assert statuses(sagemaker, "churn-v1-b", 2) == ["INPROGRESS", "COMPLETED"]
+    assert statuses(local_backend, sagemaker, "churn-v1-b", 2) == ["INPROGRESS", "COMPLETED"]
+    assert [local_backend.compilation_jobs.describe_count(n) for n in ("churn-v1-a", "churn-v1-c")] == [0, 0]
 
 
 def test_given_jobs_that_end_on_the_clock_when_time_passes_then_list_and_describe_see_them_end(
@@ -439,7 +447,7 @@ def test_given_jobs_that_end_on_the_clock_when_time_passes_then_list_and_describ
     assert listed() == {"churn-v2-c5": "INPROGRESS", "churn-v2-m5": "INPROGRESS"}
     local_backend.clock.advance(1)
     assert listed() == {"churn-v2-c5": "COMPLETED", "churn-v2-m5": "FAILED"}
-    assert statuses(sagemaker, "churn-v2-c5", 1) == ["COMPLETED"]
+    assert statuses(local_backend, sagemaker, "churn-v2-c5", 1) == ["COMPLETED"]
     failed = sagemaker.describe_compilation_job(CompilationJobName="churn-v2-m5")
     assert failed["FailureReason"] == "ClientError: unsupported operator"
 

@@ -1,0 +1,122 @@
+"""The compile watcher's AWS calls: the waits in S3, the jobs in SageMaker, the callback to Step
+Functions (this module and `reports.py` are the only ones that read S3).
+
+- ListCompilationJobs filters by NameContains and StatusEquals, MaxResults 1-100, NextToken; its
+  summaries carry no FailureReason, artifact or image, so an ended job is described once.
+- DescribeCompilationJob always returns FailureReason and ModelArtifacts; InferenceImage only for
+  cloud instance targets.
+- SendTaskSuccess on a token whose task has ended answers TaskTimedOut ("The task token has either
+  expired or the task associated with the token has already been closed."); a malformed or unknown
+  token InvalidToken (Step Functions API Reference, SendTaskSuccess).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from registry_autopilot.adapters.clients import client
+from registry_autopilot.logic.compile_watch import IN_FLIGHT, JobEnd
+
+LIST_PAGE_SIZE = 100  # ListCompilationJobs.MaxResults maximum
+# The task no longer waits for this token: resumed already, timed out, or its execution ended.
+CLOSED_TOKEN_CODES = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+
+
+def error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+class CompileWaits:
+    """The wait objects under one prefix of the artifacts bucket."""
+
+    def __init__(self, bucket: str, prefix: str, s3: Any | None = None) -> None:
+        self._bucket = bucket
+        self._prefix = prefix
+        self._s3 = s3
+
+    @property
+    def _client(self) -> Any:
+        return self._s3 or client("s3")
+
+    def keys(self) -> list[str]:
+        keys: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=self._prefix
+        ):
+            keys.extend(str(item["Key"]) for item in page.get("Contents", []))
+        return keys
+
+    def read(self, key: str) -> tuple[str, dict[str, str]] | None:
+        """The token (the body) and the metadata; None when the object is gone (another round's)."""
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key)
+        except Exception as exc:
+            if error_code(exc) in {"NoSuchKey", "404"}:
+                return None
+            raise
+        body = response["Body"].read(4096).decode("ascii", errors="replace")
+        return body, dict(response.get("Metadata") or {})
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self._bucket, Key=key)
+
+
+class CompilationJobs:
+    def __init__(self, sagemaker: Any | None = None) -> None:
+        self._sagemaker = sagemaker
+
+    @property
+    def _client(self) -> Any:
+        return self._sagemaker or client("sagemaker")
+
+    def in_flight(self, name_contains: str) -> dict[str, str]:
+        """Job name -> status of every job whose name contains `name_contains` and has not ended."""
+        found: dict[str, str] = {}
+        paginator = self._client.get_paginator("list_compilation_jobs")
+        for status in IN_FLIGHT:
+            pages = paginator.paginate(
+                NameContains=name_contains,
+                StatusEquals=status,
+                PaginationConfig={"PageSize": LIST_PAGE_SIZE},
+            )
+            for page in pages:
+                for job in page.get("CompilationJobSummaries", []):
+                    found[str(job["CompilationJobName"])] = str(job["CompilationJobStatus"])
+        return found
+
+    def end(self, job_name: str) -> JobEnd | None:
+        """How the job ended; None while it has not ended. A job that does not exist raises."""
+        job = self._client.describe_compilation_job(CompilationJobName=job_name)
+        status = str(job["CompilationJobStatus"])
+        if status == "COMPLETED":
+            artifact = job["ModelArtifacts"]["S3ModelArtifacts"]
+            return JobEnd(status=status, artifact=artifact, image=job.get("InferenceImage") or None)
+        if status in {"FAILED", "STOPPED"}:
+            return JobEnd(status=status, reason=str(job.get("FailureReason") or "")[:1024] or None)
+        return None
+
+    def stop(self, job_name: str) -> None:
+        self._client.stop_compilation_job(CompilationJobName=job_name)
+
+
+class Callbacks:
+    """Resuming the workflow executions that wait on a task token."""
+
+    def __init__(self, stepfunctions: Any | None = None) -> None:
+        self._stepfunctions = stepfunctions
+
+    @property
+    def _client(self) -> Any:
+        return self._stepfunctions or client("stepfunctions")
+
+    def resume(self, token: str, output: dict[str, Any]) -> bool:
+        """SendTaskSuccess; False when the task no longer waits for this token."""
+        try:
+            self._client.send_task_success(taskToken=token, output=json.dumps(output))
+        except Exception as exc:
+            if error_code(exc) in CLOSED_TOKEN_CODES:
+                return False
+            raise
+        return True

@@ -1,0 +1,135 @@
+"""The compile watch: how a workflow waiting for a compilation job learns how it ended.
+
+Each target's branch of the compile workflow creates its job, then waits on a task token kept in a
+small S3 object (the wait): key `compile-waits/<job name>/<execution name>`, body the token, metadata
+the target and the deadline. Once a minute the compile watcher lists the jobs in flight; a wait whose
+job is no longer in flight has ended: the job is described once and the branch resumed
+(SendTaskSuccess) with the target's outcome. Past the deadline a job still in flight is stopped and
+reported TIMED_OUT. Pure decisions here; the reads and writes are the watcher's
+(`usecases.compile_watch`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from registry_autopilot.logic import naming
+from registry_autopilot.models.workflow import TargetOutcome
+
+# SageMaker API Reference, CompilationJobStatus: INPROGRESS | COMPLETED | FAILED | STARTING |
+# STOPPING | STOPPED. A job in one of these has not ended.
+IN_FLIGHT = ("STARTING", "INPROGRESS", "STOPPING")
+# The wait's metadata keys, as the workflow writes them (S3 keeps user-defined keys in lowercase).
+TARGET_KEY = "target"
+DEADLINE_KEY = "deadline"
+_WAIT_KEY = re.compile(
+    rf"^{re.escape(naming.COMPILE_WAITS_PREFIX)}(?P<job>[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}})/(?P<execution>[^/]+)$"
+)
+
+
+class MalformedWait(ValueError):
+    """An object under the waits prefix that does not hold what the workflow writes."""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One workflow branch waiting for its compilation job, read from its wait object."""
+
+    key: str
+    token: str
+    job_name: str
+    target: str
+    deadline: datetime
+
+    @staticmethod
+    def job_of(key: str) -> str:
+        """The job a wait key names (the watcher needs no read for a job still in flight)."""
+        match = _WAIT_KEY.match(key)
+        if match is None:
+            raise MalformedWait(f"{key}: not {naming.COMPILE_WAITS_PREFIX}<job name>/<execution name>")
+        return match["job"]
+
+    @classmethod
+    def parse(cls, key: str, body: str, metadata: Mapping[str, str]) -> Wait:
+        job_name = cls.job_of(key)
+        token = body.strip()
+        if not token:
+            raise MalformedWait(f"{key}: no task token in the object")
+        target = metadata.get(TARGET_KEY, "")
+        if not target:
+            raise MalformedWait(f"{key}: no {TARGET_KEY} in its metadata")
+        try:
+            deadline = datetime.fromisoformat(metadata.get(DEADLINE_KEY, ""))
+        except ValueError:
+            raise MalformedWait(f"{key}: metadata {DEADLINE_KEY} is not a timestamp") from None
+        if deadline.tzinfo is None:
+            raise MalformedWait(f"{key}: metadata {DEADLINE_KEY} has no time zone")
+        return cls(key=key, token=token, job_name=job_name, target=target, deadline=deadline)
+
+
+Step = Literal["wait", "describe", "stop"]
+
+
+def next_step(wait: Wait, in_flight: Mapping[str, str], now: datetime) -> Step:
+    """`in_flight`: job name -> status of every job listed in flight this round."""
+    if wait.job_name not in in_flight:
+        return "describe"  # ended (or not listed yet: the describe tells)
+    return "stop" if now >= wait.deadline else "wait"
+
+
+def timed_out_reason(timeout_minutes: int, stop_error: str | None = None) -> str:
+    """Why a job still running at the deadline is not attached (the reason recorded on the version).
+    Plain words: a metadata value keeps only letters, digits, spaces and _.:/=+-@."""
+    still_running = (
+        f"still running after {timeout_minutes} minutes: the workflow deadline compileTimeoutMinutes passed"
+    )
+    if stop_error is None:
+        return f"{still_running} and the job was stopped"
+    return f"{still_running}. StopCompilationJob failed: {stop_error}"
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """What DescribeCompilationJob says of an ended job."""
+
+    status: str  # COMPLETED, FAILED or STOPPED
+    artifact: str | None = None
+    image: str | None = None
+    reason: str | None = None
+
+
+def outcome(wait: Wait, end: JobEnd) -> TargetOutcome:
+    """The branch's result for a job that ended."""
+    base = {"target": wait.target, "job_name": wait.job_name}
+    if end.status == "COMPLETED":
+        return TargetOutcome(**base, status="COMPLETED", artifact=end.artifact, image=end.image)
+    reason = end.reason or f"the compilation job ended {end.status}"
+    return TargetOutcome(**base, status="FAILED", reason=reason)
+
+
+def timed_out(wait: Wait, reason: str) -> TargetOutcome:
+    return TargetOutcome(target=wait.target, job_name=wait.job_name, status="TIMED_OUT", reason=reason)
+
+
+@dataclass
+class RoundResult:
+    """One watcher round, for its log line and the function's result."""
+
+    waits: int = 0
+    resumed: list[str] = field(default_factory=list)  # wait keys whose branch was resumed
+    already_closed: list[str] = field(default_factory=list)  # the branch had stopped waiting
+    stopped: list[str] = field(default_factory=list)  # jobs stopped at their deadline
+    failed: list[str] = field(default_factory=list)  # wait keys that failed this round: tried again
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "waits": self.waits,
+            "resumed": self.resumed,
+            "already_closed": self.already_closed,
+            "stopped": self.stopped,
+            "failed": self.failed,
+        }

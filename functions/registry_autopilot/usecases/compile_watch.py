@@ -1,0 +1,115 @@
+"""One round of the compile watcher (EventBridge schedule, every minute).
+
+Each wait is handled on its own: an error with one (throttling, a job that cannot be read) is logged
+and that wait tried again next round, and the round fails at its end so the function's Errors alarm
+sees it. Every step can be repeated: a wait is deleted only after its branch was resumed, or after
+Step Functions said the branch no longer waits; a report sent twice reaches the workflow once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from registry_autopilot.adapters.compile_watch import Callbacks, CompilationJobs, CompileWaits, error_code
+from registry_autopilot.logic import naming
+from registry_autopilot.logic.compile_watch import (
+    JobEnd,
+    RoundResult,
+    Wait,
+    next_step,
+    outcome,
+    timed_out,
+    timed_out_reason,
+)
+from registry_autopilot.models.workflow import TargetOutcome
+from registry_autopilot.observability import logger
+from registry_autopilot.settings import Settings
+
+
+class WatchRoundFailed(RuntimeError):
+    """Some waits could not be handled this round; they are tried again next round."""
+
+
+@dataclass(frozen=True)
+class WatchPorts:
+    waits: CompileWaits
+    jobs: CompilationJobs
+    callbacks: Callbacks
+
+
+def default_ports(settings: Settings) -> WatchPorts:
+    return WatchPorts(
+        waits=CompileWaits(settings.artifacts_bucket, naming.COMPILE_WAITS_PREFIX),
+        jobs=CompilationJobs(),
+        callbacks=Callbacks(),
+    )
+
+
+def watch(ports: WatchPorts, settings: Settings, *, now: datetime) -> RoundResult:
+    result = RoundResult()
+    keys = ports.waits.keys()
+    result.waits = len(keys)
+    if not keys:
+        return result  # nothing waits: an idle round makes one S3 call
+    in_flight = ports.jobs.in_flight(naming.JOB_PREFIX)
+    ends: dict[str, JobEnd | None] = {}
+    for key in keys:
+        try:
+            _handle(key, ports, settings, _Round(in_flight, ends, now, result))
+        except Exception as exc:
+            logger.exception("compile wait not handled", extra={"key": key, "error_code": error_code(exc)})
+            result.failed.append(key)
+    logger.info("compile watch round", extra=result.as_dict())
+    if result.failed:
+        raise WatchRoundFailed(f"{len(result.failed)} of {len(keys)} compile waits failed: {result.failed}")
+    return result
+
+
+@dataclass(frozen=True)
+class _Round:
+    in_flight: dict[str, str]  # job name -> status, of every job listed in flight this round
+    ends: dict[str, JobEnd | None]  # one describe per job per round (duplicate executions share one)
+    now: datetime
+    result: RoundResult
+
+
+def _handle(key: str, ports: WatchPorts, settings: Settings, this: _Round) -> None:
+    in_flight, ends, now, result = this.in_flight, this.ends, this.now, this.result
+    read = ports.waits.read(key)
+    if read is None:
+        return  # deleted since the listing
+    wait = Wait.parse(key, *read)
+    step = next_step(wait, in_flight, now)
+    if step == "wait":
+        return
+    report: TargetOutcome
+    if step == "describe":
+        if wait.job_name not in ends:
+            ends[wait.job_name] = ports.jobs.end(wait.job_name)
+        end = ends[wait.job_name]
+        if end is None and now < wait.deadline:
+            return  # not listed in flight, yet not ended when described: next round
+        report = outcome(wait, end) if end is not None else _stop(ports.jobs, wait, settings, result)
+    else:
+        report = _stop(ports.jobs, wait, settings, result)
+    if ports.callbacks.resume(wait.token, report.model_dump(mode="json", exclude_none=True)):
+        result.resumed.append(key)
+    else:
+        result.already_closed.append(key)
+    ports.waits.delete(key)
+
+
+def _stop(jobs: CompilationJobs, wait: Wait, settings: Settings, result: RoundResult) -> TargetOutcome:
+    """Stop a job still running at the deadline; if it ended meanwhile, report how it ended."""
+    timeout = settings.config.compile_timeout_minutes
+    try:
+        jobs.stop(wait.job_name)
+    except Exception as exc:
+        end = jobs.end(wait.job_name)
+        if end is not None:
+            return outcome(wait, end)
+        cause = f"{error_code(exc) or type(exc).__name__}: {exc}"
+        return timed_out(wait, timed_out_reason(timeout, cause)[:1024])
+    result.stopped.append(wait.job_name)
+    return timed_out(wait, timed_out_reason(timeout))
