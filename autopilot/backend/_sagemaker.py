@@ -428,7 +428,7 @@ class CompilationJobs:
             status, _ = self.current_status(job.compilation_job_name, key, advance=False)
             if wanted and status != wanted:
                 continue
-            summary = {k: v for k, v in job.summary().items() if v is not None}
+            summary = {k: v for k, v in _job_summary(job).items() if v is not None}
             summary["CompilationJobStatus"] = status
             if status not in TERMINAL_COMPILATION:
                 summary.pop("CompilationEndTime", None)
@@ -464,6 +464,25 @@ class CompilationJobs:
         else:
             out.pop("InferenceImage", None)
         return {k: v for k, v in out.items() if v is not None}
+
+
+def _job_summary(job: Any) -> dict[str, Any]:
+    """CompilationJobSummary (SageMaker API Reference): moto's fails on a TargetPlatform without an
+    Accelerator, which is optional."""
+    output = job.output_config or {}
+    platform = output.get("TargetPlatform") or {}
+    return {
+        "CompilationJobName": job.compilation_job_name,
+        "CompilationJobArn": job.arn,
+        "CreationTime": job.creation_time,
+        "CompilationStartTime": job.compilation_start_time,
+        "CompilationEndTime": job.compilation_end_time,
+        "LastModifiedTime": job.last_modified_time,
+        "CompilationTargetDevice": output.get("TargetDevice"),
+        "CompilationTargetPlatformOs": platform.get("Os"),
+        "CompilationTargetPlatformArch": platform.get("Arch"),
+        "CompilationTargetPlatformAccelerator": platform.get("Accelerator"),
+    }
 
 
 def check_compilable(account_id: str, region: str, package_arn: str) -> None:

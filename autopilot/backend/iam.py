@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # botocore service name -> IAM service prefix, where they differ.
-_PREFIX = {"monitoring": "cloudwatch"}
+_PREFIX = {"monitoring": "cloudwatch", "stepfunctions": "states"}
 _DENIAL_CODE = {"s3": "AccessDenied", "sns": "AuthorizationError", "cloudwatch": "AccessDenied"}
 # SageMaker request parameter -> the resource type its value names.
 _SAGEMAKER_RESOURCE = {
@@ -37,6 +37,9 @@ _EXPERIMENT_OPERATIONS = {
     "StopInferenceExperiment",
 }
 _ANY = "*"
+# Operations authorized by an action of another name. ListObjectsV2: "You must have permission to
+# perform the s3:ListBucket action" (Amazon S3 API Reference, ListObjectsV2, Permissions).
+_ACTION = {("s3", "ListObjectsV2"): "ListBucket", ("s3", "ListObjects"): "ListBucket"}
 
 
 def _resolve(value: Any, region: str, account: str) -> str:
@@ -104,7 +107,7 @@ class RolePolicy:
     ) -> tuple[str, str] | None:
         """(error code, message) when the role may not make this call; None when it may."""
         prefix = _PREFIX.get(service, service)
-        action = f"{prefix}:{operation}"
+        action = f"{prefix}:{_ACTION.get((service, operation), operation)}"
         arn = request_arn(service, operation, params, region=region, account=account)
         if self.allows(action, arn):
             return None

@@ -37,14 +37,18 @@ def watch_rounds(
     app: SynthesizedApp, backend: LocalBackend, rounds: list[dict[str, Any]] | None = None
 ) -> Callable[[], float]:
     """`on_token_wait` for `execute`: each call lets a minute pass and runs one watcher round (its
-    result appended to `rounds` when given)."""
+    result, or `{"error": ...}` for a round that raised, appended to `rounds` when given). A round
+    that raises is a failed scheduled invocation: the next one, a minute later, goes on."""
     invoke = handler_router(app.functions)
     arn = app.function_arn(watcher_function(app))
 
     def one_round() -> float:
         backend.clock.advance(WATCHER_ROUND_SECONDS)
-        with backend.recorded():
-            result = invoke(arn, scheduled_event(backend))
+        try:
+            with backend.recorded():
+                result = invoke(arn, scheduled_event(backend))
+        except Exception as exc:
+            result = {"error": f"{type(exc).__name__}: {exc}"}
         if rounds is not None:
             rounds.append(result)
         return float(WATCHER_ROUND_SECONDS)

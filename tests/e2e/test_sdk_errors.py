@@ -140,28 +140,31 @@ def test_a_create_throttled_past_the_bounded_retries_is_recorded_with_the_thrott
     assert record(backend, arn, M5).startswith("FAILED: Rate exceeded Service: SageMaker Status Code: 400")
 
 
-def test_a_poll_that_meets_an_internal_failure_polls_again_after_a_wait(
+def test_a_describe_that_keeps_failing_fails_that_watcher_round_and_the_next_round_reports_the_job(
     synthesized: SynthesizedApp, backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arn = seed(backend)
     describe_job = backend.compilation_jobs.describe
     failures: list[str] = []
 
-    def failing_once(job: Any, framework: str | None, version: str | None) -> dict[str, Any]:
-        if job.output_config.get("TargetDevice") == "ml_m5" and not failures:
+    rounds: list[dict[str, Any]] = []
+
+    def failing_for_a_round(job: Any, framework: str | None, version: str | None) -> dict[str, Any]:
+        # Every call of the first round (the client's own retries included) fails for ml_m5.
+        if job.output_config.get("TargetDevice") == "ml_m5" and not rounds:
             failures.append(job.compilation_job_name)
             raise AwsError("InternalFailure", "We encountered an internal error. Please try again.", 500)
         return describe_job(job, framework, version)
 
-    monkeypatch.setattr(backend.compilation_jobs, "describe", failing_once)
+    monkeypatch.setattr(backend.compilation_jobs, "describe", failing_for_a_round)
 
-    result = run(synthesized, backend, event_for(arn))
+    result = run(synthesized, backend, event_for(arn), rounds)
 
     assert result.status == "SUCCEEDED", result.cause
     assert failures
-    assert "PollErrorKind" in result.states_entered()
-    assert "PollFirstRetry" in result.states_entered()
-    # Both cloud targets attached after the repeated poll (the graviton platform build is recorded).
+    # The round fails (the function's Errors alarm sees it) after resuming the other targets; the
+    # next round reports ml-m5.
+    assert [("error" in r, len(r.get("resumed", []))) for r in rounds] == [(True, 0), (False, 1)]
     assert [s["Name"] for s in describe(backend, arn)["AdditionalInferenceSpecifications"]] == [
         "neo-ml-c5",
         "neo-ml-m5",
@@ -264,11 +267,8 @@ def test_no_sdk_task_retries_the_generic_sagemaker_error_and_each_one_classifies
     }
     generic = {"SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"}
 
-    assert {state["Resource"].rsplit(":", 1)[1] for state in sdk_tasks.values()} == {
-        "createCompilationJob",
-        "describeCompilationJob",
-        "stopCompilationJob",
-    }
+    # The workflow only creates jobs; the compile watcher describes and stops them.
+    assert {state["Resource"].rsplit(":", 1)[1] for state in sdk_tasks.values()} == {"createCompilationJob"}
     for name, state in sdk_tasks.items():
         retried = {error for retrier in state.get("Retry", []) for error in retrier["ErrorEquals"]}
         assert not retried & (generic | {"States.ALL", "States.TaskFailed"}), name

@@ -28,6 +28,12 @@ def error_code(exc: Exception) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+def error_message(exc: Exception) -> str:
+    """The service's own message (botocore's str() wraps it in "An error occurred (...) when ...")."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Message") or exc)
+
+
 class CompileWaits:
     """The wait objects under one prefix of the artifacts bucket."""
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from registry_autopilot.adapters.compile_watch import Callbacks, CompilationJobs, CompileWaits, error_code
+from registry_autopilot.adapters.compile_watch import (
+    Callbacks,
+    CompilationJobs,
+    CompileWaits,
+    error_code,
+    error_message,
+)
 from registry_autopilot.logic import naming
 from registry_autopilot.logic.compile_watch import (
     JobEnd,
@@ -109,7 +115,7 @@ def _stop(jobs: CompilationJobs, wait: Wait, settings: Settings, result: RoundRe
         end = jobs.end(wait.job_name)
         if end is not None:
             return outcome(wait, end)
-        cause = f"{error_code(exc) or type(exc).__name__}: {exc}"
+        cause = f"{error_message(exc)} ({error_code(exc) or type(exc).__name__})"
         return timed_out(wait, timed_out_reason(timeout, cause)[:1024])
     result.stopped.append(wait.job_name)
     return timed_out(wait, timed_out_reason(timeout))
