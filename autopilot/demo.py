@@ -247,7 +247,7 @@ class Demo:
             self.backend.clock.advance(schedule * 60)
             changed: list[str] = []
             active = False
-            for run in self.stack.run_schedule():
+            for run in self.stack.run_schedule(self.stack.schedule_rule("roller")):
                 changed += [f"failed: {failure}" for failure in run.failures]
                 for result in run.function_results:
                     for item in result.get("experiments", []):

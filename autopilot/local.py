@@ -319,13 +319,14 @@ class LocalStack:
         workflow waits for its jobs. What the round could not do is kept in `watcher_failures`."""
         self.backend.clock.advance(WATCHER_ROUND_SECONDS)
         with self.backend.recorded():  # the runner waits inside `unrecorded`; the watcher's calls count
-            runs = self.run_schedule(self.compile_watcher_rule())
+            runs = self.run_schedule(self.schedule_rule("compile_watcher"))
         for run in runs:
             self.watcher_failures.extend(run.failures)
         return float(WATCHER_ROUND_SECONDS)
 
-    def compile_watcher_rule(self) -> str:
-        wanted = f"{HANDLER_PACKAGE}.compile_watcher.handler"
+    def schedule_rule(self, handler: str) -> str:
+        """The schedule rule whose target runs `handler` (e.g. `roller`, `compile_watcher`)."""
+        wanted = f"{HANDLER_PACKAGE}.{handler}.handler"
         for rule in self.app.rules:
             if rule.schedule and any(self.app.functions.get(t.logical_id) == wanted for t in rule.targets):
                 return rule.name

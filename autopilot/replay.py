@@ -391,7 +391,7 @@ def _scheduled_round(stack: LocalStack, round_number: int) -> list[Delivery]:
     stack.backend.clock.advance(stack.app.config.roller_schedule_minutes * 60)
     writes_before = len(stack.backend.writes)
     deliveries = []
-    for run in stack.run_schedule():
+    for run in stack.run_schedule(stack.schedule_rule("roller")):
         if run.failures or len(stack.backend.writes) > writes_before:
             source = f"schedule round {round_number} at {run.event['time']}"
             outcome = "failed" if run.failures else "ran"

@@ -17,7 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -198,35 +198,6 @@ class _Recorder:
         return record
 
 
-def compile_script(minutes: int, waits: list[int]) -> list[str]:
-    """The statuses DescribeCompilationJob answers poll by poll for a job that takes `minutes`,
-    given the workflow's waits before each poll (the last wait repeats)."""
-    statuses: list[str] = []
-    elapsed = 0
-    while True:
-        elapsed += waits[min(len(statuses), len(waits) - 1)]
-        if elapsed >= minutes * 60:
-            return [*statuses, "COMPLETED"]
-        statuses.append("STARTING" if not statuses else "INPROGRESS")
-
-
-def poll_waits(app: SynthesizedApp) -> list[int]:
-    """The compile workflow's Wait states' seconds, in the order the polls use them."""
-    (definition,) = app.state_machines.values()
-    waits: dict[str, int] = {}
-
-    def walk(states: dict[str, Any]) -> None:
-        for name, state in states.items():
-            if state.get("Type") == "Wait" and "Seconds" in state:
-                waits[name] = int(state["Seconds"])
-            for nested in ("Iterator", "ItemProcessor"):
-                if nested in state:
-                    walk(state[nested]["States"])
-
-    walk(definition["States"])
-    return [waits[name] for name in sorted(waits)]
-
-
 def outer_states(app: SynthesizedApp) -> set[str]:
     """Names of the compile workflow's top-level states (the rest run once per target)."""
     (definition,) = app.state_machines.values()
@@ -269,7 +240,7 @@ def run_lifecycle(app: SynthesizedApp | None = None, *, roll: bool = True) -> Li
     delivered = 0
     with LocalStack(app, start_time=START) as stack, _Recorder(stack) as recorder:
         backend = stack.backend
-        backend.compilation_jobs.default_script = compile_script(COMPILE_MINUTES, poll_waits(app))
+        backend.compilation_jobs.compile_seconds = COMPILE_MINUTES * 60
         stack.seed_shadow_endpoint(group)
         arn = backend.seed_model_package(group, evaluation_report=passing_report(group_config.approval))
         registration = backend.emitted_events[-1]
@@ -298,7 +269,7 @@ def run_lifecycle(app: SynthesizedApp | None = None, *, roll: bool = True) -> Li
                 raise RuntimeError(f"the shadow test was still rolled after {MAX_ROUNDS} rounds")
             backend.clock.advance(app.config.roller_schedule_minutes * 60)
             seen = len(backend.emitted_events)
-            runs = stack.run_schedule()
+            runs = stack.run_schedule(stack.schedule_rule("roller"))
             rounds += 1
             if any(run.failures for run in runs):
                 raise RuntimeError(f"a roller round failed: {[run.failures for run in runs]}")
@@ -389,53 +360,56 @@ def representative(lifecycle: Lifecycle, handler: str) -> Invocation:
 
 @dataclass(frozen=True)
 class AttachLag:
-    compile_minutes: int
+    compile_seconds: int
     seconds: float  # from the end of compilation to the Attach step, on the simulated clock
 
 
+# Compile times the lag is taken over: from a minute to the group's shortest job limit, in steps of
+# 37 s, so the ends fall at every offset from the watcher's minute (a whole number of minutes would
+# always end just before a round and show no lag at all).
+LAG_STEP_SECONDS = 37
+
+
 def compile_to_attach_lags(
-    app: SynthesizedApp | None = None, minutes: tuple[int, ...] | None = None
+    app: SynthesizedApp | None = None, seconds: tuple[int, ...] | None = None
 ) -> list[AttachLag]:
-    """For each compile duration: one version registered and run through the synthesized compile
-    workflow, its jobs ending `minutes` after they were created (by default every whole minute a job
-    of the group may compile for: up to its targets' shortest MaxRuntimeInSeconds; a longer job fails
-    with TimeOut instead). A target's branch learns of the end
-    at its next DescribeCompilationJob; its simulated time is the sum of the waits before its polls
-    (the local runner shares one clock between parallel branches, so each branch's own time is counted
-    from the polls it made before Attach ran, not read from the clock). Attach runs when the last
-    branch ends: the lag is the longest branch's time minus the compile time."""
+    """For each compile time: one version registered and run through the synthesized compile workflow,
+    its jobs ending that many seconds after their creation (by default every LAG_STEP_SECONDS from 60 s
+    up to the targets' shortest MaxRuntimeInSeconds; a longer job fails with TimeOut instead), the
+    compile watcher running each simulated minute while the branches wait. The lag is the time from the
+    end of the last job to the Attach step, read from the one simulated clock."""
     app = app or synthesize()
     group, group_config = shadow_group(app.config)
-    waits = poll_waits(app)
     attach = function_of(app, "attach")
-    if minutes is None:
+    if seconds is None:
         shortest = min(group_config.max_runtime_seconds(target) for target in group_config.neo_targets)
-        minutes = tuple(range(1, shortest // 60 + 1))
+        seconds = tuple(range(60, shortest + 1, LAG_STEP_SECONDS))
     lags: list[AttachLag] = []
     with LocalStack(app, start_time=START) as stack:
         backend = stack.backend
-        polls: dict[str, int] = {}
+        attached_at: list[datetime] = []
         original = stack.invoke_function
 
         def invoke_function(logical_id: str, event: Any) -> Any:
             if logical_id == attach:
-                for job in jobs:
-                    polls[job] = backend.compilation_jobs.describe_count(job)
+                attached_at.append(backend.clock.now())
             return original(logical_id, event)
 
         with mock.patch.object(stack, "invoke_function", invoke_function):
-            for duration in minutes:
-                backend.compilation_jobs.default_script = compile_script(duration, waits)
+            for duration in seconds:
+                backend.compilation_jobs.compile_seconds = duration
                 with backend.unrecorded():
                     backend.seed_model_package(group, evaluation_report=passing_report(group_config.approval))
                 registration = backend.emitted_events[-1]
                 jobs = [target.job_name for target in _plan_targets(stack, registration)]
-                polls.clear()
+                attached_at.clear()
                 routed = stack.send_event(registration)
-                if [e.status for e in routed.executions] != ["SUCCEEDED"] or set(polls) != set(jobs):
-                    raise RuntimeError(f"the {duration}-minute compile did not reach Attach: {routed}")
-                branch = max(sum(waits[min(i, len(waits) - 1)] for i in range(n)) for n in polls.values())
-                lags.append(AttachLag(duration, float(branch - duration * 60)))
+                if [e.status for e in routed.executions] != ["SUCCEEDED"] or len(attached_at) != 1:
+                    raise RuntimeError(f"the {duration}-second compile did not reach Attach: {routed}")
+                ended = max(backend.compilation_jobs.created_at(job) for job in jobs) + timedelta(
+                    seconds=duration
+                )
+                lags.append(AttachLag(duration, (attached_at[0] - ended).total_seconds()))
     return lags
 
 

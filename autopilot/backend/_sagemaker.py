@@ -280,6 +280,11 @@ class CompilationJobs:
         with self._lock:
             self._failing_targets[target_device_or_platform_key] = reason
 
+    def created_at(self, job_name: str) -> datetime:
+        """When SageMaker accepted the job (on the backend's clock)."""
+        with self._lock:
+            return self._created[job_name]
+
     def describe_count(self, job_name: str) -> int:
         with self._lock:
             return self._describes.get(job_name, 0)

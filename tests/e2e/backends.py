@@ -95,7 +95,7 @@ class EmbeddedBackend:
     def _tick(self) -> None:
         """One roller period of simulated time: the schedule fires, then the events are delivered."""
         self.stack.backend.clock.advance(self.stack.app.config.roller_schedule_minutes * 60)
-        for run in self.stack.run_schedule():
+        for run in self.stack.run_schedule(self.stack.schedule_rule("roller")):
             assert run.failures == [], run.failures
         self._pump()
 
@@ -146,7 +146,7 @@ class EmbeddedBackend:
         self._deliver(self._registered[arn])
 
     def run_roller(self) -> None:
-        for run in self.stack.run_schedule():
+        for run in self.stack.run_schedule(self.stack.schedule_rule("roller")):
             assert run.failures == [], run.failures
         self._pump()
 

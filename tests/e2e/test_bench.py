@@ -15,8 +15,8 @@ from bench.bursts import TaskRetry, simulate_burst
 from bench.coldstart import lambda_environments, probe, stage
 from bench.lifecycle import (
     HANDLERS,
+    LAG_STEP_SECONDS,
     Lifecycle,
-    compile_script,
     compile_to_attach_lags,
     handler_module,
     representative,
@@ -104,12 +104,6 @@ def test_a_probe_replays_the_recorded_calls_in_a_fresh_process_without_site_pack
     assert not any(path.name == "__pycache__" for path in staged.asset.rglob("*"))
 
 
-def test_a_ten_minute_compile_completes_at_the_first_poll_after_ten_minutes() -> None:
-    # Polls after 120 s, 360 s and 660 s of waiting (the workflow's growing waits).
-    assert compile_script(10, [120, 240, 300]) == ["STARTING", "INPROGRESS", "COMPLETED"]
-    assert compile_script(1, [120, 240, 300]) == ["COMPLETED"]
-
-
 def test_a_burst_beyond_the_write_rate_is_throttled_and_absorbed_by_the_client_retries() -> None:
     burst = simulate_burst(20, per_second=10.0)
 
@@ -130,14 +124,15 @@ def test_reserved_concurrency_and_the_state_machine_retry_drain_a_burst_without_
     assert unretried.not_run > 0  # without the retry, Lambda's throttling loses invocations
 
 
-def test_given_compiles_of_several_lengths_then_the_lag_to_attach_is_the_time_to_the_next_poll() -> None:
-    """The workflow learns that a job ended only at its next DescribeCompilationJob (no EventBridge
-    event exists for compilation jobs), so the lag from the end of compilation to Attach is the time
-    from the end to the next poll: with waits 120, 240, 300 s the polls fall at 2, 6, 11, 16 ...
-    minutes."""
-    lags = {lag.compile_minutes: lag.seconds for lag in compile_to_attach_lags(minutes=(1, 2, 3, 10))}
+def test_given_compiles_of_several_lengths_then_the_lag_is_the_time_to_the_watchers_next_round() -> None:
+    """No EventBridge event exists for compilation jobs, so the compile watcher learns that a job ended
+    at its next round, each minute from the job's creation (an EventBridge schedule's finest rate is a
+    minute): a job ending s seconds after its creation is attached at the next whole minute."""
+    lags = compile_to_attach_lags(seconds=(60, 61, 90, 119, 600))
 
-    assert lags == {1: 60.0, 2: 0.0, 3: 180.0, 10: 60.0}
+    by_compile = {lag.compile_seconds: lag.seconds for lag in lags}
+
+    assert by_compile == {60: 0.0, 61: 59.0, 90: 30.0, 119: 1.0, 600: 0.0}
 
 
 def test_the_lag_is_taken_over_every_compile_length_a_job_of_the_group_may_run() -> None:
@@ -146,9 +141,9 @@ def test_the_lag_is_taken_over_every_compile_length_a_job_of_the_group_may_run()
     Reference, StoppingCondition): longer compiles never reach Attach compiled, so they are left out."""
     app = synthesize()
     group = next(group for group in app.config.groups.values() if group.shadow is not None)
-    longest = min(group.max_runtime_seconds(target) for target in group.neo_targets) // 60
+    longest = min(group.max_runtime_seconds(target) for target in group.neo_targets)
 
     lags = compile_to_attach_lags(app)
 
-    assert [lag.compile_minutes for lag in lags] == list(range(1, longest + 1))
-    assert all(0 <= lag.seconds <= 300 for lag in lags)
+    assert [lag.compile_seconds for lag in lags] == list(range(60, longest + 1, LAG_STEP_SECONDS))
+    assert all(0 <= lag.seconds < 60 for lag in lags)

@@ -57,7 +57,7 @@ def test_an_approved_version_is_shadow_tested_and_rolled_to_its_conclusion_by_th
         timeline: list[tuple[timedelta, int, str]] = []
         while stack.backend.experiments.status(name) not in {"Completed", "Cancelled"}:
             assert stack.backend.clock.now() - START < timedelta(days=3), "the plan never concluded"
-            (run,) = stack.run_schedule()
+            (run,) = stack.run_schedule(stack.schedule_rule("roller"))
             assert run.failures == []
             (result,) = run.function_results
             for item in result["experiments"]:

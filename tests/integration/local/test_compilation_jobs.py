@@ -53,7 +53,12 @@ def test_given_scripted_job_when_polled_each_minute_then_each_minute_takes_one_s
     local_backend.compilation_jobs.script("churn-1-ml-c5", ["STARTING", "INPROGRESS", "COMPLETED"])
     create(sagemaker, "churn-1-ml-c5", package)
 
-    assert statuses(local_backend, sagemaker, "churn-1-ml-c5", 4) == ["STARTING", "INPROGRESS", "COMPLETED", "COMPLETED"]
+    assert statuses(local_backend, sagemaker, "churn-1-ml-c5", 4) == [
+        "STARTING",
+        "INPROGRESS",
+        "COMPLETED",
+        "COMPLETED",
+    ]
 
 
 def test_given_unscripted_job_when_polled_then_the_default_script_applies(

@@ -1,0 +1,273 @@
+"""The compile watcher's decisions and one round of it, against fakes of its three adapters.
+
+AWS behaviour relied on:
+- ListCompilationJobs filters by StatusEquals (INPROGRESS | COMPLETED | FAILED | STARTING | STOPPING |
+  STOPPED) and its CompilationJobSummary carries no FailureReason, ModelArtifacts or InferenceImage
+  (SageMaker API Reference, ListCompilationJobs, CompilationJobSummary): an ended job is described once.
+- SendTaskSuccess answers TaskTimedOut when "The task token has either expired or the task associated
+  with the token has already been closed" and InvalidToken for "The provided token is not valid" (Step
+  Functions API Reference, SendTaskSuccess): the branch no longer waits, so the wait is deleted.
+- "When it receives a StopCompilationJob request, Amazon SageMaker AI changes the CompilationJobStatus
+  of the job to Stopping" (SageMaker API Reference, StopCompilationJob).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry_autopilot.logic.compile_watch import JobEnd, MalformedWait, Wait, next_step
+from registry_autopilot.models.config import AutopilotConfig
+from registry_autopilot.settings import Settings
+from registry_autopilot.usecases import compile_watch
+from tests.compile_fixtures import ARTIFACTS_BUCKET, TOPIC_ARN
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+DEADLINE = NOW + timedelta(minutes=30)
+JOB = "autopilot-churn-xgboost-v3-ml-c5-1a2b3c4d"
+KEY = f"compile-waits/{JOB}/exec-1"
+
+
+def metadata(deadline: datetime = DEADLINE, target: str = "ml-c5") -> dict[str, str]:
+    return {"target": target, "deadline": deadline.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+class NotAuthorized(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.response = {"Error": {"Code": code, "Message": message}}
+
+
+@dataclass
+class FakeWaits:
+    objects: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+    def keys(self) -> list[str]:
+        return sorted(self.objects)
+
+    def read(self, key: str) -> tuple[str, dict[str, str]] | None:
+        return self.objects.get(key)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+
+@dataclass
+class FakeJobs:
+    running: dict[str, str] = field(default_factory=dict)
+    ended: dict[str, JobEnd] = field(default_factory=dict)
+    stopped: list[str] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)
+    refuse_stop: Exception | None = None
+
+    def in_flight(self, name_contains: str) -> dict[str, str]:
+        return {name: status for name, status in self.running.items() if name_contains in name}
+
+    def end(self, job_name: str) -> JobEnd | None:
+        self.described.append(job_name)
+        return self.ended.get(job_name)
+
+    def stop(self, job_name: str) -> None:
+        if self.refuse_stop is not None:
+            raise self.refuse_stop
+        self.stopped.append(job_name)
+
+
+@dataclass
+class FakeCallbacks:
+    closed: set[str] = field(default_factory=set)
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def resume(self, token: str, output: dict[str, Any]) -> bool:
+        if token in self.closed:
+            return False
+        self.sent.append((token, output))
+        self.closed.add(token)  # a token answers once
+        return True
+
+
+@pytest.fixture
+def settings(config: AutopilotConfig) -> Settings:
+    return Settings(
+        notification_topic_arn=TOPIC_ARN,
+        artifacts_bucket=ARTIFACTS_BUCKET,
+        region="us-east-1",
+        config_file=Path("autopilot_config.json"),
+        config=config,
+    )
+
+
+def ports(waits: FakeWaits, jobs: FakeJobs, callbacks: FakeCallbacks) -> compile_watch.WatchPorts:
+    return compile_watch.WatchPorts(waits=waits, jobs=jobs, callbacks=callbacks)  # type: ignore[arg-type]
+
+
+def test_given_a_job_in_flight_before_its_deadline_then_the_wait_goes_on() -> None:
+    wait = Wait.parse(KEY, "token-1", metadata())
+
+    assert next_step(wait, {JOB: "INPROGRESS"}, NOW) == "wait"
+    assert next_step(wait, {JOB: "INPROGRESS"}, DEADLINE) == "stop"
+    assert next_step(wait, {}, NOW) == "describe"
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "meta", "problem"),
+    [
+        ("compile-waits/not a job/exec-1", "token", metadata(), "not compile-waits/<job name>"),
+        (KEY, "  ", metadata(), "no task token"),
+        (KEY, "token", {"deadline": "2026-11-29T12:00:00Z"}, "no target"),
+        (KEY, "token", {"target": "ml-c5", "deadline": "tomorrow"}, "not a timestamp"),
+        (KEY, "token", {"target": "ml-c5", "deadline": "2026-11-29T12:00:00"}, "no time zone"),
+    ],
+)
+def test_given_an_object_the_workflow_did_not_write_then_it_is_refused_naming_what_is_wrong(
+    key: str, body: str, meta: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(MalformedWait, match=problem):
+        Wait.parse(key, body, meta)
+
+
+def test_given_nothing_waits_then_the_round_reads_nothing_else(settings: Settings) -> None:
+    jobs = FakeJobs(running={JOB: "INPROGRESS"})
+
+    result = compile_watch.watch(ports(FakeWaits(), jobs, FakeCallbacks()), settings, now=NOW)
+
+    assert result.waits == 0
+    assert jobs.described == []
+
+
+def test_given_a_completed_job_then_its_branch_is_resumed_with_artifact_and_image_and_the_wait_deleted(
+    settings: Settings,
+) -> None:
+    waits = FakeWaits({KEY: ("token-1", metadata())})
+    artifact = f"s3://{ARTIFACTS_BUCKET}/compiled/churn-xgboost/3/ml-c5/model-ml_c5.tar.gz"
+    image = "785573368785.dkr.ecr.us-east-1.amazonaws.com/xgboost-neo:latest"
+    jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact=artifact, image=image)})
+    callbacks = FakeCallbacks()
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert callbacks.sent == [
+        (
+            "token-1",
+            {"target": "ml-c5", "job_name": JOB, "status": "COMPLETED", "artifact": artifact, "image": image},
+        )
+    ]
+    assert result.resumed == [KEY]
+    assert waits.objects == {}
+
+
+def test_given_a_failed_job_then_its_reason_is_reported(settings: Settings) -> None:
+    waits = FakeWaits({KEY: ("token-1", metadata())})
+    jobs = FakeJobs(ended={JOB: JobEnd("FAILED", reason="ClientError: unsupported operator")})
+    callbacks = FakeCallbacks()
+
+    compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert callbacks.sent[0][1]["status"] == "FAILED"
+    assert callbacks.sent[0][1]["reason"] == "ClientError: unsupported operator"
+
+
+def test_given_two_executions_waiting_for_one_job_then_it_is_described_once_and_both_resume(
+    settings: Settings,
+) -> None:
+    """A duplicate event starts a second execution; its CreateCompilationJob meets ResourceInUse and
+    it waits for the same job under its own key."""
+    second = f"compile-waits/{JOB}/exec-2"
+    waits = FakeWaits({KEY: ("token-1", metadata()), second: ("token-2", metadata())})
+    jobs = FakeJobs(ended={JOB: JobEnd("STOPPED")})
+    callbacks = FakeCallbacks()
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert jobs.described == [JOB]
+    assert [token for token, _ in callbacks.sent] == ["token-1", "token-2"]
+    assert callbacks.sent[0][1]["reason"] == "the compilation job ended STOPPED"
+    assert sorted(result.resumed) == sorted([KEY, second])
+
+
+def test_given_a_branch_that_no_longer_waits_then_the_wait_is_deleted_without_a_report(
+    settings: Settings,
+) -> None:
+    waits = FakeWaits({KEY: ("token-1", metadata())})
+    jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact="s3://b/k.tar.gz")})
+    callbacks = FakeCallbacks(closed={"token-1"})
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert result.already_closed == [KEY]
+    assert waits.objects == {}
+
+
+def test_given_the_deadline_passed_with_the_job_in_flight_then_it_is_stopped_and_reported_timed_out(
+    settings: Settings,
+) -> None:
+    waits = FakeWaits({KEY: ("token-1", metadata(deadline=NOW - timedelta(seconds=1)))})
+    jobs = FakeJobs(running={JOB: "STARTING"})
+    callbacks = FakeCallbacks()
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert jobs.stopped == [JOB]
+    assert result.stopped == [JOB]
+    minutes = settings.config.compile_timeout_minutes
+    assert callbacks.sent[0][1] == {
+        "target": "ml-c5",
+        "job_name": JOB,
+        "status": "TIMED_OUT",
+        "reason": f"still running after {minutes} minutes: the workflow deadline compileTimeoutMinutes "
+        "passed and the job was stopped",
+    }
+
+
+def test_given_a_stop_refused_at_the_deadline_then_the_timeout_names_the_refusal(settings: Settings) -> None:
+    waits = FakeWaits({KEY: ("token-1", metadata(deadline=NOW))})
+    jobs = FakeJobs(
+        running={JOB: "INPROGRESS"},
+        refuse_stop=NotAuthorized("AccessDeniedException", "not authorized to perform StopCompilationJob"),
+    )
+    callbacks = FakeCallbacks()
+
+    compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    reason = callbacks.sent[0][1]["reason"]
+    assert reason.endswith(
+        "StopCompilationJob failed: not authorized to perform StopCompilationJob (AccessDeniedException)"
+    )
+
+
+def test_given_a_job_not_listed_yet_but_not_ended_then_the_wait_goes_on_until_the_deadline(
+    settings: Settings,
+) -> None:
+    waits = FakeWaits({KEY: ("token-1", metadata())})
+    jobs = FakeJobs()  # not in flight in the listing, and the describe says it has not ended
+    callbacks = FakeCallbacks()
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert callbacks.sent == []
+    assert waits.objects != {}
+    assert result.resumed == []
+
+
+def test_given_one_unreadable_wait_then_the_others_are_handled_and_the_round_fails_at_its_end(
+    settings: Settings,
+) -> None:
+    other_job = "autopilot-churn-xgboost-v3-ml-m5-9f8e7d6c"
+    waits = FakeWaits(
+        {
+            "compile-waits/garbage": ("x", {}),
+            f"compile-waits/{other_job}/exec-1": ("token-2", metadata(target="ml-m5")),
+        }
+    )
+    jobs = FakeJobs(ended={other_job: JobEnd("FAILED", reason="ClientError: no")})
+    callbacks = FakeCallbacks()
+
+    with pytest.raises(compile_watch.WatchRoundFailed, match="1 of 2 compile waits failed"):
+        compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert [token for token, _ in callbacks.sent] == ["token-2"]
+    assert list(waits.objects) == ["compile-waits/garbage"]  # left for the lifecycle rule
