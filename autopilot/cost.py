@@ -17,6 +17,7 @@ from typing import Any
 
 from autopilot import pricing
 from autopilot.synth import SynthesizedApp, synthesize
+from infra.config import WATCHER_ROUND_SECONDS
 
 
 @dataclass
@@ -87,17 +88,21 @@ def _usage(app: SynthesizedApp) -> tuple[pricing.VersionUsage, int]:
         if resource["Type"] == "AWS::Lambda::Function"
     }
     invocations = [
-        # A roller round runs whether or not a version is in test (see the fixed cost): only the work
-        # beyond an idle round's one listing counts for the version.
+        # The roller's and the compile watcher's rounds run whether or not a version needs them (see the
+        # fixed cost): only the work beyond an idle round's one listing counts for the version.
         pricing.Invocation(
             invocation.handler, memory[invocation.handler], len(invocation.calls) - 1, 0.0, requests=0
         )
-        if invocation.handler == "roller"
+        if invocation.handler in SCHEDULED_HANDLERS
         else pricing.Invocation(invocation.handler, memory[invocation.handler], len(invocation.calls), 0.0)
         for invocation in lifecycle.invocations
     ]
     usage = lifecycle.usage(invocations)
     return usage, len(lifecycle.metric_definitions)
+
+
+# Functions on a schedule: an idle round is fixed cost.
+SCHEDULED_HANDLERS = ("compile_watcher", "roller")
 
 
 def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = None) -> CostReport:
@@ -116,8 +121,10 @@ def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = 
         if r["Type"] == "AWS::Lambda::Function"
     )
     rounds = pricing.SECONDS_PER_MONTH // (config.roller_schedule_minutes * 60) if shadowed else 0
+    watcher_rounds = pricing.SECONDS_PER_MONTH // WATCHER_ROUND_SECONDS
     monthly = pricing.monthly_fixed_cost(
         idle_rounds=[pricing.Invocation("Roller", memory, 1, 0.0)] * rounds,
+        idle_watcher_rounds=[pricing.Invocation("CompileWatcher", memory, 1, 0.0)] * watcher_rounds,
         metrics=metrics,
         alarms=resources.count("AWS::CloudWatch::Alarm"),
         kms_keys=resources.count("AWS::KMS::Key"),

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -144,6 +145,7 @@ class LocalStack:
         # Versions created only so that a sample's version number exists (no event names them).
         self.filler_versions: set[str] = set()
         self.watcher_failures: list[str] = []  # compile watcher rounds that failed (the Errors alarm)
+        self._invoking = threading.RLock()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -210,6 +212,12 @@ class LocalStack:
 
     def invoke_function(self, logical_id: str, event: Any) -> Any:
         """Run a function's handler in-process with its deployed environment."""
+        # One function at a time: each runs with its own environment in this one process (a scheduled
+        # function runs from the runner's thread while an execution's Lambda task may start on another).
+        with self._invoking:
+            return self._invoke_function(logical_id, event)
+
+    def _invoke_function(self, logical_id: str, event: Any) -> Any:
         from registry_autopilot.adapters import clients
         from registry_autopilot.settings import reset_settings
 
@@ -425,27 +433,6 @@ class LocalStack:
             sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
         return name
 
-    def seed_compilation_jobs(self, event: Any) -> None:
-        """For an attach-step input: create the compilation jobs its results report as COMPLETED,
-        finished, so the handler can describe them as it would in AWS."""
-        if not isinstance(event, dict):
-            return
-        requests = {
-            target.get("job_name"): target.get("request")
-            for target in event.get("targets") or []
-            if isinstance(target, dict) and isinstance(target.get("request"), dict)
-        }
-        sagemaker = self.backend.client("sagemaker")
-        for result in event.get("results") or []:
-            if not isinstance(result, dict) or result.get("status") != "COMPLETED":
-                continue
-            request = requests.get(result.get("job_name"))
-            if request is None:
-                continue
-            with self.backend.unrecorded():
-                sagemaker.create_compilation_job(RoleArn=self.app.compile_role_arn, **request)
-            self.backend.compilation_jobs.script(request["CompilationJobName"], ["COMPLETED"])
-
     def stage_object(self, uri: str, body: bytes) -> None:
         """Put `body` at `uri` (s3://bucket/key) in the local S3, creating the bucket if needed, as
         the data scientist's evaluation report would be in their account."""
@@ -596,7 +583,6 @@ def invoke_handler(
             arn = stack.seed_from_event(event)
         except UnseedableEvent as exc:
             raise UnseedableEvent(f"{source}: {exc}") from None
-        stack.seed_compilation_jobs(event)
         for uri, body in (objects or {}).items():
             stack.stage_object(uri, body)
         stack.backend.clear_records()

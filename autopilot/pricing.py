@@ -37,6 +37,9 @@ XRAY_TRACE_RECORDED = 5.00 / 1_000_000
 SNS_PUBLISH = 0.50 / 1_000_000
 # https://aws.amazon.com/s3/pricing/ (S3 Standard GET: $0.0004 per 1,000 requests)
 S3_GET = 0.0004 / 1_000
+# https://aws.amazon.com/s3/pricing/ (S3 Standard PUT, COPY, POST, LIST: $0.005 per 1,000 requests;
+# DELETE is free)
+S3_PUT_OR_LIST = 0.005 / 1_000
 # https://aws.amazon.com/kms/pricing/ (customer managed key: $1 per month)
 KMS_KEY_MONTH = 1.00
 
@@ -83,6 +86,7 @@ class VersionUsage:
     traces: int
     publishes: int
     s3_gets: int
+    s3_puts_and_lists: int = 0  # the compile waits written, and lists beyond the watcher's idle one
 
 
 @dataclass
@@ -119,35 +123,55 @@ def version_cost(usage: VersionUsage) -> Cost:
             ),
             ("X-Ray traces", f"{usage.traces}", usage.traces * XRAY_TRACE_RECORDED),
             ("SNS publishes", f"{usage.publishes}", usage.publishes * SNS_PUBLISH),
-            ("S3 GET (evaluation report)", f"{usage.s3_gets}", usage.s3_gets * S3_GET),
+            ("S3 GET (evaluation report, compile waits)", f"{usage.s3_gets}", usage.s3_gets * S3_GET),
+            (
+                "S3 PUT and LIST (compile waits)",
+                f"{usage.s3_puts_and_lists}",
+                usage.s3_puts_and_lists * S3_PUT_OR_LIST,
+            ),
         ]
     )
 
 
 def monthly_fixed_cost(
-    *, idle_rounds: Iterable[Invocation], metrics: int, alarms: int, kms_keys: int = 1
+    *,
+    idle_rounds: Iterable[Invocation],
+    metrics: int,
+    alarms: int,
+    kms_keys: int = 1,
+    idle_watcher_rounds: Iterable[Invocation] = (),
 ) -> Cost:
-    """What the stack costs a month with no version at all: the roller's scheduled rounds, the custom
+    """What the stack costs a month with no version at all: the roller's and the compile watcher's
+    scheduled rounds (Lambda, the platform's log lines, the watcher's one S3 LIST each), the custom
     metrics (a metric-month each, however many versions report into it), the alarms, the KMS key."""
     rounds = list(idle_rounds)
-    gb_seconds = sum(i.gb_seconds() for i in rounds)
-    return Cost(
-        [
-            (
-                "roller rounds (Lambda)",
-                f"{len(rounds)}",
-                gb_seconds * LAMBDA_ARM64_GB_SECOND + len(rounds) * LAMBDA_REQUEST,
-            ),
-            (
-                "roller schedule (EventBridge)",
-                f"{len(rounds)}",
-                len(rounds) * EVENTBRIDGE_SCHEDULED_INVOCATION,
-            ),
-            ("custom metrics (EMF)", f"{metrics}", metrics * CLOUDWATCH_METRIC_MONTH),
-            ("alarms", f"{alarms}", alarms * CLOUDWATCH_ALARM_MONTH),
-            ("KMS key", f"{kms_keys}", kms_keys * KMS_KEY_MONTH),
+    watcher = list(idle_watcher_rounds)
+    scheduled = len(rounds) + len(watcher)
+
+    def lambda_usd(invocations: list[Invocation]) -> float:
+        gb_seconds = sum(i.gb_seconds() for i in invocations)
+        return gb_seconds * LAMBDA_ARM64_GB_SECOND + len(invocations) * LAMBDA_REQUEST
+
+    lines = [
+        ("roller rounds (Lambda)", f"{len(rounds)}", lambda_usd(rounds)),
+    ]
+    if watcher:
+        lines += [
+            ("compile watcher rounds (Lambda)", f"{len(watcher)}", lambda_usd(watcher)),
+            ("compile watcher rounds (S3 LIST)", f"{len(watcher)}", len(watcher) * S3_PUT_OR_LIST),
         ]
-    )
+    lines += [
+        (
+            "scheduled rounds' log lines",
+            f"{scheduled * PLATFORM_LOG_BYTES / 1e6:.1f} MB",
+            scheduled * PLATFORM_LOG_BYTES / 1e9 * CLOUDWATCH_LOGS_INGESTED_GB,
+        ),
+        ("schedules (EventBridge)", f"{scheduled}", scheduled * EVENTBRIDGE_SCHEDULED_INVOCATION),
+        ("custom metrics (EMF)", f"{metrics}", metrics * CLOUDWATCH_METRIC_MONTH),
+        ("alarms", f"{alarms}", alarms * CLOUDWATCH_ALARM_MONTH),
+        ("KMS key", f"{kms_keys}", kms_keys * KMS_KEY_MONTH),
+    ]
+    return Cost(lines)
 
 
 # https://aws.amazon.com/sagemaker/pricing/ (Real-Time Inference, on-demand, us-east-1, per instance-hour).

@@ -159,9 +159,9 @@ def role_arn_reference(template: dict[str, Any], value: Any) -> str | None:
 
 
 def local_bucket_name(logical_id: str) -> str:
-    """A bucket's name on the local backend: its logical id in lower case (a valid bucket name), the
-    same in the state machine's definition and in the functions' environment."""
-    return logical_id.lower()[:63]
+    """A bucket's name on the local backend: its logical id without CDK's hash, in lower case (a
+    valid bucket name), the same in the state machine's definition and in the functions' environment."""
+    return re.sub(r"[0-9A-F]{8}$", "", logical_id).lower()[:63]
 
 
 def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:

@@ -29,7 +29,10 @@ from autopilot.synth import SynthesizedApp, synthesize
 from registry_autopilot.models.config import ApprovalPolicy, AutopilotConfig, GroupConfig
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-HANDLERS = ("plan", "attach", "shadow_start", "roller")
+HANDLERS = ("plan", "attach", "compile_watcher", "shadow_start", "roller")
+# Scheduled functions: a round that finds nothing to do runs anyway (the fixed monthly cost); a
+# version's rounds count only their work beyond that idle round.
+SCHEDULED = ("compile_watcher", "roller")
 HANDLER_PACKAGE = "registry_autopilot.handlers"
 # Bound on roller rounds: the shipped plan needs about 60.
 MAX_ROUNDS = 400
@@ -116,7 +119,12 @@ class Lifecycle:
         return sum(1 for e in self.executions for name in e.states_entered() if name not in outer)
 
     def history_bytes(self) -> int:
-        return sum(len(json.dumps(e.history, default=str)) for e in self.executions)
+        """What the state machine's log ingests: every history event (level ALL) without its execution
+        data (`includeExecutionData` false: "When set to false, data is excluded", Step Functions API
+        Reference, LoggingConfiguration)."""
+        return sum(
+            len(json.dumps(_without_data(event), default=str)) for e in self.executions for event in e.history
+        )
 
     def usage(self, invocations: list[pricing.Invocation]) -> pricing.VersionUsage:
         """What this lifecycle bills per version, with `invocations` priced as the caller measured them."""
@@ -129,7 +137,19 @@ class Lifecycle:
             traces=len(self.executions) + len(self.invocations_of("shadow_start")),
             publishes=self.count("Publish"),
             s3_gets=self.count("GetObject"),
+            # The compile waits written; the watcher's listing is in its idle round (fixed cost).
+            s3_puts_and_lists=self.count("PutObject"),
         )
+
+
+# History event fields that hold execution data (inputs, outputs, task parameters and results).
+_EXECUTION_DATA = {"input", "output", "parameters", "result", "inputDetails", "outputDetails"}
+
+
+def _without_data(event: Any) -> Any:
+    if isinstance(event, dict):
+        return {k: _without_data(v) for k, v in event.items() if k not in _EXECUTION_DATA}
+    return event
 
 
 class _Recorder:

@@ -42,6 +42,7 @@ from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, 
 from bench.lifecycle import (
     HANDLERS,
     LAG_STEP_SECONDS,
+    SCHEDULED,
     AttachLag,
     Lifecycle,
     compile_to_attach_lags,
@@ -51,6 +52,7 @@ from bench.lifecycle import (
     representative,
     run_lifecycle,
 )
+from infra.config import WATCHER_ROUND_SECONDS
 
 REPLAY_EVENTS = 1_000
 
@@ -131,11 +133,12 @@ def version_usage(lifecycle: Lifecycle, cold: ColdStarts) -> pricing.VersionUsag
     for invocation in lifecycle.invocations:
         handler, calls = invocation.handler, len(invocation.calls)
         memory = cold.memory_sizes[handler]
-        if handler == "roller":
-            extra = calls - 1  # an idle round lists the experiments and finds none of ours
+        if handler in SCHEDULED:
+            # An idle round makes one call (the roller lists the experiments, the watcher the waits).
+            extra = calls - 1
             invocations.append(
                 pricing.Invocation(
-                    "Roller", memory, extra, times[handler].sdk_seconds_per_call * extra, requests=0
+                    handler, memory, extra, times[handler].sdk_seconds_per_call * extra, requests=0
                 )
             )
             continue
@@ -155,11 +158,15 @@ def version_usage(lifecycle: Lifecycle, cold: ColdStarts) -> pricing.VersionUsag
 
 
 def fixed_monthly(app: SynthesizedApp, lifecycle: Lifecycle, cold: ColdStarts) -> pricing.Cost:
-    times = handler_times(cold)["roller"]
+    times = handler_times(cold)
     rounds = pricing.SECONDS_PER_MONTH // (app.config.roller_schedule_minutes * 60)
-    idle = pricing.Invocation("Roller", cold.memory_sizes["roller"], 1, times.cpu(1))
+    idle = pricing.Invocation("Roller", cold.memory_sizes["roller"], 1, times["roller"].cpu(1))
+    watcher_rounds = pricing.SECONDS_PER_MONTH // WATCHER_ROUND_SECONDS
+    watcher = times["compile_watcher"]
+    idle_watch = pricing.Invocation("CompileWatcher", cold.memory_sizes["compile_watcher"], 1, watcher.cpu(1))
     resources = [r["Type"] for r in app.template["Resources"].values()]
     return pricing.monthly_fixed_cost(
+        idle_watcher_rounds=[idle_watch] * watcher_rounds,
         idle_rounds=[idle] * rounds,
         metrics=len(lifecycle.metric_definitions),
         alarms=resources.count("AWS::CloudWatch::Alarm"),

@@ -39,7 +39,7 @@ _EXPERIMENT_OPERATIONS = {
 _ANY = "*"
 # Operations authorized by an action of another name. ListObjectsV2: "You must have permission to
 # perform the s3:ListBucket action" (Amazon S3 API Reference, ListObjectsV2, Permissions).
-_ACTION = {("s3", "ListObjectsV2"): "ListBucket", ("s3", "ListObjects"): "ListBucket"}
+OPERATION_ACTIONS = {("s3", "ListObjectsV2"): "ListBucket", ("s3", "ListObjects"): "ListBucket"}
 
 
 def _resolve(value: Any, region: str, account: str) -> str:
@@ -107,7 +107,7 @@ class RolePolicy:
     ) -> tuple[str, str] | None:
         """(error code, message) when the role may not make this call; None when it may."""
         prefix = _PREFIX.get(service, service)
-        action = f"{prefix}:{_ACTION.get((service, operation), operation)}"
+        action = f"{prefix}:{OPERATION_ACTIONS.get((service, operation), operation)}"
         arn = request_arn(service, operation, params, region=region, account=account)
         if self.allows(action, arn):
             return None

@@ -297,7 +297,9 @@ class CompileWorkflow(Construct):
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.minutes(config.compile_timeout_minutes + 30),
             tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            # Every event, without its data: inputs and outputs stay in the execution history (the
+            # console, GetExecutionHistory), not copied into the log at $0.50 a GB.
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         # The SDK tasks grant what they call (CreateCompilationJob, PassRole, the wait's PutObject);
         # tags on CreateCompilationJob also need sagemaker:AddTags.

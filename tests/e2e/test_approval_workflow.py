@@ -26,6 +26,7 @@ from autopilot.stepfunctions import execute, handler_router
 from autopilot.synth import SynthesizedApp
 from registry_autopilot.logic import approval, naming
 from tests.compile_fixtures import event_for
+from tests.e2e.compile_watch import watch_rounds
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 MANIFEST: dict[str, dict[str, Any]] = json.loads((EVENTS / "meta" / "manifest.json").read_text())["events"]
@@ -141,6 +142,7 @@ def test_a_decided_version_fed_straight_to_the_workflow_ends_with_no_writes(
         invoke=handler_router(synthesized.functions),
         name="first",
         on_wait=backend.clock.advance,
+        on_token_wait=watch_rounds(synthesized, backend),
     )
     assert (
         backend.client("sagemaker").describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"]
@@ -165,7 +167,9 @@ def test_a_person_approving_during_compilation_is_left_as_they_set_it(
     sagemaker = backend.client("sagemaker")
     approved_by_person = False
 
-    def person_approves_while_jobs_run(seconds: int) -> None:
+    watch = watch_rounds(synthesized, backend)
+
+    def person_approves_while_jobs_run() -> float:
         nonlocal approved_by_person
         if not approved_by_person:
             approved_by_person = True
@@ -173,14 +177,14 @@ def test_a_person_approving_during_compilation_is_left_as_they_set_it(
                 sagemaker.update_model_package(
                     ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="approved by Ana"
                 )
-        backend.clock.advance(seconds)
+        return watch()
 
     result = execute(
         compile_machine(synthesized),
         event_for(arn),
         invoke=handler_router(synthesized.functions),
         name=f"human-{next(_names)}",
-        on_wait=person_approves_while_jobs_run,
+        on_token_wait=person_approves_while_jobs_run,
     )
 
     assert result.status == "SUCCEEDED", result.cause
@@ -227,7 +231,6 @@ def test_a_version_with_nothing_left_to_compile_goes_straight_to_the_decision(
         "AnythingToCompile",
         "NothingLeftToCompile",
         "AttachCompiled",
-        "Done",
     ]
     assert sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
     (update,) = [c.params for c in backend.writes if c.operation == "UpdateModelPackage"]
@@ -252,6 +255,7 @@ def test_a_retried_required_target_lets_the_policy_decide_again_when_a_person_as
             invoke=handler_router(synthesized.functions),
             name=f"retry-{next(_names)}",
             on_wait=backend.clock.advance,
+            on_token_wait=watch_rounds(synthesized, backend),
         )
 
     run_workflow(event_for(arn))

@@ -70,7 +70,6 @@ def test_a_sample_is_accepted_or_rejected_by_its_handler_as_the_manifest_says(
 
     with LocalStack(app) as stack:
         stack.seed_from_event(event)
-        stack.seed_compilation_jobs(event)
         stack.backend.clear_records()
         function = stack.function_for_handler(entry["handler"])
         if entry["outcome"] == "rejected":

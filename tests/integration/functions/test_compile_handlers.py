@@ -42,7 +42,8 @@ def seed(backend: LocalBackend) -> str:
 def compile_all(
     backend: LocalBackend, plan: dict[str, Any], fail: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """What the state machine's Map does, reduced to its results: one outcome per target."""
+    """What the state machine's Map and the compile watcher do, reduced to the Map's results: one
+    outcome per target."""
     sagemaker = backend.client("sagemaker")
     outcomes = []
     for target in plan["targets"]:
@@ -51,7 +52,14 @@ def compile_all(
         with backend.unrecorded():
             sagemaker.create_compilation_job(RoleArn=ROLE, **target["request"])
         outcome = {"target": target["target"], "job_name": target["job_name"]}
-        outcome |= {"status": "FAILED", "reason": reason} if reason else {"status": "COMPLETED"}
+        if reason:
+            outcome |= {"status": "FAILED", "reason": reason}
+        else:
+            # What the compile watcher reports: the artifact and image DescribeCompilationJob names.
+            with backend.unrecorded():
+                job = sagemaker.describe_compilation_job(CompilationJobName=target["job_name"])
+            outcome |= {"status": "COMPLETED", "artifact": job["ModelArtifacts"]["S3ModelArtifacts"]}
+            outcome |= {"image": job["InferenceImage"]} if "InferenceImage" in job else {}
         outcomes.append(outcome)
     return outcomes
 
