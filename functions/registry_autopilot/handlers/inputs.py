@@ -8,19 +8,17 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from registry_autopilot.models.errors import InvalidInput
-from registry_autopilot.observability import MetricUnit, metrics
 
 Parsed = TypeVar("Parsed")
 
 
-def parse_input(parse: Callable[[Any], Parsed], event: Any, *, metric: str = "InvalidEvents") -> Parsed:
-    """`parse(event)`; a rejection is counted in `metric` and raised as InvalidInput naming every
-    offending field, before the handler makes any AWS call."""
+def parse_input(parse: Callable[[Any], Parsed], event: Any, *, metric: str | None = None) -> Parsed:
+    """`parse(event)`; a rejection is raised as InvalidInput naming every offending field, before the
+    handler makes any AWS call. The raise fails the invocation, so Lambda's own `Errors` metric (free)
+    and the function's `Errors` alarm count it: no custom metric. `metric` is ignored (it named the
+    custom metric rejections were once counted in) and goes once no caller passes it."""
+    del metric
     try:
         return parse(event)
     except ValidationError as exc:
-        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
         raise InvalidInput.from_validation(exc) from None
-    except InvalidInput:
-        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-        raise

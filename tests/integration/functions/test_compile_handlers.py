@@ -16,6 +16,7 @@ from autopilot.backend import LocalBackend
 from registry_autopilot.logic import naming
 from registry_autopilot.models.errors import InvalidInput
 from tests.compile_fixtures import event_for, load_event
+from tests.emf import counts
 
 ROLE = "arn:aws:iam::123456789012:role/RegistryAutopilotNeoCompile"  # the stack's own role, locally
 PASSING_REPORT = {"binary_classification_metrics": {"auc": {"value": 0.93}}}
@@ -166,6 +167,18 @@ def test_failed_target_is_recorded_notified_and_the_others_attached(
     # The message tells a person how to have the target compiled again: the retry verb, which does
     # not rely on an event for a metadata-only update.
     assert notified["retry_command"] == f"python -m autopilot retry {arn} ml-m5 --region us-east-1"
+
+
+def test_given_a_failed_target_then_attach_counts_it_in_targets_failed(
+    backend: LocalBackend, plan_handler: Any, attach_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = seed(backend)
+    plan = plan_handler(event_for(arn))
+    results = compile_all(backend, plan, fail={"ml-m5": "ClientError: unsupported operator"})
+
+    attach_handler({**plan, "results": results})
+
+    assert counts(capsys.readouterr().out) == {"TargetsFailed": 1}
 
 
 def test_our_own_update_event_plans_nothing_and_writes_nothing(
