@@ -196,6 +196,20 @@ def test_our_own_update_event_plans_nothing_and_writes_nothing(
     assert sagemaker_writes(backend) == []
 
 
+def test_given_an_invalid_event_then_the_invocation_fails_and_emits_no_custom_metric(
+    backend: LocalBackend, plan_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rejected input fails the invocation, which Lambda counts for free (Lambda Developer Guide, "Types
+    of metrics for Lambda functions", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html:
+    "Errors - The number of invocations that result in a function error. Function errors include
+    exceptions that your code throws and exceptions that the Lambda runtime throws."), and the function's
+    `Errors` alarm fires: no custom metric counts it again."""
+    with pytest.raises(InvalidInput):
+        plan_handler(load_event("invalid-missing-model-package-arn.json"))
+
+    assert counts(capsys.readouterr().out) == {}
+
+
 def test_invalid_attach_input_names_the_field_and_writes_nothing(
     backend: LocalBackend, attach_handler: Any
 ) -> None:

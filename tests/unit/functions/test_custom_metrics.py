@@ -5,8 +5,8 @@ CloudWatch bills a custom metric by the hour it receives data (CloudWatch User G
 optimizing, and reducing CloudWatch costs",
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_billing.html: "All custom
 metrics are prorated by the hour. They're metered only when they're sent to CloudWatch."), and each
-distinct name and dimension set is its own metric (CloudWatch User Guide, "Metrics concepts",
-Dimensions: "CloudWatch treats each unique combination of dimensions as a separate metric"). The
+distinct name and dimension set is its own metric (CloudWatch API Reference, GetMetricStatistics,
+`Dimensions`: "CloudWatch treats each unique combination of dimensions as a separate metric."). The
 tests below read the functions' source (the shipped asset) as a syntax tree: a metric emitted any other
 way than `count(CustomMetric.X, ...)` fails them.
 """
