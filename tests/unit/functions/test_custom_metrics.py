@@ -53,7 +53,7 @@ def _calls(name: str) -> Iterator[tuple[Path, ast.Call]]:
 
 
 def _count_calls() -> Iterator[tuple[Path, ast.Call]]:
-    """Calls of the helper (`count(...)`, `observability.count(...)`), not of `str.count`/`list.count`."""
+    """Calls of `count(...)` or `observability.count(...)`, not of `str.count` or `list.count`."""
     for path, call in _calls("count"):
         called = call.func
         if path != OBSERVABILITY and (
@@ -75,7 +75,7 @@ def _counted_metric(call: ast.Call) -> str | None:
     return None
 
 
-def test_given_the_functions_code_then_only_the_count_helper_adds_a_metric() -> None:
+def test_given_the_functions_code_then_only_the_count_function_adds_a_metric() -> None:
     elsewhere = [
         f"{path.relative_to(PACKAGE)}:{call.lineno}"
         for path, call in _calls("add_metric")
@@ -85,7 +85,7 @@ def test_given_the_functions_code_then_only_the_count_helper_adds_a_metric() -> 
     assert elsewhere == []
 
 
-def test_given_the_functions_code_then_no_metric_is_emitted_beside_the_count_helper() -> None:
+def test_given_the_functions_code_then_no_metric_is_emitted_beside_the_count_function() -> None:
     """Powertools' other ways to emit: `single_metric`, `add_dimension` (a new dimension set is a new
     billed metric per value), and `capture_cold_start_metric` (a ColdStart metric per function name)."""
     others = [
