@@ -3,8 +3,11 @@
 - per version: one version's lifecycle run on the local stack through the synthesized wiring (state
   transitions, Lambda requests, AWS calls at the cost model's round trip each, log lines, publishes),
   priced with autopilot/pricing.py; `make bench` adds the measured CPU time and cold starts;
-- fixed per month: the KMS key, the alarms and the custom metrics in the template and the functions'
-  EMF, and the roller's schedule (an idle round each `rollerScheduleMinutes`);
+- fixed per month: the KMS key, the alarm metrics and the dashboard in the template, and the roller's
+  schedule (an idle round each `rollerScheduleMinutes`);
+- custom metrics per month, at most: one metric-month per name in registry_autopilot/custom_metrics.py
+  (CloudWatch bills a custom metric only for the hours it receives data, and the functions emit one
+  only when it counts something that needs a person; an idle stack pays for none);
 - per approved version, per group with `shadow`: the shadow variant's instances for the length of the
   rollout plan (and at most `durationDays`), at the instance type's on-demand price.
 """
@@ -24,6 +27,7 @@ from infra.config import WATCHER_ROUND_SECONDS
 class CostReport:
     per_version: pricing.Cost
     monthly: pricing.Cost
+    custom_metrics: pricing.Cost
     shadow: list[pricing.ShadowPlanCost]
 
     def as_dict(self) -> dict[str, Any]:
@@ -35,6 +39,10 @@ class CostReport:
             "monthly_fixed_usd": round(self.monthly.total, 4),
             "monthly_fixed": [
                 {"item": i, "quantity": q, "usd": round(u, 4)} for i, q, u in self.monthly.lines
+            ],
+            "custom_metrics_monthly_at_most_usd": round(self.custom_metrics.total, 4),
+            "custom_metrics": [
+                {"item": i, "quantity": q, "usd": round(u, 4)} for i, q, u in self.custom_metrics.lines
             ],
             "shadow_per_approved_version": [
                 {
@@ -64,6 +72,12 @@ class CostReport:
         lines.append("Fixed per month (no version at all):")
         lines += [f"  {item:<34} {quantity:>12}  ${usd:.2f}" for item, quantity, usd in self.monthly.lines]
         lines.append(f"  {'total':<34} {'':>12}  ${self.monthly.total:.2f}")
+        lines.append(
+            "Custom metrics per month (billed only in hours one counts something that needs a person):"
+        )
+        lines += [
+            f"  {item:<34} {quantity:>12}  ${usd:.2f}" for item, quantity, usd in self.custom_metrics.lines
+        ]
         if self.shadow:
             lines.append("Shadow test per approved version (the shadow variant's instances):")
         for s in self.shadow:
@@ -78,7 +92,7 @@ class CostReport:
         return "\n".join(lines)
 
 
-def _usage(app: SynthesizedApp) -> tuple[pricing.VersionUsage, int]:
+def _usage(app: SynthesizedApp) -> pricing.VersionUsage:
     from bench.lifecycle import run_lifecycle
 
     lifecycle = run_lifecycle(app)
@@ -97,8 +111,7 @@ def _usage(app: SynthesizedApp) -> tuple[pricing.VersionUsage, int]:
         else pricing.Invocation(invocation.handler, memory[invocation.handler], len(invocation.calls), 0.0)
         for invocation in lifecycle.invocations
     ]
-    usage = lifecycle.usage(invocations)
-    return usage, len(lifecycle.metric_definitions)
+    return lifecycle.usage(invocations)
 
 
 # Functions on a schedule: an idle round is fixed cost.
@@ -109,12 +122,7 @@ def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = 
     app = app or synthesize()
     config = app.config
     shadowed = {name: group.shadow for name, group in config.groups.items() if group.shadow is not None}
-    if shadowed:
-        usage, metrics = _usage(app)
-        per_version = pricing.version_cost(usage)
-    else:
-        per_version, metrics = pricing.Cost(), 0
-    resources = [r["Type"] for r in app.template["Resources"].values()]
+    per_version = pricing.version_cost(_usage(app)) if shadowed else pricing.Cost()
     memory = next(
         int(r["Properties"]["MemorySize"])
         for r in app.template["Resources"].values()
@@ -122,12 +130,10 @@ def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = 
     )
     rounds = pricing.SECONDS_PER_MONTH // (config.roller_schedule_minutes * 60) if shadowed else 0
     watcher_rounds = pricing.SECONDS_PER_MONTH // WATCHER_ROUND_SECONDS
-    monthly = pricing.monthly_fixed_cost(
+    monthly = pricing.stack_fixed_cost(
+        app.template,
         idle_rounds=[pricing.Invocation("Roller", memory, 1, 0.0)] * rounds,
         idle_watcher_rounds=[pricing.Invocation("CompileWatcher", memory, 1, 0.0)] * watcher_rounds,
-        metrics=metrics,
-        alarms=resources.count("AWS::CloudWatch::Alarm"),
-        kms_keys=resources.count("AWS::KMS::Key"),
     )
     shadow = [
         pricing.shadow_plan_cost(
@@ -141,7 +147,9 @@ def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = 
         )
         for name, plan in sorted(shadowed.items())
     ]
-    return CostReport(per_version=per_version, monthly=monthly, shadow=shadow)
+    return CostReport(
+        per_version=per_version, monthly=monthly, custom_metrics=pricing.custom_metrics_cost(), shadow=shadow
+    )
 
 
 def render_json(report: CostReport) -> str:

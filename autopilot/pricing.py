@@ -11,8 +11,11 @@ trip of an AWS call from Lambda, the platform's own log lines).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from registry_autopilot.custom_metrics import CUSTOM_METRICS
 
 # https://aws.amazon.com/lambda/pricing/ (Arm price, first 7.5 billion GB-seconds a month)
 LAMBDA_ARM64_GB_SECOND = 0.0000133334
@@ -24,13 +27,21 @@ STEP_FUNCTIONS_STANDARD_TRANSITION = 0.025 / 1_000
 EVENTBRIDGE_AWS_SERVICE_EVENT = 0.0
 # https://aws.amazon.com/eventbridge/pricing/ (scheduled rules on the default bus: no charge)
 EVENTBRIDGE_SCHEDULED_INVOCATION = 0.0
-# https://aws.amazon.com/cloudwatch/pricing/ (custom metrics, first 10,000: $0.30 per metric per month)
+# https://aws.amazon.com/cloudwatch/pricing/ (custom metrics, first 10,000: $0.30 per metric per month).
+# CloudWatch User Guide, "Analyzing, optimizing, and reducing CloudWatch costs": "All custom metrics are
+# prorated by the hour. They're metered only when they're sent to CloudWatch." A metric-month is the
+# most a metric costs; the functions emit one only in hours it counts something (custom_metrics.py).
 CLOUDWATCH_METRIC_MONTH = 0.30
 # https://aws.amazon.com/cloudwatch/pricing/ (logs ingested, standard class; vended logs such as Step
 # Functions' start at the same $0.50 per GB)
 CLOUDWATCH_LOGS_INGESTED_GB = 0.50
-# https://aws.amazon.com/cloudwatch/pricing/ (standard resolution alarm: $0.10 per alarm metric per month)
+# https://aws.amazon.com/cloudwatch/pricing/ (standard resolution alarm: $0.10 per alarm metric per month).
+# CloudWatch User Guide, "Analyzing, optimizing, and reducing CloudWatch costs": "If you create a metric
+# alarm that contains a metric math expression, which references multiple metrics, you incur a cost for
+# each alarm-metric that's referenced in the metric math expression."
 CLOUDWATCH_ALARM_MONTH = 0.10
+# https://aws.amazon.com/cloudwatch/pricing/ (dashboards: $3.00 per dashboard per month)
+CLOUDWATCH_DASHBOARD_MONTH = 3.00
 # https://aws.amazon.com/xray/pricing/ ($5.00 per 1 million traces recorded)
 XRAY_TRACE_RECORDED = 5.00 / 1_000_000
 # https://aws.amazon.com/sns/pricing/ (standard topics: $0.50 per 1 million publishes)
@@ -136,14 +147,15 @@ def version_cost(usage: VersionUsage) -> Cost:
 def monthly_fixed_cost(
     *,
     idle_rounds: Iterable[Invocation],
-    metrics: int,
-    alarms: int,
+    alarm_metrics: int,
+    dashboards: int,
     kms_keys: int = 1,
     idle_watcher_rounds: Iterable[Invocation] = (),
 ) -> Cost:
     """What the stack costs a month with no version at all: the roller's and the compile watcher's
-    scheduled rounds (Lambda, the platform's log lines, the watcher's one S3 LIST each), the custom
-    metrics (a metric-month each, however many versions report into it), the alarms, the KMS key."""
+    scheduled rounds (Lambda, the platform's log lines, the watcher's one S3 LIST each), the alarms
+    (per alarm-metric), the dashboard, the KMS key. No custom metric: an idle round counts nothing, and
+    CloudWatch bills a custom metric only for the hours it receives data (see custom_metrics_cost)."""
     rounds = list(idle_rounds)
     watcher = list(idle_watcher_rounds)
     scheduled = len(rounds) + len(watcher)
@@ -152,9 +164,7 @@ def monthly_fixed_cost(
         gb_seconds = sum(i.gb_seconds() for i in invocations)
         return gb_seconds * LAMBDA_ARM64_GB_SECOND + len(invocations) * LAMBDA_REQUEST
 
-    lines = [
-        ("roller rounds (Lambda)", f"{len(rounds)}", lambda_usd(rounds)),
-    ]
+    lines = [("roller rounds (Lambda)", f"{len(rounds)}", lambda_usd(rounds))]
     if watcher:
         lines += [
             ("compile watcher rounds (Lambda)", f"{len(watcher)}", lambda_usd(watcher)),
@@ -167,11 +177,45 @@ def monthly_fixed_cost(
             scheduled * PLATFORM_LOG_BYTES / 1e9 * CLOUDWATCH_LOGS_INGESTED_GB,
         ),
         ("schedules (EventBridge)", f"{scheduled}", scheduled * EVENTBRIDGE_SCHEDULED_INVOCATION),
-        ("custom metrics (EMF)", f"{metrics}", metrics * CLOUDWATCH_METRIC_MONTH),
-        ("alarms", f"{alarms}", alarms * CLOUDWATCH_ALARM_MONTH),
+        ("alarm metrics", f"{alarm_metrics}", alarm_metrics * CLOUDWATCH_ALARM_MONTH),
+        ("dashboard", f"{dashboards}", dashboards * CLOUDWATCH_DASHBOARD_MONTH),
         ("KMS key", f"{kms_keys}", kms_keys * KMS_KEY_MONTH),
     ]
     return Cost(lines)
+
+
+def alarm_metrics(template: Mapping[str, Any]) -> int:
+    """The alarm-metrics a template's alarms are billed for: one per metric an alarm reads, each metric
+    of a math expression counted (the expression itself is not a metric)."""
+    count = 0
+    for resource in template.get("Resources", {}).values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            properties = resource["Properties"]
+            queries = properties.get("Metrics", [])
+            count += 1 if "MetricName" in properties else sum("MetricStat" in q for q in queries)
+    return count
+
+
+def stack_fixed_cost(
+    template: Mapping[str, Any],
+    idle_rounds: Iterable[Invocation],
+    idle_watcher_rounds: Iterable[Invocation] = (),
+) -> Cost:
+    """`monthly_fixed_cost` of a synthesized template: its alarms, dashboards and KMS keys."""
+    types = [resource["Type"] for resource in template.get("Resources", {}).values()]
+    return monthly_fixed_cost(
+        idle_rounds=idle_rounds,
+        idle_watcher_rounds=idle_watcher_rounds,
+        alarm_metrics=alarm_metrics(template),
+        dashboards=types.count("AWS::CloudWatch::Dashboard"),
+        kms_keys=types.count("AWS::KMS::Key"),
+    )
+
+
+def custom_metrics_cost(metrics: int = len(CUSTOM_METRICS)) -> Cost:
+    """The most the functions' custom metrics cost a month: a metric-month each, which a metric reaches
+    only if it counts something in every hour of the month (registry_autopilot/custom_metrics.py)."""
+    return Cost([("custom metrics (EMF), at most", f"{metrics}", metrics * CLOUDWATCH_METRIC_MONTH)])
 
 
 # https://aws.amazon.com/sagemaker/pricing/ (Real-Time Inference, on-demand, us-east-1, per instance-hour).

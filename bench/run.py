@@ -157,20 +157,15 @@ def version_usage(lifecycle: Lifecycle, cold: ColdStarts) -> pricing.VersionUsag
     return lifecycle.usage(invocations)
 
 
-def fixed_monthly(app: SynthesizedApp, lifecycle: Lifecycle, cold: ColdStarts) -> pricing.Cost:
+def fixed_monthly(app: SynthesizedApp, cold: ColdStarts) -> pricing.Cost:
     times = handler_times(cold)
     rounds = pricing.SECONDS_PER_MONTH // (app.config.roller_schedule_minutes * 60)
     idle = pricing.Invocation("Roller", cold.memory_sizes["roller"], 1, times["roller"].cpu(1))
-    watcher_rounds = pricing.SECONDS_PER_MONTH // WATCHER_ROUND_SECONDS
     watcher = times["compile_watcher"]
     idle_watch = pricing.Invocation("CompileWatcher", cold.memory_sizes["compile_watcher"], 1, watcher.cpu(1))
-    resources = [r["Type"] for r in app.template["Resources"].values()]
-    return pricing.monthly_fixed_cost(
-        idle_watcher_rounds=[idle_watch] * watcher_rounds,
-        idle_rounds=[idle] * rounds,
-        metrics=len(lifecycle.metric_definitions),
-        alarms=resources.count("AWS::CloudWatch::Alarm"),
-        kms_keys=resources.count("AWS::KMS::Key"),
+    watcher_rounds = pricing.SECONDS_PER_MONTH // WATCHER_ROUND_SECONDS
+    return pricing.stack_fixed_cost(
+        app.template, idle_rounds=[idle] * rounds, idle_watcher_rounds=[idle_watch] * watcher_rounds
     )
 
 
@@ -365,6 +360,17 @@ class BenchReport:
                 "",
             )
         )
+        metrics = pricing.custom_metrics_cost()
+        rows.append(
+            (
+                "5",
+                "custom metrics per month, at most",
+                f"${metrics.total:.2f} ({metrics.lines[0][1]} metrics; billed only in hours one counts "
+                "something that needs a person)",
+                "-",
+                "",
+            )
+        )
         t = self.throughput
         outcomes = ", ".join(f"{n} {outcome}" for outcome, n in t.outcomes.most_common())
         caused = f", {t.caused} of them state changes of ours" if t.caused else ""
@@ -481,7 +487,7 @@ def run(
             throttle_retry=task_retry(app, "AttachCompiled", "Lambda.TooManyRequestsException"),
         )
     cost = pricing.version_cost(version_usage(lifecycle, cold))
-    fixed = fixed_monthly(app, lifecycle, cold)
+    fixed = fixed_monthly(app, cold)
     return BenchReport(
         app=app,
         lifecycle=lifecycle,

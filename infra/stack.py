@@ -97,6 +97,7 @@ class RegistryAutopilotStack(Stack):
             plan_function=self.compile_workflow.plan_function,
             attach_function=self.compile_workflow.attach_function,
             roller_function=self.shadow_rollout.roller_function if self.shadow_rollout else None,
+            functions=self.functions.functions,
             state_machine_logs=self.compile_workflow.log_group,
             dead_letter_queues=[self.registry_events.dead_letter_queue, *self.functions.dead_letter_queues],
             alarms=self.alerting.alarms,

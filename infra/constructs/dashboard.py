@@ -1,11 +1,12 @@
 """The CloudWatch dashboard an operator opens first.
 
-Metric widgets read only metrics something emits: the functions' own (Powertools EMF, namespace
-`RegistryAutopilot`, dimension `service`; a test compares every widget with the EMF the handlers print
-in local runs) and the AWS/States, AWS/SQS metrics of the stack's resources. The functions' metrics
-carry no group dimension (one custom metric per name keeps the monthly cost fixed), so the per-group
-and per-target views are CloudWatch Logs Insights queries over the structured logs the functions and
-the state machine already write.
+Metric widgets read only metrics something emits: the functions' own custom metrics, which count only
+what needs a person (registry_autopilot.custom_metrics: Powertools EMF, namespace `RegistryAutopilot`,
+dimension `service`; every one is read here or by an alarm, and a test compares every widget with the
+EMF the handlers print in local runs), and the free AWS/States, AWS/Lambda and AWS/SQS metrics of the
+stack's resources. The normal path (decisions, targets attached, shadow tests rolled) and the
+per-group and per-target views are CloudWatch Logs Insights queries over the structured logs the
+functions and the state machine already write: no custom metric, no group dimension.
 """
 
 from __future__ import annotations
@@ -21,40 +22,27 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import constants
+from registry_autopilot.custom_metrics import CustomMetric
 
 PERIOD = Duration.minutes(5)
 
-# Metric names as the functions emit them (functions/registry_autopilot/usecases, handlers/inputs.py).
-DECISION_METRICS = (
-    "VersionsApproved",
-    "VersionsRejected",
-    "VersionsLeftForReview",
-    "VersionsWithNothingToCompile",
-)
-# A person deciding while the workflow ran (DecisionsLeftToAPerson) shows in the per-group log view
-# (`result.approval.action` = human-changed), where it names the group.
-TARGET_METRICS = ("TargetsPlanned", "TargetsAttached", "TargetsFailed", "TargetsNotAttached")
-SHADOW_METRICS = (
-    "ShadowTestsStarted",
-    "ShadowStartsSkipped",
-    "ExperimentsUpdated",
-    "ExperimentsConcluded",
-    "RollerExperimentFailures",
-)
-INPUT_METRICS = ("InvalidEvents",)
+# The custom metrics each graph reads (the functions emit a count only when it is not zero).
+TARGET_METRICS = (CustomMetric.TARGETS_FAILED, CustomMetric.TARGETS_NOT_ATTACHED)
+REVIEW_METRICS = (CustomMetric.VERSIONS_LEFT_FOR_REVIEW,)
+SHADOW_METRICS = (CustomMetric.SHADOW_TESTS_INELIGIBLE, CustomMetric.ROLLER_EXPERIMENT_FAILURES)
 
 
-def own_metric(name: str) -> cloudwatch.Metric:
+def own_metric(name: CustomMetric) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace=constants.METRICS_NAMESPACE,
-        metric_name=name,
+        metric_name=CustomMetric(name).value,
         dimensions_map={"service": constants.POWERTOOLS_SERVICE_NAME},
         statistic="Sum",
         period=PERIOD,
     )
 
 
-def _graph(title: str, names: Sequence[str], width: int = 8) -> cloudwatch.GraphWidget:
+def _graph(title: str, names: Sequence[CustomMetric], width: int = 8) -> cloudwatch.GraphWidget:
     return cloudwatch.GraphWidget(
         title=title, left=[own_metric(name) for name in names], width=width, height=6, stacked=False
     )
@@ -70,6 +58,7 @@ class Dashboard(Construct):
         plan_function: lambda_.Function,
         attach_function: lambda_.Function,
         roller_function: lambda_.Function | None,
+        functions: Sequence[lambda_.Function],
         state_machine_logs: logs.ILogGroup,
         dead_letter_queues: Sequence[sqs.IQueue],
         alarms: Sequence[cloudwatch.IAlarm],
@@ -96,11 +85,15 @@ class Dashboard(Construct):
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24, height=4)
         )
-        self.dashboard.add_widgets(
-            _graph("Versions: decisions and skips", DECISION_METRICS),
-            _graph("Neo targets: planned, attached, failed", TARGET_METRICS),
-            _graph("Shadow tests", SHADOW_METRICS),
-        )
+        needs_a_person = [
+            _graph("Needs a person: Neo targets failed or not attached", TARGET_METRICS),
+            _graph("Needs a person: versions left for review", REVIEW_METRICS),
+        ]
+        if roller_function is not None:
+            needs_a_person.append(
+                _graph("Needs a person: shadow tests refused, roller failures", SHADOW_METRICS)
+            )
+        self.dashboard.add_widgets(*needs_a_person)
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Compile workflow executions",
@@ -133,7 +126,15 @@ class Dashboard(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            _graph("Rejected input", INPUT_METRICS, width=6),
+            cloudwatch.GraphWidget(
+                title="Function errors (rejected input included)",
+                left=[
+                    function.metric_errors(period=PERIOD, statistic="Sum", label=function.node.id)
+                    for function in functions
+                ],
+                width=6,
+                height=6,
+            ),
             cloudwatch.LogQueryWidget(
                 title="Versions per watched group: decision (Attach)",
                 log_group_names=[attach_function.log_group.log_group_name],

@@ -31,6 +31,7 @@ from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.lambda_function import LambdaFactory
 from infra.constructs.registry_events import RegistryEvents
 from infra.constructs.sagemaker_roles import SageMakerRoles
+from registry_autopilot.custom_metrics import CustomMetric
 from registry_autopilot.models.config import AutopilotConfig
 
 PREFIXED_REASON = (
@@ -50,7 +51,7 @@ PRODUCTION_MODELS_REASON = (
     "the endpoint: the shadow start checks it for what AWS excludes from shadow tests (multi-model, "
     "multi-container)."
 )
-FAILURE_METRIC = "RollerExperimentFailures"
+FAILURE_METRIC = CustomMetric.ROLLER_EXPERIMENT_FAILURES
 
 
 class ShadowRollout(Construct):
@@ -127,7 +128,7 @@ class ShadowRollout(Construct):
                 alarm_description="Registry Autopilot: the shadow-test roller failed on an experiment",
                 metric=cloudwatch.Metric(
                     namespace=constants.METRICS_NAMESPACE,
-                    metric_name=FAILURE_METRIC,
+                    metric_name=FAILURE_METRIC.value,
                     dimensions_map={"service": constants.POWERTOOLS_SERVICE_NAME},
                     statistic="Sum",
                     period=Duration.minutes(max(5, config.roller_schedule_minutes)),

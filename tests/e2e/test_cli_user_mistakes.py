@@ -178,7 +178,13 @@ def test_invoke_offers_only_the_handlers_the_stack_deploys(capsys: pytest.Captur
 
     _assert_one_clean_line(code, out, err, "unknown handler 'inputs'")
     offered = err.split("choose one of:", 1)[1]
-    assert [name.strip() for name in offered.split(",")] == ["attach", "compile_watcher", "plan", "roller", "shadow_start"]
+    assert [name.strip() for name in offered.split(",")] == [
+        "attach",
+        "compile_watcher",
+        "plan",
+        "roller",
+        "shadow_start",
+    ]
 
 
 class _ClosedPipe:

@@ -8,6 +8,7 @@ import pytest
 from autopilot import pricing
 from autopilot.cost import cost_report
 from autopilot.synth import synthesize
+from registry_autopilot.custom_metrics import CUSTOM_METRICS
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +29,6 @@ def test_given_the_sample_plan_when_costed_then_shadow_hours_follow_the_dwell_ti
     assert row.usd(row.planned_hours) == pytest.approx(
         row.planned_hours * shadow.instance_count * pricing.SAGEMAKER_REALTIME_HOURLY[shadow.instance_type]
     )
-    alarms = [r for r in app.template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert ("alarms", str(len(alarms)), len(alarms) * pricing.CLOUDWATCH_ALARM_MONTH) in report.monthly.lines
     assert report.per_version.total > 0
     assert "churn-xgboost: 1 x ml.c5.xlarge" in report.render()
 
@@ -46,3 +45,38 @@ def test_given_an_instance_type_without_a_listed_price_then_the_report_asks_for_
 
     assert row.hourly_price is None
     assert row.usd(row.planned_hours) is None
+
+
+def test_given_the_sample_stack_then_the_fixed_cost_counts_its_alarm_metrics_dashboard_and_key() -> None:
+    """CloudWatch User Guide, "Analyzing, optimizing, and reducing CloudWatch costs": "If you create a
+    metric alarm that contains a metric math expression, which references multiple metrics, you incur a
+    cost for each alarm-metric that's referenced in the metric math expression."
+    """
+    app = synthesize()
+    resources = app.template["Resources"].values()
+    alarms = [r["Properties"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"]
+    math = [a for a in alarms if "Metrics" in a]
+
+    report = cost_report(app)
+
+    items = {item: (quantity, usd) for item, quantity, usd in report.monthly.lines}
+    read_by_math = sum(1 for alarm in math for query in alarm["Metrics"] if "MetricStat" in query)
+    expected = len(alarms) - len(math) + read_by_math
+    assert math, "the sample stack has a math alarm (failed, timed out or aborted executions)"
+    assert items["alarm metrics"] == (str(expected), pytest.approx(expected * pricing.CLOUDWATCH_ALARM_MONTH))
+    assert items["dashboard"] == ("1", pytest.approx(pricing.CLOUDWATCH_DASHBOARD_MONTH))
+    assert not any("custom metric" in item for item in items), "an idle stack emits no custom metric"
+
+
+def test_given_the_list_of_custom_metrics_then_the_cost_report_bills_each_a_metric_month_at_most() -> None:
+    report = cost_report(synthesize())
+
+    assert report.custom_metrics.lines == [
+        (
+            "custom metrics (EMF), at most",
+            str(len(CUSTOM_METRICS)),
+            pytest.approx(len(CUSTOM_METRICS) * pricing.CLOUDWATCH_METRIC_MONTH),
+        )
+    ]
+    assert "custom metrics (EMF), at most" in report.render()
+    assert report.as_dict()["custom_metrics_monthly_at_most_usd"] == round(len(CUSTOM_METRICS) * 0.30, 4)

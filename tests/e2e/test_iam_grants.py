@@ -142,7 +142,9 @@ def _observed(lifecycle: Lifecycle) -> dict[str, set[str]]:
         for call in invocation.calls:
             # The IAM action that authorizes the operation (ListObjectsV2 is s3:ListBucket).
             action = OPERATION_ACTIONS.get((call.service, call.operation), call.operation)
-            calls.setdefault(invocation.function, set()).add(f"{SERVICE_PREFIX[call.service]}:{action}".lower())
+            calls.setdefault(invocation.function, set()).add(
+                f"{SERVICE_PREFIX[call.service]}:{action}".lower()
+            )
     return calls
 
 

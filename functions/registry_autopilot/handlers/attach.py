@@ -25,7 +25,7 @@ get_settings()  # validate the environment and the deployed configuration at col
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = parse_input(AttachInput.model_validate, event, metric="InvalidInputs")
+    request = parse_input(AttachInput.model_validate, event)
     settings = get_settings()
     notifier = Notifier(settings.notification_topic_arn)
     result = workflow.attach(

@@ -22,7 +22,7 @@ get_settings()  # validate the environment and the deployed configuration at col
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # No custom metric: a failed round raises (the function's Errors alarm), the rest is in the log.
-    parse_input(ScheduledEvent.model_validate, event, metric=None)
+    parse_input(ScheduledEvent.model_validate, event)
     settings = get_settings()
     # Not traced: a round a minute, nearly all of them idle, would be most of the stack's traces.
     return compile_watch.watch(compile_watch.default_ports(settings), settings, now=clock.now()).as_dict()

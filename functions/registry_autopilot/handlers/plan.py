@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.events import parse_state_change
-from registry_autopilot.observability import capture_lambda_handler, logger, metrics
+from registry_autopilot.observability import capture_lambda_handler, logger
 from registry_autopilot.settings import get_settings
 from registry_autopilot.usecases import compile as workflow
 
@@ -20,7 +20,6 @@ get_settings()  # validate the environment and the deployed configuration at col
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = parse_input(parse_state_change, event)
     # The wall clock, not registry_autopilot.clock: the deadline computed from it is compared with

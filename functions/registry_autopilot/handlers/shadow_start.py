@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from registry_autopilot import clock
 from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.events import parse_state_change
-from registry_autopilot.observability import MetricUnit, capture_lambda_handler, logger, metrics
+from registry_autopilot.observability import capture_lambda_handler, logger, metrics
 from registry_autopilot.settings import get_settings
 from registry_autopilot.usecases import shadow
 
@@ -25,6 +25,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = parse_input(parse_state_change, event)
     settings = get_settings()
     result = shadow.start(change, shadow.default_ports(settings), settings, now=clock.now())
-    metrics.add_metric(name="ShadowStartsSkipped", unit=MetricUnit.Count, value=0 if result.started else 1)
     logger.info("shadow start", extra={"result": result.model_dump(mode="json")})
     return result.model_dump(mode="json")

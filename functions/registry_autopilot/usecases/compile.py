@@ -24,7 +24,7 @@ from registry_autopilot.models.config import GroupConfig
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
 from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import AttachInput, AttachResult, PlanResult
-from registry_autopilot.observability import MetricUnit, logger, metrics
+from registry_autopilot.observability import CustomMetric, count, logger
 from registry_autopilot.settings import Settings
 
 # Metadata that differs between two runs of the same decision: left out of the ClientToken.
@@ -53,9 +53,6 @@ def plan(
             package = registry.describe_model_package(detail.ModelPackageArn)
         context = PlanContext(config=settings.config, artifacts_bucket=settings.artifacts_bucket, now=now)
         result = plan_compilation(package, context)
-    metrics.add_metric(name="TargetsPlanned", unit=MetricUnit.Count, value=len(result.targets))
-    if not result.has_work:
-        metrics.add_metric(name="VersionsWithNothingToCompile", unit=MetricUnit.Count, value=1)
     logger.info(
         "compile plan",
         extra={
@@ -212,18 +209,9 @@ def _update(
 
 
 def _record_metrics(result: AttachResult, outcome: ApprovalOutcome) -> None:
-    metrics.add_metric(name="TargetsAttached", unit=MetricUnit.Count, value=len(result.attached))
-    metrics.add_metric(name="TargetsFailed", unit=MetricUnit.Count, value=len(result.failed))
-    metrics.add_metric(name="TargetsNotAttached", unit=MetricUnit.Count, value=len(result.not_attached))
-    name = {
-        "Approved": "VersionsApproved",
-        "Rejected": "VersionsRejected",
-        "PendingManualApproval": "VersionsLeftForReview",
-    }
-    if outcome.action == "decided" and outcome.status is not None:
-        metrics.add_metric(name=name[outcome.status], unit=MetricUnit.Count, value=1)
-    elif outcome.action == "human-changed":
-        metrics.add_metric(name="DecisionsLeftToAPerson", unit=MetricUnit.Count, value=1)
-    unusable = sum(check.status == "UNUSABLE" for check in outcome.checks)
-    if unusable:
-        metrics.add_metric(name="UnusableEvaluationChecks", unit=MetricUnit.Count, value=unusable)
+    """Only what needs a person (registry_autopilot.custom_metrics); the decision and the targets of
+    every version are in the 'attach result' log line, which the dashboard counts per group."""
+    count(CustomMetric.TARGETS_FAILED, len(result.failed))
+    count(CustomMetric.TARGETS_NOT_ATTACHED, len(result.not_attached))
+    if outcome.action == "decided" and outcome.status == "PendingManualApproval":
+        count(CustomMetric.VERSIONS_LEFT_FOR_REVIEW)

@@ -41,7 +41,7 @@ from registry_autopilot.models.shadow import (
     ShadowVersion,
     StartResult,
 )
-from registry_autopilot.observability import MetricUnit, logger, metrics
+from registry_autopilot.observability import CustomMetric, count, logger
 from registry_autopilot.settings import Settings
 
 # A terminal experiment is looked at (to record an outcome nobody recorded) for this long after it ended.
@@ -131,7 +131,7 @@ def _refuse(
         message=result.model_dump(mode="json"),
     )
     ports.registry.update_model_package(request)
-    metrics.add_metric(name="ShadowTestsIneligible", unit=MetricUnit.Count, value=1)
+    count(CustomMetric.SHADOW_TESTS_INELIGIBLE)
     return result
 
 
@@ -208,7 +208,6 @@ def start(
                 arn, name, "STARTED", f"shadow test on {shadow.endpoint_name} at {first}%", shadow=shadow
             )
         )
-    metrics.add_metric(name="ShadowTestsStarted", unit=MetricUnit.Count, value=1 if created else 0)
     return StartResult(
         model_package_arn=arn,
         started=created,
@@ -405,10 +404,7 @@ def roll(ports: ShadowPorts, settings: Settings, now: datetime) -> RollResult:
                 )
             )
     result = RollResult(experiments=rounds, failures=failures)
-    for outcome in ("updated", "concluded", "conflict", "dropped"):
-        count = sum(1 for item in rounds if item.outcome == outcome)
-        metrics.add_metric(name=f"Experiments{outcome.capitalize()}", unit=MetricUnit.Count, value=count)
-    metrics.add_metric(name="RollerExperimentFailures", unit=MetricUnit.Count, value=failures)
+    count(CustomMetric.ROLLER_EXPERIMENT_FAILURES, failures)
     if failures:
         ports.notifier.publish(
             subject=f"Registry Autopilot: shadow roller failed on {failures} experiment(s)",

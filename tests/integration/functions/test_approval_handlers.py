@@ -27,6 +27,7 @@ from registry_autopilot.logic import approval
 from registry_autopilot.models.config import AutopilotConfig
 from registry_autopilot.settings import reset_settings
 from tests.compile_fixtures import EVENTS, config_dict, event_for, write_config
+from tests.emf import counts
 from tests.integration.functions.test_compile_handlers import compile_all
 
 REPORTS = EVENTS / "reports"
@@ -160,6 +161,29 @@ def test_a_manual_group_stays_pending_with_the_summary_and_a_notification_with_t
     assert "--model-approval-status Rejected" in message["Message"]
     assert "PASS required Neo targets attached" in message["Message"]
     assert len(updates(backend)) == 1
+
+
+# Custom metrics (registry_autopilot.custom_metrics): only what needs a person is counted, so a version
+# the policy approves emits none and one left for review counts once.
+def test_given_a_version_left_for_a_person_then_the_workflow_counts_it_in_versions_left_for_review(
+    backend: LocalBackend, plan_handler: Any, attach_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = seed(backend, fixture("churn-xgboost-passing.json"), group="fraud-pytorch")
+
+    run_workflow(backend, plan_handler, attach_handler, arn)
+
+    assert counts(capsys.readouterr().out) == {"VersionsLeftForReview": 1}
+
+
+def test_given_a_version_the_policy_approves_then_the_workflow_emits_no_custom_metric(
+    backend: LocalBackend, plan_handler: Any, attach_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = seed(backend, fixture("churn-xgboost-passing.json"))
+
+    result = run_workflow(backend, plan_handler, attach_handler, arn)
+
+    assert result["approval"]["status"] == "Approved"
+    assert counts(capsys.readouterr().out) == {}
 
 
 def test_the_review_notification_is_delivered_to_the_topic_in_moto(

@@ -16,6 +16,7 @@ from autopilot.backend import LocalBackend
 from registry_autopilot.logic import naming
 from registry_autopilot.models.errors import InvalidInput
 from tests.compile_fixtures import event_for, load_event
+from tests.emf import counts
 
 ROLE = "arn:aws:iam::123456789012:role/RegistryAutopilotNeoCompile"  # the stack's own role, locally
 PASSING_REPORT = {"binary_classification_metrics": {"auc": {"value": 0.93}}}
@@ -176,6 +177,18 @@ def test_failed_target_is_recorded_notified_and_the_others_attached(
     assert notified["retry_command"] == f"python -m autopilot retry {arn} ml-m5 --region us-east-1"
 
 
+def test_given_a_failed_target_then_attach_counts_it_in_targets_failed(
+    backend: LocalBackend, plan_handler: Any, attach_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arn = seed(backend)
+    plan = plan_handler(event_for(arn))
+    results = compile_all(backend, plan, fail={"ml-m5": "ClientError: unsupported operator"})
+
+    attach_handler({**plan, "results": results})
+
+    assert counts(capsys.readouterr().out) == {"TargetsFailed": 1}
+
+
 def test_our_own_update_event_plans_nothing_and_writes_nothing(
     backend: LocalBackend, plan_handler: Any, attach_handler: Any
 ) -> None:
@@ -189,6 +202,20 @@ def test_our_own_update_event_plans_nothing_and_writes_nothing(
 
     assert replanned["has_work"] is False
     assert sagemaker_writes(backend) == []
+
+
+def test_given_an_invalid_event_then_the_invocation_fails_and_emits_no_custom_metric(
+    backend: LocalBackend, plan_handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rejected input fails the invocation, which Lambda counts for free (Lambda Developer Guide, "Types
+    of metrics for Lambda functions", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html:
+    "Errors - The number of invocations that result in a function error. Function errors include
+    exceptions that your code throws and exceptions that the Lambda runtime throws."), and the function's
+    `Errors` alarm fires: no custom metric counts it again."""
+    with pytest.raises(InvalidInput):
+        plan_handler(load_event("invalid-missing-model-package-arn.json"))
+
+    assert counts(capsys.readouterr().out) == {}
 
 
 def test_invalid_attach_input_names_the_field_and_writes_nothing(

@@ -27,6 +27,7 @@ from registry_autopilot import clock
 from registry_autopilot.logic import shadow as logic
 from registry_autopilot.models.config import AutopilotConfig
 from tests.compile_fixtures import event_for
+from tests.emf import counts
 from tests.shadow_endpoints import INELIGIBLE_ENDPOINTS, make_version_ineligible, seed_endpoint
 
 ROLE = "arn:aws:iam::123456789012:role/RegistryAutopilotShadowTests"
@@ -369,6 +370,44 @@ def test_one_failing_experiment_does_not_stop_the_others_and_the_round_reports_i
     assert [call.operation for call in stack.writes if call.service == "sns"] == ["Publish"]
 
 
+def test_given_a_round_with_no_experiment_then_the_roller_emits_no_custom_metric(
+    stack: LocalBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = invoke("roller", tick())
+
+    assert result["experiments"] == []
+    assert counts(capsys.readouterr().out) == {}
+
+
+def test_given_a_version_started_and_rolled_then_no_custom_metric_is_emitted(
+    stack: LocalBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoke("shadow_start", approved_event(approved_version(stack)))
+
+    seen = roll_until_quiet(stack, rounds=8, minutes=60)
+
+    assert {item["outcome"] for item in seen} >= {"updated"}
+    assert counts(capsys.readouterr().out) == {}
+
+
+def test_given_the_roller_failing_on_an_experiment_then_it_counts_it_in_roller_experiment_failures(
+    stack: LocalBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from registry_autopilot.adapters.experiments import InferenceExperiments
+
+    invoke("shadow_start", approved_event(approved_version(stack)))
+
+    def failing(self: InferenceExperiments, request: dict[str, Any]) -> None:
+        raise RuntimeError("throttled beyond retries")
+
+    monkeypatch.setattr(InferenceExperiments, "update", failing)
+    stack.clock.advance(60 * 60)
+    capsys.readouterr()
+
+    assert invoke("roller", tick())["failures"] == 1
+    assert counts(capsys.readouterr().out) == {"RollerExperimentFailures": 1}
+
+
 def test_a_shadow_failing_its_health_gate_holds_the_ramp_from_cloudwatch_metrics(
     stack: LocalBackend, tmp_path: Path
 ) -> None:
@@ -459,6 +498,22 @@ def test_given_an_excluded_endpoint_when_a_version_is_approved_then_the_refusal_
     again = invoke("shadow_start", approved_event(arn))
     assert again["ineligible"] == result["ineligible"]
     assert clocked.writes == []
+
+
+def test_given_an_excluded_endpoint_then_the_refusal_is_counted_once_in_shadow_tests_ineligible(
+    clocked: LocalBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kind = sorted(INELIGIBLE_ENDPOINTS)[0]
+    with clocked.unrecorded():
+        seed_endpoint(clocked.client("sagemaker"), ENDPOINT, kind)
+    arn = approved_version(clocked)
+
+    invoke("shadow_start", approved_event(arn))
+    first = counts(capsys.readouterr().out)
+    invoke("shadow_start", approved_event(arn))  # the record's own event: already refused
+
+    assert first == {"ShadowTestsIneligible": 1}
+    assert counts(capsys.readouterr().out) == {}
 
 
 @pytest.mark.parametrize(

@@ -43,3 +43,34 @@ def test_extra_work_inside_a_round_bills_time_but_no_request() -> None:
 
     assert lines["Lambda requests"] == 0
     assert lines["Lambda compute"] == pytest.approx(0.125 * 0.2 * pricing.LAMBDA_ARM64_GB_SECOND)
+
+
+def test_a_math_alarm_bills_each_metric_it_reads_and_a_plain_alarm_one() -> None:
+    # CloudWatch User Guide, "Analyzing, optimizing, and reducing CloudWatch costs": "If you create a
+    # metric alarm that contains a metric math expression, which references multiple metrics, you incur a
+    # cost for each alarm-metric that's referenced in the metric math expression."
+    plain = {"Type": "AWS::CloudWatch::Alarm", "Properties": {"MetricName": "Errors"}}
+    math = {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "Metrics": [
+                {"Id": "expr", "Expression": "a + b"},
+                {"Id": "a", "MetricStat": {"Metric": {"MetricName": "ExecutionsFailed"}}},
+                {"Id": "b", "MetricStat": {"Metric": {"MetricName": "ExecutionsTimedOut"}}},
+            ]
+        },
+    }
+    template = {"Resources": {"A": plain, "B": math, "C": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+
+    assert pricing.alarm_metrics(template) == 3
+
+
+def test_the_fixed_cost_holds_no_custom_metric_and_their_ceiling_follows_the_list() -> None:
+    from registry_autopilot.custom_metrics import CUSTOM_METRICS
+
+    fixed = pricing.monthly_fixed_cost(idle_rounds=[], alarm_metrics=2, dashboards=1, kms_keys=1)
+    ceiling = pricing.custom_metrics_cost()
+
+    assert fixed.total == pytest.approx(2 * 0.10 + 3.00 + 1.00)
+    assert not any("custom metric" in item for item, _, _ in fixed.lines)
+    assert ceiling.total == pytest.approx(len(CUSTOM_METRICS) * 0.30)
