@@ -122,9 +122,8 @@ class Lifecycle:
         """What the state machine's log ingests: every history event (level ALL) without its execution
         data (`includeExecutionData` false: "When set to false, data is excluded", Step Functions API
         Reference, LoggingConfiguration)."""
-        return sum(
-            len(json.dumps(_without_data(event), default=str)) for e in self.executions for event in e.history
-        )
+        events = [event for e in self.executions for event in (e.history or [])]
+        return sum(len(json.dumps(_without_data(event), default=str)) for event in events)
 
     def usage(self, invocations: list[pricing.Invocation]) -> pricing.VersionUsage:
         """What this lifecycle bills per version, with `invocations` priced as the caller measured them."""
