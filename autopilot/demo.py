@@ -190,16 +190,17 @@ class Demo:
         before = self.version_state(arn) if ":model-package/" in arn else None
         writes_before = len(self.backend.writes)
         step = self.add(Step(self.now(), title))
+        started = self.backend.clock.now()
         routed = self.stack.send_event(event)
+        waited = int((self.backend.clock.now() - started).total_seconds()) // 60
         if not routed.matched_rules:
             step.lines.append("no rule matches it: nothing runs")
         for rule in routed.matched_rules:
             step.lines.append(f"rule {rule} matches")
         for execution in routed.executions:
-            polling = sum(execution.waits) // 60
             step.lines.append(
                 f"compile workflow {execution.status.lower()}: {len(execution.states_entered())} states"
-                + (f", {polling} simulated minutes of polling" if polling else "")
+                + (f", resumed by the compile watcher after {waited} simulated minutes" if waited else "")
             )
             if execution.status != "SUCCEEDED":
                 step.lines.append(f"  {execution.error}: {_short(execution.cause, 90)}")
