@@ -19,6 +19,8 @@ The definition is executed as synthesized (no rewriting); the local pieces are a
     "I want to retry only if there is a 'ThrottlingException'. I cannot do it because the retry policy
     only looks at the error name, in this case, 'SageMaker.AmazonSageMakerException'"). The cause reads
     `<message> (Service: SageMaker, Status Code: <code>, Request ID: <id>)`, built by moto.
+  * A task token answers once: a second SendTaskSuccess answers TaskTimedOut (moto takes it and
+    replaces the first answer).
   * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
     `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
 
@@ -197,6 +199,7 @@ def local_execution(
         state_task_service_callback as callback_service,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.callback import callback as callback_pool
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     waits: list[int] = []
@@ -220,6 +223,15 @@ def local_execution(
         return _lambda_response(invoke, parameters)
 
     original_token_wait = callback_service.StateTaskServiceCallback._wait_for_task_token_timeout
+    original_notify = callback_pool.CallbackPoolManager.notify
+
+    def notify_once(self: Any, callback_id: Any, outcome: Any) -> bool:
+        # A token answers once: "The task token has either expired or the task associated with the
+        # token has already been closed" (SendTaskSuccess, TaskTimedOut). moto takes a second answer.
+        endpoint = self._pool.get(callback_id, None)
+        if endpoint is not None and endpoint._notify_event.is_set():
+            raise callback_pool.CallbackNotifyConsumerError(callback_pool.CallbackConsumerTimeout())
+        return bool(original_notify(self, callback_id, outcome))
 
     def token_wait(self: Any, timeout_seconds: int, callback_endpoint: Any) -> Any:
         if tokens is None or not tokens.simulated:
@@ -242,6 +254,7 @@ def local_execution(
         mock.patch.object(
             callback_service.StateTaskServiceCallback, "_wait_for_task_token_timeout", token_wait
         ),
+        mock.patch.object(callback_pool.CallbackPoolManager, "notify", notify_once),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),

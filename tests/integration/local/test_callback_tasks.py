@@ -94,3 +94,30 @@ def test_given_no_answer_when_timeout_seconds_pass_on_the_simulated_clock_then_t
     assert result.output["error"]["Error"] == "States.Timeout"
     assert result.states_entered() == ["AwaitCallback", "TimedOut"]
     assert len(rounds) == TIMEOUT_SECONDS // 60  # five simulated minutes, no real wait
+
+
+def test_given_a_token_already_answered_when_answered_again_then_the_task_no_longer_waits_for_it(
+    local_backend: LocalBackend,
+) -> None:
+    """SendTaskSuccess on a closed task answers TaskTimedOut ("The task token has either expired or the
+    task associated with the token has already been closed", Step Functions API Reference,
+    SendTaskSuccess): the first answer stands. (moto took the second and replaced the first; once the
+    execution is gone it answers InvalidToken.) The compile watcher takes TaskTimedOut, InvalidToken
+    and TaskDoesNotExist as "no longer waits" and deletes the wait."""
+    from registry_autopilot.adapters.compile_watch import CLOSED_TOKEN_CODES, Callbacks
+
+    local_backend.client("s3").create_bucket(Bucket=BUCKET)
+    answers: list[bool] = []
+
+    def watcher_round() -> float:
+        callbacks = Callbacks(local_backend.client("stepfunctions"))
+        token = stored_token(local_backend, "exec-3")
+        answers.extend([callbacks.resume(token, {"n": 1}), callbacks.resume(token, {"n": 2})])
+        return 60.0
+
+    result = execute(DEFINITION, {}, invoke=no_lambda, name="exec-3", on_token_wait=watcher_round)
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {"outcome": {"n": 1}}
+    assert answers == [True, False]
+    assert {"TaskTimedOut", "InvalidToken"} <= CLOSED_TOKEN_CODES

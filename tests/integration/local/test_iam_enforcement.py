@@ -118,3 +118,32 @@ def test_given_a_grant_on_the_wrong_resource_type_when_the_call_is_made_then_it_
         )
 
     assert code == "AccessDeniedException"
+
+
+def test_given_a_role_with_s3_list_bucket_when_it_lists_objects_v2_then_the_call_is_allowed() -> None:
+    """Amazon S3 API Reference, ListObjectsV2, Permissions: "You must have permission to perform the
+    s3:ListBucket action" -- the operation's own name is not an IAM action."""
+    allowed = RolePolicy("Lister", (("s3:listbucket", ("*",)),))
+    other = RolePolicy("Reader", (("s3:getobject", ("*",)),))
+    request = {"Bucket": "b", "Prefix": "compile-waits/"}
+
+    assert allowed.denial("s3", "ListObjectsV2", request, region=REGION, account=ACCOUNT) is None
+    code, message = other.denial("s3", "ListObjectsV2", request, region=REGION, account=ACCOUNT) or ("", "")
+    assert code == "AccessDenied"
+    assert "s3:ListBucket" in message
+
+
+def test_given_the_compile_watcher_role_then_send_task_success_is_checked_under_the_states_prefix(
+    app: SynthesizedApp,
+) -> None:
+    """Step Functions actions are `states:<Operation>` (Service Authorization Reference), not the
+    SDK's `stepfunctions` service name."""
+    with LocalStack(app) as stack:
+        watcher = stack.function_role(stack.function_for_handler("compile_watcher"))
+        plan = stack.function_role(stack.function_for_handler("plan"))
+
+    request = {"taskToken": "t", "output": "{}"}
+    assert watcher.denial("stepfunctions", "SendTaskSuccess", request, region=REGION, account=ACCOUNT) is None
+    denied = plan.denial("stepfunctions", "SendTaskSuccess", request, region=REGION, account=ACCOUNT)
+    assert denied is not None
+    assert "states:SendTaskSuccess" in denied[1]
