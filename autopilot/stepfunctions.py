@@ -164,6 +164,9 @@ class TokenWaits:
     simulated: bool = False  # count TimeoutSeconds in simulated seconds (`elapse`), not in real time
     pending: list[TokenWait] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Map iterations started and not yet ended: time may pass only when every one of them waits on a
+    # token, so a branch still creating its job is never overtaken by the clock.
+    running_iterations: int = 0
 
     def elapse(self, seconds: float) -> None:
         with self.lock:
@@ -171,12 +174,22 @@ class TokenWaits:
                 wait.remaining -= seconds
 
     def waiting(self) -> bool:
-        """A task still waits: its callback has not come (SendTaskSuccess sets it at once) and its
-        TimeoutSeconds have not passed."""
+        """Every running branch waits for a callback that has not come (SendTaskSuccess sets it at
+        once) within its TimeoutSeconds, and at least one does: nothing else can happen until time
+        passes."""
         with self.lock:
-            return any(
-                not wait.endpoint._notify_event.is_set() and wait.remaining > 0 for wait in self.pending
+            waiting = sum(
+                1 for wait in self.pending if not wait.endpoint._notify_event.is_set() and wait.remaining > 0
             )
+            return waiting > 0 and waiting >= self.running_iterations
+
+    def iteration_started(self) -> None:
+        with self.lock:
+            self.running_iterations += 1
+
+    def iteration_ended(self) -> None:
+        with self.lock:
+            self.running_iterations -= 1
 
 
 _TOKEN_POLL_SECONDS = 0.005
@@ -195,11 +208,7 @@ def local_execution(
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk as aws_sdk,
     )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_callback as callback_service,
-    )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-    from moto.stepfunctions.parser.asl.eval.callback import callback as callback_pool
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     waits: list[int] = []
@@ -222,16 +231,36 @@ def local_execution(
     def fake_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         return _lambda_response(invoke, parameters)
 
-    original_token_wait = callback_service.StateTaskServiceCallback._wait_for_task_token_timeout
-    original_notify = callback_pool.CallbackPoolManager.notify
+    with (
+        mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
+        mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
+        _token_waits_simulated(tokens),
+        _callbacks_answer_once(),
+        _iterations_counted(tokens),
+        mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
+        mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
+        mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
+        mock.patch.object(
+            aws_sdk.StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(_sdk_error_name)
+        ),
+        mock.patch.object(is_operator.IsTimestamp, "string_to_timestamp", staticmethod(_parse_timestamp)),
+    ):
+        try:
+            yield waits
+        finally:
+            interpreter_log.setLevel(saved_level)
 
-    def notify_once(self: Any, callback_id: Any, outcome: Any) -> bool:
-        # A token answers once: "The task token has either expired or the task associated with the
-        # token has already been closed" (SendTaskSuccess, TaskTimedOut). moto takes a second answer.
-        endpoint = self._pool.get(callback_id, None)
-        if endpoint is not None and endpoint._notify_event.is_set():
-            raise callback_pool.CallbackNotifyConsumerError(callback_pool.CallbackConsumerTimeout())
-        return bool(original_notify(self, callback_id, outcome))
+
+@contextmanager
+def _token_waits_simulated(tokens: TokenWaits | None) -> Iterator[None]:
+    """A task waiting for its callback waits on the simulated clock when `tokens.simulated`: its
+    TimeoutSeconds count the seconds `tokens.elapse` reports, not real ones."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_service,
+    )
+
+    original_token_wait = callback_service.StateTaskServiceCallback._wait_for_task_token_timeout
 
     def token_wait(self: Any, timeout_seconds: int, callback_endpoint: Any) -> Any:
         if tokens is None or not tokens.simulated:
@@ -248,26 +277,61 @@ def local_execution(
             with tokens.lock:
                 tokens.pending.remove(wait)
 
-    with (
-        mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
-        mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
-        mock.patch.object(
-            callback_service.StateTaskServiceCallback, "_wait_for_task_token_timeout", token_wait
-        ),
-        mock.patch.object(callback_pool.CallbackPoolManager, "notify", notify_once),
-        mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
-        mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
-        mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
-        mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
-        mock.patch.object(
-            aws_sdk.StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(_sdk_error_name)
-        ),
-        mock.patch.object(is_operator.IsTimestamp, "string_to_timestamp", staticmethod(_parse_timestamp)),
+    with mock.patch.object(
+        callback_service.StateTaskServiceCallback, "_wait_for_task_token_timeout", token_wait
     ):
-        try:
-            yield waits
-        finally:
-            interpreter_log.setLevel(saved_level)
+        yield
+
+
+CLOSED_TASK_MESSAGE = (
+    "The task token has either expired or the task associated with the token has already been closed."
+)
+
+
+@contextmanager
+def _callbacks_answer_once() -> Iterator[None]:
+    """A token answers once: "The task token has either expired or the task associated with the token
+    has already been closed" (SendTaskSuccess, TaskTimedOut). moto takes a second answer and replaces
+    the first."""
+    from moto.stepfunctions.parser.api import TaskTimedOut
+    from moto.stepfunctions.parser.asl.eval.callback import callback as pool
+
+    original = pool.CallbackPoolManager.notify
+
+    def notify_once(self: Any, callback_id: Any, outcome: Any) -> bool:
+        endpoint = self._pool.get(callback_id, None)
+        if endpoint is not None and endpoint._notify_event.is_set():
+            raise TaskTimedOut(CLOSED_TASK_MESSAGE, exception_type="TaskTimedOut")
+        return bool(original(self, callback_id, outcome))
+
+    with mock.patch.object(pool.CallbackPoolManager, "notify", notify_once):
+        yield
+
+
+@contextmanager
+def _iterations_counted(tokens: TokenWaits | None) -> Iterator[None]:
+    """Count the Map iterations running (a job taken from the pool and not yet closed; the next one is
+    taken before the last is closed, so the count never dips between them)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import job as jobs
+
+    original_next, original_close = jobs.JobPool.next_job, jobs.JobPool.close_job
+
+    def next_job(self: Any) -> Any:
+        job = original_next(self)
+        if job is not None and tokens is not None:
+            tokens.iteration_started()
+        return job
+
+    def close_job(self: Any, job: Any) -> Any:
+        if tokens is not None:
+            tokens.iteration_ended()
+        return original_close(self, job)
+
+    with (
+        mock.patch.object(jobs.JobPool, "next_job", next_job),
+        mock.patch.object(jobs.JobPool, "close_job", close_job),
+    ):
+        yield
 
 
 # Parsed programs by definition text: moto parses the definition again for every execution, and its
