@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace, TracebackType
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import boto3  # type: ignore[import-untyped,unused-ignore]
 from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
@@ -164,6 +165,37 @@ def _attempt_limit(context: dict[str, Any]) -> int:
     return 3 if retries.get("mode") in ("standard", "adaptive") else 5
 
 
+# Condition keys whose value the local backend knows for every request it serves: the SDK calls
+# SageMaker, S3 and the rest over HTTPS.
+_KNOWN_CONDITION_VALUES = {"aws:securetransport": "true"}
+
+
+def _conditions_not_met(statement: Mapping[str, Any]) -> bool:
+    """Whether a Bool condition on a key the backend knows rules the statement out ("Bool: Boolean
+    matching", IAM User Guide, "IAM JSON policy elements: Condition operators")."""
+    for key, expected in (statement.get("Condition") or {}).get("Bool", {}).items():
+        known = _KNOWN_CONDITION_VALUES.get(str(key).lower())
+        wanted = [expected] if isinstance(expected, str | bool) else list(expected)
+        if known is not None and known not in [str(w).lower() for w in wanted]:
+            return True
+    return False
+
+
+def _statement_permission(original: Any) -> Any:
+    """moto takes a condition operator it does not implement (Bool, among others) as met, and a
+    statement whose conditions are not met as a denial: so a bucket policy's `Deny ... Bool
+    aws:SecureTransport false` (the stack's enforce_ssl) refused every local call. A statement ruled
+    out by its conditions does not apply: neither allows nor denies."""
+    from moto.iam.access_control import PermissionResult
+
+    def is_action_permitted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _conditions_not_met(self._statement):
+            return PermissionResult.NEUTRAL
+        return original(self, *args, **kwargs)
+
+    return is_action_permitted
+
+
 class LocalBackend:
     """moto's ``mock_aws`` plus the layer that makes SageMaker behave like AWS where moto does not."""
 
@@ -194,6 +226,7 @@ class LocalBackend:
         self._faults: FaultPlan | None = None
         self._sleep_patch: Any = None
         self._mock: Any = None
+        self._condition_patch: Any = None
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._saved_env: dict[str, str | None] = {}
@@ -229,6 +262,7 @@ class LocalBackend:
     # -- lifecycle ----------------------------------------------------------------------------------
     def __enter__(self) -> LocalBackend:
         from moto import mock_aws
+        from moto.iam.access_control import IAMPolicyStatement
 
         with _Registry.lock:
             if _Registry.backend is not None:
@@ -236,6 +270,12 @@ class LocalBackend:
             self._set_env({"MOTO_ACCOUNT_ID": self.account_id, "AWS_DEFAULT_REGION": self.region})
             self._mock = mock_aws(config=copy.deepcopy(_MOTO_CONFIG))
             self._mock.start()
+            self._condition_patch = mock.patch.object(
+                IAMPolicyStatement,
+                "is_action_permitted",
+                _statement_permission(IAMPolicyStatement.is_action_permitted),
+            )
+            self._condition_patch.start()
             _Registry.backend = self
         return self
 
@@ -251,6 +291,9 @@ class LocalBackend:
             if self._mock is not None:
                 self._mock.stop()
                 self._mock = None
+            if self._condition_patch is not None:
+                self._condition_patch.stop()
+                self._condition_patch = None
             self._session = None
             self._clients.clear()
             self._restore_env()
