@@ -424,12 +424,16 @@ class CompileWorkflow(Construct):
             task_timeout=sfn.Timeout.duration(Duration.minutes(wait_minutes)),
             comment="Pauses until the compile watcher reports how the job ended (SendTaskSuccess)",
         )
-        # Writing the wait: S3 answering 5xx or throttling is retried; anything else ends the wait.
+        # Writing the wait: any failure of the PutObject is tried again a few times within about a
+        # minute (S3's 503 SlowDown and its 5xx need time; the names S3 errors take through the SDK
+        # integration vary), then the target is recorded FAILED with the cause. States.TaskFailed
+        # does not match States.Timeout, which ends the wait below.
         await_job.add_retry(
-            errors=["S3.S3Exception", "S3.SdkClientException"],
+            errors=["States.TaskFailed"],
             interval=Duration.seconds(2),
             backoff_rate=2.0,
-            max_attempts=3,
+            max_attempts=6,
+            max_delay=Duration.seconds(30),
             jitter_strategy=sfn.JitterType.FULL,
         )
         await_job.add_catch(no_report, errors=["States.Timeout"], result_path="$.error")

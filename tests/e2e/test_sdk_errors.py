@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -201,9 +202,7 @@ def test_a_job_still_running_at_the_workflow_deadline_is_stopped_and_recorded_wi
     backend.compilation_jobs.script(name, ["STARTING"])  # queued: its own time limit never starts
     # Plan ran compileTimeoutMinutes + 1 hour ago: the deadline has passed when the job is first polled.
     hours = synthesized.config.compile_timeout_minutes / 60 + 1
-    monkeypatch.setattr(
-        "registry_autopilot.handlers.plan.datetime", type("Clock", (), {"now": plan_started(hours)})
-    )
+    monkeypatch.setattr("registry_autopilot.handlers.plan.clock", SimpleNamespace(now=plan_started(hours)))
 
     result = run(synthesized, backend, event_for(arn))
 
@@ -227,8 +226,7 @@ def test_a_stop_that_fails_at_the_deadline_is_recorded_as_timed_out_with_the_sto
     backend.compilation_jobs.default_script = ["COMPLETED"]
     backend.compilation_jobs.script(name, ["STARTING"])
     hours = synthesized.config.compile_timeout_minutes / 60 + 1
-    clock = type("Clock", (), {"now": staticmethod(plan_started(hours))})
-    monkeypatch.setattr("registry_autopilot.handlers.plan.datetime", clock)
+    monkeypatch.setattr("registry_autopilot.handlers.plan.clock", SimpleNamespace(now=plan_started(hours)))
 
     def refuse(job_name: str, key: str) -> None:
         raise AwsError("ValidationException", f"The compilation job {job_name} cannot be stopped.", 400)

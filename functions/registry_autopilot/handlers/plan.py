@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from registry_autopilot import clock
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.events import parse_state_change
@@ -22,7 +22,6 @@ get_settings()  # validate the environment and the deployed configuration at col
 @capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = parse_input(parse_state_change, event)
-    # The wall clock, not registry_autopilot.clock: the deadline computed from it is compared with
-    # Step Functions' own $$.State.EnteredTime, which the local runner does not simulate either.
-    result = workflow.plan(change, SageMakerRegistry(), get_settings(), now=datetime.now(UTC))
+    # The deadline computed from this time is the compile watcher's, which reads the same clock.
+    result = workflow.plan(change, SageMakerRegistry(), get_settings(), now=clock.now())
     return result.model_dump(mode="json")

@@ -92,6 +92,14 @@ def timed_out_reason(timeout_minutes: int, stop_error: str | None = None) -> str
     return f"{still_running}. StopCompilationJob failed: {stop_error}"
 
 
+def unread_reason(timeout_minutes: int, read_error: str) -> str:
+    """Why a job the watcher could not read by the deadline is not attached."""
+    return (
+        f"not read within {timeout_minutes} minutes: the workflow deadline compileTimeoutMinutes passed. "
+        f"DescribeCompilationJob failed: {read_error}"
+    )
+
+
 @dataclass(frozen=True)
 class JobEnd:
     """What DescribeCompilationJob says of an ended job."""

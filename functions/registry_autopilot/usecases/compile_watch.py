@@ -27,6 +27,7 @@ from registry_autopilot.logic.compile_watch import (
     outcome,
     timed_out,
     timed_out_reason,
+    unread_reason,
 )
 from registry_autopilot.models.workflow import TargetOutcome
 from registry_autopilot.observability import logger
@@ -92,18 +93,35 @@ def _handle(key: str, ports: WatchPorts, settings: Settings, this: _Round) -> No
     report: TargetOutcome
     if step == "describe":
         if wait.job_name not in ends:
-            ends[wait.job_name] = ports.jobs.end(wait.job_name)
+            try:
+                ends[wait.job_name] = ports.jobs.end(wait.job_name)
+            except Exception as exc:
+                if now < wait.deadline:
+                    raise  # this round fails for the wait; the next one reads the job again
+                # Past the deadline the branch is answered, with what kept the job from being read.
+                reason = unread_reason(settings.config.compile_timeout_minutes, _cause(exc))
+                _resume(ports, wait, timed_out(wait, reason[:1024]), result)
+                return
         end = ends[wait.job_name]
         if end is None and now < wait.deadline:
             return  # not listed in flight, yet not ended when described: next round
         report = outcome(wait, end) if end is not None else _stop(ports.jobs, wait, settings, result)
     else:
         report = _stop(ports.jobs, wait, settings, result)
+    _resume(ports, wait, report, result)
+
+
+def _resume(ports: WatchPorts, wait: Wait, report: TargetOutcome, result: RoundResult) -> None:
+    """Answer the branch with its outcome, then forget the wait (also when it no longer waits)."""
     if ports.callbacks.resume(wait.token, report.model_dump(mode="json", exclude_none=True)):
-        result.resumed.append(key)
+        result.resumed.append(wait.key)
     else:
-        result.already_closed.append(key)
-    ports.waits.delete(key)
+        result.already_closed.append(wait.key)
+    ports.waits.delete(wait.key)
+
+
+def _cause(exc: Exception) -> str:
+    return f"{error_message(exc)} ({error_code(exc) or type(exc).__name__})"
 
 
 def _stop(jobs: CompilationJobs, wait: Wait, settings: Settings, result: RoundResult) -> TargetOutcome:
@@ -115,7 +133,6 @@ def _stop(jobs: CompilationJobs, wait: Wait, settings: Settings, result: RoundRe
         end = jobs.end(wait.job_name)
         if end is not None:
             return outcome(wait, end)
-        cause = f"{error_message(exc)} ({error_code(exc) or type(exc).__name__})"
-        return timed_out(wait, timed_out_reason(timeout, cause)[:1024])
+        return timed_out(wait, timed_out_reason(timeout, _cause(exc))[:1024])
     result.stopped.append(wait.job_name)
     return timed_out(wait, timed_out_reason(timeout))

@@ -328,7 +328,7 @@ def test_a_group_time_limit_the_workflow_deadline_cannot_outlive_is_refused_nami
 
     assert "autopilot.compileTimeoutMinutes: 30 minutes do not outlive group churn" in error
     assert "groups.churn.compileMaxRuntimeSeconds" in error
-    assert "at least 65" in error  # one batch: 3600 s + 300 s for the last poll
+    assert "at least 61" in error  # one batch: 3600 s + 60 s for the compile watcher's next round
 
 
 def test_a_target_time_limit_is_named_when_it_is_the_one_the_deadline_cannot_outlive() -> None:
@@ -341,13 +341,13 @@ def test_a_target_time_limit_is_named_when_it_is_the_one_the_deadline_cannot_out
 
 
 def test_targets_beyond_the_concurrency_wait_for_the_ones_before_so_the_deadline_covers_every_batch() -> None:
-    raw = minimal_config() | {"compileTimeoutMinutes": 39, "compileMaxConcurrency": 1}
+    raw = minimal_config() | {"compileTimeoutMinutes": 31, "compileMaxConcurrency": 1}
     raw["groups"]["churn"]["neoTargets"] = [{"name": f"t{i}", "targetDevice": "ml_c5"} for i in range(2)]
 
-    assert "2 batch(es)" in error_of(raw)  # 2 x (900 s + 300 s) = 40 minutes
+    assert "2 batch(es)" in error_of(raw)  # 2 x (900 s + 60 s) = 32 minutes
 
     raw["compileMaxConcurrency"] = 2
-    assert load_config(raw).compile_timeout_minutes == 39  # one batch: 20 minutes
+    assert load_config(raw).compile_timeout_minutes == 31  # one batch: 16 minutes
 
 
 def test_a_time_limit_outside_one_second_to_one_day_is_refused() -> None:
