@@ -5,7 +5,8 @@ The verb does not depend on an event for a metadata-only update (AWS documents t
 only `CustomerMetadataProperties` change). It
 
 1. reads the version; the target must be one its group configures and its record
-   (`autopilot:neo:<target>`) `FAILED: ...` (or already `RETRY`, from an earlier call);
+   (`autopilot:neo:<target>`) `FAILED: ...` or `TIMED_OUT: ...` (or already `RETRY`, from an earlier
+   call);
 2. sets the record to `RETRY` with `UpdateModelPackage` (skipped when it already is `RETRY`): Plan
    compiles a target recorded `RETRY` again, under a job name derived from the version's
    `LastModifiedTime`, which this write sets;
@@ -50,6 +51,9 @@ VERSION_ARN = re.compile(
 EXECUTION_NAME_LIMIT = 80
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
+# Records of a target that did not compile: a job that failed, or one that had not ended by the deadline.
+RETRYABLE_RECORDS = ("FAILED", "TIMED_OUT")
+
 
 @dataclass
 class RetryOutcome:
@@ -69,7 +73,7 @@ class RetryOutcome:
         lines = [f"retry of {self.target} on {self.model_package_arn}"]
         lines.append(f"  record before: {self.record_before}")
         if self.execution == "nothing to retry":
-            lines.append("  nothing to retry: the record is not FAILED")
+            lines.append("  nothing to retry: the record is neither FAILED nor TIMED_OUT")
             return "\n".join(lines)
         verb = "set to RETRY" if self.wrote_record else "already RETRY (no write)"
         lines.append(f"  record: {verb}")
@@ -158,7 +162,7 @@ def retry_target(
             "PendingManualApproval first (README, 'Retry a failed Neo target')"
         )
     retrying = naming.is_retry_request(record)
-    if not retrying and not record.startswith("FAILED"):
+    if not retrying and not record.startswith(RETRYABLE_RECORDS):
         return RetryOutcome(arn, target, record, False, "", "", "nothing to retry")
     if not retrying:
         sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={key: "RETRY"})

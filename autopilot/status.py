@@ -296,7 +296,7 @@ class StatusReader:
             "status": status,
             "record": record,
             "failure_reason": reason,
-            "retry": retry_command(arn, target) if status == "FAILED" else None,
+            "retry": retry_command(arn, target) if status in ("FAILED", "TIMED_OUT") else None,
         }
 
     def shadow(self, metadata: dict[str, str], group: str) -> dict[str, Any] | None:

@@ -86,6 +86,28 @@ def test_given_a_failed_target_when_retried_then_the_workflow_compiles_and_attac
         assert operations.count("sagemaker:CreateCompilationJob") == 1
 
 
+def test_given_a_target_that_timed_out_when_retried_then_it_is_compiled_again_and_attached(
+    app: SynthesizedApp,
+) -> None:
+    """A job still queued at the workflow's deadline is stopped and its target recorded TIMED_OUT
+    (SageMaker API Reference, StopCompilationJob); it is retried like a failed one."""
+    event = json.loads(REGISTERED.read_text())
+    with LocalStack(app) as stack:
+        graviton = next(t for t in app.config.groups["churn-xgboost"].neo_targets if t.name == "graviton")
+        job = naming.compilation_job_name("churn-xgboost", 3, graviton)
+        stack.backend.compilation_jobs.script(job, ["STARTING"])  # never leaves the queue
+        stack.seed_from_event(event)
+        stack.send_event(event)
+        assert _record(stack).startswith("TIMED_OUT: still running after")
+
+        outcome = stack.retry(ARN, "graviton")
+
+        assert outcome.wrote_record
+        assert outcome.status == "SUCCEEDED"
+        assert _record(stack) == ""
+        assert "neo graviton RETRY done: retried as neo-graviton" in _history(stack)
+
+
 def test_given_a_retry_already_started_when_called_again_then_it_is_the_same_execution_and_no_write(
     app: SynthesizedApp,
 ) -> None:
