@@ -243,6 +243,7 @@ def test_the_state_machine_role_grants_only_its_tasks_and_their_companions(app: 
             resource = str(state.get("Resource", ""))
             if resource.startswith("arn:aws:states:::aws-sdk:"):
                 service, action = resource.removeprefix("arn:aws:states:::aws-sdk:").split(":")
+                action = action.split(".")[0]  # without the pattern (.waitForTaskToken)
                 tasks.add(f"{service}:{action}".lower())
             elif resource.startswith("arn:aws:states:::lambda:invoke") or ":lambda:" in resource:
                 tasks.add("lambda:invokefunction")  # payload-only LambdaInvoke names the function

@@ -23,7 +23,7 @@ from autopilot.backend import LocalBackend
 from autopilot.cli import EXIT_INVALID, EXIT_OK, main
 from autopilot.local import LocalStack
 from autopilot.retry import compile_state_machine_id, execution_name, retry_target
-from autopilot.stepfunctions import local_execution, state_machine_arn
+from autopilot.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
 from autopilot.synth import SynthesizedApp, synthesize
 from registry_autopilot.logic import naming
 
@@ -117,10 +117,17 @@ def test_given_a_retry_already_started_when_called_again_then_it_is_the_same_exe
         machine = state_machine_arn(sfn, app.state_machines[compile_state_machine_id(app)])
         call = {"state_machine_arn": machine, "arn": ARN, "target": "graviton", "config": app.config}
 
-        with local_execution(stack._route_lambda, stack.backend.clock.advance):
+        tokens = TokenWaits(simulated=True)  # the branches wait for the compile watcher's rounds
+        with local_execution(stack._route_lambda, stack.backend.clock.advance, tokens):
             first = retry_target(sagemaker, sfn, **call)
             second = retry_target(sagemaker, sfn, **call)
-            _wait(sfn, first.execution_arn)
+            wait_for_end(
+                sfn,
+                first.execution_arn,
+                tokens=tokens,
+                on_token_wait=stack.compile_watch_round,
+                timeout_seconds=60,
+            )
 
         assert first.wrote_record
         assert not second.wrote_record

@@ -22,7 +22,12 @@ START = datetime(2025, 11, 24, 14, 0, tzinfo=UTC)
 
 
 def roller_rate_minutes(app: SynthesizedApp) -> int:
-    (rule,) = [rule for rule in app.rules if rule.schedule]
+    (rule,) = [
+        rule
+        for rule in app.rules
+        if rule.schedule
+        and any(app.functions.get(t.logical_id, "").endswith(".roller.handler") for t in rule.targets)
+    ]
     assert rule.schedule is not None
     amount, unit = rule.schedule.removeprefix("rate(").removesuffix(")").split()
     assert unit in {"minute", "minutes"}

@@ -143,7 +143,7 @@ def test_the_watcher_role_reads_and_deletes_waits_under_the_prefix_and_lists_onl
     assert by_action["sagemaker:ListCompilationJobs"]["Resource"] == "*"
     for action in ("sagemaker:DescribeCompilationJob", "sagemaker:StopCompilationJob"):
         assert "compilation-job/autopilot-*" in json.dumps(by_action[action]["Resource"])
-    assert properties["TracingConfig"] == {"Mode": "PassThrough"}
+    assert "TracingConfig" not in properties  # not traced: a round a minute, nearly all idle
 
 
 def test_waits_left_behind_expire_and_nothing_else_in_the_bucket_does(synthesized: Synthesized) -> None:

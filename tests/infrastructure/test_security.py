@@ -73,6 +73,7 @@ UNSCOPABLE_SAGEMAKER_ACTIONS = {
     "sagemaker:ListInferenceExperiments",
     "sagemaker:ListTags",
     "sagemaker:AddTags",
+    "sagemaker:ListCompilationJobs",  # the compile watcher's listing: no resource type
 }
 
 
