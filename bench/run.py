@@ -200,9 +200,9 @@ def describe_budget(targets: int) -> dict[str, dict[str, int]]:
             "DescribeEndpointConfig": 1,
             "DescribeModel": 1,
         },
-        # Each owned experiment still in play, once a round; the version only when recording an
-        # outcome nobody recorded.
-        "roller": {"DescribeInferenceExperiment": 1},
+        # Each owned experiment still in play, once a round; the version when recording a conclusion
+        # (its model card is read just before the conclusion is added, so a person's content is kept).
+        "roller": {"DescribeInferenceExperiment": 1, "DescribeModelPackage": 1},
     }
 
 
