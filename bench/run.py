@@ -247,14 +247,17 @@ class BenchReport:
             sdk = statistics.median(cold.probes[handler]["warm_sdk_seconds"])
             median, p99 = statistics.median(warm), _percentile(warm, 0.99)
             calls = cold.probes[handler]["calls"]
+            # The watcher's busiest round answers every job of the version: its work grows with the
+            # jobs it answers, so it has no per-event goal (an idle round makes one call).
+            watcher = handler == "compile_watcher"
             rows.append(
                 (
                     "1",
-                    f"overhead per event, {handler} (median / p99)",
+                    f"overhead per {'round, busiest,' if watcher else 'event,'} {handler} (median / p99)",
                     f"{_ms(median)} / {_ms(p99)} ms; ours {_ms(median - sdk)} ms, "
                     f"SDK {_ms(sdk)} ms for {calls} call{'s' if calls != 1 else ''}",
-                    "median < 1 ms",
-                    _verdict(median < OVERHEAD_GOAL_SECONDS),
+                    "-" if watcher else "median < 1 ms",
+                    "" if watcher else _verdict(median < OVERHEAD_GOAL_SECONDS),
                 )
             )
         for bytecode, label in ((False, "as deployed (no bytecode)"), (True, "with bytecode")):
