@@ -43,6 +43,18 @@ def client(service: str) -> Any:
         return _clients[service]
 
 
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError (its `response`), "" for any other exception."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def error_message(exc: Exception) -> str:
+    """The service's own message (botocore's str() wraps it in "An error occurred (...) when ...")."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Message") or exc)
+
+
 def reset_clients() -> None:
     """Drop every cached client (tests start a fresh mocked backend per case)."""
     with _lock:

@@ -15,23 +15,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from registry_autopilot.adapters.clients import client
+from registry_autopilot.adapters.clients import client, error_code
 from registry_autopilot.logic.compile_watch import IN_FLIGHT, JobEnd
 
 LIST_PAGE_SIZE = 100  # ListCompilationJobs.MaxResults maximum
 # The task no longer waits for this token: resumed already, timed out, or its execution ended.
 CLOSED_TOKEN_CODES = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
-
-
-def error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def error_message(exc: Exception) -> str:
-    """The service's own message (botocore's str() wraps it in "An error occurred (...) when ...")."""
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Message") or exc)
 
 
 class CompileWaits:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from registry_autopilot.adapters.clients import client
+from registry_autopilot.adapters.clients import client, error_code
 from registry_autopilot.models.shadow import STOP_REASON_PREFIX, TERMINAL_STATUSES, ExperimentView
 
 
@@ -26,11 +26,6 @@ class ExperimentNotFound(LookupError):
 class ExperimentRefused(ValueError):
     """CreateInferenceExperiment answered ValidationException: a request AWS will never accept as it is
     (the Developer Guide's shadow-test exclusions end there too), so retrying it cannot help."""
-
-
-def error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 def _translate(exc: Exception, name: str) -> Exception:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry_autopilot.adapters.clients import client
-from registry_autopilot.adapters.experiments import error_code
+from registry_autopilot.adapters.clients import client, error_code
 from registry_autopilot.models.errors import ModelPackageNotFound
 from registry_autopilot.models.shadow import EndpointVariantView, EndpointView, ShadowVersion
 

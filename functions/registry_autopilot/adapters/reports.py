@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from registry_autopilot.adapters.clients import client
+from registry_autopilot.adapters.clients import client, error_code
 from registry_autopilot.models.approval import ReportRead
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024  # an evaluation report is small; a larger object is not one
@@ -37,11 +37,6 @@ class ReportTemporarilyUnavailable(RuntimeError):
     """S3 did not answer usefully after botocore's retries; the step may be retried."""
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 class EvaluationReports:
     def __init__(self, s3: Any | None = None) -> None:
         self._s3 = s3
@@ -57,7 +52,7 @@ class EvaluationReports:
         try:
             response = self._client.get_object(Bucket=match["bucket"], Key=match["key"])
         except Exception as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code in UNREADABLE:
                 return ReportRead(uri=uri, error=f"{uri} cannot be read: {UNREADABLE[code]} ({code})")
             if code:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry_autopilot.adapters.clients import client
+from registry_autopilot.adapters.clients import client, error_code
 from registry_autopilot.models.errors import ModelPackageNotFound
 from registry_autopilot.models.registry import ModelPackage
 
@@ -17,13 +17,8 @@ class SageMakerThrottled(RuntimeError):
     retries its Lambda steps on this error by name, later and with jitter (infra: THROTTLED_ERRORS)."""
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 def _raise_if_throttled(exc: Exception, operation: str) -> None:
-    if _error_code(exc) in THROTTLING_CODES:
+    if error_code(exc) in THROTTLING_CODES:
         raise SageMakerThrottled(f"{operation}: {exc}") from exc
 
 
@@ -40,7 +35,7 @@ class SageMakerRegistry:
             response = self._client.describe_model_package(ModelPackageName=arn)
         except Exception as exc:
             # A deleted version answers ValidationException ("does not exist").
-            if _error_code(exc) in {"ValidationException", "ResourceNotFound"} and "exist" in str(exc):
+            if error_code(exc) in {"ValidationException", "ResourceNotFound"} and "exist" in str(exc):
                 raise ModelPackageNotFound(f"model package {arn} does not exist") from exc
             _raise_if_throttled(exc, "DescribeModelPackage")
             raise

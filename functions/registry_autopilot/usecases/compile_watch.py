@@ -11,13 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from registry_autopilot.adapters.compile_watch import (
-    Callbacks,
-    CompilationJobs,
-    CompileWaits,
-    error_code,
-    error_message,
-)
+from registry_autopilot.adapters.clients import error_code, error_message
+from registry_autopilot.adapters.compile_watch import Callbacks, CompilationJobs, CompileWaits
 from registry_autopilot.logic import naming
 from registry_autopilot.logic.compile_watch import (
     JobEnd,
