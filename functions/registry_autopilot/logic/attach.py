@@ -47,15 +47,6 @@ class AttachPlan:
     compiled: list[str] = field(default_factory=list)  # targets this call records as COMPILED
 
 
-def _describe_target(target: NeoTarget) -> str:
-    if target.target_device is not None:
-        return f"device {target.target_device}"
-    platform = target.target_platform
-    assert platform is not None  # NeoTarget guarantees one of device or platform
-    parts = [platform.os, platform.arch] + ([platform.accelerator] if platform.accelerator else [])
-    return "platform " + "/".join(parts)
-
-
 def _framework(package: ModelPackage, group: GroupConfig) -> tuple[str | None, str | None]:
     primary = package.primary_container
     if group.compile_input is not None:
@@ -83,7 +74,7 @@ def build_spec(
     if primary is not None and primary.Environment:
         # The serving script's settings (SAGEMAKER_PROGRAM, ...) apply to the compiled model too.
         container["Environment"] = dict(primary.Environment)
-    description = (f"SageMaker Neo build for {_describe_target(target)} from compilation job {job.job_name}")[
+    description = (f"SageMaker Neo build for {targets.describe(target)} from compilation job {job.job_name}")[
         :MAX_DESCRIPTION
     ]
     spec: dict[str, Any] = {
@@ -108,7 +99,7 @@ def _image_or_why_not(
     """The serving image for the compiled artifact (Neo's, else a published one that fits the
     target), or the result bucket and the note saying why the artifact is recorded instead."""
     if not targets.is_servable(target):
-        return "recorded", f"built for {_describe_target(target)}, which no SageMaker endpoint serves"
+        return "recorded", f"built for {targets.describe(target)}, which no SageMaker endpoint serves"
     if job.inference_image:
         return job.inference_image
     framework, framework_version = _framework(package, group)

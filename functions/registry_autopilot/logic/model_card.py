@@ -26,10 +26,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from registry_autopilot.logic import approval, naming
+from registry_autopilot.logic import approval, naming, targets
 from registry_autopilot.logic.attach import AttachPlan, CompiledJob
 from registry_autopilot.models.approval import ApprovalOutcome, CheckResult
-from registry_autopilot.models.config import GroupConfig, NeoTarget
+from registry_autopilot.models.config import GroupConfig
 from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.shadow import HealthReading
 from registry_autopilot.models.workflow import TargetOutcome
@@ -144,15 +144,6 @@ class NeoRecord:
     job: str | None = None
     artifact: str | None = None
     reason: str | None = None
-
-
-def target_kind(target: NeoTarget) -> str:
-    if target.target_device is not None:
-        return f"device {target.target_device}"
-    platform = target.target_platform
-    assert platform is not None  # NeoTarget guarantees one of device or platform
-    parts = [platform.os, platform.arch] + ([platform.accelerator] if platform.accelerator else [])
-    return "platform " + "/".join(parts)
 
 
 def neo_entry(records: Iterable[NeoRecord]) -> dict[str, Any]:
@@ -340,7 +331,7 @@ def neo_records(
     specs = {spec.Name: spec for spec in package.AdditionalInferenceSpecifications}
     records = []
     for target in group.neo_targets:
-        kind = target_kind(target)
+        kind = targets.describe(target)
         name = naming.spec_name(target.name)
         before = previous.get(target.name, {})
         if name in attached_now:

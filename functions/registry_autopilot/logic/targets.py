@@ -96,6 +96,16 @@ def is_servable(target: NeoTarget) -> bool:
     return serving_family(target) is not None
 
 
+def describe(target: NeoTarget) -> str:
+    """What a target compiles for, in words: "device ml_c5" or "platform LINUX/ARM64"."""
+    if target.target_device is not None:
+        return f"device {target.target_device}"
+    platform = target.target_platform
+    assert platform is not None  # NeoTarget guarantees one of device or platform
+    parts = [platform.os, platform.arch] + ([platform.accelerator] if platform.accelerator else [])
+    return "platform " + "/".join(parts)
+
+
 def instance_family(instance_type: str) -> str:
     """`ml.c5.xlarge` -> `c5`."""
     parts = instance_type.split(".")
