@@ -136,14 +136,8 @@ def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = 
         idle_watcher_rounds=[pricing.Invocation("CompileWatcher", memory, 1, 0.0)] * watcher_rounds,
     )
     shadow = [
-        pricing.shadow_plan_cost(
-            name,
-            instance_type=plan.instance_type,
-            instance_count=plan.instance_count,
-            dwell_minutes=[step.min_dwell_minutes for step in plan.rollout_plan],
-            roller_minutes=config.roller_schedule_minutes,
-            duration_days=plan.duration_days,
-            hourly_price=hourly_price,
+        pricing.shadow_config_cost(
+            name, plan, roller_minutes=config.roller_schedule_minutes, hourly_price=hourly_price
         )
         for name, plan in sorted(shadowed.items())
     ]

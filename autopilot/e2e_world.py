@@ -152,14 +152,7 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
     shadow = settings.shadow
     assert shadow is not None
     hourly = pricing.SAGEMAKER_REALTIME_HOURLY.get(shadow.instance_type)
-    shadow_cost = pricing.shadow_plan_cost(
-        group,
-        instance_type=shadow.instance_type,
-        instance_count=shadow.instance_count,
-        dwell_minutes=[s.min_dwell_minutes for s in shadow.rollout_plan],
-        roller_minutes=config.roller_schedule_minutes,
-        duration_days=shadow.duration_days,
-    )
+    shadow_cost = pricing.shadow_config_cost(group, shadow, roller_minutes=config.roller_schedule_minutes)
     jobs = SCENARIO_VERSIONS * len(settings.neo_targets) + 1
     endpoint_usd = None if hourly is None else hourly * RUN_HOURS
     month_hours = pricing.SECONDS_PER_MONTH / 3600

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from registry_autopilot.custom_metrics import CUSTOM_METRICS
+from registry_autopilot.models.config import ShadowConfig
 
 # https://aws.amazon.com/lambda/pricing/ (Arm price, first 7.5 billion GB-seconds a month)
 LAMBDA_ARM64_GB_SECOND = 0.0000133334
@@ -271,4 +272,19 @@ def shadow_plan_cost(
         hourly_price=hourly_price
         if hourly_price is not None
         else SAGEMAKER_REALTIME_HOURLY.get(instance_type),
+    )
+
+
+def shadow_config_cost(
+    group: str, shadow: ShadowConfig, *, roller_minutes: int, hourly_price: float | None = None
+) -> ShadowPlanCost:
+    """`shadow_plan_cost` of a group's `shadow` configuration (its instances, plan and duration)."""
+    return shadow_plan_cost(
+        group,
+        instance_type=shadow.instance_type,
+        instance_count=shadow.instance_count,
+        dwell_minutes=[step.min_dwell_minutes for step in shadow.rollout_plan],
+        roller_minutes=roller_minutes,
+        duration_days=shadow.duration_days,
+        hourly_price=hourly_price,
     )
