@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -45,17 +45,12 @@ class Wait:
     target: str
     deadline: datetime
 
-    @staticmethod
-    def job_of(key: str) -> str:
-        """The job a wait key names (the watcher needs no read for a job still in flight)."""
+    @classmethod
+    def parse(cls, key: str, body: str, metadata: Mapping[str, str]) -> Wait:
         match = _WAIT_KEY.match(key)
         if match is None:
             raise MalformedWait(f"{key}: not {naming.COMPILE_WAITS_PREFIX}<job name>/<execution name>")
-        return match["job"]
-
-    @classmethod
-    def parse(cls, key: str, body: str, metadata: Mapping[str, str]) -> Wait:
-        job_name = cls.job_of(key)
+        job_name = match["job"]
         token = body.strip()
         if not token:
             raise MalformedWait(f"{key}: no task token in the object")
@@ -134,10 +129,4 @@ class RoundResult:
     failed: list[str] = field(default_factory=list)  # wait keys that failed this round: tried again
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "waits": self.waits,
-            "resumed": self.resumed,
-            "already_closed": self.already_closed,
-            "stopped": self.stopped,
-            "failed": self.failed,
-        }
+        return asdict(self)
