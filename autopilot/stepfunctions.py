@@ -21,6 +21,11 @@ The definition is executed as synthesized (no rewriting); the local pieces are a
     `<message> (Service: SageMaker, Status Code: <code>, Request ID: <id>)`, built by moto.
   * A task token answers once: a second SendTaskSuccess answers TaskTimedOut (moto takes it and
     replaces the first answer).
+  * An AWS SDK integration's blob parameter (botocore shape type `blob`, e.g. S3 PutObject `Body`) that
+    is not already bytes is sent as its compact JSON text: a string keeps its quotes, an object, list,
+    bool or number is its JSON (AWS, as recorded by LocalStack's `test_s3_put_object` snapshots,
+    validated against AWS: `"text data"` is stored as `"text data"`, ContentLength 11). moto sends a
+    string as it is. See `sdk_parameters`.
   * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
     `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
 
@@ -149,6 +154,39 @@ def _parse_timestamp(value: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+@functools.cache
+def _operation_input(sdk_service_name: str, action: str) -> Any:
+    """The botocore input shape of `action` (the SDK's snake_case method name) of the service."""
+    import botocore.session  # type: ignore[import-untyped, unused-ignore]
+    from botocore import xform_name  # type: ignore[import-untyped, unused-ignore]
+
+    model = botocore.session.get_session().get_service_model(sdk_service_name)
+    for operation in model.operation_names:
+        if xform_name(operation) == action:
+            return model.operation_model(operation).input_shape
+    raise ValueError(f"{sdk_service_name} has no operation {action!r}")
+
+
+def sdk_parameters(value: Any, shape: Any) -> Any:
+    """The parameters of an AWS SDK integration task as Step Functions sends them: every blob member
+    that is not bytes becomes its JSON text, compact (`{"a":1}`), quotes kept for a string. Other
+    members pass as they are; botocore then validates them as the SDK would."""
+    if shape is None:
+        return value
+    kind = shape.type_name
+    if kind == "blob":
+        if isinstance(value, bytes | bytearray):
+            return value
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    if kind == "structure" and isinstance(value, dict):
+        return {key: sdk_parameters(item, shape.members.get(key)) for key, item in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [sdk_parameters(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: sdk_parameters(item, shape.value) for key, item in value.items()}
+    return value
+
+
 @dataclass
 class TokenWait:
     """A task waiting for its callback, with the simulated seconds left before its TimeoutSeconds."""
@@ -164,8 +202,8 @@ class TokenWaits:
     simulated: bool = False  # count TimeoutSeconds in simulated seconds (`elapse`), not in real time
     pending: list[TokenWait] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Map iterations started and not yet ended: time may pass only when every one of them waits on a
-    # token, so a branch still creating its job is never overtaken by the clock.
+    # Map workers launched and not yet out of jobs: time may pass only when every one of them waits on
+    # a token, so a branch still creating its job is never overtaken by the clock.
     running_iterations: int = 0
 
     def elapse(self, seconds: float) -> None:
@@ -236,6 +274,7 @@ def local_execution(
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
         _token_waits_simulated(tokens),
         _callbacks_answer_once(),
+        _sdk_blobs_as_json(aws_sdk.StateTaskServiceAwsSdk),
         _iterations_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
@@ -289,6 +328,22 @@ CLOSED_TASK_MESSAGE = (
 
 
 @contextmanager
+def _sdk_blobs_as_json(task_class: Any) -> Iterator[None]:
+    """AWS SDK integration tasks send their blob parameters as JSON text (`sdk_parameters`)."""
+    original = task_class._eval_service_task
+
+    def eval_service_task(
+        self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any], **rest: Any
+    ) -> Any:
+        shape = _operation_input(self._get_boto_service_name(), self._get_boto_service_action())
+        parameters = sdk_parameters(normalised_parameters, shape)
+        return original(self, env, resource_runtime_part, parameters, **rest)
+
+    with mock.patch.object(task_class, "_eval_service_task", eval_service_task):
+        yield
+
+
+@contextmanager
 def _callbacks_answer_once() -> Iterator[None]:
     """A token answers once: "The task token has either expired or the task associated with the token
     has already been closed" (SendTaskSuccess, TaskTimedOut). moto takes a second answer and replaces
@@ -310,26 +365,34 @@ def _callbacks_answer_once() -> Iterator[None]:
 
 @contextmanager
 def _iterations_counted(tokens: TokenWaits | None) -> Iterator[None]:
-    """Count the Map iterations running (a job taken from the pool and not yet closed; the next one is
-    taken before the last is closed, so the count never dips between them)."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import job as jobs
+    """Count the Map workers that may still run a branch: from the moment a worker is launched (before
+    its thread takes its first job, which on a loaded machine can come late) until it finds no job left.
+    Counting only jobs taken let time pass while a launched worker had not yet taken its job."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        inline_iteration_component as inline,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        iteration_worker as workers,
+    )
 
-    original_next, original_close = jobs.JobPool.next_job, jobs.JobPool.close_job
+    original_launch = inline.InlineIterationComponent._launch_worker
+    original_eval = workers.IterationWorker.eval
 
-    def next_job(self: Any) -> Any:
-        job = original_next(self)
-        if job is not None and tokens is not None:
-            tokens.iteration_started()
-        return job
-
-    def close_job(self: Any, job: Any) -> Any:
+    def launch_worker(self: Any, env: Any, eval_input: Any, job_pool: Any) -> Any:
         if tokens is not None:
-            tokens.iteration_ended()
-        return original_close(self, job)
+            tokens.iteration_started()
+        return original_launch(self, env, eval_input, job_pool)
+
+    def worker_eval(self: Any) -> None:
+        try:
+            original_eval(self)
+        finally:
+            if tokens is not None:
+                tokens.iteration_ended()
 
     with (
-        mock.patch.object(jobs.JobPool, "next_job", next_job),
-        mock.patch.object(jobs.JobPool, "close_job", close_job),
+        mock.patch.object(inline.InlineIterationComponent, "_launch_worker", launch_worker),
+        mock.patch.object(workers.IterationWorker, "eval", worker_eval),
     ):
         yield
 

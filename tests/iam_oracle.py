@@ -94,6 +94,8 @@ def resolve(value: Any, resources: Mapping[str, Any]) -> str:
         kind = resources.get(logical_id, {}).get("Type")
         if attribute == "Arn" and kind in _ARN_OF:
             return _ARN_OF[kind].format(logical_id)
+        if attribute == "Name" and kind == "AWS::StepFunctions::StateMachine":
+            return str(logical_id)  # the state machine's name (CloudFormation's "Return values")
         raise UnresolvableError(f"Fn::GetAtt {logical_id}.{attribute} ({kind})")
     if name == "Fn::Join":
         separator, parts = argument

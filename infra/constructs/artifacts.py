@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.checks import acknowledge
-from registry_autopilot.logic.naming import COMPILE_WAITS_PREFIX
+from registry_autopilot.logic.naming import COMPILE_WAITS_PREFIX, SET_ASIDE_WAITS_PREFIX
 
 # Neo writes under this prefix; the compile role may write nowhere else in the bucket.
 COMPILED_PREFIX = "compiled/"
@@ -67,6 +67,13 @@ class CompiledArtifacts(Construct):
                     id="expire-stale-compile-waits",
                     prefix=COMPILE_WAITS_PREFIX,
                     expiration=Duration.days(2),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
+                # Objects the watcher could not read as waits: kept a while for a person to look at.
+                s3.LifecycleRule(
+                    id="expire-set-aside-compile-waits",
+                    prefix=SET_ASIDE_WAITS_PREFIX,
+                    expiration=Duration.days(30),
                     noncurrent_version_expiration=Duration.days(1),
                 ),
             ],

@@ -310,6 +310,7 @@ class CompileWorkflow(Construct):
             config=config,
             functions=functions,
             artifacts=artifacts,
+            state_machine=self.state_machine,
         )
 
         self._alarm_on_failed_executions(alerting)
@@ -418,7 +419,13 @@ class CompileWorkflow(Construct):
                 "Bucket": artifacts.bucket.bucket_name,
                 "Key.$": f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}', $.job_name, $$.Execution.Name)",
                 "Body": sfn.JsonPath.task_token,
-                "Metadata": {"target.$": "$.target", "deadline.$": "$.deadline"},
+                # Step Functions stores this string Body as its JSON text, quotes included; the watcher
+                # decodes it (logic/compile_watch.task_token, docs/FIDELITY.md).
+                "Metadata": {
+                    "target.$": "$.target",
+                    "deadline.$": "$.deadline",
+                    "execution.$": "$$.Execution.Id",
+                },
             },
             iam_resources=[artifacts.bucket.arn_for_objects(f"{COMPILE_WAITS_PREFIX}*")],
             task_timeout=sfn.Timeout.duration(Duration.minutes(wait_minutes)),

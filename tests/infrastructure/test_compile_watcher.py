@@ -14,7 +14,10 @@ AWS behaviour relied on:
   States.Timeout error name" (Step Functions Developer Guide, "Service integration patterns"; Amazon
   States Language, Task state).
 - S3 user-defined metadata "is limited to 2 KB in size" (Amazon S3 User Guide, "Working with object
-  metadata"): the wait's metadata is a target name and a timestamp.
+  metadata"): the wait's metadata is a target name, a timestamp and the execution's ARN.
+- DescribeExecution's resource type is `execution`
+  (`arn:${Partition}:states:${Region}:${Account}:execution:${StateMachineName}:${ExecutionId}`,
+  Service Authorization Reference, AWS Step Functions).
 - LoggingConfiguration.includeExecutionData: "When set to false, data is excluded" (Step Functions API
   Reference, LoggingConfiguration).
 - states:SendTaskSuccess and sagemaker:ListCompilationJobs list no resource type in the Service
@@ -103,7 +106,11 @@ def test_each_branch_creates_its_job_then_waits_on_a_token_kept_in_the_compile_w
     assert (
         wait["Parameters"]["Key.$"] == "States.Format('compile-waits/{}/{}', $.job_name, $$.Execution.Name)"
     )
-    assert wait["Parameters"]["Metadata"] == {"target.$": "$.target", "deadline.$": "$.deadline"}
+    assert wait["Parameters"]["Metadata"] == {
+        "target.$": "$.target",
+        "deadline.$": "$.deadline",
+        "execution.$": "$$.Execution.Id",
+    }
     assert wait["TimeoutSeconds"] == timeout_minutes * 60
     catches = {tuple(c["ErrorEquals"]): c["Next"] for c in wait["Catch"]}
     assert catches == {("States.Timeout",): "RecordNoReport", ("States.ALL",): "RecordWaitFailed"}
@@ -138,15 +145,22 @@ def test_the_watcher_role_reads_and_deletes_waits_under_the_prefix_and_lists_onl
     assert by_action["s3:ListBucket"]["Condition"] == {"StringLike": {"s3:prefix": ["compile-waits/*"]}}
     for action in ("s3:GetObject", "s3:DeleteObject"):
         assert json.dumps(by_action[action]["Resource"]).endswith('/compile-waits/*"]]}')
-    assert "s3:PutObject" not in by_action
+    # It writes only where it sets aside an object that is not a wait.
+    assert json.dumps(by_action["s3:PutObject"]["Resource"]).endswith('/compile-waits-set-aside/*"]]}')
     assert by_action["states:SendTaskSuccess"]["Resource"] == "*"
+    executions = json.dumps(by_action["states:DescribeExecution"]["Resource"])
+    assert ":execution:" in executions
+    assert executions.endswith(':*"]]}')
+    assert "StateMachine" in executions  # the compile workflow's name, not every state machine
     assert by_action["sagemaker:ListCompilationJobs"]["Resource"] == "*"
     for action in ("sagemaker:DescribeCompilationJob", "sagemaker:StopCompilationJob"):
         assert "compilation-job/autopilot-*" in json.dumps(by_action[action]["Resource"])
     assert "TracingConfig" not in properties  # not traced: a round a minute, nearly all idle
 
 
-def test_waits_left_behind_expire_and_nothing_else_in_the_bucket_does(synthesized: Synthesized) -> None:
+def test_waits_left_behind_and_waits_set_aside_expire_and_nothing_else_in_the_bucket_does(
+    synthesized: Synthesized,
+) -> None:
     (bucket,) = [
         b["Properties"]
         for b in of_type(synthesized, "AWS::S3::Bucket").values()
@@ -156,4 +170,53 @@ def test_waits_left_behind_expire_and_nothing_else_in_the_bucket_does(synthesize
 
     assert rules["expire-stale-compile-waits"]["Prefix"] == "compile-waits/"
     assert rules["expire-stale-compile-waits"]["ExpirationInDays"] == 2
-    assert [r for r in rules.values() if "ExpirationInDays" in r] == [rules["expire-stale-compile-waits"]]
+    assert rules["expire-set-aside-compile-waits"]["Prefix"] == "compile-waits-set-aside/"
+    assert rules["expire-set-aside-compile-waits"]["ExpirationInDays"] == 30
+    assert [r["Id"] for r in rules.values() if "ExpirationInDays" in r] == [
+        "expire-stale-compile-waits",
+        "expire-set-aside-compile-waits",
+    ]
+
+
+def sdk_tasks(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every AWS SDK integration task of a definition's states, nested Map and Parallel states included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in states.items():
+        if ":aws-sdk:" in str(state.get("Resource", "")):
+            found[name] = state
+        for inner in [state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])]:
+            if inner:
+                found.update(sdk_tasks(inner["States"]))
+    return found
+
+
+def test_every_sdk_task_sends_blobs_as_the_local_runner_does_and_keeps_no_response_it_would_reshape(
+    synthesized: Synthesized,
+) -> None:
+    """Where the local runner's serialization could differ from Step Functions', per parameter and
+    response: a blob parameter is sent as JSON text (as AWS does, `autopilot/stepfunctions.py`
+    `sdk_parameters`); timestamp parameters and response shapes (timestamps, blobs, numbers) are not
+    reshaped locally, so the workflow must use none of them: each SDK task's response is discarded
+    (ResultPath null) or is the callback's output, and no parameter is a timestamp."""
+    import botocore.session
+    from botocore import xform_name
+
+    session = botocore.session.get_session()
+    kinds: dict[tuple[str, str, str], str] = {}
+    kept_responses = []
+    for name, state in sdk_tasks(definition(synthesized)["States"]).items():
+        service, action = state["Resource"].split(":aws-sdk:")[1].split(".")[0].split(":")
+        model = session.get_service_model(service)
+        (operation,) = [op for op in model.operation_names if xform_name(op) == xform_name(action)]
+        members = model.operation_model(operation).input_shape.members
+        for parameter in state["Parameters"]:
+            member = parameter.removesuffix(".$")
+            kinds[(service, action, member)] = members[member].type_name
+        if "ResultPath" in state and state["ResultPath"] is None:
+            continue
+        if not state["Resource"].endswith(".waitForTaskToken"):
+            kept_responses.append(name)
+
+    reshaped = {key: kind for key, kind in kinds.items() if kind in {"blob", "timestamp"}}
+    assert reshaped == {("s3", "putObject", "Body"): "blob"}
+    assert kept_responses == []

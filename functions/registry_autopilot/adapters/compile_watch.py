@@ -6,21 +6,25 @@ Functions (this module and `reports.py` are the only ones that read S3).
 - DescribeCompilationJob always returns FailureReason and ModelArtifacts; InferenceImage only for
   cloud instance targets.
 - SendTaskSuccess on a token whose task has ended answers TaskTimedOut ("The task token has either
-  expired or the task associated with the token has already been closed."); a malformed or unknown
-  token InvalidToken (Step Functions API Reference, SendTaskSuccess).
+  expired or the task associated with the token has already been closed."), or TaskDoesNotExist; a
+  token it does not know InvalidToken ("The provided token is not valid."; Step Functions API
+  Reference, SendTaskSuccess). A token we read and Step Functions refuses means we read it wrong, so
+  InvalidToken alone does not close a wait: DescribeExecution tells whether the execution still runs.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from registry_autopilot.adapters.clients import client, error_code
 from registry_autopilot.logic.compile_watch import IN_FLIGHT, JobEnd
 
 LIST_PAGE_SIZE = 100  # ListCompilationJobs.MaxResults maximum
 # The task no longer waits for this token: resumed already, timed out, or its execution ended.
-CLOSED_TOKEN_CODES = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+CLOSED_TOKEN_CODES = frozenset({"TaskTimedOut", "TaskDoesNotExist"})
+INVALID_TOKEN_CODE = "InvalidToken"
+Answer = Literal["resumed", "closed", "invalid"]
 
 
 class CompileWaits:
@@ -56,6 +60,17 @@ class CompileWaits:
 
     def delete(self, key: str) -> None:
         self._client.delete_object(Bucket=self._bucket, Key=key)
+
+    def set_aside(self, key: str, to_prefix: str, body: str, metadata: dict[str, str], reason: str) -> str:
+        """Move an object the watcher cannot read as a wait out of the waits prefix, with the reason in
+        its metadata, so that it is reported once and not in every round. The new key."""
+        new_key = to_prefix + key.removeprefix(self._prefix)
+        why = reason.encode("ascii", errors="replace").decode()[:512]  # S3 user metadata is ASCII
+        self._client.put_object(
+            Bucket=self._bucket, Key=new_key, Body=body.encode(), Metadata={**metadata, "reason": why}
+        )
+        self.delete(key)
+        return new_key
 
 
 class CompilationJobs:
@@ -106,12 +121,26 @@ class Callbacks:
     def _client(self) -> Any:
         return self._stepfunctions or client("stepfunctions")
 
-    def resume(self, token: str, output: dict[str, Any]) -> bool:
-        """SendTaskSuccess; False when the task no longer waits for this token."""
+    def resume(self, token: str, output: dict[str, Any]) -> Answer:
+        """SendTaskSuccess: "resumed"; "closed" when the task no longer waits for this token;
+        "invalid" when Step Functions does not know the token."""
         try:
             self._client.send_task_success(taskToken=token, output=json.dumps(output))
         except Exception as exc:
-            if error_code(exc) in CLOSED_TOKEN_CODES:
+            code = error_code(exc)
+            if code in CLOSED_TOKEN_CODES:
+                return "closed"
+            if code == INVALID_TOKEN_CODE:
+                return "invalid"
+            raise
+        return "resumed"
+
+    def running(self, execution_arn: str) -> bool:
+        """Whether the execution still runs (DescribeExecution); one that no longer exists does not."""
+        try:
+            described = self._client.describe_execution(executionArn=execution_arn)
+        except Exception as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
                 return False
             raise
-        return True
+        return str(described["status"]) == "RUNNING"

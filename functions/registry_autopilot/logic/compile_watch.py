@@ -1,16 +1,18 @@
 """The compile watch: how a workflow waiting for a compilation job learns how it ended.
 
 Each target's branch of the compile workflow creates its job, then waits on a task token kept in a
-small S3 object (the wait): key `compile-waits/<job name>/<execution name>`, body the token, metadata
-the target and the deadline. Once a minute the compile watcher lists the jobs in flight; a wait whose
-job is no longer in flight has ended: the job is described once and the branch resumed
-(SendTaskSuccess) with the target's outcome. Past the deadline a job still in flight is stopped and
+small S3 object (the wait): key `compile-waits/<job name>/<execution name>`, body the token as JSON text
+(the way Step Functions stores an AWS SDK integration's blob parameter: a string keeps its quotes),
+metadata the target, the deadline and the execution. Once a minute the compile watcher lists the jobs
+in flight; a wait whose job is no longer in flight has ended: the job is described once and the branch
+resumed (SendTaskSuccess) with the target's outcome. Past the deadline a job still in flight is stopped and
 reported TIMED_OUT. Pure decisions here; the reads and writes are the watcher's
 (`usecases.compile_watch`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -26,6 +28,8 @@ IN_FLIGHT = ("STARTING", "INPROGRESS", "STOPPING")
 # The wait's metadata keys, as the workflow writes them (S3 keeps user-defined keys in lowercase).
 TARGET_KEY = "target"
 DEADLINE_KEY = "deadline"
+EXECUTION_KEY = "execution"  # the execution's ARN; absent from waits written before it was added
+_EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$")
 _WAIT_KEY = re.compile(
     rf"^{re.escape(naming.COMPILE_WAITS_PREFIX)}(?P<job>[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}})/(?P<execution>[^/]+)$"
 )
@@ -44,6 +48,7 @@ class Wait:
     job_name: str
     target: str
     deadline: datetime
+    execution: str | None = None
 
     @classmethod
     def parse(cls, key: str, body: str, metadata: Mapping[str, str]) -> Wait:
@@ -51,9 +56,7 @@ class Wait:
         if match is None:
             raise MalformedWait(f"{key}: not {naming.COMPILE_WAITS_PREFIX}<job name>/<execution name>")
         job_name = match["job"]
-        token = body.strip()
-        if not token:
-            raise MalformedWait(f"{key}: no task token in the object")
+        token = task_token(key, body)
         target = metadata.get(TARGET_KEY, "")
         if not target:
             raise MalformedWait(f"{key}: no {TARGET_KEY} in its metadata")
@@ -63,7 +66,29 @@ class Wait:
             raise MalformedWait(f"{key}: metadata {DEADLINE_KEY} is not a timestamp") from None
         if deadline.tzinfo is None:
             raise MalformedWait(f"{key}: metadata {DEADLINE_KEY} has no time zone")
-        return cls(key=key, token=token, job_name=job_name, target=target, deadline=deadline)
+        execution = metadata.get(EXECUTION_KEY) or None
+        if execution is not None and not _EXECUTION_ARN.match(execution):
+            raise MalformedWait(f"{key}: metadata {EXECUTION_KEY} is not an execution ARN")
+        return cls(
+            key=key, token=token, job_name=job_name, target=target, deadline=deadline, execution=execution
+        )
+
+
+def task_token(key: str, body: str) -> str:
+    """The token the workflow wrote: `"Body.$": "$$.Task.Token"` is stored as the JSON text of the
+    string, quotes included (Step Functions serializes an AWS SDK integration's blob parameter as JSON;
+    see docs/FIDELITY.md). Sending the text with its quotes answers InvalidToken."""
+    if not body.strip():
+        raise MalformedWait(f"{key}: no task token in the object")
+    try:
+        token = json.loads(body)
+    except ValueError:
+        raise MalformedWait(
+            f"{key}: the body is not JSON text; the workflow writes the task token as a JSON string"
+        ) from None
+    if not isinstance(token, str) or not token.strip():
+        raise MalformedWait(f"{key}: no task token in the object: the body is JSON, but not a string")
+    return token
 
 
 Step = Literal["wait", "describe", "stop"]
@@ -127,6 +152,23 @@ class RoundResult:
     already_closed: list[str] = field(default_factory=list)  # the branch had stopped waiting
     stopped: list[str] = field(default_factory=list)  # jobs stopped at their deadline
     failed: list[str] = field(default_factory=list)  # wait keys that failed this round: tried again
+    # Step Functions did not know the token while its execution still runs: we read it wrong. Kept.
+    invalid_token: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)  # malformed waits moved out of the prefix, once
+
+    def problems(self) -> list[str]:
+        """What makes the round fail (and the watcher's Errors alarm fire), in words."""
+        found = []
+        if self.failed:
+            found.append(f"{len(self.failed)} of {self.waits} compile waits failed: {self.failed}")
+        if self.invalid_token:
+            found.append(
+                f"{len(self.invalid_token)} task tokens refused as InvalidToken while their executions run "
+                f"(kept): {self.invalid_token}"
+            )
+        if self.set_aside:
+            found.append(f"{len(self.set_aside)} malformed waits set aside: {self.set_aside}")
+        return found
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

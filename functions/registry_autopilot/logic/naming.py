@@ -29,6 +29,8 @@ JOB_PREFIX = "autopilot-"
 SPEC_PREFIX = "neo-"
 # Where the compile workflow keeps one wait (task token) per waiting execution, in the artifacts bucket.
 COMPILE_WAITS_PREFIX = "compile-waits/"
+# Where the compile watcher moves an object under COMPILE_WAITS_PREFIX that it cannot read as a wait.
+SET_ASIDE_WAITS_PREFIX = "compile-waits-set-aside/"
 METADATA_PREFIX = "autopilot:neo:"
 # A person sets a target's record to this value to have a failed target compiled again.
 RETRY_REQUEST = "RETRY"

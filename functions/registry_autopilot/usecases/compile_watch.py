@@ -3,7 +3,9 @@
 Each wait is handled on its own: an error with one (throttling, a job that cannot be read) is logged
 and that wait tried again next round, and the round fails at its end so the function's Errors alarm
 sees it. Every step can be repeated: a wait is deleted only after its branch was resumed, or after
-Step Functions said the branch no longer waits; a report sent twice reaches the workflow once.
+Step Functions said the branch no longer waits (TaskTimedOut, TaskDoesNotExist, or an execution that no
+longer runs); a report sent twice reaches the workflow once. An object that is not a wait is set aside
+once (moved out of the prefix, and the round fails once), not read again every round.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from registry_autopilot.adapters.compile_watch import Callbacks, CompilationJobs
 from registry_autopilot.logic import naming
 from registry_autopilot.logic.compile_watch import (
     JobEnd,
+    MalformedWait,
     RoundResult,
     Wait,
     next_step,
@@ -63,8 +66,9 @@ def watch(ports: WatchPorts, settings: Settings, *, now: datetime) -> RoundResul
             logger.exception("compile wait not handled", extra={"key": key, "error_code": error_code(exc)})
             result.failed.append(key)
     logger.info("compile watch round", extra=result.as_dict())
-    if result.failed:
-        raise WatchRoundFailed(f"{len(result.failed)} of {len(keys)} compile waits failed: {result.failed}")
+    problems = result.problems()
+    if problems:
+        raise WatchRoundFailed("; ".join(problems))
     return result
 
 
@@ -81,7 +85,15 @@ def _handle(key: str, ports: WatchPorts, settings: Settings, this: _Round) -> No
     read = ports.waits.read(key)
     if read is None:
         return  # deleted since the listing
-    wait = Wait.parse(key, *read)
+    try:
+        wait = Wait.parse(key, *read)
+    except MalformedWait as exc:
+        moved_to = ports.waits.set_aside(key, naming.SET_ASIDE_WAITS_PREFIX, *read, reason=str(exc))
+        logger.error(
+            "malformed compile wait set aside", extra={"key": key, "moved_to": moved_to, "reason": str(exc)}
+        )
+        result.set_aside.append(key)
+        return
     step = next_step(wait, in_flight, now)
     if step == "wait":
         return
@@ -107,11 +119,16 @@ def _handle(key: str, ports: WatchPorts, settings: Settings, this: _Round) -> No
 
 
 def _resume(ports: WatchPorts, wait: Wait, report: TargetOutcome, result: RoundResult) -> None:
-    """Answer the branch with its outcome, then forget the wait (also when it no longer waits)."""
-    if ports.callbacks.resume(wait.token, report.model_dump(mode="json", exclude_none=True)):
-        result.resumed.append(wait.key)
-    else:
-        result.already_closed.append(wait.key)
+    """Answer the branch with its outcome, then forget the wait (also when it no longer waits).
+    A token Step Functions does not know while its execution runs was read wrong: the wait is kept."""
+    answer = ports.callbacks.resume(wait.token, report.model_dump(mode="json", exclude_none=True))
+    if answer == "invalid" and (wait.execution is None or ports.callbacks.running(wait.execution)):
+        logger.error(
+            "task token refused as InvalidToken", extra={"key": wait.key, "execution": wait.execution}
+        )
+        result.invalid_token.append(wait.key)
+        return
+    (result.resumed if answer == "resumed" else result.already_closed).append(wait.key)
     ports.waits.delete(wait.key)
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from autopilot.backend import LocalBackend
 from autopilot.stepfunctions import execute
 
@@ -51,9 +53,12 @@ def no_lambda(function_arn: str, event: Any) -> Any:
 
 
 def stored_token(backend: LocalBackend, execution: str) -> str:
+    """The token, decoded from the JSON text the task stored (see the serialization tests below)."""
     with backend.unrecorded():
         body = backend.client("s3").get_object(Bucket=BUCKET, Key=f"waits/{execution}")["Body"].read()
-    return str(body.decode())
+    token = json.loads(body)
+    assert isinstance(token, str)
+    return token
 
 
 def test_given_a_task_waiting_on_a_token_when_the_answer_comes_after_three_minutes_then_it_resumes_with_it(
@@ -102,12 +107,13 @@ def test_given_a_token_already_answered_when_answered_again_then_the_task_no_lon
     """SendTaskSuccess on a closed task answers TaskTimedOut ("The task token has either expired or the
     task associated with the token has already been closed", Step Functions API Reference,
     SendTaskSuccess): the first answer stands. (moto took the second and replaced the first; once the
-    execution is gone it answers InvalidToken.) The compile watcher takes TaskTimedOut, InvalidToken
-    and TaskDoesNotExist as "no longer waits" and deletes the wait."""
+    execution is gone it answers InvalidToken.) The compile watcher takes TaskTimedOut and
+    TaskDoesNotExist as "no longer waits" and deletes the wait; InvalidToken only once DescribeExecution
+    says the execution has ended."""
     from registry_autopilot.adapters.compile_watch import CLOSED_TOKEN_CODES, Callbacks
 
     local_backend.client("s3").create_bucket(Bucket=BUCKET)
-    answers: list[bool] = []
+    answers: list[str] = []
 
     def watcher_round() -> float:
         callbacks = Callbacks(local_backend.client("stepfunctions"))
@@ -119,5 +125,75 @@ def test_given_a_token_already_answered_when_answered_again_then_the_task_no_lon
 
     assert result.status == "SUCCEEDED", result.cause
     assert result.output == {"outcome": {"n": 1}}
-    assert answers == [True, False]
-    assert {"TaskTimedOut", "InvalidToken"} <= CLOSED_TOKEN_CODES
+    assert answers == ["resumed", "closed"]
+    assert {"TaskTimedOut", "TaskDoesNotExist"} == CLOSED_TOKEN_CODES
+
+
+# Step Functions stores an AWS SDK integration's blob parameter as its JSON text. Recorded against AWS
+# (LocalStack, tests/aws/services/stepfunctions/v2/services/test_aws_sdk_task_service.snapshot.json,
+# TestTaskServiceAwsSdk::test_s3_put_object[str|dict|list|bool|num], recorded 13-12-2024): the object's
+# content ("s3-object-content-body") and the PutObject ETag, for each Body the state passed.
+RECORDED_PUT_OBJECT = [
+    ("text data", b'"text data"', "2b5df3712557f503a9977a8ea893b2c9"),
+    ({"Dict": "Value"}, b'{"Dict":"Value"}', "49e31cee5aec8faf3345893addb14346"),
+    (["List", "Data"], b'["List","Data"]', "6b23860357f6e63a0272b7f1143a663a"),
+    (False, b"false", "68934a3e9455fa72420237eb05902327"),
+    (0, b"0", "cfcd208495d565ef66e7dff9f98764da"),
+]
+PUT_OBJECT = {
+    "StartAt": "S3PutObject",
+    "States": {
+        "S3PutObject": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+            "Parameters": {"Bucket": BUCKET, "Key.$": "$.Key", "Body.$": "$.Body"},
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "stored", "etag"), RECORDED_PUT_OBJECT, ids=["str", "dict", "list", "bool", "num"]
+)
+def test_given_an_sdk_put_object_task_then_its_body_is_stored_as_json_text_as_aws_stores_it(
+    local_backend: LocalBackend, body: Any, stored: bytes, etag: str
+) -> None:
+    local_backend.client("s3").create_bucket(Bucket=BUCKET)
+    key = f"file-key-{type(body).__name__}"
+
+    result = execute(
+        PUT_OBJECT, {"Key": key, "Body": body}, invoke=no_lambda, name=f"put-{type(body).__name__}"
+    )
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["ETag"] == f'"{etag}"'
+    with local_backend.unrecorded():
+        read = local_backend.client("s3").get_object(Bucket=BUCKET, Key=key)
+    assert read["Body"].read() == stored
+    assert read["ContentLength"] == len(stored)
+
+
+def test_given_the_token_text_as_stored_when_sent_with_its_quotes_then_step_functions_refuses_it(
+    local_backend: LocalBackend,
+) -> None:
+    """What the watcher did before it decoded the body: the quoted text is no token Step Functions
+    knows, "The provided token is not valid." (SendTaskSuccess, InvalidToken)."""
+    local_backend.client("s3").create_bucket(Bucket=BUCKET)
+    errors: list[str] = []
+
+    def watcher_round() -> float:
+        with local_backend.unrecorded():
+            raw = local_backend.client("s3").get_object(Bucket=BUCKET, Key="waits/exec-q")["Body"].read()
+        try:
+            local_backend.client("stepfunctions").send_task_success(
+                taskToken=raw.decode().strip(), output="{}"
+            )
+        except Exception as exc:
+            errors.append(exc.response["Error"]["Code"])  # type: ignore[attr-defined]
+        return 60.0
+
+    result = execute(DEFINITION, {}, invoke=no_lambda, name="exec-q", on_token_wait=watcher_round)
+
+    assert result.output["error"]["Error"] == "States.Timeout"
+    assert errors == ["InvalidToken"] * (TIMEOUT_SECONDS // 60)

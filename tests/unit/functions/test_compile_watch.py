@@ -5,14 +5,21 @@ AWS behaviour relied on:
   STOPPED) and its CompilationJobSummary carries no FailureReason, ModelArtifacts or InferenceImage
   (SageMaker API Reference, ListCompilationJobs, CompilationJobSummary): an ended job is described once.
 - SendTaskSuccess answers TaskTimedOut when "The task token has either expired or the task associated
-  with the token has already been closed" and InvalidToken for "The provided token is not valid" (Step
-  Functions API Reference, SendTaskSuccess): the branch no longer waits, so the wait is deleted.
+  with the token has already been closed" (Step Functions API Reference, SendTaskSuccess): the branch
+  no longer waits, so the wait is deleted. InvalidToken ("The provided token is not valid.") for a
+  token we read means we read it wrong: the wait is kept unless DescribeExecution says the execution no
+  longer runs ("RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED | PENDING_REDRIVE", DescribeExecution).
+- The wait's body is the task token as JSON text: Step Functions serializes an AWS SDK integration's
+  blob parameter as JSON, a string with its quotes (recorded against AWS: LocalStack
+  tests/aws/services/stepfunctions/v2/services/test_aws_sdk_task_service.snapshot.json,
+  test_s3_put_object[str]: `"Body": "text data"` reads back as `"\"text data\""`).
 - "When it receives a StopCompilationJob request, Amazon SageMaker AI changes the CompilationJobStatus
   of the job to Stopping" (SageMaker API Reference, StopCompilationJob).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,10 +37,19 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 DEADLINE = NOW + timedelta(minutes=30)
 JOB = "autopilot-churn-xgboost-v3-ml-c5-1a2b3c4d"
 KEY = f"compile-waits/{JOB}/exec-1"
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:CompileStateMachine:exec-1"
 
 
-def metadata(deadline: datetime = DEADLINE, target: str = "ml-c5") -> dict[str, str]:
-    return {"target": target, "deadline": deadline.strftime("%Y-%m-%dT%H:%M:%SZ")}
+def body(token: str) -> str:
+    """The wait's body as Step Functions writes it: the token's JSON text."""
+    return json.dumps(token)
+
+
+def metadata(
+    deadline: datetime = DEADLINE, target: str = "ml-c5", execution: str | None = EXECUTION
+) -> dict[str, str]:
+    found = {"target": target, "deadline": deadline.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return found if execution is None else {**found, "execution": execution}
 
 
 class NotAuthorized(Exception):
@@ -54,6 +70,14 @@ class FakeWaits:
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
+
+    def set_aside(self, key: str, to_prefix: str, body: str, metadata: dict[str, str], reason: str) -> str:
+        new_key = to_prefix + key.removeprefix("compile-waits/")
+        self.set_aside_objects[new_key] = (body, {**metadata, "reason": reason})
+        self.delete(key)
+        return new_key
+
+    set_aside_objects: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,15 +103,26 @@ class FakeJobs:
 
 @dataclass
 class FakeCallbacks:
+    """Step Functions as the watcher sees it: tokens it knows, once each; executions and their status."""
+
     closed: set[str] = field(default_factory=set)
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    known: set[str] | None = None  # None: every token is known
+    executions: dict[str, str] = field(default_factory=dict)  # ARN -> status
+    described: list[str] = field(default_factory=list)
 
-    def resume(self, token: str, output: dict[str, Any]) -> bool:
+    def resume(self, token: str, output: dict[str, Any]) -> str:
+        if self.known is not None and token not in self.known:
+            return "invalid"
         if token in self.closed:
-            return False
+            return "closed"
         self.sent.append((token, output))
         self.closed.add(token)  # a token answers once
-        return True
+        return "resumed"
+
+    def running(self, execution_arn: str) -> bool:
+        self.described.append(execution_arn)
+        return self.executions.get(execution_arn) == "RUNNING"
 
 
 @pytest.fixture
@@ -106,7 +141,7 @@ def ports(waits: FakeWaits, jobs: FakeJobs, callbacks: FakeCallbacks) -> compile
 
 
 def test_given_a_job_in_flight_before_its_deadline_then_the_wait_goes_on() -> None:
-    wait = Wait.parse(KEY, "token-1", metadata())
+    wait = Wait.parse(KEY, body("token-1"), metadata())
 
     assert next_step(wait, {JOB: "INPROGRESS"}, NOW) == "wait"
     assert next_step(wait, {JOB: "INPROGRESS"}, DEADLINE) == "stop"
@@ -118,9 +153,13 @@ def test_given_a_job_in_flight_before_its_deadline_then_the_wait_goes_on() -> No
     [
         ("compile-waits/not a job/exec-1", "token", metadata(), "not compile-waits/<job name>"),
         (KEY, "  ", metadata(), "no task token"),
-        (KEY, "token", {"deadline": "2026-11-29T12:00:00Z"}, "no target"),
-        (KEY, "token", {"target": "ml-c5", "deadline": "tomorrow"}, "not a timestamp"),
-        (KEY, "token", {"target": "ml-c5", "deadline": "2026-11-29T12:00:00"}, "no time zone"),
+        (KEY, "token-1", metadata(), "not JSON text"),
+        (KEY, '{"token": "token-1"}', metadata(), "not a string"),
+        (KEY, '""', metadata(), "no task token"),
+        (KEY, body("t"), {**metadata(), "execution": "exec-1"}, "not an execution ARN"),
+        (KEY, body("token"), {"deadline": "2026-11-29T12:00:00Z"}, "no target"),
+        (KEY, body("token"), {"target": "ml-c5", "deadline": "tomorrow"}, "not a timestamp"),
+        (KEY, body("token"), {"target": "ml-c5", "deadline": "2026-11-29T12:00:00"}, "no time zone"),
     ],
 )
 def test_given_an_object_the_workflow_did_not_write_then_it_is_refused_naming_what_is_wrong(
@@ -142,7 +181,7 @@ def test_given_nothing_waits_then_the_round_reads_nothing_else(settings: Setting
 def test_given_a_completed_job_then_its_branch_is_resumed_with_artifact_and_image_and_the_wait_deleted(
     settings: Settings,
 ) -> None:
-    waits = FakeWaits({KEY: ("token-1", metadata())})
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
     artifact = f"s3://{ARTIFACTS_BUCKET}/compiled/churn-xgboost/3/ml-c5/model-ml_c5.tar.gz"
     image = "785573368785.dkr.ecr.us-east-1.amazonaws.com/xgboost-neo:latest"
     jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact=artifact, image=image)})
@@ -161,7 +200,7 @@ def test_given_a_completed_job_then_its_branch_is_resumed_with_artifact_and_imag
 
 
 def test_given_a_failed_job_then_its_reason_is_reported(settings: Settings) -> None:
-    waits = FakeWaits({KEY: ("token-1", metadata())})
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
     jobs = FakeJobs(ended={JOB: JobEnd("FAILED", reason="ClientError: unsupported operator")})
     callbacks = FakeCallbacks()
 
@@ -177,7 +216,7 @@ def test_given_two_executions_waiting_for_one_job_then_it_is_described_once_and_
     """A duplicate event starts a second execution; its CreateCompilationJob meets ResourceInUse and
     it waits for the same job under its own key."""
     second = f"compile-waits/{JOB}/exec-2"
-    waits = FakeWaits({KEY: ("token-1", metadata()), second: ("token-2", metadata())})
+    waits = FakeWaits({KEY: (body("token-1"), metadata()), second: (body("token-2"), metadata())})
     jobs = FakeJobs(ended={JOB: JobEnd("STOPPED")})
     callbacks = FakeCallbacks()
 
@@ -192,7 +231,7 @@ def test_given_two_executions_waiting_for_one_job_then_it_is_described_once_and_
 def test_given_a_branch_that_no_longer_waits_then_the_wait_is_deleted_without_a_report(
     settings: Settings,
 ) -> None:
-    waits = FakeWaits({KEY: ("token-1", metadata())})
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
     jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact="s3://b/k.tar.gz")})
     callbacks = FakeCallbacks(closed={"token-1"})
 
@@ -205,7 +244,7 @@ def test_given_a_branch_that_no_longer_waits_then_the_wait_is_deleted_without_a_
 def test_given_the_deadline_passed_with_the_job_in_flight_then_it_is_stopped_and_reported_timed_out(
     settings: Settings,
 ) -> None:
-    waits = FakeWaits({KEY: ("token-1", metadata(deadline=NOW - timedelta(seconds=1)))})
+    waits = FakeWaits({KEY: (body("token-1"), metadata(deadline=NOW - timedelta(seconds=1)))})
     jobs = FakeJobs(running={JOB: "STARTING"})
     callbacks = FakeCallbacks()
 
@@ -224,7 +263,7 @@ def test_given_the_deadline_passed_with_the_job_in_flight_then_it_is_stopped_and
 
 
 def test_given_a_stop_refused_at_the_deadline_then_the_timeout_names_the_refusal(settings: Settings) -> None:
-    waits = FakeWaits({KEY: ("token-1", metadata(deadline=NOW))})
+    waits = FakeWaits({KEY: (body("token-1"), metadata(deadline=NOW))})
     jobs = FakeJobs(
         running={JOB: "INPROGRESS"},
         refuse_stop=NotAuthorized("AccessDeniedException", "not authorized to perform StopCompilationJob"),
@@ -242,7 +281,7 @@ def test_given_a_stop_refused_at_the_deadline_then_the_timeout_names_the_refusal
 def test_given_a_job_not_listed_yet_but_not_ended_then_the_wait_goes_on_until_the_deadline(
     settings: Settings,
 ) -> None:
-    waits = FakeWaits({KEY: ("token-1", metadata())})
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
     jobs = FakeJobs()  # not in flight in the listing, and the describe says it has not ended
     callbacks = FakeCallbacks()
 
@@ -253,21 +292,86 @@ def test_given_a_job_not_listed_yet_but_not_ended_then_the_wait_goes_on_until_th
     assert result.resumed == []
 
 
-def test_given_one_unreadable_wait_then_the_others_are_handled_and_the_round_fails_at_its_end(
+def test_given_a_stray_object_under_the_prefix_then_it_is_set_aside_once_and_the_round_fails_once(
     settings: Settings,
 ) -> None:
     other_job = "autopilot-churn-xgboost-v3-ml-m5-9f8e7d6c"
     waits = FakeWaits(
         {
             "compile-waits/garbage": ("x", {}),
-            f"compile-waits/{other_job}/exec-1": ("token-2", metadata(target="ml-m5")),
+            f"compile-waits/{other_job}/exec-1": (body("token-2"), metadata(target="ml-m5")),
         }
     )
     jobs = FakeJobs(ended={other_job: JobEnd("FAILED", reason="ClientError: no")})
     callbacks = FakeCallbacks()
 
-    with pytest.raises(compile_watch.WatchRoundFailed, match="1 of 2 compile waits failed"):
+    with pytest.raises(compile_watch.WatchRoundFailed, match="1 malformed waits set aside"):
         compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+    second = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
 
     assert [token for token, _ in callbacks.sent] == ["token-2"]
-    assert list(waits.objects) == ["compile-waits/garbage"]  # left for the lifecycle rule
+    assert waits.objects == {}
+    ((moved, (moved_body, moved_metadata)),) = waits.set_aside_objects.items()
+    assert moved == "compile-waits-set-aside/garbage"
+    assert moved_body == "x"
+    assert "not compile-waits/<job name>/<execution name>" in moved_metadata["reason"]
+    assert second.set_aside == []  # reported once
+
+
+def test_given_a_wait_body_as_step_functions_writes_it_then_the_token_is_sent_without_its_quotes(
+    settings: Settings,
+) -> None:
+    """The body holds `"token-1"` (JSON text). The watcher before this fix stripped whitespace only and
+    sent the quotes too; Step Functions knows only the token, so it answered InvalidToken."""
+    waits = FakeWaits({KEY: ('"token-1"\n', metadata())})
+    jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact="s3://b/k.tar.gz")})
+    callbacks = FakeCallbacks(known={"token-1"})
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert [token for token, _ in callbacks.sent] == ["token-1"]
+    assert result.resumed == [KEY]
+
+
+def test_given_a_token_refused_as_invalid_while_its_execution_runs_then_the_wait_is_kept_and_the_round_fails(
+    settings: Settings,
+) -> None:
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
+    jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact="s3://b/k.tar.gz")})
+    callbacks = FakeCallbacks(known=set(), executions={EXECUTION: "RUNNING"})
+
+    with pytest.raises(compile_watch.WatchRoundFailed, match="1 task tokens refused as InvalidToken"):
+        compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert list(waits.objects) == [KEY]
+    assert callbacks.described == [EXECUTION]
+
+
+@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", None])
+def test_given_a_token_refused_as_invalid_and_its_execution_ended_then_the_wait_is_closed(
+    settings: Settings, status: str | None
+) -> None:
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
+    jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact="s3://b/k.tar.gz")})
+    executions = {} if status is None else {EXECUTION: status}  # None: the execution no longer exists
+    callbacks = FakeCallbacks(known=set(), executions=executions)
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert result.already_closed == [KEY]
+    assert waits.objects == {}
+
+
+def test_given_a_token_refused_as_invalid_on_a_wait_without_its_execution_then_the_wait_is_kept(
+    settings: Settings,
+) -> None:
+    """A wait written before the workflow recorded its execution cannot prove the execution ended."""
+    waits = FakeWaits({KEY: (body("token-1"), metadata(execution=None))})
+    jobs = FakeJobs(ended={JOB: JobEnd("COMPLETED", artifact="s3://b/k.tar.gz")})
+    callbacks = FakeCallbacks(known=set())
+
+    with pytest.raises(compile_watch.WatchRoundFailed, match="InvalidToken"):
+        compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    assert list(waits.objects) == [KEY]
+    assert callbacks.described == []
