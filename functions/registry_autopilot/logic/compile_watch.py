@@ -139,6 +139,17 @@ def outcome(wait: Wait, end: JobEnd) -> TargetOutcome:
     return TargetOutcome(**base, status="FAILED", reason=reason)
 
 
+# DescribeCompilationJob's one declared error: the job does not exist (deleted, which "You can delete a
+# compilation job only if its current status is COMPLETED, FAILED, or STOPPED" allows once it ended).
+JOB_GONE_CODE = "ResourceNotFound"
+
+
+def gone(wait: Wait, cause: str) -> TargetOutcome:
+    """The branch's result for a job SageMaker no longer knows: it cannot be read in any later round."""
+    reason = f"the compilation job can no longer be described, so it was deleted or never created: {cause}"
+    return TargetOutcome(target=wait.target, job_name=wait.job_name, status="FAILED", reason=reason)
+
+
 def timed_out(wait: Wait, reason: str) -> TargetOutcome:
     return TargetOutcome(target=wait.target, job_name=wait.job_name, status="TIMED_OUT", reason=reason)
 

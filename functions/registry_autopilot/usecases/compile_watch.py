@@ -17,10 +17,12 @@ from registry_autopilot.adapters.clients import error_code, error_message
 from registry_autopilot.adapters.compile_watch import Callbacks, CompilationJobs, CompileWaits
 from registry_autopilot.logic import naming
 from registry_autopilot.logic.compile_watch import (
+    JOB_GONE_CODE,
     JobEnd,
     MalformedWait,
     RoundResult,
     Wait,
+    gone,
     next_step,
     outcome,
     timed_out,
@@ -103,6 +105,10 @@ def _handle(key: str, ports: WatchPorts, settings: Settings, this: _Round) -> No
             try:
                 ends[wait.job_name] = ports.jobs.end(wait.job_name)
             except Exception as exc:
+                if error_code(exc) == JOB_GONE_CODE:
+                    # Deleted (or never created): no later round can read it, so answer the branch now.
+                    _resume(ports, wait, gone(wait, _cause(exc)[:900]), result)
+                    return
                 if now < wait.deadline:
                     raise  # this round fails for the wait; the next one reads the job again
                 # Past the deadline the branch is answered, with what kept the job from being read.

@@ -375,3 +375,29 @@ def test_given_a_token_refused_as_invalid_on_a_wait_without_its_execution_then_t
 
     assert list(waits.objects) == [KEY]
     assert callbacks.described == []
+
+
+def test_given_a_job_that_no_longer_exists_then_its_branch_is_answered_failed_at_once_with_the_reason(
+    settings: Settings,
+) -> None:
+    """DeleteCompilationJob: "You can delete a compilation job only if its current status is COMPLETED,
+    FAILED, or STOPPED"; DescribeCompilationJob then answers ResourceNotFound, its one declared error
+    (SageMaker API Reference). No later round could read it: the target is FAILED now, with the reason,
+    instead of failing every round until the deadline."""
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
+    jobs = FakeJobs()
+    jobs.end = lambda job_name: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        NotAuthorized("ResourceNotFound", f"Could not find compilation job '{job_name}'.")
+    )
+    callbacks = FakeCallbacks()
+
+    result = compile_watch.watch(ports(waits, jobs, callbacks), settings, now=NOW)
+
+    (sent,) = callbacks.sent
+    assert sent[1]["status"] == "FAILED"
+    assert sent[1]["reason"] == (
+        "the compilation job can no longer be described, so it was deleted or never created: "
+        f"Could not find compilation job '{JOB}'. (ResourceNotFound)"
+    )
+    assert result.resumed == [KEY]
+    assert waits.objects == {}
