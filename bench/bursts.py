@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from unittest import mock
 
-from autopilot.backend import Clock, LocalBackend
-from autopilot.backend.faults import FaultPlan, RateLimit
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import Clock, LocalBackend
+from autopilot.embedded.backend.faults import FaultPlan, RateLimit
+from autopilot.embedded.synth import SynthesizedApp
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WRITE_LIMIT_PER_SECOND = 10.0

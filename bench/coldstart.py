@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autopilot.local import LocalStack
-from autopilot.synth import REPO_ROOT, SynthesizedApp
-from bench.lifecycle import (
+from autopilot.cost.lifecycle import (
     HANDLERS,
     STREAM_KEY,
     Invocation,
@@ -36,6 +34,8 @@ from bench.lifecycle import (
     handler_module,
     representative,
 )
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.synth import REPO_ROOT, SynthesizedApp
 from registry_autopilot.models.config import AutopilotConfig
 
 # Fresh processes per module for the import times (the median is reported), and warm events per handler.

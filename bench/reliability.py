@@ -4,9 +4,9 @@ docs/RELIABILITY.md are the numbers the tests assert.
 
 Everything goes in as EventBridge would deliver it (`LocalStack.send_event`: the synthesized rules'
 patterns, the synthesized state machine, the real handlers), and the events our own writes cause are
-fed back until nothing changes, as `autopilot.replay` does. Assertions are on the final state of every
-version, so a capability added later (approval, shadow tests) is covered by adding its expectations to
-`VersionOutcome`, not by a new driver.
+fed back until nothing changes, as `autopilot.embedded.replay` does. Assertions are on the final state
+of every version, so a capability added later (approval, shadow tests) is covered by adding its
+expectations to `VersionOutcome`, not by a new driver.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from functools import cache, lru_cache
 from typing import Any
 from unittest import mock
 
-from autopilot.backend.faults import ALL_KINDS, FaultKind, FaultPlan, error_for
-from autopilot.local import LocalStack, Routed
-from autopilot.synth import SynthesizedApp, shipped_config, synthesize
+from autopilot.embedded.backend.faults import ALL_KINDS, FaultKind, FaultPlan, error_for
+from autopilot.embedded.stack import LocalStack, Routed
+from autopilot.embedded.synth import SynthesizedApp, shipped_config, synthesize
 from registry_autopilot.logic import naming
 from registry_autopilot.models.config import AutopilotConfig
 

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: the repository's packages
     sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
-from autopilot.e2e_world import (  # noqa: E402
+from autopilot.e2e.world import (  # noqa: E402
     TAG_KEY,
     Account,
     CleanupReport,
@@ -80,7 +80,7 @@ ScenarioRunner = Callable[[Account, Path], bool]
 class AwsAccount:
     """A real account: boto3 clients, `cdk deploy` for the stack, DeleteStack for its removal."""
 
-    target: Any  # autopilot.credentials.AwsTarget
+    target: Any  # autopilot.account.credentials.AwsTarget
     account_id: str
     region: str
 
@@ -130,8 +130,8 @@ def model_artifact() -> bytes:
 # -- the plan -------------------------------------------------------------------------------------------
 def plan_for(config: AutopilotConfig, world_id: str) -> Plan:
     """The plan, priced by the cost verb's code: the stack's fixed monthly cost from its template."""
-    from autopilot.cost import cost_report
-    from autopilot.synth import synthesize
+    from autopilot.cost.report import cost_report
+    from autopilot.embedded.synth import synthesize
 
     report = cost_report(synthesize(config))
     return make_plan(config, world_id, stack_monthly_usd=report.monthly.total)
@@ -161,7 +161,7 @@ def preflight_blockers(report: Any, config: AutopilotConfig, *, before_world: bo
 
 
 def doctor(account: Account, config: AutopilotConfig, *, before_world: bool) -> list[str]:
-    from autopilot.doctor import run_doctor
+    from autopilot.account.doctor import run_doctor
 
     report = run_doctor(config, account.client, account.region)
     print(report.render())
@@ -405,7 +405,7 @@ def clean(record_path: Path, connect: Callable[[str, str, str | None], Account],
 
 
 def connect_aws(account_id: str, region: str, profile: str | None) -> Account:
-    from autopilot.credentials import resolve_aws
+    from autopilot.account.credentials import resolve_aws
 
     target = resolve_aws(profile, region)
     return AwsAccount(target, str(target.account), target.region)

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.local import LocalStack
-from autopilot.stepfunctions import execute, handler_router
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stepfunctions import execute, handler_router
+from autopilot.embedded.synth import SynthesizedApp
 from registry_autopilot.logic import approval, naming
 from tests.compile_fixtures import event_for
 from tests.e2e.compile_watch import watch_rounds

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
-from autopilot.local import LocalStack, invoke_handler
+from autopilot.cli.main import EXIT_INVALID, EXIT_OK, main
+from autopilot.embedded.stack import LocalStack, invoke_handler
 from registry_autopilot.models.errors import InvalidInput
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -143,7 +143,7 @@ def test_the_demo_runs_the_whole_lifecycle_through_the_synthesized_stack(
 def test_the_demo_on_a_terminal_streams_its_timeline_then_prints_the_tables(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autopilot import demo
+    from autopilot.embedded import demo
 
     streamed: list[str] = []
     real_run = demo.run_demo

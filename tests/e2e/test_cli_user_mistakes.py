@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from autopilot import synth
-from autopilot.cli import EXIT_INVALID, MAX_INPUT_BYTES, main
+from autopilot.cli.main import EXIT_INVALID, MAX_INPUT_BYTES, main
+from autopilot.embedded import synth
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGISTERED = EVENTS / "version-registered.json"

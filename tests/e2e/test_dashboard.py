@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.local import LocalStack, sample_objects
-from autopilot.synth import SynthesizedApp, synthesize
-from bench.lifecycle import _metric_definitions, run_lifecycle
+from autopilot.cost.lifecycle import _metric_definitions, run_lifecycle
+from autopilot.embedded.stack import LocalStack, sample_objects
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.custom_metrics import CUSTOM_METRICS
 from tests.compile_fixtures import EVENTS
 

@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import main
-from autopilot.doctor import DoctorReport, run_doctor
-from autopilot.local import LocalStack
-from autopilot.local_account import deploy_locally
-from autopilot.synth import SynthesizedApp, shipped_config, synthesize
+from autopilot.account.doctor import DoctorReport, run_doctor
+from autopilot.cli.main import main
+from autopilot.embedded.deployed import deploy_locally
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.synth import SynthesizedApp, shipped_config, synthesize
 
 COMPILE_ROLE = "RegistryAutopilotNeoCompile"
 ENDPOINT = "churn-prod"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.local import LocalStack, rules_reached
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.embedded.stack import LocalStack, rules_reached
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.models.errors import InvalidInput
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
-from autopilot.replay import replay
+from autopilot.cli.main import EXIT_INVALID, EXIT_OK, main
+from autopilot.embedded.replay import replay
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGISTERED = EVENTS / "version-registered.json"
@@ -219,7 +219,7 @@ def test_an_event_that_matches_no_rule_is_a_success(capsys: pytest.CaptureFixtur
 
 
 def test_a_replay_that_never_settles_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
-    from autopilot import replay as replay_module
+    from autopilot.embedded import replay as replay_module
 
     monkeypatch.setattr(replay_module, "MAX_DELIVERIES", 1)  # a loop, as the bound sees one
 
@@ -232,7 +232,7 @@ def test_a_replay_that_never_settles_exits_1(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_function_target_that_fails_is_retried_as_lambda_retries_and_fails_for_good_after_two(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from autopilot.local import LocalStack
+    from autopilot.embedded.stack import LocalStack
 
     calls: list[str] = []
     real = LocalStack.invoke_function

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from autopilot.backend._wire import AwsError
-from autopilot.local import LocalStack
+from autopilot.embedded.backend._wire import AwsError
+from autopilot.embedded.stack import LocalStack
 
 
 def test_a_create_call_that_keeps_failing_is_retried_then_recorded_as_a_failed_target(

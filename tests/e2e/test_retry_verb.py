@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
-from autopilot.local import LocalStack
-from autopilot.retry import compile_state_machine_id, execution_name, retry_target
-from autopilot.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.account.retry import compile_state_machine_id, execution_name, retry_target
+from autopilot.cli.main import EXIT_INVALID, EXIT_OK, main
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.logic import naming
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

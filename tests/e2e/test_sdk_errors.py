@@ -27,10 +27,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.backend._wire import AwsError
-from autopilot.stepfunctions import ExecutionResult
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.backend._wire import AwsError
+from autopilot.embedded.stepfunctions import ExecutionResult
+from autopilot.embedded.synth import SynthesizedApp
 from registry_autopilot.logic import naming
 from tests.compile_fixtures import event_for
 from tests.e2e.test_compile_workflow import describe, run, seed

@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autopilot.local import LocalStack
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.synth import SynthesizedApp
 from registry_autopilot.logic import shadow as logic
 from tests.compile_fixtures import load_event
 

@@ -1,6 +1,6 @@
 """`python -m autopilot status` after the demo's lifecycle on a stack deployed on the embedded backend.
 
-The lifecycle (autopilot.demo) registers churn-xgboost/1 (approved, shadow-tested to the end of its
+The lifecycle (autopilot.embedded.demo) registers churn-xgboost/1 (approved, shadow-tested to the end of its
 plan) and /2 (rejected), and fraud-pytorch/1 (left for a person); the Graviton target fails on
 purpose. Status reads only what the account holds: DescribeModelPackage, DescribeCompilationJob,
 the deployed compile state machine's executions (ListExecutions, DescribeExecution) and
@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import main
-from autopilot.local import LocalStack
-from autopilot.local_account import with_local_account
-from autopilot.status import GroupStatus, NotFound, VersionStatus, read_status
+from autopilot.account.status import GroupStatus, NotFound, VersionStatus, read_status
+from autopilot.cli.main import main
+from autopilot.embedded.deployed import with_local_account
+from autopilot.embedded.stack import LocalStack
 
 V1 = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-xgboost/1"
 
@@ -177,8 +177,8 @@ def test_status_needs_credentials_and_says_so_in_one_line(
 def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show_not_started() -> None:
     """SageMaker API Reference, DescribeModelPackage: the response carries `ModelCard`
     (`ModelCardContent`, `ModelCardStatus`) when the version has one."""
-    from autopilot.local_account import deploy_locally
-    from autopilot.synth import synthesize
+    from autopilot.embedded.deployed import deploy_locally
+    from autopilot.embedded.synth import synthesize
 
     with LocalStack(synthesize()) as stack:
         deploy_locally(stack)
@@ -200,8 +200,8 @@ def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show
 
 
 def test_a_person_who_approved_after_the_policy_left_it_pending_is_not_credited_to_the_policy() -> None:
-    from autopilot.local_account import deploy_locally
-    from autopilot.synth import synthesize
+    from autopilot.embedded.deployed import deploy_locally
+    from autopilot.embedded.synth import synthesize
 
     audit = {
         "autopilot:approval:decided-by": "registry-autopilot manual policy",

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend._wire import AwsError
-from autopilot.backend.faults import FaultPlan
-from autopilot.local import LocalStack
+from autopilot.embedded.backend._wire import AwsError
+from autopilot.embedded.backend.faults import FaultPlan
+from autopilot.embedded.stack import LocalStack
 
 CLIENT_ATTEMPTS = 6  # adapters/clients.py: standard mode, 5 retries
 

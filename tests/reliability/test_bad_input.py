@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.local import LocalStack
-from autopilot.replay import eventbridge_shape_problem
+from autopilot.embedded.replay import eventbridge_shape_problem
+from autopilot.embedded.stack import LocalStack
 from bench.reliability import START, register_versions, reliability_app
 from registry_autopilot.models.errors import InvalidInput
 from registry_autopilot.models.events import MAX_EVENT_BYTES, MAX_EVENT_DEPTH, _depth

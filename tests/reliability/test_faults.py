@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from autopilot.backend.faults import FaultPlan
+from autopilot.embedded.backend.faults import FaultPlan
 from bench.reliability import (
     MAX_SPECS,
     FaultRun,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

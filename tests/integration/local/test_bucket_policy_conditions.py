@@ -13,7 +13,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 
 BUCKET = "policy-bucket"
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from autopilot.backend import LocalBackend
-from autopilot.stepfunctions import execute
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stepfunctions import execute
 
 BUCKET = "callback-tokens"
 TIMEOUT_SECONDS = 300

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
-from autopilot.backend.iam import RolePolicy
-from autopilot.local import LocalStack
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.backend.iam import RolePolicy
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 VERSION_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn-xgboost/1"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 
 TRUST = {
     "Version": "2012-10-17",

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 from tests.shadow_endpoints import INELIGIBLE_ENDPOINTS, make_version_ineligible, seed_endpoint
 
 ROLE = "arn:aws:iam::123456789012:role/shadow"

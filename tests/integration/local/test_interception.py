@@ -8,7 +8,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 
 
 def test_given_active_backend_when_any_boto3_client_calls_then_the_call_is_recorded(

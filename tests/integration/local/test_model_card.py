@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 
 CARD = {"intended_uses": {"intended_uses": "churn scoring for the retention team"}}
 

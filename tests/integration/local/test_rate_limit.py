@@ -11,8 +11,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
-from autopilot.backend.faults import FaultPlan, RateLimit
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.backend.faults import FaultPlan, RateLimit
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 
 
 def spec(name: str) -> dict[str, Any]:

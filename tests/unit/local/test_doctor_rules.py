@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from autopilot.doctor import _ecr_repository_arn, bucket_policy_grant, trusts_sagemaker
+from autopilot.account.doctor import _ecr_repository_arn, bucket_policy_grant, trusts_sagemaker
 
 ROLE = "arn:aws:iam::111122223333:role/Neo"
 OBJECT = "arn:aws:s3:::artifacts/compiled/churn/1/ml-c5/model.tar.gz"

@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.eventpattern import InvalidPatternError, matches, validate_pattern
+from autopilot.embedded.eventpattern import InvalidPatternError, matches, validate_pattern
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
 MODEL_PACKAGE_EVENT: dict[str, Any] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autopilot import pricing
+from autopilot.cost import pricing
 
 
 def test_cpu_bound_time_stretches_below_one_vcpu_and_waiting_on_aws_does_not() -> None:

@@ -24,7 +24,7 @@ from infra.config import CONTEXT_KEY, ConfigError, load_config, merge_context
 from infra.quiet import quiet_cdk_environment
 from registry_autopilot.models.config import AutopilotConfig
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_JSON = REPO_ROOT / "cdk.json"  # the user's configuration
 LOCAL_ACCOUNT = "123456789012"
 LOCAL_REGION = "us-east-1"

@@ -2,7 +2,7 @@
 
 The one place a verb gets its AWS session from:
 
-    from autopilot.credentials import add_aws_options, aws_errors, resolve_aws
+    from autopilot.account.credentials import add_aws_options, aws_errors, resolve_aws
 
     add_aws_options(parser)                                   # --profile P --region R
     target = resolve_aws(args.profile, args.region)          # AwsTarget, or AwsSetupError (exit 2)

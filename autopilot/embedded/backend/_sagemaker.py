@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autopilot.backend._clock import Clock
-from autopilot.backend._model_card import check_model_card
-from autopilot.backend._wire import AwsError, validation_error
+from autopilot.embedded.backend._clock import Clock
+from autopilot.embedded.backend._model_card import check_model_card
+from autopilot.embedded.backend._wire import AwsError, validation_error
 
 MAX_ADDITIONAL_SPECS = 15
 MODEL_PACKAGE_DETAIL_TYPE = "SageMaker Model Package State Change"

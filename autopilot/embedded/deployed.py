@@ -7,7 +7,7 @@ with references the local backend cannot hold replaced by names), and the two ro
 configuration names, trusted by SageMaker and allowed what Neo and the shadow model need.
 
 The compile state machine is given the local runner's name for its definition, so executions the
-local stack runs (`autopilot.stepfunctions.execute`) are executions of the deployed state machine, as
+local stack runs (`autopilot.embedded.stepfunctions.execute`) are executions of the deployed state machine, as
 in an account.
 """
 
@@ -17,8 +17,8 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from autopilot.local import LocalStack
-from autopilot.synth import local_role_arn
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.synth import local_role_arn
 
 T = TypeVar("T")
 SAGEMAKER_TRUST = {
@@ -64,7 +64,7 @@ def _create(
     stack: LocalStack, logical_id: str, resource: dict[str, Any], physical: dict[str, Any]
 ) -> str | None:
     """Create one resource of the template the way its deployment would; None for types not kept."""
-    from autopilot.stepfunctions import state_machine_arn
+    from autopilot.embedded.stepfunctions import state_machine_arn
 
     backend, kind = stack.backend, resource["Type"]
     props = resource.get("Properties", {})
@@ -123,7 +123,7 @@ def create_role(stack: LocalStack, role_arn: str, statements: list[dict[str, Any
 
 def deploy_locally(stack: LocalStack) -> str:
     """The stack and its roles in the local account; returns the stack's name."""
-    from autopilot.backend.cloudformation import LocalStackRecord
+    from autopilot.embedded.backend.cloudformation import LocalStackRecord
 
     config, backend = stack.app.config, stack.backend
     models = f"arn:aws:s3:::autopilot-local-{backend.account_id}/*"  # where seed_model_package puts them
@@ -175,7 +175,7 @@ def _allow(actions: list[str], resources: str | list[str]) -> dict[str, Any]:
 
 def with_local_account(inspect: Callable[[LocalStack], T]) -> T:
     """The demo's lifecycle on a locally deployed stack, then `inspect` on the account it leaves."""
-    from autopilot.demo import run_demo
+    from autopilot.embedded.demo import run_demo
 
     result: list[T] = []
     run_demo(prepare=deploy_locally, inspect=lambda stack: result.append(inspect(stack)))
@@ -196,7 +196,7 @@ class LocalAccount:
         return self.stack.backend.client(service)
 
     def deploy(self, config: Any) -> dict[str, str]:
-        from autopilot.e2e_world import TAG_KEY
+        from autopilot.e2e.world import TAG_KEY
 
         # `account` only guards synthesis for a real account (infra/deployable.py): not compared.
         if config.model_copy(update={"account": None}) != self.stack.app.config.model_copy(

@@ -14,9 +14,9 @@ the file and the field, or the setting, and how to fix it; never a traceback), 1
 Adding a verb: write `add_<verb>(verbs)` that adds its sub-parser and sets `run=cmd_<verb>` (a
 function `(args) -> exit status`), and list it in VERBS. A verb raises `InvalidInput` (from
 `autopilot.errors`) for anything the user can fix; `main` prints it as one line and exits 2. Verbs
-that talk to an account take `--profile/--region` with `autopilot.credentials.add_aws_options` and
-get their session from `autopilot.credentials.resolve_aws`. With `--json`, stdout carries only the
-JSON document: run functions inside `autopilot.quiet.function_output_to`.
+that talk to an account take `--profile/--region` with `autopilot.account.credentials.add_aws_options` and
+get their session from `autopilot.account.credentials.resolve_aws`. With `--json`, stdout carries only the
+JSON document: run functions inside `autopilot.embedded.quiet.function_output_to`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autopilot.credentials import add_aws_options
+from autopilot.account.credentials import add_aws_options
 from autopilot.errors import InvalidInput
 
 EXIT_OK = 0
@@ -92,7 +92,7 @@ def load_event(path: Path) -> Any:
 def load_objects(pairs: list[str], event_files: list[Path], events: list[Any]) -> dict[str, bytes]:
     """S3 objects to stage: each `--object s3://bucket/key=FILE`, then what the manifest beside a
     sample event names (its evaluation report). An explicit `--object` wins over the manifest."""
-    from autopilot.local import s3_object, sample_objects
+    from autopilot.embedded.stack import s3_object, sample_objects
 
     objects: dict[str, bytes] = {}
     for path, event in zip(event_files, events, strict=True):
@@ -131,8 +131,8 @@ def emit(payload: Any, as_json: bool, human: str) -> None:
 
 
 def _run_on_aws(args: argparse.Namespace, event: Any, handler: str | None, dry_run: bool) -> int:
-    from autopilot.aws import run_on_aws
-    from autopilot.credentials import resolve_aws
+    from autopilot.account.credentials import resolve_aws
+    from autopilot.account.runner import run_on_aws
     from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
     target = resolve_aws(args.profile, args.region)  # missing region or credentials: not the event's fault
@@ -152,7 +152,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from autopilot.local import available_handlers, invoke_handler
+    from autopilot.embedded.stack import available_handlers, invoke_handler
 
     event = load_event(args.event_file)
     if args.handler not in available_handlers():
@@ -182,7 +182,7 @@ def _progress(delivered: int, queued: int) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from autopilot.replay import replay
+    from autopilot.embedded.replay import replay
 
     # Unreadable or non-JSON files are the user's to fix: exit 2 before any work.
     events = [load_event(path) for path in args.event_files]
@@ -208,8 +208,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from autopilot.demo import HEADER, Step, run_demo
-    from autopilot.synth import shipped_config
+    from autopilot.embedded.demo import HEADER, Step, run_demo
+    from autopilot.embedded.synth import shipped_config
 
     shipped_config()  # an invalid cdk.json is reported before the header is printed
     if args.json:
@@ -335,21 +335,21 @@ def add_demo(verbs: Verbs) -> None:
 
 
 def add_retry(verbs: Verbs) -> None:
-    from autopilot.retry import add_parser
+    from autopilot.account.retry import add_parser
 
     add_parser(verbs)
 
 
 def add_doctor(verbs: Verbs) -> None:
-    from autopilot.credentials import add_aws_options
-    from autopilot.doctor_cli import register
+    from autopilot.account.credentials import add_aws_options
+    from autopilot.cli.doctor import register
 
     register(verbs, add_aws_options)
 
 
 def add_status(verbs: Verbs) -> None:
-    from autopilot.credentials import add_aws_options
-    from autopilot.status_cli import register
+    from autopilot.account.credentials import add_aws_options
+    from autopilot.cli.status import register
 
     register(verbs, add_aws_options)
 
@@ -362,7 +362,7 @@ def add_cost(verbs: Verbs) -> None:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    from autopilot.cost import cost_report, render_json
+    from autopilot.cost.report import cost_report, render_json
 
     report = cost_report(hourly_price=args.hourly_price)
     print(render_json(report) if args.json else report.render())

@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autopilot.backend._clock import Clock
-from autopilot.backend._wire import AwsError, validation_error
+from autopilot.embedded.backend._clock import Clock
+from autopilot.embedded.backend._wire import AwsError, validation_error
 
 STATUSES = ("Creating", "Created", "Updating", "Starting", "Running", "Stopping", "Completed", "Cancelled")
 TERMINAL = {"Completed", "Cancelled"}
@@ -239,7 +239,7 @@ class InferenceExperiments:
             raise validation_error("The shadow variant must differ from the source variant.")
 
     def _check_resources(self, request: dict[str, Any]) -> dict[str, Any]:
-        from autopilot.backend._sagemaker import sagemaker_backend
+        from autopilot.embedded.backend._sagemaker import sagemaker_backend
 
         backend = sagemaker_backend(self.account_id, self.region)
         endpoint = backend.endpoints.get(request["EndpointName"])
@@ -268,7 +268,7 @@ class InferenceExperiments:
     def _check_eligible(self, request: dict[str, Any]) -> None:
         """The shadow-test exclusions (module docstring): what the endpoint's config, its models and
         the variants' models show."""
-        from autopilot.backend._sagemaker import sagemaker_backend
+        from autopilot.embedded.backend._sagemaker import sagemaker_backend
 
         backend = sagemaker_backend(self.account_id, self.region)
         endpoint = backend.endpoints.get(request["EndpointName"])
@@ -316,7 +316,7 @@ class InferenceExperiments:
                 self._check_package(package, container.get("InferenceSpecificationName"), model_name)
 
     def _check_package(self, package_name: str, spec_name: str | None, model_name: str) -> None:
-        from autopilot.backend._sagemaker import ModelPackages
+        from autopilot.embedded.backend._sagemaker import ModelPackages
 
         try:
             package = ModelPackages.find(self.account_id, self.region, package_name)
@@ -553,7 +553,7 @@ class InferenceExperiments:
         desired = {item["VariantName"]: item for item in exp.request.get("StopDesiredModelVariants") or []}
         if "Promote" not in actions.values():
             return
-        from autopilot.backend._sagemaker import sagemaker_backend
+        from autopilot.embedded.backend._sagemaker import sagemaker_backend
 
         backend = sagemaker_backend(self.account_id, self.region)
         endpoint = backend.endpoints.get(exp.request["EndpointName"])

@@ -58,7 +58,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from autopilot.backend._clock import Clock
+    from autopilot.embedded.backend._clock import Clock
 
 FaultKind = Literal["throttling", "internal", "unavailable", "conflict", "read-timeout", "connect-timeout"]
 ALL_KINDS: tuple[FaultKind, ...] = (

@@ -30,10 +30,10 @@ Clients created before this module was imported, or from a botocore session crea
 are not intercepted (moto has the same limit).
 """
 
-from autopilot.backend._clock import Clock
-from autopilot.backend._sagemaker import CompilationJobs, ModelPackages, target_key
-from autopilot.backend.core import LocalBackend, RecordedCall
-from autopilot.backend.experiments import InferenceExperiments
+from autopilot.embedded.backend._clock import Clock
+from autopilot.embedded.backend._sagemaker import CompilationJobs, ModelPackages, target_key
+from autopilot.embedded.backend.core import LocalBackend, RecordedCall
+from autopilot.embedded.backend.experiments import InferenceExperiments
 
 __all__ = [
     "Clock",

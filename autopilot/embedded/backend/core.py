@@ -24,16 +24,16 @@ from botocore.exceptions import (  # type: ignore[import-untyped,unused-ignore]
 from botocore.handlers import BUILTIN_HANDLERS, REGISTER_FIRST  # type: ignore[import-untyped,unused-ignore]
 from botocore.model import OperationModel  # type: ignore[import-untyped,unused-ignore]
 
-from autopilot.backend import _sagemaker as sm
-from autopilot.backend._clock import Clock
-from autopilot.backend._model_card import check_model_card
-from autopilot.backend._wire import AwsError, failure, success, validation_error
-from autopilot.backend.cloudformation import LocalDeployments
-from autopilot.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
-from autopilot.backend.faults import CallAttempts, FaultPlan, error_response
-from autopilot.backend.iam import RolePolicy
-from autopilot.backend.iam_simulation import simulate_principal_policy
-from autopilot.backend.validator import validate, validation_message
+from autopilot.embedded.backend import _sagemaker as sm
+from autopilot.embedded.backend._clock import Clock
+from autopilot.embedded.backend._model_card import check_model_card
+from autopilot.embedded.backend._wire import AwsError, failure, success, validation_error
+from autopilot.embedded.backend.cloudformation import LocalDeployments
+from autopilot.embedded.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
+from autopilot.embedded.backend.faults import CallAttempts, FaultPlan, error_response
+from autopilot.embedded.backend.iam import RolePolicy
+from autopilot.embedded.backend.iam_simulation import simulate_principal_policy
+from autopilot.embedded.backend.validator import validate, validation_message
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig

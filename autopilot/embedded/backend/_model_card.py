@@ -18,10 +18,10 @@ from typing import Any
 
 import jsonschema
 
-from autopilot.backend._wire import validation_error
+from autopilot.embedded.backend._wire import validation_error
 
 SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2] / "docs" / "schemas" / "model-package-model-card.schema.json"
+    Path(__file__).resolve().parents[3] / "docs" / "schemas" / "model-package-model-card.schema.json"
 )
 ARCHIVED_MESSAGE = "Model Card is in Archived state"
 

@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from autopilot import pricing
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.cost import pricing
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from infra.config import WATCHER_ROUND_SECONDS
 
 
@@ -93,7 +93,7 @@ class CostReport:
 
 
 def _usage(app: SynthesizedApp) -> pricing.VersionUsage:
-    from bench.lifecycle import run_lifecycle
+    from autopilot.cost.lifecycle import run_lifecycle
 
     lifecycle = run_lifecycle(app)
     memory = {

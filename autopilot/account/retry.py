@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autopilot.credentials import add_aws_options
+from autopilot.account.credentials import add_aws_options
 from autopilot.errors import InvalidInput
 from registry_autopilot.logic import naming
 from registry_autopilot.models.config import AutopilotConfig
@@ -187,9 +187,9 @@ def compile_state_machine_id(app: Any) -> str:
 
 
 def retry_on_aws(args: argparse.Namespace) -> RetryOutcome:
-    from autopilot.aws import deployed_resources
-    from autopilot.credentials import aws_errors, resolve_aws
-    from autopilot.synth import synthesize
+    from autopilot.account.credentials import aws_errors, resolve_aws
+    from autopilot.account.runner import deployed_resources
+    from autopilot.embedded.synth import synthesize
 
     parse_version_arn(args.version_arn)
     target = resolve_aws(args.profile, args.region)
@@ -215,7 +215,7 @@ def retry_locally(
     arn: str, target: str, event_files: list[Path], events: list[Any]
 ) -> tuple[RetryOutcome, Any]:
     """Replay `events` on the embedded backend, retry there, deliver what follows; (outcome, report)."""
-    from autopilot.replay import replay
+    from autopilot.embedded.replay import replay
 
     outcomes: list[RetryOutcome] = []
 
@@ -227,7 +227,7 @@ def retry_locally(
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    from autopilot.cli import EXIT_OK, emit, load_event
+    from autopilot.cli.main import EXIT_OK, emit, load_event
 
     if args.local:
         events = [load_event(path) for path in args.local]

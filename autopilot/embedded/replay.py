@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autopilot.embedded.stack import LocalStack, Routed, UnseedableEvent
+from autopilot.embedded.synth import shipped_config, synthesize
 from autopilot.errors import InvalidInput
-from autopilot.local import LocalStack, Routed, UnseedableEvent
-from autopilot.synth import shipped_config, synthesize
 from registry_autopilot.models.config import GROUP_NAME_PATTERN, AutopilotConfig, GroupConfig, NeoTarget
 
 # More deliveries than any real lifecycle needs; reaching it means events keep causing events.

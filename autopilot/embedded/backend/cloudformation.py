@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from autopilot.backend._wire import AwsError
+from autopilot.embedded.backend._wire import AwsError
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The `doctor` verb: argument parsing and output (the checks live in autopilot.doctor)."""
+"""The `doctor` verb: argument parsing and output (the checks live in autopilot.account.doctor)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ EXIT_CANNOT_RUN = 2
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from autopilot.doctor import CannotRun, DoctorReport, aws_client_factory, run_doctor
+    from autopilot.account.doctor import CannotRun, DoctorReport, aws_client_factory, run_doctor
 
     if args.local:
-        from autopilot.local_account import with_local_account
+        from autopilot.embedded.deployed import with_local_account
 
         report: DoctorReport = with_local_account(
             lambda stack: run_doctor(stack.app.config, stack.backend.client, stack.backend.region)
         )
     else:
-        from autopilot.synth import shipped_config
+        from autopilot.embedded.synth import shipped_config
 
         try:
             client, region = aws_client_factory(args.profile, args.region)
@@ -28,7 +28,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         except CannotRun as exc:
             print(f"error: doctor cannot run: {exc}", file=sys.stderr)
             return EXIT_CANNOT_RUN
-    from autopilot.cli import emit
+    from autopilot.cli.main import emit
 
     emit(report.as_dict(), args.json, report.render())
     return report.exit_code

@@ -33,7 +33,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from autopilot.backend._wire import AwsError
+from autopilot.embedded.backend._wire import AwsError
 
 DECISIONS = ("allowed", "explicitDeny", "implicitDeny")
 _SUPPORTED_CONDITIONS = {"StringEquals"}

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from autopilot import pricing
+from autopilot.cost import pricing
 from registry_autopilot.logic.shadow import GROUP_TAG_KEY
 from registry_autopilot.models.config import AutopilotConfig
 

@@ -1,4 +1,4 @@
-"""The `status` verb: argument parsing and output (the reading lives in autopilot.status)."""
+"""The `status` verb: argument parsing and output (the reading lives in autopilot.account.status)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ EXIT_INVALID = 2
 def cmd_status(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from autopilot.doctor import CannotRun, aws_client_factory
-    from autopilot.status import GroupStatus, NotFound, VersionStatus, read_status
+    from autopilot.account.doctor import CannotRun, aws_client_factory
+    from autopilot.account.status import GroupStatus, NotFound, VersionStatus, read_status
 
     try:
         if args.local:
-            from autopilot.local_account import with_local_account
+            from autopilot.embedded.deployed import with_local_account
 
             report: VersionStatus | GroupStatus = with_local_account(
                 lambda stack: read_status(
@@ -27,7 +27,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            from autopilot.synth import shipped_config
+            from autopilot.embedded.synth import shipped_config
 
             client, region = aws_client_factory(args.profile, args.region)
             report = read_status(args.target, shipped_config(), client, region)
@@ -37,7 +37,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as exc:  # expired credentials, access denied on a read, ...
         print(f"error: status: cannot read the account: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    from autopilot.cli import emit
+    from autopilot.cli.main import emit
 
     emit(report.as_dict(), args.json, report.render())
     return EXIT_OK

@@ -742,8 +742,8 @@ def run_doctor(config: AutopilotConfig, client: ClientFactory, region: str) -> D
 
 def aws_client_factory(profile: str | None, region: str | None) -> tuple[ClientFactory, str]:
     """Clients for an account, credentials and region resolved as the AWS CLI does (the CLI's shared
-    resolver, autopilot.credentials). Raises CannotRun with the fix."""
-    from autopilot.credentials import AwsSetupError, resolve_aws
+    resolver, autopilot.account.credentials). Raises CannotRun with the fix."""
+    from autopilot.account.credentials import AwsSetupError, resolve_aws
 
     try:
         target = resolve_aws(profile, region, verify=False)

@@ -22,13 +22,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autopilot.backend import LocalBackend, RecordedCall
-from autopilot.backend.iam import RolePolicy
-from autopilot.errors import InvalidInput
-from autopilot.eventpattern import matches
-from autopilot.quiet import function_output_to
-from autopilot.stepfunctions import ExecutionResult, LocalLambdaContext, execute, function_name_of
-from autopilot.synth import (
+from autopilot.embedded.backend import LocalBackend, RecordedCall
+from autopilot.embedded.backend.iam import RolePolicy
+from autopilot.embedded.eventpattern import matches
+from autopilot.embedded.quiet import function_output_to
+from autopilot.embedded.stepfunctions import ExecutionResult, LocalLambdaContext, execute, function_name_of
+from autopilot.embedded.synth import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
     EventRule,
@@ -38,13 +37,14 @@ from autopilot.synth import (
     role_arn_reference,
     synthesize,
 )
+from autopilot.errors import InvalidInput
 from infra.config import WATCHER_ROUND_SECONDS
 
 if TYPE_CHECKING:
-    from autopilot.retry import RetryOutcome
+    from autopilot.account.retry import RetryOutcome
 
 HANDLER_PACKAGE = "registry_autopilot.handlers"
-HANDLERS_DIR = Path(__file__).resolve().parent.parent / "functions" / "registry_autopilot" / "handlers"
+HANDLERS_DIR = Path(__file__).resolve().parents[2] / "functions" / "registry_autopilot" / "handlers"
 
 # Fields of a state-change event's detail that CreateModelPackage accepts as they are.
 _SEEDED_FIELDS = (
@@ -473,8 +473,13 @@ class LocalStack:
     def retry(self, arn: str, target: str, timeout_seconds: float = 60.0) -> RetryOutcome:
         """`retry_target` against this stack: the RETRY write, then StartExecution of the compile
         state machine (recorded writes, as in AWS), and the execution run to its end."""
-        from autopilot.retry import compile_state_machine_id, retry_target
-        from autopilot.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
+        from autopilot.account.retry import compile_state_machine_id, retry_target
+        from autopilot.embedded.stepfunctions import (
+            TokenWaits,
+            local_execution,
+            state_machine_arn,
+            wait_for_end,
+        )
 
         definition = self.app.state_machines[compile_state_machine_id(self.app)]
         sfn = self.backend.client("stepfunctions")

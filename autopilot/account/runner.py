@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autopilot.credentials import AwsTarget, aws_errors, resolve_aws
-from autopilot.eventpattern import matches
-from autopilot.local import HANDLER_PACKAGE
-from autopilot.quiet import function_output_to
-from autopilot.stepfunctions import LocalLambdaContext
-from autopilot.synth import SynthesizedApp, role_arn_reference, synthesize
+from autopilot.account.credentials import AwsTarget, aws_errors, resolve_aws
+from autopilot.embedded.eventpattern import matches
+from autopilot.embedded.quiet import function_output_to
+from autopilot.embedded.stack import HANDLER_PACKAGE
+from autopilot.embedded.stepfunctions import LocalLambdaContext
+from autopilot.embedded.synth import SynthesizedApp, role_arn_reference, synthesize
 
 READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head", "BatchGet", "BatchDescribe", "Query", "Scan")
 UNRESOLVED = "not-deployed"

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from autopilot.local import LocalStack, Routed
-from autopilot.synth import synthesize
+from autopilot.embedded.stack import LocalStack, Routed
+from autopilot.embedded.synth import synthesize
 from registry_autopilot.logic import model_card
 
 DEMO_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

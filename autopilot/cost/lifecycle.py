@@ -21,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
-from autopilot import pricing
-from autopilot.backend import LocalBackend
-from autopilot.local import LocalStack
-from autopilot.stepfunctions import ExecutionResult
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.cost import pricing
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stepfunctions import ExecutionResult
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.models.config import ApprovalPolicy, AutopilotConfig, GroupConfig
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
