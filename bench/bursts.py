@@ -1,7 +1,7 @@
 """Bursts of UpdateModelPackage writers under a simulated rate limit (`make bench`, item 6).
 
 The local backend's fault plan limits UpdateModelPackage to a rate on its simulated clock (a token
-bucket; `autopilot/backend/faults.py`). Writers run as threads, one at a time in simulated-time order
+bucket; `autopilot/embedded/backend/faults.py`). Writers run as threads, one at a time in simulated-time order
 (`VirtualTime`), each with its own client configured as the functions' clients are, so botocore's own
 retry loop and back-off decide when each attempt comes. `simulate_burst` can add the deployed
 smoothing: the function's reserved concurrency and the state machine's retry of throttled steps.

@@ -7,7 +7,7 @@ one and its goal):
 2. cold start: each handler module's import in a fresh process, against a bare `import boto3`;
 3. AWS calls and writes per version over the whole lifecycle, per function;
 4. state transitions per version, from the local executions' history;
-5. cost per version (`autopilot/pricing.py`), from 3, 4, 1 and the template's memory sizes;
+5. cost per version (`autopilot/cost/pricing.py`), from 3, 4, 1 and the template's memory sizes;
 6. `replay` throughput, and the largest burst of writers a 10 TPS UpdateModelPackage limit absorbs;
 7. peak RSS of each handler after a cold start and one event, against its memory size.
 

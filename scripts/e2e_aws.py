@@ -4,7 +4,7 @@
     python scripts/e2e_aws.py --account 111122223333 --region eu-west-1 [--profile P] --yes
     python scripts/e2e_aws.py --clean [--record PATH]         # retry the clean-up of a run
 
-Sequence: plan and cost (autopilot/pricing.py) -> refuse unless the account and region are named
+Sequence: plan and cost (autopilot/cost/pricing.py) -> refuse unless the account and region are named
 explicitly (flags or AUTOPILOT_E2E_ACCOUNT / AUTOPILOT_E2E_REGION) and the run is confirmed (--yes or
 AUTOPILOT_E2E_YES=1) -> read-only `doctor` preflight, stop on FAIL -> the world (bucket with a tiny
 model and two evaluation reports, the scratch group, the production endpoint, the stack), each
@@ -14,7 +14,7 @@ when a scenario failed. Exit status: 0 all passed and all removed; 1 a scenario 
 failed (the record keeps what is left: `make e2e-aws-clean`); 2 refused (nothing created).
 
 The model is trained at run time by scripts/train_tiny_model.py when its optional dependency is
-installed (requirements-e2e.txt); otherwise the pre-made artifact of autopilot/e2e_world.py is used.
+installed (requirements-e2e.txt); otherwise the pre-made artifact of autopilot/e2e/world.py is used.
 """
 
 from __future__ import annotations

@@ -355,7 +355,7 @@ def add_status(verbs: Verbs) -> None:
 
 
 def add_cost(verbs: Verbs) -> None:
-    cost = verbs.add_parser("cost", help="what the configured stack costs (autopilot/cost.py)")
+    cost = verbs.add_parser("cost", help="what the configured stack costs (autopilot/cost/report.py)")
     cost.add_argument("--hourly-price", type=float, help="USD per instance-hour of the shadow instance type")
     cost.add_argument("--json", action="store_true", help="machine-readable output")
     cost.set_defaults(run=cmd_cost)

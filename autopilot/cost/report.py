@@ -2,7 +2,7 @@
 
 - per version: one version's lifecycle run on the local stack through the synthesized wiring (state
   transitions, Lambda requests, AWS calls at the cost model's round trip each, log lines, publishes),
-  priced with autopilot/pricing.py; `make bench` adds the measured CPU time and cold starts;
+  priced with autopilot/cost/pricing.py; `make bench` adds the measured CPU time and cold starts;
 - fixed per month: the KMS key, the alarm metrics and the dashboard in the template, and the roller's
   schedule (an idle round each `rollerScheduleMinutes`);
 - custom metrics per month, at most: one metric-month per name in registry_autopilot/custom_metrics.py
@@ -88,7 +88,9 @@ class CostReport:
                 f"  {s.group}: {s.instance_count} x {s.instance_type} ({price}) for the plan's "
                 f"{s.planned_hours:.1f} h, at most {s.longest_hours:.0f} h (durationDays){money}"
             )
-        lines.append("Prices: AWS on-demand list prices, us-east-1 (autopilot/pricing.py names each page).")
+        lines.append(
+            "Prices: AWS on-demand list prices, us-east-1 (autopilot/cost/pricing.py names each page)."
+        )
         return "\n".join(lines)
 
 

@@ -124,7 +124,9 @@ class Plan:
             "and removes it all at the end, even when a scenario fails (with the stack's retained "
             "buckets; its KMS key is scheduled for deletion, 7 days)."
         )
-        lines.append("Estimated cost of one run (autopilot/pricing.py, us-east-1 on-demand list prices):")
+        lines.append(
+            "Estimated cost of one run (autopilot/cost/pricing.py, us-east-1 on-demand list prices):"
+        )
         for item, quantity, usd in self.cost_lines[:-1]:
             money = "unknown price" if usd is None else f"${usd:.2f}"
             lines.append(f"  {item:<44} {quantity:>14}  {money}")

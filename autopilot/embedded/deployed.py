@@ -183,7 +183,7 @@ def with_local_account(inspect: Callable[[LocalStack], T]) -> T:
 
 
 class LocalAccount:
-    """The embedded backend as the account `make e2e-aws` runs in (autopilot/e2e_world.py Account):
+    """The embedded backend as the account `make e2e-aws` runs in (autopilot/e2e/world.py Account):
     deploying is `deploy_locally`, tagged as `cdk deploy --tags` tags it; DeleteStack removes it.
     Everything else goes through the same clients and calls as in a real account."""
 

@@ -1,5 +1,5 @@
 """`make e2e-aws` end to end on the embedded backend: the "account" is the local backend with the stack
-deployed locally (autopilot/local_account.py LocalAccount), and the sequence is the script's own
+deployed locally (autopilot/embedded/deployed.py LocalAccount), and the sequence is the script's own
 (scripts/e2e_aws.py `run`): plan and cost, refusals, doctor preflight, the world, the scenarios, the
 clean-up from the resource record. Only the network differs from a real run.
 

@@ -9,7 +9,7 @@ surface under the generic name, so only the cause tells them apart
 (aws/aws-step-functions-data-science-sdk-python#191: "I want to retry only if there is a
 'ThrottlingException'. I cannot do it because the retry policy only looks at the error name, in this
 case, 'SageMaker.AmazonSageMakerException'"). The local runner names errors the same way
-(autopilot/stepfunctions.py).
+(autopilot/embedded/stepfunctions.py).
 
 Time limits: SageMaker API Reference, StoppingCondition
 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html): "For compilation

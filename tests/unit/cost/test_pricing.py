@@ -1,4 +1,4 @@
-"""The cost model of `make bench` (autopilot/pricing.py): list prices applied to counted usage."""
+"""The cost model of `make bench` (autopilot/cost/pricing.py): list prices applied to counted usage."""
 
 from __future__ import annotations
 
