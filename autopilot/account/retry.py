@@ -28,7 +28,6 @@ EVENT_FILE...` the events are replayed on the embedded backend first and the ret
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -36,12 +35,15 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autopilot.account.credentials import add_aws_options
 from autopilot.errors import InvalidInput
 from registry_autopilot.logic import naming
 from registry_autopilot.models.config import AutopilotConfig
+
+if TYPE_CHECKING:
+    from autopilot.embedded.replay import ReplayReport
+    from autopilot.embedded.stack import LocalStack as EmbeddedStack
 
 VERSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -186,13 +188,14 @@ def compile_state_machine_id(app: Any) -> str:
     return str(logical_id)
 
 
-def retry_on_aws(args: argparse.Namespace) -> RetryOutcome:
+def retry_on_aws(version_arn: str, neo_target: str, profile: str | None, region: str | None) -> RetryOutcome:
+    """`retry_target` against the stack deployed in the account `profile` and `region` resolve to."""
     from autopilot.account.credentials import aws_errors, resolve_aws
     from autopilot.account.runner import deployed_resources
     from autopilot.embedded.synth import synthesize
 
-    parse_version_arn(args.version_arn)
-    target = resolve_aws(args.profile, args.region)
+    parse_version_arn(version_arn)
+    target = resolve_aws(profile, region)
     app = synthesize()
     with aws_errors(target):
         physical = deployed_resources(target, app.config.stack_name).get(compile_state_machine_id(app))
@@ -205,64 +208,57 @@ def retry_on_aws(args: argparse.Namespace) -> RetryOutcome:
             target.client("sagemaker"),
             target.client("stepfunctions"),
             state_machine_arn=physical,
-            arn=args.version_arn,
-            target=args.target,
+            arn=version_arn,
+            target=neo_target,
             config=app.config,
         )
 
 
+def retry_in_embedded_stack(
+    stack: EmbeddedStack, arn: str, target: str, timeout_seconds: float = 60.0
+) -> RetryOutcome:
+    """`retry_target` against a stack running on the embedded backend: the RETRY write, then
+    StartExecution of the compile state machine (recorded writes, as in AWS), and the execution run to
+    its end."""
+    from autopilot.embedded.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
+
+    definition = stack.app.state_machines[compile_state_machine_id(stack.app)]
+    sfn = stack.backend.client("stepfunctions")
+    with stack.backend.unrecorded():  # the deployed state machine exists before any retry
+        machine = state_machine_arn(sfn, definition)
+    tokens = TokenWaits(simulated=True)
+    with local_execution(stack.route_lambda, stack.backend.clock.advance, tokens):
+        outcome = retry_target(
+            stack.backend.client("sagemaker"),
+            sfn,
+            state_machine_arn=machine,
+            arn=arn,
+            target=target,
+            config=stack.app.config,
+        )
+        if outcome.execution_arn:
+            with stack.backend.unrecorded():
+                described = wait_for_end(
+                    sfn,
+                    outcome.execution_arn,
+                    tokens=tokens,
+                    on_token_wait=stack.compile_watch_round,
+                    timeout_seconds=timeout_seconds,
+                )
+            outcome.status = str(described["status"])
+    return outcome
+
+
 def retry_locally(
     arn: str, target: str, event_files: list[Path], events: list[Any]
-) -> tuple[RetryOutcome, Any]:
+) -> tuple[RetryOutcome, ReplayReport]:
     """Replay `events` on the embedded backend, retry there, deliver what follows; (outcome, report)."""
     from autopilot.embedded.replay import replay
 
     outcomes: list[RetryOutcome] = []
 
-    def then(stack: Any) -> None:
-        outcomes.append(stack.retry(arn, target))
+    def then(stack: EmbeddedStack) -> None:
+        outcomes.append(retry_in_embedded_stack(stack, arn, target))
 
     report = replay(event_files, events=events, then=then)
     return outcomes[0], report
-
-
-def cmd_retry(args: argparse.Namespace) -> int:
-    from autopilot.cli.main import EXIT_OK, emit, load_event
-
-    if args.local:
-        events = [load_event(path) for path in args.local]
-        outcome, report = retry_locally(args.version_arn, args.target, args.local, events)
-        emit(
-            {"retry": outcome.as_dict(), "replay": report.as_dict()},
-            args.json,
-            outcome.render() + "\n\n" + report.render(),
-        )
-        return EXIT_OK
-    outcome = retry_on_aws(args)
-    emit({"retry": outcome.as_dict()}, args.json, outcome.render())
-    return EXIT_OK
-
-
-def add_parser(verbs: Any) -> None:
-    retry = verbs.add_parser(
-        "retry",
-        help="compile a failed Neo target of a version again",
-        description=(
-            "Set the target's record on the version to RETRY and start the compile workflow directly, "
-            "under a name derived from the version, the target and the RETRY write (a second call is "
-            "the same execution). Against your account with --profile/--region, or on the embedded "
-            "backend with --local EVENT_FILE... (the events are replayed first)."
-        ),
-    )
-    retry.add_argument("version_arn", metavar="VERSION_ARN", help="the model package version's ARN")
-    retry.add_argument("target", metavar="TARGET", help="the Neo target's name in cdk.json, e.g. graviton")
-    retry.add_argument(
-        "--local",
-        nargs="+",
-        type=Path,
-        metavar="EVENT_FILE",
-        help="run on the embedded backend after replaying these events (no AWS account)",
-    )
-    retry.add_argument("--json", action="store_true", help="machine-readable output")
-    add_aws_options(retry)
-    retry.set_defaults(run=cmd_retry)

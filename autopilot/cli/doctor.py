@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
-EXIT_CANNOT_RUN = 2
+from autopilot.account.credentials import add_aws_options
+from autopilot.cli.output import EXIT_INVALID, emit
+
+EXIT_CANNOT_RUN = EXIT_INVALID
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -28,13 +30,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         except CannotRun as exc:
             print(f"error: doctor cannot run: {exc}", file=sys.stderr)
             return EXIT_CANNOT_RUN
-    from autopilot.cli.main import emit
-
     emit(report.as_dict(), args.json, report.render())
     return report.exit_code
 
 
-def register(verbs: Any, add_aws_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(verbs: Any) -> None:
     doctor = verbs.add_parser(
         "doctor",
         help="preflight: is the account ready for the configuration in cdk.json?",

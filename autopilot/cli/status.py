@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
-EXIT_OK = 0
-EXIT_INVALID = 2
+from autopilot.account.credentials import add_aws_options
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK, emit
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -37,13 +36,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as exc:  # expired credentials, access denied on a read, ...
         print(f"error: status: cannot read the account: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    from autopilot.cli.main import emit
-
     emit(report.as_dict(), args.json, report.render())
     return EXIT_OK
 
 
-def register(verbs: Any, add_aws_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_parser(verbs: Any) -> None:
     status = verbs.add_parser(
         "status",
         help="what happened to a model version, or a group's recent versions",

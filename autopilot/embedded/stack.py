@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from autopilot.embedded.backend import LocalBackend, RecordedCall
 from autopilot.embedded.backend.iam import RolePolicy
@@ -39,9 +39,6 @@ from autopilot.embedded.synth import (
 )
 from autopilot.errors import InvalidInput
 from infra.config import WATCHER_ROUND_SECONDS
-
-if TYPE_CHECKING:
-    from autopilot.account.retry import RetryOutcome
 
 HANDLER_PACKAGE = "registry_autopilot.handlers"
 HANDLERS_DIR = Path(__file__).resolve().parents[2] / "functions" / "registry_autopilot" / "handlers"
@@ -248,7 +245,8 @@ class LocalStack:
             self.app.template, role, region=self.backend.region, account=self.backend.account_id
         )
 
-    def _route_lambda(self, function_arn: str, event: Any) -> Any:
+    def route_lambda(self, function_arn: str, event: Any) -> Any:
+        """A state machine's Lambda task, run as the function its ARN names."""
         return self.invoke_function(function_name_of(function_arn), event)
 
     # -- events through the synthesized rules -------------------------------------------------------
@@ -267,7 +265,7 @@ class LocalStack:
                         result = execute(
                             self.app.state_machines[target.logical_id],
                             event,
-                            invoke=self._route_lambda,
+                            invoke=self.route_lambda,
                             name=f"local-{self._executions:04d}",
                             region=self.backend.region,
                             on_wait=self.backend.clock.advance,
@@ -468,44 +466,6 @@ class LocalStack:
 
     def writes(self) -> list[dict[str, Any]]:
         return [_write_summary(call) for call in self.backend.writes]
-
-    # -- retry of a failed Neo target (python -m autopilot retry --local) -----------------------------
-    def retry(self, arn: str, target: str, timeout_seconds: float = 60.0) -> RetryOutcome:
-        """`retry_target` against this stack: the RETRY write, then StartExecution of the compile
-        state machine (recorded writes, as in AWS), and the execution run to its end."""
-        from autopilot.account.retry import compile_state_machine_id, retry_target
-        from autopilot.embedded.stepfunctions import (
-            TokenWaits,
-            local_execution,
-            state_machine_arn,
-            wait_for_end,
-        )
-
-        definition = self.app.state_machines[compile_state_machine_id(self.app)]
-        sfn = self.backend.client("stepfunctions")
-        with self.backend.unrecorded():  # the deployed state machine exists before any retry
-            machine = state_machine_arn(sfn, definition)
-        tokens = TokenWaits(simulated=True)
-        with local_execution(self._route_lambda, self.backend.clock.advance, tokens):
-            outcome = retry_target(
-                self.backend.client("sagemaker"),
-                sfn,
-                state_machine_arn=machine,
-                arn=arn,
-                target=target,
-                config=self.app.config,
-            )
-            if outcome.execution_arn:
-                with self.backend.unrecorded():
-                    described = wait_for_end(
-                        sfn,
-                        outcome.execution_arn,
-                        tokens=tokens,
-                        on_token_wait=self.compile_watch_round,
-                        timeout_seconds=timeout_seconds,
-                    )
-                outcome.status = str(described["status"])
-        return outcome
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from autopilot.account.retry import RetryOutcome, retry_target
+from autopilot.account.retry import RetryOutcome, retry_in_embedded_stack, retry_target
 from autopilot.e2e.world import FAILING_AUC, PASSING_AUC
 from autopilot.embedded.stack import LocalStack
 from registry_autopilot.logic import naming
@@ -161,7 +161,7 @@ class EmbeddedBackend:
         return list(self._executions.get(arn, []))
 
     def retry(self, arn: str, target: str) -> RetryOutcome:
-        outcome = self.stack.retry(arn, target)
+        outcome = retry_in_embedded_stack(self.stack, arn, target)
         self._executions.setdefault(arn, []).append(str(outcome.status))
         self._pump()
         return outcome

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli.main import EXIT_INVALID, EXIT_OK, main
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
 from autopilot.embedded.stack import LocalStack, invoke_handler
 from registry_autopilot.models.errors import InvalidInput
 

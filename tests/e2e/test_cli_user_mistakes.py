@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli.main import EXIT_INVALID, MAX_INPUT_BYTES, main
+from autopilot.cli.inputs import MAX_INPUT_BYTES
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID
 from autopilot.embedded import synth
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

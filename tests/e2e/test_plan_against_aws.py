@@ -13,7 +13,8 @@ import pytest
 from moto import mock_aws
 
 from autopilot.account.runner import run_on_aws
-from autopilot.cli.main import EXIT_INVALID, EXIT_OK, main
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGION = "us-east-1"

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli.main import EXIT_INVALID, EXIT_OK, main
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
 from autopilot.embedded.replay import replay
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

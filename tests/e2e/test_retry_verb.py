@@ -19,8 +19,14 @@ from typing import Any
 
 import pytest
 
-from autopilot.account.retry import compile_state_machine_id, execution_name, retry_target
-from autopilot.cli.main import EXIT_INVALID, EXIT_OK, main
+from autopilot.account.retry import (
+    compile_state_machine_id,
+    execution_name,
+    retry_in_embedded_stack,
+    retry_target,
+)
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
 from autopilot.embedded.backend import LocalBackend
 from autopilot.embedded.stack import LocalStack
 from autopilot.embedded.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
@@ -72,7 +78,7 @@ def test_given_a_failed_target_when_retried_then_the_workflow_compiles_and_attac
     with LocalStack(app) as stack:
         _with_graviton_failed(stack)
 
-        outcome = stack.retry(ARN, "graviton")
+        outcome = retry_in_embedded_stack(stack, ARN, "graviton")
 
         assert outcome.wrote_record
         assert outcome.execution == "started"
@@ -100,7 +106,7 @@ def test_given_a_target_that_timed_out_when_retried_then_it_is_compiled_again_an
         stack.send_event(event)
         assert _record(stack).startswith("TIMED_OUT: still running after")
 
-        outcome = stack.retry(ARN, "graviton")
+        outcome = retry_in_embedded_stack(stack, ARN, "graviton")
 
         assert outcome.wrote_record
         assert outcome.status == "SUCCEEDED"
@@ -118,7 +124,7 @@ def test_given_a_retry_already_started_when_called_again_then_it_is_the_same_exe
         call = {"state_machine_arn": machine, "arn": ARN, "target": "graviton", "config": app.config}
 
         tokens = TokenWaits(simulated=True)  # the branches wait for the compile watcher's rounds
-        with local_execution(stack._route_lambda, stack.backend.clock.advance, tokens):
+        with local_execution(stack.route_lambda, stack.backend.clock.advance, tokens):
             first = retry_target(sagemaker, sfn, **call)
             second = retry_target(sagemaker, sfn, **call)
             wait_for_end(
@@ -150,10 +156,10 @@ def test_given_the_retry_finished_when_called_again_then_there_is_nothing_to_ret
 ) -> None:
     with LocalStack(app) as stack:
         _with_graviton_failed(stack)
-        stack.retry(ARN, "graviton")
+        retry_in_embedded_stack(stack, ARN, "graviton")
         stack.backend.clear_records()
 
-        again = stack.retry(ARN, "graviton")
+        again = retry_in_embedded_stack(stack, ARN, "graviton")
 
         assert again.execution == "nothing to retry"
         assert stack.backend.writes == []
