@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from autopilot.embedded.stack import LocalStack
-from autopilot.embedded.synth import local_role_arn
 
 T = TypeVar("T")
 SAGEMAKER_TRUST = {
@@ -33,7 +32,7 @@ SAGEMAKER_TRUST = {
 }
 
 
-def _resolve(value: Any, physical: dict[str, tuple[str, str]], account: str, region: str) -> Any:
+def resolve_intrinsics(value: Any, physical: dict[str, tuple[str, str]], account: str, region: str) -> Any:
     """Intrinsics in a policy or pattern, resolved against the resources created so far."""
     if isinstance(value, dict) and len(value) == 1:
         ((name, argument),) = value.items()
@@ -52,11 +51,11 @@ def _resolve(value: Any, physical: dict[str, tuple[str, str]], account: str, reg
             return f"arn:aws:local:{region}:{account}:{argument[0]}"
         if name == "Fn::Join":
             separator, parts = argument
-            return separator.join(str(_resolve(part, physical, account, region)) for part in parts)
+            return separator.join(str(resolve_intrinsics(part, physical, account, region)) for part in parts)
     if isinstance(value, dict):
-        return {key: _resolve(item, physical, account, region) for key, item in value.items()}
+        return {key: resolve_intrinsics(item, physical, account, region) for key, item in value.items()}
     if isinstance(value, list):
-        return [_resolve(item, physical, account, region) for item in value]
+        return [resolve_intrinsics(item, physical, account, region) for item in value]
     return value
 
 
@@ -87,8 +86,8 @@ def _create(
     if kind == "AWS::S3::Bucket":
         return stack._physical(logical_id)  # the name the functions' environment resolves to
     if kind == "AWS::S3::BucketPolicy":
-        bucket = _resolve(props["Bucket"], physical, backend.account_id, backend.region)
-        document = _resolve(props["PolicyDocument"], physical, backend.account_id, backend.region)
+        bucket = resolve_intrinsics(props["Bucket"], physical, backend.account_id, backend.region)
+        document = resolve_intrinsics(props["PolicyDocument"], physical, backend.account_id, backend.region)
         backend.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
         return f"{bucket}-policy"
     if kind == "AWS::CloudWatch::Alarm":
@@ -180,72 +179,3 @@ def with_local_account(inspect: Callable[[LocalStack], T]) -> T:
     result: list[T] = []
     run_demo(prepare=deploy_locally, inspect=lambda stack: result.append(inspect(stack)))
     return result[0]
-
-
-class LocalAccount:
-    """The embedded backend as the account `make e2e-aws` runs in (autopilot/e2e/world.py Account):
-    deploying is `deploy_locally`, tagged as `cdk deploy --tags` tags it; DeleteStack removes it.
-    Everything else goes through the same clients and calls as in a real account."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.account_id = stack.backend.account_id
-        self.region = stack.backend.region
-
-    def client(self, service: str) -> Any:
-        return self.stack.backend.client(service)
-
-    def deploy(self, config: Any) -> dict[str, str]:
-        from autopilot.e2e.world import TAG_KEY
-
-        # `account` only guards synthesis for a real account (infra/deployable.py): not compared.
-        if config.model_copy(update={"account": None}) != self.stack.app.config.model_copy(
-            update={"account": None}
-        ):
-            raise ValueError("the local account runs the stack it was started with")
-        name = deploy_locally(self.stack)
-        self._stack_owned_role_policies(name)
-        self.stack.backend.deployments.tag(name, {TAG_KEY: name.removeprefix("AutopilotE2e-")})
-        outputs = self.stack.backend.deployments.outputs(name)
-        # The outputs a real deployment has and the local one names differently or lacks.
-        outputs.setdefault("ArtifactsBucketName", outputs.get("CompiledArtifactsBucketName", ""))
-        outputs.setdefault("ExperimentRoleArn", self.stack.app.experiment_role_arn or "")
-        outputs.setdefault("CompileRoleArn", self.stack.app.compile_role_arn)
-        return dict(outputs)
-
-    def _stack_owned_role_policies(self, name: str) -> None:
-        """The template's policies on the SageMaker roles the stack owns, as CloudFormation attaches
-        them (deploy_locally gives those roles only what the demo's runs need)."""
-        backend, template = self.stack.backend, self.stack.app.template
-        # The stack's resources, and its roles under the names the local runtime gives them.
-        physical = dict(backend.deployments.resources(name))
-        for logical_id, resource in template["Resources"].items():
-            if resource["Type"] == "AWS::IAM::Role":
-                physical.setdefault(logical_id, ("AWS::IAM::Role", local_role_arn(logical_id)))
-        owned = {self.stack.app.compile_role_arn, self.stack.app.experiment_role_arn}
-        iam = backend.client("iam")
-        documents: list[tuple[str, str, Any]] = []  # (role ARN, policy name, document)
-        for logical_id, resource in template["Resources"].items():
-            props = resource.get("Properties", {})
-            if resource["Type"] == "AWS::IAM::Role":
-                for policy in props.get("Policies", []):
-                    documents.append(
-                        (local_role_arn(logical_id), policy["PolicyName"], policy["PolicyDocument"])
-                    )
-            elif resource["Type"] == "AWS::IAM::Policy":
-                for role in props.get("Roles", []):
-                    if isinstance(role, dict) and "Ref" in role:
-                        documents.append((local_role_arn(role["Ref"]), logical_id, props["PolicyDocument"]))
-        for arn, policy_name, document in documents:
-            if arn not in owned:
-                continue
-            resolved = _resolve(document, physical, backend.account_id, backend.region)
-            with backend.unrecorded():
-                iam.put_role_policy(
-                    RoleName=arn.rsplit("/", 1)[-1],
-                    PolicyName=policy_name,
-                    PolicyDocument=json.dumps(resolved),
-                )
-
-    def delete_stack(self, name: str) -> None:
-        self.client("cloudformation").delete_stack(StackName=name)

@@ -1,5 +1,5 @@
 """`make e2e-aws` end to end on the embedded backend: the "account" is the local backend with the stack
-deployed locally (autopilot/embedded/deployed.py LocalAccount), and the sequence is the script's own
+deployed locally (autopilot/e2e/embedded_account.py LocalAccount), and the sequence is the script's own
 (scripts/e2e_aws.py `run`): plan and cost, refusals, doctor preflight, the world, the scenarios, the
 clean-up from the resource record. Only the network differs from a real run.
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from autopilot.e2e.embedded_account import LocalAccount
 from autopilot.e2e.world import Resource, ResourceRecord, cleanup, world_config, world_name
-from autopilot.embedded.deployed import LocalAccount
 from autopilot.embedded.stack import LocalStack
 from autopilot.embedded.synth import SynthesizedApp, synthesize
 from scripts import e2e_aws
