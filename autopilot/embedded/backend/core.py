@@ -24,7 +24,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped,unused-ignore]
 from botocore.handlers import BUILTIN_HANDLERS, REGISTER_FIRST  # type: ignore[import-untyped,unused-ignore]
 from botocore.model import OperationModel  # type: ignore[import-untyped,unused-ignore]
 
-from autopilot.embedded.backend import _sagemaker as sm
+import autopilot.embedded.backend._sagemaker as sm
 from autopilot.embedded.backend._clock import Clock
 from autopilot.embedded.backend._model_card import check_model_card
 from autopilot.embedded.backend._wire import AwsError, failure, success, validation_error
