@@ -43,7 +43,7 @@ from registry_autopilot.models.config import AutopilotConfig
 
 if TYPE_CHECKING:
     from autopilot.embedded.replay import ReplayReport
-    from autopilot.embedded.stack import LocalStack as EmbeddedStack
+    from autopilot.embedded.stack import EmbeddedStack
 
 VERSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"

@@ -23,7 +23,7 @@ from unittest import mock
 
 from autopilot.cost import pricing
 from autopilot.embedded.backend import LocalBackend
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 from autopilot.embedded.stepfunctions import ExecutionResult
 from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.models.config import ApprovalPolicy, AutopilotConfig, GroupConfig
@@ -153,9 +153,9 @@ def _without_data(event: Any) -> Any:
 
 class _Recorder:
     """Attributes every AWS call to the function that made it (or to the state machine's SDK tasks)
-    and keeps each handler's event and answers, while a LocalStack runs."""
+    and keeps each handler's event and answers, while a EmbeddedStack runs."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: EmbeddedStack) -> None:
         self.stack = stack
         self.invocations: list[Invocation] = []
         self._current = threading.local()
@@ -257,7 +257,7 @@ def run_lifecycle(app: SynthesizedApp | None = None, *, roll: bool = True) -> Li
     group, group_config = shadow_group(app.config)
     executions: list[ExecutionResult] = []
     delivered = 0
-    with LocalStack(app, start_time=START) as stack, _Recorder(stack) as recorder:
+    with EmbeddedStack(app, start_time=START) as stack, _Recorder(stack) as recorder:
         backend = stack.backend
         backend.compilation_jobs.compile_seconds = COMPILE_MINUTES * 60
         stack.seed_shadow_endpoint(group)
@@ -404,7 +404,7 @@ def compile_to_attach_lags(
         shortest = min(group_config.max_runtime_seconds(target) for target in group_config.neo_targets)
         seconds = tuple(range(60, shortest + 1, LAG_STEP_SECONDS))
     lags: list[AttachLag] = []
-    with LocalStack(app, start_time=START) as stack:
+    with EmbeddedStack(app, start_time=START) as stack:
         backend = stack.backend
         attached_at: list[datetime] = []
         original = stack.invoke_function
@@ -432,7 +432,7 @@ def compile_to_attach_lags(
     return lags
 
 
-def _plan_targets(stack: LocalStack, registration: dict[str, Any]) -> list[Any]:
+def _plan_targets(stack: EmbeddedStack, registration: dict[str, Any]) -> list[Any]:
     """The targets Plan lists for the registered version (Plan only reads)."""
     from registry_autopilot.models.workflow import PlanResult
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from autopilot.e2e.world import TAG_KEY
 from autopilot.embedded.deployed import deploy_locally, resolve_intrinsics
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 from autopilot.embedded.synth import local_role_arn
 
 
@@ -17,7 +17,7 @@ class LocalAccount:
     deploying is `deploy_locally`, tagged as `cdk deploy --tags` tags it; DeleteStack removes it.
     Everything else goes through the same clients and calls as in a real account."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: EmbeddedStack) -> None:
         self.stack = stack
         self.account_id = stack.backend.account_id
         self.region = stack.backend.region

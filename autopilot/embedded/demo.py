@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from autopilot.embedded.stack import LocalStack, Routed
+from autopilot.embedded.stack import EmbeddedStack, Routed
 from autopilot.embedded.synth import synthesize
 from registry_autopilot.logic import model_card
 
@@ -126,7 +126,7 @@ def _describe_round(changes: dict[str, Any]) -> str:
 
 
 class Demo:
-    def __init__(self, stack: LocalStack, on_step: Callable[[Step], None] | None = None) -> None:
+    def __init__(self, stack: EmbeddedStack, on_step: Callable[[Step], None] | None = None) -> None:
         self.stack = stack
         self.backend = stack.backend
         self.sagemaker = stack.backend.client("sagemaker")
@@ -268,14 +268,14 @@ class Demo:
 def run_demo(
     on_step: Callable[[Step], None] | None = None,
     *,
-    prepare: Callable[[LocalStack], object] | None = None,
-    inspect: Callable[[LocalStack], object] | None = None,
+    prepare: Callable[[EmbeddedStack], object] | None = None,
+    inspect: Callable[[EmbeddedStack], object] | None = None,
 ) -> DemoReport:
     """The lifecycle; `on_step` gets each timeline step as soon as it is complete. `prepare` runs on
     the fresh local stack first (e.g. deploy it locally), `inspect` on the account the run leaves."""
     started = time.monotonic()
     app = synthesize()
-    with LocalStack(app, start_time=DEMO_START) as stack:
+    with EmbeddedStack(app, start_time=DEMO_START) as stack:
         if prepare is not None:
             prepare(stack)
         demo = Demo(stack, on_step)

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 
 T = TypeVar("T")
 SAGEMAKER_TRUST = {
@@ -60,7 +60,7 @@ def resolve_intrinsics(value: Any, physical: dict[str, tuple[str, str]], account
 
 
 def _create(
-    stack: LocalStack, logical_id: str, resource: dict[str, Any], physical: dict[str, Any]
+    stack: EmbeddedStack, logical_id: str, resource: dict[str, Any], physical: dict[str, Any]
 ) -> str | None:
     """Create one resource of the template the way its deployment would; None for types not kept."""
     from autopilot.embedded.stepfunctions import state_machine_arn
@@ -106,7 +106,7 @@ def _create(
     return None
 
 
-def create_role(stack: LocalStack, role_arn: str, statements: list[dict[str, Any]]) -> None:
+def create_role(stack: EmbeddedStack, role_arn: str, statements: list[dict[str, Any]]) -> None:
     """A role SageMaker can assume, with `statements` as its inline policy."""
     iam = stack.backend.client("iam")
     name = role_arn.rsplit("/", 1)[-1]
@@ -120,9 +120,9 @@ def create_role(stack: LocalStack, role_arn: str, statements: list[dict[str, Any
             )
 
 
-def deploy_locally(stack: LocalStack) -> str:
+def deploy_locally(stack: EmbeddedStack) -> str:
     """The stack and its roles in the local account; returns the stack's name."""
-    from autopilot.embedded.backend.cloudformation import LocalStackRecord
+    from autopilot.embedded.backend.cloudformation import StackRecord
 
     config, backend = stack.app.config, stack.backend
     models = f"arn:aws:s3:::autopilot-local-{backend.account_id}/*"  # where seed_model_package puts them
@@ -162,9 +162,7 @@ def deploy_locally(stack: LocalStack) -> str:
         elif kind == "AWS::StepFunctions::StateMachine":
             outputs["CompileStateMachineArn"] = ident
     stack_id = f"arn:aws:cloudformation:{backend.region}:{backend.account_id}:stack/{config.stack_name}/local"
-    backend.deployments.add(
-        LocalStackRecord(config.stack_name, stack_id, backend.clock.now(), physical, outputs)
-    )
+    backend.deployments.add(StackRecord(config.stack_name, stack_id, backend.clock.now(), physical, outputs))
     return config.stack_name
 
 
@@ -172,7 +170,7 @@ def _allow(actions: list[str], resources: str | list[str]) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": actions, "Resource": resources}
 
 
-def with_local_account(inspect: Callable[[LocalStack], T]) -> T:
+def with_local_account(inspect: Callable[[EmbeddedStack], T]) -> T:
     """The demo's lifecycle on a locally deployed stack, then `inspect` on the account it leaves."""
     from autopilot.embedded.demo import run_demo
 

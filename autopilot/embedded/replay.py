@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autopilot.embedded.stack import LocalStack, Routed, UnseedableEvent
+from autopilot.embedded.stack import EmbeddedStack, Routed, UnseedableEvent
 from autopilot.embedded.synth import shipped_config, synthesize
 from autopilot.errors import InvalidInput
 from registry_autopilot.models.config import GROUP_NAME_PATTERN, AutopilotConfig, GroupConfig, NeoTarget
@@ -187,7 +187,7 @@ def _classify(routed: Routed) -> tuple[str, str]:
     return "ran", ""
 
 
-def _versions(stack: LocalStack) -> list[dict[str, Any]]:
+def _versions(stack: EmbeddedStack) -> list[dict[str, Any]]:
     sagemaker = stack.backend.client("sagemaker")
     versions = []
     with stack.backend.unrecorded():
@@ -209,7 +209,7 @@ def _versions(stack: LocalStack) -> list[dict[str, Any]]:
     return sorted(versions, key=lambda v: v["version"])
 
 
-def _experiments(stack: LocalStack) -> list[dict[str, Any]]:
+def _experiments(stack: EmbeddedStack) -> list[dict[str, Any]]:
     sagemaker = stack.backend.client("sagemaker")
     with stack.backend.unrecorded():
         listed = sagemaker.list_inference_experiments().get("InferenceExperiments", [])
@@ -227,7 +227,7 @@ def replay(
     schedule_rounds: int = 0,
     progress: Callable[[int, int], None] | None = None,
     events: list[Any] | None = None,
-    then: Callable[[LocalStack], object] | None = None,
+    then: Callable[[EmbeddedStack], object] | None = None,
 ) -> ReplayReport:
     """Deliver `files` (and what they cause); `objects` (S3 URI -> body) are put in the local S3
     first; then `schedule_rounds` times, advance the clock by the roller's rate and fire the schedule
@@ -242,7 +242,7 @@ def replay(
         random.Random(seed).shuffle(queue)
     app = synthesize(config_watching(watch or []))
     deliveries: list[Delivery] = []
-    with LocalStack(app, **_location(loaded)) as stack:  # type: ignore[arg-type]
+    with EmbeddedStack(app, **_location(loaded)) as stack:  # type: ignore[arg-type]
         stack.keep_history = False  # replay reports outcomes, not the states each execution entered
         _seed(stack, [(str(path), event) for path, event in zip(files, events, strict=True)], objects or {})
         emitted_seen = 0
@@ -294,7 +294,9 @@ def replay(
         )
 
 
-def _deliver(stack: LocalStack, source: str, event: Any, is_input: bool, retries: _LambdaRetries) -> Delivery:
+def _deliver(
+    stack: EmbeddedStack, source: str, event: Any, is_input: bool, retries: _LambdaRetries
+) -> Delivery:
     """One delivery through the rules; a failed function target is queued for Lambda's retries."""
     problem = eventbridge_shape_problem(event)
     if problem:
@@ -359,7 +361,7 @@ class _LambdaRetries:
             scheduled = True
         return scheduled
 
-    def run_next(self, stack: LocalStack) -> Delivery:
+    def run_next(self, stack: EmbeddedStack) -> Delivery:
         from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
         self.pending.sort(key=lambda r: r.due)
@@ -385,7 +387,7 @@ class _LambdaRetries:
         return Delivery(source, event_id, "ran", retry.rules)
 
 
-def _scheduled_round(stack: LocalStack, round_number: int) -> list[Delivery]:
+def _scheduled_round(stack: EmbeddedStack, round_number: int) -> list[Delivery]:
     """Advance the clock by the roller's rate and fire the schedule rules; rounds that wrote nothing
     are not listed."""
     stack.backend.clock.advance(stack.app.config.roller_schedule_minutes * 60)
@@ -414,7 +416,7 @@ def _location(loaded: list[tuple[str, Any]]) -> dict[str, str]:
     return {"account_id": account, "region": region}
 
 
-def _seed(stack: LocalStack, loaded: list[tuple[str, Any]], objects: dict[str, bytes]) -> None:
+def _seed(stack: EmbeddedStack, loaded: list[tuple[str, Any]], objects: dict[str, bytes]) -> None:
     """Create what the events describe and stage `objects`; an event describing a version SageMaker
     would not create stops the replay before any delivery, naming its file."""
     for name, event in sorted(loaded, key=lambda item: _version_order(item[1])):
@@ -438,5 +440,5 @@ def _version_order(event: Any) -> tuple[str, int]:
     return (group, int(version)) if version.isdigit() else (group, 0)
 
 
-def _experiments_in_progress(stack: LocalStack) -> bool:
+def _experiments_in_progress(stack: EmbeddedStack) -> bool:
     return any(e["status"] not in ("Completed", "Cancelled") for e in _experiments(stack))

@@ -1,9 +1,9 @@
 """Run the deployed functions and workflows locally, wired as the synthesized stack wires them.
 
-`LocalStack` (our own name for "the stack, running locally") starts the local backend, creates the
-resources the functions' environment references (the notification topic, the artifacts bucket),
-gives each function the environment the template gives it, and routes events through the
-synthesized rules' patterns into the synthesized state machine or function.
+`EmbeddedStack` (the synthesized stack, running in-process on the embedded backend) starts the
+backend, creates the resources the functions' environment references (the notification topic, the
+artifacts bucket), gives each function the environment the template gives it, and routes events
+through the synthesized rules' patterns into the synthesized state machine or function.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class ScheduledRun:
     failures: list[str] = field(default_factory=list)
 
 
-class LocalStack:
+class EmbeddedStack:
     """The synthesized stack, running on the local backend."""
 
     def __init__(
@@ -145,7 +145,7 @@ class LocalStack:
         self._invoking = threading.RLock()
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> EmbeddedStack:
         from registry_autopilot import clock
 
         self._stack.enter_context(self.backend)
@@ -531,9 +531,9 @@ def _event_location(event: Any) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def local_stack(event: Any = None) -> Iterator[LocalStack]:
+def embedded_stack(event: Any = None) -> Iterator[EmbeddedStack]:
     account, region = _event_location(event)
-    with LocalStack(account_id=account, region=region) as stack:
+    with EmbeddedStack(account_id=account, region=region) as stack:
         yield stack
 
 
@@ -542,7 +542,7 @@ def invoke_handler(
 ) -> InvokeOutcome:
     """`python -m autopilot invoke`: one handler, one event, on a fresh local backend with `objects`
     (S3 URI -> body) in its S3. `source` names the event in errors (its file)."""
-    with local_stack(event) as stack:
+    with embedded_stack(event) as stack:
         logical_id = stack.function_for_handler(name)
         try:
             arn = stack.seed_from_event(event)

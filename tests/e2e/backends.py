@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from autopilot.account.retry import RetryOutcome, retry_in_embedded_stack, retry_target
 from autopilot.e2e.world import FAILING_AUC, PASSING_AUC
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 from registry_autopilot.logic import naming
 from registry_autopilot.logic import shadow as shadow_logic
 
@@ -63,7 +63,7 @@ def _group_and_version(arn: str) -> tuple[str, int]:
 class EmbeddedBackend:
     """The synthesized stack on the local backend; time is the backend's simulated clock."""
 
-    stack: LocalStack
+    stack: EmbeddedStack
     group: str
     name: str = "embedded"
     _delivered: int = 0

@@ -10,7 +10,7 @@ import pytest
 
 from autopilot.cli.main import main
 from autopilot.cli.output import EXIT_INVALID, EXIT_OK
-from autopilot.embedded.stack import LocalStack, invoke_handler
+from autopilot.embedded.stack import EmbeddedStack, invoke_handler
 from registry_autopilot.models.errors import InvalidInput
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -81,7 +81,7 @@ def test_invoke_rejects_an_invalid_event_with_status_2_naming_the_field(
 def test_an_invalid_event_causes_no_aws_write() -> None:
     event = json.loads((EVENTS / "invalid-missing-model-package-arn.json").read_text())
 
-    with LocalStack() as stack:
+    with EmbeddedStack() as stack:
         stack.backend.clear_records()
         with pytest.raises(InvalidInput):
             stack.invoke_function(stack.function_for_handler("plan"), event)

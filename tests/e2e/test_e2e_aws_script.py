@@ -20,7 +20,7 @@ import pytest
 
 from autopilot.e2e.embedded_account import LocalAccount
 from autopilot.e2e.world import Resource, ResourceRecord, cleanup, world_config, world_name
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 from autopilot.embedded.synth import SynthesizedApp, synthesize
 from scripts import e2e_aws
 from tests.e2e import test_lifecycle
@@ -43,7 +43,7 @@ def plan(app: SynthesizedApp) -> e2e_aws.Plan:
 
 @pytest.fixture
 def account(app: SynthesizedApp, plan: e2e_aws.Plan) -> Iterator[LocalAccount]:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         yield LocalAccount(stack)
 
 

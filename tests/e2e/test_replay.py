@@ -233,18 +233,18 @@ def test_a_replay_that_never_settles_exits_1(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_function_target_that_fails_is_retried_as_lambda_retries_and_fails_for_good_after_two(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from autopilot.embedded.stack import LocalStack
+    from autopilot.embedded.stack import EmbeddedStack
 
     calls: list[str] = []
-    real = LocalStack.invoke_function
+    real = EmbeddedStack.invoke_function
 
-    def failing_shadow_start(self: LocalStack, logical_id: str, event: Any) -> Any:
+    def failing_shadow_start(self: EmbeddedStack, logical_id: str, event: Any) -> Any:
         if "ShadowStart" in logical_id:
             calls.append(self.backend.clock.now().isoformat())
             raise RuntimeError("endpoint busy")
         return real(self, logical_id, event)
 
-    monkeypatch.setattr(LocalStack, "invoke_function", failing_shadow_start)
+    monkeypatch.setattr(EmbeddedStack, "invoke_function", failing_shadow_start)
 
     report = replay([EVENTS / "version-approved-by-human.json"])
 

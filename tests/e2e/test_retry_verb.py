@@ -28,7 +28,7 @@ from autopilot.account.retry import (
 from autopilot.cli.main import main
 from autopilot.cli.output import EXIT_INVALID, EXIT_OK
 from autopilot.embedded.backend import LocalBackend
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 from autopilot.embedded.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
 from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.logic import naming
@@ -44,7 +44,7 @@ def app() -> SynthesizedApp:
     return synthesize()
 
 
-def _with_graviton_failed(stack: LocalStack) -> None:
+def _with_graviton_failed(stack: EmbeddedStack) -> None:
     """Deliver the registration with the graviton compilation scripted to fail, as the demo does."""
     event = json.loads(REGISTERED.read_text())
     graviton = next(t for t in stack.app.config.groups["churn-xgboost"].neo_targets if t.name == "graviton")
@@ -56,26 +56,26 @@ def _with_graviton_failed(stack: LocalStack) -> None:
     stack.backend.clear_records()
 
 
-def _record(stack: LocalStack) -> str:
+def _record(stack: EmbeddedStack) -> str:
     with stack.backend.unrecorded():
         described = stack.backend.client("sagemaker").describe_model_package(ModelPackageName=ARN)
     return str(described["CustomerMetadataProperties"].get(GRAVITON, ""))
 
 
-def _history(stack: LocalStack) -> str:
+def _history(stack: EmbeddedStack) -> str:
     with stack.backend.unrecorded():
         described = stack.backend.client("sagemaker").describe_model_package(ModelPackageName=ARN)
     return str(described["CustomerMetadataProperties"].get("autopilot:history", ""))
 
 
-def _operations(stack: LocalStack) -> list[str]:
+def _operations(stack: EmbeddedStack) -> list[str]:
     return [f"{call.service}:{call.operation}" for call in stack.backend.writes]
 
 
 def test_given_a_failed_target_when_retried_then_the_workflow_compiles_and_attaches_it_with_no_event(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         _with_graviton_failed(stack)
 
         outcome = retry_in_embedded_stack(stack, ARN, "graviton")
@@ -98,7 +98,7 @@ def test_given_a_target_that_timed_out_when_retried_then_it_is_compiled_again_an
     """A job still queued at the workflow's deadline is stopped and its target recorded TIMED_OUT
     (SageMaker API Reference, StopCompilationJob); it is retried like a failed one."""
     event = json.loads(REGISTERED.read_text())
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         graviton = next(t for t in app.config.groups["churn-xgboost"].neo_targets if t.name == "graviton")
         job = naming.compilation_job_name("churn-xgboost", 3, graviton)
         stack.backend.compilation_jobs.script(job, ["STARTING"])  # never leaves the queue
@@ -117,7 +117,7 @@ def test_given_a_target_that_timed_out_when_retried_then_it_is_compiled_again_an
 def test_given_a_retry_already_started_when_called_again_then_it_is_the_same_execution_and_no_write(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         _with_graviton_failed(stack)
         sagemaker, sfn = stack.backend.client("sagemaker"), stack.backend.client("stepfunctions")
         machine = state_machine_arn(sfn, app.state_machines[compile_state_machine_id(app)])
@@ -154,7 +154,7 @@ def test_given_a_retry_already_started_when_called_again_then_it_is_the_same_exe
 def test_given_the_retry_finished_when_called_again_then_there_is_nothing_to_retry(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         _with_graviton_failed(stack)
         retry_in_embedded_stack(stack, ARN, "graviton")
         stack.backend.clear_records()

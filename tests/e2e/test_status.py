@@ -17,14 +17,14 @@ import pytest
 from autopilot.account.status import GroupStatus, NotFound, VersionStatus, read_status
 from autopilot.cli.main import main
 from autopilot.embedded.deployed import with_local_account
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 
 V1 = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-xgboost/1"
 
 
 @pytest.fixture(scope="module")
 def after_lifecycle() -> dict[str, Any]:
-    def read(stack: LocalStack) -> dict[str, Any]:
+    def read(stack: EmbeddedStack) -> dict[str, Any]:
         def status(target: str) -> Any:
             return read_status(target, stack.app.config, stack.backend.client, stack.backend.region)
 
@@ -180,7 +180,7 @@ def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show
     from autopilot.embedded.deployed import deploy_locally
     from autopilot.embedded.synth import synthesize
 
-    with LocalStack(synthesize()) as stack:
+    with EmbeddedStack(synthesize()) as stack:
         deploy_locally(stack)
         arn = stack.backend.seed_model_package("fraud-pytorch")
         stack.backend.client("sagemaker").update_model_package(
@@ -208,7 +208,7 @@ def test_a_person_who_approved_after_the_policy_left_it_pending_is_not_credited_
         "autopilot:approval:decision": "PendingManualApproval",
         "autopilot:approval:decided-at": "2026-01-05T09:48:00Z",
     }
-    with LocalStack(synthesize()) as stack:
+    with EmbeddedStack(synthesize()) as stack:
         deploy_locally(stack)
         arn = stack.backend.seed_model_package("fraud-pytorch", customer_metadata=audit)
         pending = read_status(arn, stack.app.config, stack.backend.client, stack.backend.region)

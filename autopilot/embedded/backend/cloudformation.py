@@ -18,7 +18,7 @@ from autopilot.embedded.backend._wire import AwsError
 
 
 @dataclass
-class LocalStackRecord:
+class StackRecord:
     name: str
     stack_id: str
     created: datetime
@@ -30,9 +30,9 @@ class LocalStackRecord:
 
 class LocalDeployments:
     def __init__(self) -> None:
-        self._stacks: dict[str, LocalStackRecord] = {}
+        self._stacks: dict[str, StackRecord] = {}
 
-    def add(self, record: LocalStackRecord) -> None:
+    def add(self, record: StackRecord) -> None:
         self._stacks[record.name] = record
 
     def tag(self, name: str, tags: dict[str, str]) -> None:
@@ -45,7 +45,7 @@ class LocalDeployments:
     def resources(self, name: str) -> dict[str, tuple[str, str]]:
         return self._find(name).resources
 
-    def _find(self, name: str | None) -> LocalStackRecord:
+    def _find(self, name: str | None) -> StackRecord:
         for record in self._stacks.values():
             if name in (record.name, record.stack_id):
                 return record

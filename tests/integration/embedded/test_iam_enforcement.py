@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from autopilot.embedded.backend import LocalBackend
 from autopilot.embedded.backend.iam import RolePolicy
-from autopilot.embedded.stack import LocalStack
+from autopilot.embedded.stack import EmbeddedStack
 from autopilot.embedded.synth import SynthesizedApp, synthesize
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -35,7 +35,7 @@ def _error(call: Any) -> str:
 
 
 def test_given_the_plan_role_when_it_updates_a_version_then_aws_would_deny_it(app: SynthesizedApp) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
         sagemaker = stack.backend.client("sagemaker")
 
@@ -49,7 +49,7 @@ def test_given_the_plan_role_when_it_updates_a_version_then_aws_would_deny_it(ap
 def test_given_the_plan_role_when_it_describes_an_unwatched_groups_version_then_it_is_denied(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
         sagemaker = stack.backend.client("sagemaker")
         other = VERSION_ARN.replace("churn-xgboost", "marketing-uplift")
@@ -62,7 +62,7 @@ def test_given_the_plan_role_when_it_describes_an_unwatched_groups_version_then_
 def test_given_the_plan_role_when_it_describes_a_watched_version_then_the_call_reaches_sagemaker(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
         sagemaker = stack.backend.client("sagemaker")
 
@@ -138,7 +138,7 @@ def test_given_the_compile_watcher_role_then_send_task_success_is_checked_under_
 ) -> None:
     """Step Functions actions are `states:<Operation>` (Service Authorization Reference), not the
     SDK's `stepfunctions` service name."""
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         watcher = stack.function_role(stack.function_for_handler("compile_watcher"))
         plan = stack.function_role(stack.function_for_handler("plan"))
 
