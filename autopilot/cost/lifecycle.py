@@ -1,4 +1,5 @@
-"""One model version's whole lifecycle on the local stack, counted (`make bench`, items 3 and 4).
+"""One model version's whole lifecycle on the embedded stack, counted: the usage the `cost` verb
+prices, and items 3 and 4 of `make bench` (bench/ builds on this module; it imports nothing of bench/).
 
 register -> compile every target -> attach and decide -> shadow start -> roll to the end: every event
 goes through the synthesized rules into the synthesized state machine or function, and the events our
