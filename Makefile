@@ -52,9 +52,10 @@ bundle: $(LAMBDA_DEPS)/.built ## Prebuild the Lambda layer in build/ (cdk synth 
 demo: install ## Run the lifecycle locally on the embedded backend (no AWS account)
 	@$(PY) -m autopilot demo
 
-lint: $(VENV)/.installed ## ruff lint + format check
+lint: $(VENV)/.installed ## ruff lint + format check, and the import contracts (lint-imports, pyproject.toml)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@PYTHONPATH=.:functions $(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
 
 typecheck: $(VENV)/.installed ## mypy
 	@$(VENV)/bin/mypy

@@ -1,5 +1,5 @@
 """`python -m autopilot`: the local command line (see `python -m autopilot --help`)."""
 
-from autopilot.cli import main
+from autopilot.cli.main import main
 
 raise SystemExit(main())

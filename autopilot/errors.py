@@ -1,7 +1,7 @@
 """The one error type a verb raises for a mistake the user can fix.
 
 The CLI's entry point turns it into one line on stderr and exit status 2; no verb prints a traceback
-for it. Verbs raise it (or a subclass, such as `autopilot.credentials.AwsSetupError`) with a message
+for it. Verbs raise it (or a subclass, such as `autopilot.account.credentials.AwsSetupError`) with a message
 that names the file and the field, or the setting, and says how to fix it.
 """
 

@@ -1,7 +1,7 @@
 """Bursts of UpdateModelPackage writers under a simulated rate limit (`make bench`, item 6).
 
 The local backend's fault plan limits UpdateModelPackage to a rate on its simulated clock (a token
-bucket; `autopilot/backend/faults.py`). Writers run as threads, one at a time in simulated-time order
+bucket; `autopilot/embedded/backend/faults.py`). Writers run as threads, one at a time in simulated-time order
 (`VirtualTime`), each with its own client configured as the functions' clients are, so botocore's own
 retry loop and back-off decide when each attempt comes. `simulate_burst` can add the deployed
 smoothing: the function's reserved concurrency and the state machine's retry of throttled steps.
@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from unittest import mock
 
-from autopilot.backend import Clock, LocalBackend
-from autopilot.backend.faults import FaultPlan, RateLimit
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import Clock, LocalBackend
+from autopilot.embedded.backend.faults import FaultPlan, RateLimit
+from autopilot.embedded.synth import SynthesizedApp
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WRITE_LIMIT_PER_SECOND = 10.0

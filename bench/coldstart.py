@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autopilot.local import LocalStack
-from autopilot.synth import REPO_ROOT, SynthesizedApp
-from bench.lifecycle import (
+from autopilot.cost.lifecycle import (
     HANDLERS,
     STREAM_KEY,
     Invocation,
@@ -36,6 +34,8 @@ from bench.lifecycle import (
     handler_module,
     representative,
 )
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.synth import REPO_ROOT, SynthesizedApp
 from registry_autopilot.models.config import AutopilotConfig
 
 # Fresh processes per module for the import times (the median is reported), and warm events per handler.
@@ -92,7 +92,7 @@ def lambda_environments(app: SynthesizedApp, staged: Staged, xray_port: int) -> 
     """Each handler's environment as Lambda gives it: the template's variables (references resolved on a
     local stack), the runtime's own, credentials, and active tracing with a sampled trace header."""
     environments: dict[str, dict[str, str]] = {}
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         for handler in HANDLERS:
             logical_id = stack.function_for_handler(handler)
             env = stack.function_environment(logical_id)

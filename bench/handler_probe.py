@@ -5,7 +5,7 @@
 It imports MODULE (a handler module, or `boto3` for the baseline) and times only that import, so
 nothing may be imported at module level here but what the interpreter has loaded already. With an
 invocation (a pickled dict: the function, the event and the AWS answers recorded on the local backend;
-`bench.lifecycle.Invocation.stub_data`), it then creates the handler's clients with botocore's
+`autopilot.cost.lifecycle.Invocation.stub_data`), it then creates the handler's clients with botocore's
 Stubber holding those answers, times the first event, reads the peak RSS, and times WARM_RUNS more
 events. The result is JSON in OUT_FILE (stdout belongs to the handler's logs and metrics, as in Lambda).
 """

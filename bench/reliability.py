@@ -2,11 +2,11 @@
 delivery. Shared by the tests (tests/reliability) and `scripts/reliability_report.py`, so the figures in
 docs/RELIABILITY.md are the numbers the tests assert.
 
-Everything goes in as EventBridge would deliver it (`LocalStack.send_event`: the synthesized rules'
+Everything goes in as EventBridge would deliver it (`EmbeddedStack.send_event`: the synthesized rules'
 patterns, the synthesized state machine, the real handlers), and the events our own writes cause are
-fed back until nothing changes, as `autopilot.replay` does. Assertions are on the final state of every
-version, so a capability added later (approval, shadow tests) is covered by adding its expectations to
-`VersionOutcome`, not by a new driver.
+fed back until nothing changes, as `autopilot.embedded.replay` does. Assertions are on the final state
+of every version, so a capability added later (approval, shadow tests) is covered by adding its
+expectations to `VersionOutcome`, not by a new driver.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from functools import cache, lru_cache
 from typing import Any
 from unittest import mock
 
-from autopilot.backend.faults import ALL_KINDS, FaultKind, FaultPlan, error_for
-from autopilot.local import LocalStack, Routed
-from autopilot.synth import SynthesizedApp, shipped_config, synthesize
+from autopilot.embedded.backend.faults import ALL_KINDS, FaultKind, FaultPlan, error_for
+from autopilot.embedded.stack import EmbeddedStack, Routed
+from autopilot.embedded.synth import SynthesizedApp, shipped_config, synthesize
 from registry_autopilot.logic import naming
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -102,7 +102,7 @@ def _arn_of(event: dict[str, Any]) -> str:
 
 
 def deliver(
-    stack: LocalStack,
+    stack: EmbeddedStack,
     events: list[dict[str, Any]],
     *,
     repeat: int = 1,
@@ -142,7 +142,7 @@ def group_sizes(versions: int) -> dict[str, int]:
     }
 
 
-def register_versions(stack: LocalStack, versions: int) -> list[dict[str, Any]]:
+def register_versions(stack: EmbeddedStack, versions: int) -> list[dict[str, Any]]:
     """Register `versions` versions across the groups (interleaved); returns their creation events."""
     backend = stack.backend
     backend.compilation_jobs.fail_target(*FAILING_DEVICE)
@@ -183,7 +183,7 @@ class VersionState:
         )
 
 
-def version_states(stack: LocalStack) -> dict[str, VersionState]:
+def version_states(stack: EmbeddedStack) -> dict[str, VersionState]:
     sagemaker = stack.backend.client("sagemaker")
     states: dict[str, VersionState] = {}
     with stack.backend.unrecorded():
@@ -201,7 +201,7 @@ def version_states(stack: LocalStack) -> dict[str, VersionState]:
     return states
 
 
-def writes_by_operation(stack: LocalStack) -> Counter[str]:
+def writes_by_operation(stack: EmbeddedStack) -> Counter[str]:
     return Counter(f"{w.service}:{w.operation}" for w in stack.backend.writes)
 
 
@@ -404,8 +404,8 @@ def _faster_interpreter() -> Iterator[None]:
 
 
 @contextmanager
-def _fleet(versions: int) -> Iterator[tuple[LocalStack, list[dict[str, Any]]]]:
-    with _faster_interpreter(), LocalStack(reliability_app(), start_time=START) as stack:
+def _fleet(versions: int) -> Iterator[tuple[EmbeddedStack, list[dict[str, Any]]]]:
+    with _faster_interpreter(), EmbeddedStack(reliability_app(), start_time=START) as stack:
         yield stack, register_versions(stack, versions)
 
 

@@ -7,7 +7,7 @@ one and its goal):
 2. cold start: each handler module's import in a fresh process, against a bare `import boto3`;
 3. AWS calls and writes per version over the whole lifecycle, per function;
 4. state transitions per version, from the local executions' history;
-5. cost per version (`autopilot/pricing.py`), from 3, 4, 1 and the template's memory sizes;
+5. cost per version (`autopilot/cost/pricing.py`), from 3, 4, 1 and the template's memory sizes;
 6. `replay` throughput, and the largest burst of writers a 10 TPS UpdateModelPackage limit absorbs;
 7. peak RSS of each handler after a cold start and one event, against its memory size.
 
@@ -27,19 +27,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from autopilot import pricing
-from autopilot.synth import REPO_ROOT, SynthesizedApp, synthesize
-from bench.bursts import (
-    BURST_INVOCATIONS,
-    BURST_SEED,
-    WRITE_LIMIT_PER_SECOND,
-    Burst,
-    largest_burst,
-    simulate_burst,
-    task_retry,
-)
-from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
-from bench.lifecycle import (
+from autopilot.cost import pricing
+from autopilot.cost.lifecycle import (
     HANDLERS,
     LAG_STEP_SECONDS,
     SCHEDULED,
@@ -52,6 +41,17 @@ from bench.lifecycle import (
     representative,
     run_lifecycle,
 )
+from autopilot.embedded.synth import REPO_ROOT, SynthesizedApp, synthesize
+from bench.bursts import (
+    BURST_INVOCATIONS,
+    BURST_SEED,
+    WRITE_LIMIT_PER_SECOND,
+    Burst,
+    largest_burst,
+    simulate_burst,
+    task_retry,
+)
+from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
 from infra.config import WATCHER_ROUND_SECONDS
 
 REPLAY_EVENTS = 1_000
@@ -75,7 +75,7 @@ class Throughput:
 def measure_replay(events: int = REPLAY_EVENTS, seed: int = BURST_SEED) -> Throughput:
     """`replay` of `events` events drawn in turn from every sample in events/ (valid and invalid, as
     `replay events/*.json --repeat N --shuffle` delivers them), shuffled."""
-    from autopilot.replay import replay
+    from autopilot.embedded.replay import replay
 
     samples = sorted((REPO_ROOT / "events").glob("*.json"))  # events only: task inputs are in a subfolder
     files = [samples[i % len(samples)] for i in range(events)]

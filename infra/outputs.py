@@ -7,12 +7,16 @@ the one place to read them from: `aws cloudformation describe-stacks --stack-nam
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aws_cdk import CfnOutput
+from constructs import Construct
 
-if TYPE_CHECKING:
-    from infra.stack import RegistryAutopilotStack
+from infra.constructs.alerting import Alerting
+from infra.constructs.artifacts import CompiledArtifacts
+from infra.constructs.compile_workflow import CompileWorkflow
+from infra.constructs.dashboard import Dashboard
+from infra.constructs.lambda_function import LambdaFactory
+from infra.constructs.registry_events import RegistryEvents
+from infra.constructs.sagemaker_roles import SageMakerRoles
 
 # Output ids (also the OutputKey CloudFormation reports), so tooling can read them by name.
 STATE_MACHINE_ARN = "CompileStateMachineArn"
@@ -24,35 +28,48 @@ DASHBOARD_URL = "DashboardUrl"
 DEAD_LETTER_QUEUE_SUFFIX = "DeadLetterQueueUrl"
 
 
-def add_outputs(stack: RegistryAutopilotStack) -> None:
+def add_outputs(
+    stack: Construct,
+    *,
+    compile_workflow: CompileWorkflow,
+    alerting: Alerting,
+    artifacts: CompiledArtifacts,
+    roles: SageMakerRoles,
+    dashboard: Dashboard,
+    registry_events: RegistryEvents,
+    functions: LambdaFactory,
+) -> None:
+    """The stack's outputs, read from the constructs that own each value (the stack passes them: this
+    module sits below the stack and does not import it)."""
+
     def output(output_id: str, value: str, description: str) -> None:
         CfnOutput(stack, output_id, value=value, description=description)
 
     output(
         STATE_MACHINE_ARN,
-        stack.compile_workflow.state_machine.state_machine_arn,
+        compile_workflow.state_machine.state_machine_arn,
         "The compile workflow: one execution per registered version",
     )
-    output(TOPIC_ARN, stack.alerting.topic.topic_arn, "Failures, decisions waiting for a person, alarms")
+    output(TOPIC_ARN, alerting.topic.topic_arn, "Failures, decisions waiting for a person, alarms")
     output(
         ARTIFACTS_BUCKET,
-        stack.artifacts.bucket.bucket_name,
+        artifacts.bucket.bucket_name,
         "Neo writes compiled models under compiled/; retained when the stack is deleted",
     )
     output(
         COMPILE_ROLE_ARN,
-        stack.roles.compile_role_arn,
+        roles.compile_role_arn,
         "The role SageMaker Neo compiles with (owned by the stack unless compileRoleArn is set)",
     )
-    if stack.roles.experiment_role_arn is not None:
+    if roles.experiment_role_arn is not None:
         output(
             EXPERIMENT_ROLE_ARN,
-            stack.roles.experiment_role_arn,
+            roles.experiment_role_arn,
             "The role shadow models and experiments run with (owned unless experimentRoleArn is set)",
         )
-    output(DASHBOARD_URL, stack.dashboard.url, "The operations dashboard (README, Operate)")
-    queues = {"RuleTarget": stack.registry_events.dead_letter_queue}
-    for queue in stack.functions.dead_letter_queues:
+    output(DASHBOARD_URL, dashboard.url, "The operations dashboard (README, Operate)")
+    queues = {"RuleTarget": registry_events.dead_letter_queue}
+    for queue in functions.dead_letter_queues:
         # The factory names a function's queue `<Function>DeadLetters`.
         queues[queue.node.id.removesuffix("DeadLetters")] = queue
     for name, queue in queues.items():

@@ -102,4 +102,13 @@ class RegistryAutopilotStack(Stack):
             dead_letter_queues=[self.registry_events.dead_letter_queue, *self.functions.dead_letter_queues],
             alarms=self.alerting.alarms,
         )
-        add_outputs(self)
+        add_outputs(
+            self,
+            compile_workflow=self.compile_workflow,
+            alerting=self.alerting,
+            artifacts=self.artifacts,
+            roles=self.roles,
+            dashboard=self.dashboard,
+            registry_events=self.registry_events,
+            functions=self.functions,
+        )

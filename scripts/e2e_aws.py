@@ -4,7 +4,7 @@
     python scripts/e2e_aws.py --account 111122223333 --region eu-west-1 [--profile P] --yes
     python scripts/e2e_aws.py --clean [--record PATH]         # retry the clean-up of a run
 
-Sequence: plan and cost (autopilot/pricing.py) -> refuse unless the account and region are named
+Sequence: plan and cost (autopilot/cost/pricing.py) -> refuse unless the account and region are named
 explicitly (flags or AUTOPILOT_E2E_ACCOUNT / AUTOPILOT_E2E_REGION) and the run is confirmed (--yes or
 AUTOPILOT_E2E_YES=1) -> read-only `doctor` preflight, stop on FAIL -> the world (bucket with a tiny
 model and two evaluation reports, the scratch group, the production endpoint, the stack), each
@@ -14,7 +14,7 @@ when a scenario failed. Exit status: 0 all passed and all removed; 1 a scenario 
 failed (the record keeps what is left: `make e2e-aws-clean`); 2 refused (nothing created).
 
 The model is trained at run time by scripts/train_tiny_model.py when its optional dependency is
-installed (requirements-e2e.txt); otherwise the pre-made artifact of autopilot/e2e_world.py is used.
+installed (requirements-e2e.txt); otherwise the pre-made artifact of autopilot/e2e/world.py is used.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: the repository's packages
     sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
-from autopilot.e2e_world import (  # noqa: E402
+from autopilot.e2e.world import (  # noqa: E402
     TAG_KEY,
     Account,
     CleanupReport,
@@ -80,7 +80,7 @@ ScenarioRunner = Callable[[Account, Path], bool]
 class AwsAccount:
     """A real account: boto3 clients, `cdk deploy` for the stack, DeleteStack for its removal."""
 
-    target: Any  # autopilot.credentials.AwsTarget
+    target: Any  # autopilot.account.credentials.AwsTarget
     account_id: str
     region: str
 
@@ -130,8 +130,8 @@ def model_artifact() -> bytes:
 # -- the plan -------------------------------------------------------------------------------------------
 def plan_for(config: AutopilotConfig, world_id: str) -> Plan:
     """The plan, priced by the cost verb's code: the stack's fixed monthly cost from its template."""
-    from autopilot.cost import cost_report
-    from autopilot.synth import synthesize
+    from autopilot.cost.report import cost_report
+    from autopilot.embedded.synth import synthesize
 
     report = cost_report(synthesize(config))
     return make_plan(config, world_id, stack_monthly_usd=report.monthly.total)
@@ -161,7 +161,7 @@ def preflight_blockers(report: Any, config: AutopilotConfig, *, before_world: bo
 
 
 def doctor(account: Account, config: AutopilotConfig, *, before_world: bool) -> list[str]:
-    from autopilot.doctor import run_doctor
+    from autopilot.account.doctor import run_doctor
 
     report = run_doctor(config, account.client, account.region)
     print(report.render())
@@ -405,7 +405,7 @@ def clean(record_path: Path, connect: Callable[[str, str, str | None], Account],
 
 
 def connect_aws(account_id: str, region: str, profile: str | None) -> Account:
-    from autopilot.credentials import resolve_aws
+    from autopilot.account.credentials import resolve_aws
 
     target = resolve_aws(profile, region)
     return AwsAccount(target, str(target.account), target.region)

@@ -387,6 +387,16 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> Any:
         time.sleep(interval)
 
 
+def _synth_module() -> Any:
+    """The clone's synth module: autopilot.embedded.synth, or autopilot.synth before the package split."""
+    import importlib
+
+    try:
+        return importlib.import_module("autopilot.embedded.synth")
+    except ImportError:
+        return importlib.import_module("autopilot.synth")
+
+
 def run_check(args: argparse.Namespace, endpoint: str, report: dict[str, Any]) -> bool:  # noqa: PLR0915 (one scripted scenario, read top to bottom)
     repo = Path(args.repo).resolve()
     sys.path[:0] = [str(repo / "functions"), str(repo)]
@@ -423,10 +433,8 @@ def run_check(args: argparse.Namespace, endpoint: str, report: dict[str, Any]) -
         config = make_config()
         report["config"] = "tests.compile_fixtures.make_config()"
     except ImportError:
-        from autopilot.synth import shipped_config
-
-        config = shipped_config()
-        report["config"] = "cdk.json (autopilot.synth.shipped_config())"
+        config = _synth_module().shipped_config()
+        report["config"] = "cdk.json (shipped_config())"
 
     if args.template:
         template = json.loads(Path(args.template).read_text())
@@ -434,10 +442,8 @@ def run_check(args: argparse.Namespace, endpoint: str, report: dict[str, Any]) -
     else:
         os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
         os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-        from autopilot.synth import synthesize_template
-
-        template = synthesize_template(config)
-        report["template"] = f"synthesized in-process from {repo} (autopilot.synth.synthesize_template)"
+        template = _synth_module().synthesize_template(config)
+        report["template"] = f"synthesized in-process from {repo} (synthesize_template)"
     logical_id, definition = compile_definition(template)
     original_await = await_state(definition)
     local_definition, replaced = stubbed(definition)

@@ -1,6 +1,6 @@
 """The functions' clock: UTC now, from one place so local runs can drive it.
 
-Lambda always uses the system clock. The local runner (`autopilot/local.py`) points `source` at its
+Lambda always uses the system clock. The local runner (`autopilot/embedded/stack.py`) points `source` at its
 simulated clock for the duration of a run, so schedules and dwell times follow simulated time.
 """
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from autopilot.e2e_world import FAILING_AUC, PASSING_AUC
-from autopilot.local import LocalStack
-from autopilot.retry import RetryOutcome, retry_target
+from autopilot.account.retry import RetryOutcome, retry_in_embedded_stack, retry_target
+from autopilot.e2e.world import FAILING_AUC, PASSING_AUC
+from autopilot.embedded.stack import EmbeddedStack
 from registry_autopilot.logic import naming
 from registry_autopilot.logic import shadow as shadow_logic
 
@@ -63,7 +63,7 @@ def _group_and_version(arn: str) -> tuple[str, int]:
 class EmbeddedBackend:
     """The synthesized stack on the local backend; time is the backend's simulated clock."""
 
-    stack: LocalStack
+    stack: EmbeddedStack
     group: str
     name: str = "embedded"
     _delivered: int = 0
@@ -161,7 +161,7 @@ class EmbeddedBackend:
         return list(self._executions.get(arn, []))
 
     def retry(self, arn: str, target: str) -> RetryOutcome:
-        outcome = self.stack.retry(arn, target)
+        outcome = retry_in_embedded_stack(self.stack, arn, target)
         self._executions.setdefault(arn, []).append(str(outcome.status))
         self._pump()
         return outcome
@@ -190,7 +190,7 @@ class World:
 class AwsBackend:
     """A deployed world in a real account: real time, polling with deadlines."""
 
-    target: Any  # autopilot.credentials.AwsTarget
+    target: Any  # autopilot.account.credentials.AwsTarget
     world: World
     poll_seconds: float = 15.0
     name: str = "aws"
@@ -227,7 +227,7 @@ class AwsBackend:
                 },
             )["ModelPackageArn"]
         )
-        from autopilot.retry import execution_input
+        from autopilot.account.retry import execution_input
 
         described = self.version(arn)
         # A version never modified may not carry LastModifiedTime yet: its creation is the change.
@@ -238,7 +238,7 @@ class AwsBackend:
     def fail_first_compilation(self, arn: str, target: str) -> None:
         """Neo cannot be told to fail: stop the target's first job once it exists (a stopped job
         ends the target as failed, the way an operator's stop would)."""
-        from autopilot.e2e_world import world_config
+        from autopilot.e2e.world import world_config
 
         group, version = _group_and_version(arn)
         config = world_config(group.removeprefix("autopilot-e2e-"))
@@ -303,7 +303,7 @@ class AwsBackend:
         return statuses
 
     def retry(self, arn: str, target: str) -> RetryOutcome:
-        from autopilot.e2e_world import world_config
+        from autopilot.e2e.world import world_config
 
         config = world_config(self.group.removeprefix("autopilot-e2e-"))
         return retry_target(
@@ -336,7 +336,7 @@ def scheduled_event(account: str, region: str) -> dict[str, Any]:
 
 def aws_backend_from_environment() -> AwsBackend:
     """AUTOPILOT_E2E_PROFILE / AUTOPILOT_E2E_REGION name the account; AUTOPILOT_E2E_WORLD the world."""
-    from autopilot.credentials import resolve_aws
+    from autopilot.account.credentials import resolve_aws
 
     region = os.environ.get("AUTOPILOT_E2E_REGION")
     world = os.environ.get("AUTOPILOT_E2E_WORLD")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autopilot.backend import LocalBackend
-from autopilot.stepfunctions import handler_router
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stepfunctions import handler_router
+from autopilot.embedded.synth import SynthesizedApp
 from infra.config import WATCHER_ROUND_SECONDS
 
 WATCHER_HANDLER = "registry_autopilot.handlers.compile_watcher.handler"

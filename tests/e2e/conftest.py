@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from infra.outputs import ARTIFACTS_BUCKET as ARTIFACTS_BUCKET_OUTPUT
 from registry_autopilot.adapters.clients import reset_clients
 from registry_autopilot.settings import reset_settings

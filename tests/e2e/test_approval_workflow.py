@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.local import LocalStack
-from autopilot.stepfunctions import execute, handler_router
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.stepfunctions import execute, handler_router
+from autopilot.embedded.synth import SynthesizedApp
 from registry_autopilot.logic import approval, naming
 from tests.compile_fixtures import event_for
 from tests.e2e.compile_watch import watch_rounds
@@ -35,7 +35,7 @@ REGISTERED_RULE = "RegistryEventsVersionRegistered"
 _names = itertools.count()
 
 
-def stage_report(stack: LocalStack, event: dict[str, Any], fixture: str) -> None:
+def stage_report(stack: EmbeddedStack, event: dict[str, Any], fixture: str) -> None:
     """Put the sample's evaluation report where its ModelMetrics points."""
     uri = event["detail"]["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     stack.stage_object(uri, (EVENTS / fixture).read_bytes())
@@ -53,7 +53,7 @@ def version_writes(backend: LocalBackend, arn: str) -> list[dict[str, Any]]:
 def test_each_approval_sample_ends_with_its_decision_in_one_write_per_version(name: str) -> None:
     entry = MANIFEST[name]
     event = json.loads((EVENTS / name).read_text())
-    with LocalStack() as stack:
+    with EmbeddedStack() as stack:
         arn = stack.seed_from_event(event)
         assert arn is not None
         stage_report(stack, event, entry["report"])
@@ -75,7 +75,7 @@ def test_each_approval_sample_ends_with_its_decision_in_one_write_per_version(na
 
 def test_the_rejected_sample_names_the_failing_check() -> None:
     event = json.loads((EVENTS / "version-registered-report-fails.json").read_text())
-    with LocalStack() as stack:
+    with EmbeddedStack() as stack:
         arn = stack.seed_from_event(event)
         assert arn is not None
         stage_report(stack, event, MANIFEST["version-registered-report-fails.json"]["report"])
@@ -98,7 +98,7 @@ def test_the_event_our_decision_causes_does_not_start_the_compile_workflow_again
     name: str, status: str
 ) -> None:
     event = json.loads((EVENTS / name).read_text())
-    with LocalStack() as stack:
+    with EmbeddedStack() as stack:
         arn = stack.seed_from_event(event)
         assert arn is not None
         stage_report(stack, event, MANIFEST[name]["report"])

@@ -10,10 +10,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.synth import synthesize
-from bench.bursts import TaskRetry, simulate_burst
-from bench.coldstart import lambda_environments, probe, stage
-from bench.lifecycle import (
+from autopilot.cost.lifecycle import (
     HANDLERS,
     LAG_STEP_SECONDS,
     Lifecycle,
@@ -22,6 +19,9 @@ from bench.lifecycle import (
     representative,
     run_lifecycle,
 )
+from autopilot.embedded.synth import synthesize
+from bench.bursts import TaskRetry, simulate_burst
+from bench.coldstart import lambda_environments, probe, stage
 
 
 @pytest.fixture(scope="module")

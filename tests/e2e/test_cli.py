@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
-from autopilot.local import LocalStack, invoke_handler
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
+from autopilot.embedded.stack import EmbeddedStack, invoke_handler
 from registry_autopilot.models.errors import InvalidInput
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -80,7 +81,7 @@ def test_invoke_rejects_an_invalid_event_with_status_2_naming_the_field(
 def test_an_invalid_event_causes_no_aws_write() -> None:
     event = json.loads((EVENTS / "invalid-missing-model-package-arn.json").read_text())
 
-    with LocalStack() as stack:
+    with EmbeddedStack() as stack:
         stack.backend.clear_records()
         with pytest.raises(InvalidInput):
             stack.invoke_function(stack.function_for_handler("plan"), event)
@@ -143,7 +144,7 @@ def test_the_demo_runs_the_whole_lifecycle_through_the_synthesized_stack(
 def test_the_demo_on_a_terminal_streams_its_timeline_then_prints_the_tables(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autopilot import demo
+    from autopilot.embedded import demo
 
     streamed: list[str] = []
     real_run = demo.run_demo

@@ -24,8 +24,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
-from autopilot.credentials import AwsSetupError, resolve_aws
+from autopilot.account.credentials import AwsSetupError, resolve_aws
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGISTERED = EVENTS / "version-registered.json"

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from autopilot import synth
-from autopilot.cli import EXIT_INVALID, MAX_INPUT_BYTES, main
+from autopilot.cli.inputs import MAX_INPUT_BYTES
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID
+from autopilot.embedded import synth
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGISTERED = EVENTS / "version-registered.json"

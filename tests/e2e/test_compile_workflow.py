@@ -1,7 +1,7 @@
 """Sample events through the synthesized rule into the synthesized compile state machine.
 
 The state machine definition is the one in the synthesized template, executed by moto's ASL
-interpreter (`autopilot.stepfunctions`), with its Lambda tasks running the in-process handlers and
+interpreter (`autopilot.embedded.stepfunctions`), with its Lambda tasks running the in-process handlers and
 its SageMaker SDK tasks served by the local backend. Compilation jobs move through scripted
 statuses (DescribeCompilationJob statuses: SageMaker API Reference,
 https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeCompilationJob.html).
@@ -12,10 +12,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from autopilot.backend import LocalBackend
-from autopilot.eventpattern import matches
-from autopilot.stepfunctions import ExecutionResult, execute, handler_router
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.eventpattern import matches
+from autopilot.embedded.stepfunctions import ExecutionResult, execute, handler_router
+from autopilot.embedded.synth import SynthesizedApp
 from registry_autopilot.logic import naming
 from tests.compile_fixtures import event_for, load_event
 from tests.e2e.compile_watch import watch_rounds

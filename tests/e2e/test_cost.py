@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from autopilot import pricing
-from autopilot.cost import cost_report
-from autopilot.synth import synthesize
+from autopilot.cost import pricing
+from autopilot.cost.report import cost_report
+from autopilot.embedded.synth import synthesize
 from registry_autopilot.custom_metrics import CUSTOM_METRICS
 
 pytestmark = pytest.mark.slow

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.local import LocalStack, sample_objects
-from autopilot.synth import SynthesizedApp, synthesize
-from bench.lifecycle import _metric_definitions, run_lifecycle
+from autopilot.cost.lifecycle import _metric_definitions, run_lifecycle
+from autopilot.embedded.stack import EmbeddedStack, sample_objects
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.custom_metrics import CUSTOM_METRICS
 from tests.compile_fixtures import EVENTS
 
@@ -42,7 +42,7 @@ def emitted(app: SynthesizedApp) -> set[tuple[str, str, str]]:
     events = [(path, json.loads(path.read_text())) for path in sorted(EVENTS.glob("*.json"))]
     events = [(path, event) for path, event in events if isinstance(event, dict) and "detail-type" in event]
     for path, event in events:  # each sample on its own stack, as `python -m autopilot replay FILE`
-        with LocalStack(app) as stack:
+        with EmbeddedStack(app) as stack:
             stack.seed_from_event(event)
             for uri, fixture in sample_objects(path, event).items():
                 stack.stage_object(uri, fixture.read_bytes())

@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import main
-from autopilot.doctor import DoctorReport, run_doctor
-from autopilot.local import LocalStack
-from autopilot.local_account import deploy_locally
-from autopilot.synth import SynthesizedApp, shipped_config, synthesize
+from autopilot.account.doctor import DoctorReport, run_doctor
+from autopilot.cli.main import main
+from autopilot.embedded.deployed import deploy_locally
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.synth import SynthesizedApp, shipped_config, synthesize
 
 COMPILE_ROLE = "RegistryAutopilotNeoCompile"
 ENDPOINT = "churn-prod"
@@ -55,9 +55,9 @@ def owned_roles_app() -> SynthesizedApp:
 
 
 @pytest.fixture
-def stack(app: SynthesizedApp) -> Iterator[LocalStack]:
+def stack(app: SynthesizedApp) -> Iterator[EmbeddedStack]:
     """An account ready for the configuration: stack deployed, roles, a version per group, endpoint."""
-    with LocalStack(app) as local:
+    with EmbeddedStack(app) as local:
         deploy_locally(local)
         local.backend.seed_model_package("churn-xgboost")
         local.backend.seed_model_package("fraud-pytorch")
@@ -65,7 +65,7 @@ def stack(app: SynthesizedApp) -> Iterator[LocalStack]:
         yield local
 
 
-def doctor(stack: LocalStack) -> DoctorReport:
+def doctor(stack: EmbeddedStack) -> DoctorReport:
     return run_doctor(stack.app.config, stack.backend.client, stack.backend.region)
 
 
@@ -73,7 +73,7 @@ def results(report: DoctorReport, result: str) -> list[str]:
     return [f"{c.area} | {c.name} | {c.detail}" for c in report.checks if c.result == result]
 
 
-def replace_endpoint(stack: LocalStack, variants: list[dict[str, Any]], **config: Any) -> None:
+def replace_endpoint(stack: EmbeddedStack, variants: list[dict[str, Any]], **config: Any) -> None:
     sagemaker = stack.backend.client("sagemaker")
     sagemaker.delete_endpoint(EndpointName=ENDPOINT)
     sagemaker.create_endpoint_config(EndpointConfigName="other", ProductionVariants=variants, **config)
@@ -90,7 +90,9 @@ def variant(**overrides: Any) -> dict[str, Any]:
     return base | overrides
 
 
-def test_given_a_ready_account_when_doctor_runs_then_nothing_fails_and_it_exits_0(stack: LocalStack) -> None:
+def test_given_a_ready_account_when_doctor_runs_then_nothing_fails_and_it_exits_0(
+    stack: EmbeddedStack,
+) -> None:
     report = doctor(stack)
 
     assert results(report, "FAIL") == []
@@ -103,7 +105,7 @@ def test_given_a_ready_account_when_doctor_runs_then_nothing_fails_and_it_exits_
     assert any("Dead-letter queues" in line for line in passed)
 
 
-def test_the_sample_account_and_names_are_flagged(stack: LocalStack) -> None:
+def test_the_sample_account_and_names_are_flagged(stack: EmbeddedStack) -> None:
     warned = results(doctor(stack), "WARN")
 
     assert any("compileRoleArn" in line and "123456789012" in line for line in warned)
@@ -111,7 +113,7 @@ def test_the_sample_account_and_names_are_flagged(stack: LocalStack) -> None:
 
 
 def test_given_another_account_the_sample_role_is_a_failure(app: SynthesizedApp) -> None:
-    with LocalStack(app, account_id="111122223333") as local:
+    with EmbeddedStack(app, account_id="111122223333") as local:
         report = doctor(local)
 
     failed = results(report, "FAIL")
@@ -119,7 +121,7 @@ def test_given_another_account_the_sample_role_is_a_failure(app: SynthesizedApp)
     assert report.exit_code == 1
 
 
-def test_a_role_sagemaker_cannot_assume_fails_the_trust_check(stack: LocalStack) -> None:
+def test_a_role_sagemaker_cannot_assume_fails_the_trust_check(stack: EmbeddedStack) -> None:
     iam = stack.backend.client("iam")
     other = {
         "Version": "2012-10-17",
@@ -134,7 +136,9 @@ def test_a_role_sagemaker_cannot_assume_fails_the_trust_check(stack: LocalStack)
     assert failed == ["Role: compile | trust | does not trust sagemaker.amazonaws.com"]
 
 
-def test_a_compile_role_that_cannot_read_the_artifact_fails_with_the_exact_object(stack: LocalStack) -> None:
+def test_a_compile_role_that_cannot_read_the_artifact_fails_with_the_exact_object(
+    stack: EmbeddedStack,
+) -> None:
     stack.backend.client("iam").delete_role_policy(RoleName=COMPILE_ROLE, PolicyName="registry-autopilot")
 
     failed = results(doctor(stack), "FAIL")
@@ -147,7 +151,7 @@ def test_a_compile_role_that_cannot_read_the_artifact_fails_with_the_exact_objec
 
 
 def test_an_explicit_deny_on_the_compiled_prefix_fails_even_with_the_bucket_policy_grant(
-    stack: LocalStack,
+    stack: EmbeddedStack,
 ) -> None:
     deny = {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/compiled/*"}
     stack.backend.client("iam").put_role_policy(
@@ -163,7 +167,7 @@ def test_an_explicit_deny_on_the_compiled_prefix_fails_even_with_the_bucket_poli
     )
 
 
-def test_a_missing_role_fails_and_its_permission_checks_are_not_run(stack: LocalStack) -> None:
+def test_a_missing_role_fails_and_its_permission_checks_are_not_run(stack: EmbeddedStack) -> None:
     iam = stack.backend.client("iam")
     iam.delete_role_policy(RoleName=COMPILE_ROLE, PolicyName="registry-autopilot")
     iam.delete_role(RoleName=COMPILE_ROLE)
@@ -175,7 +179,7 @@ def test_a_missing_role_fails_and_its_permission_checks_are_not_run(stack: Local
 
 
 def test_a_watched_group_that_does_not_exist_fails(app: SynthesizedApp) -> None:
-    with LocalStack(app) as local:
+    with EmbeddedStack(app) as local:
         deploy_locally(local)
         local.backend.seed_model_package("churn-xgboost")
         local.seed_shadow_endpoint("churn-xgboost")
@@ -209,7 +213,7 @@ def test_a_watched_group_that_does_not_exist_fails(app: SynthesizedApp) -> None:
     ],
 )
 def test_an_endpoint_shadow_tests_exclude_fails_eligibility(
-    stack: LocalStack, variants: list[dict[str, Any]], config: dict[str, Any], reason: str
+    stack: EmbeddedStack, variants: list[dict[str, Any]], config: dict[str, Any], reason: str
 ) -> None:
     replace_endpoint(stack, variants, **config)
 
@@ -218,7 +222,7 @@ def test_an_endpoint_shadow_tests_exclude_fails_eligibility(
     assert any("eligible for shadow tests" in line and reason in line for line in failed)
 
 
-def test_a_multi_model_production_variant_fails_eligibility(stack: LocalStack) -> None:
+def test_a_multi_model_production_variant_fails_eligibility(stack: EmbeddedStack) -> None:
     sagemaker = stack.backend.client("sagemaker")
     sagemaker.create_model(
         ModelName="multi",
@@ -236,7 +240,7 @@ def test_a_multi_model_production_variant_fails_eligibility(stack: LocalStack) -
     assert any("multi-model endpoint" in line for line in failed)
 
 
-def test_a_production_variant_name_that_differs_from_the_configuration_fails(stack: LocalStack) -> None:
+def test_a_production_variant_name_that_differs_from_the_configuration_fails(stack: EmbeddedStack) -> None:
     replace_endpoint(stack, [variant(VariantName="Blue")])
 
     failed = results(doctor(stack), "FAIL")
@@ -244,7 +248,7 @@ def test_a_production_variant_name_that_differs_from_the_configuration_fails(sta
     assert any("production variant | AllTraffic not among Blue" in line for line in failed)
 
 
-def test_a_missing_endpoint_fails(stack: LocalStack) -> None:
+def test_a_missing_endpoint_fails(stack: EmbeddedStack) -> None:
     stack.backend.client("sagemaker").delete_endpoint(EndpointName=ENDPOINT)
 
     failed = results(doctor(stack), "FAIL")
@@ -252,7 +256,7 @@ def test_a_missing_endpoint_fails(stack: LocalStack) -> None:
     assert any(line.startswith("Endpoint: churn-prod (churn-xgboost) | exists") for line in failed)
 
 
-def test_a_disabled_rule_fails_with_the_command_that_enables_it(stack: LocalStack) -> None:
+def test_a_disabled_rule_fails_with_the_command_that_enables_it(stack: EmbeddedStack) -> None:
     events = stack.backend.client("events")
     name = next(r["Name"] for r in events.list_rules()["Rules"] if "VersionRegistered" in r["Name"])
     events.disable_rule(Name=name)
@@ -264,7 +268,9 @@ def test_a_disabled_rule_fails_with_the_command_that_enables_it(stack: LocalStac
     assert check.fix == f"aws events enable-rule --name {name}"
 
 
-def test_a_dead_letter_queue_with_messages_fails_with_the_count_and_how_to_redrive(stack: LocalStack) -> None:
+def test_a_dead_letter_queue_with_messages_fails_with_the_count_and_how_to_redrive(
+    stack: EmbeddedStack,
+) -> None:
     sqs = stack.backend.client("sqs")
     url = next(u for u in sqs.list_queues()["QueueUrls"] if "TargetDeadLetters" in u)
     for _ in range(3):
@@ -280,7 +286,7 @@ def test_a_dead_letter_queue_with_messages_fails_with_the_count_and_how_to_redri
     assert "aws stepfunctions start-execution" in check.fix
 
 
-def test_an_alarm_in_alarm_fails_with_its_reason(stack: LocalStack) -> None:
+def test_an_alarm_in_alarm_fails_with_its_reason(stack: EmbeddedStack) -> None:
     cloudwatch = stack.backend.client("cloudwatch")
     name = next(
         a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"] if "PlanErrors" in a["AlarmName"]
@@ -293,7 +299,7 @@ def test_an_alarm_in_alarm_fails_with_its_reason(stack: LocalStack) -> None:
 
 
 def test_before_deploy_the_stack_checks_are_skipped_with_a_warning(app: SynthesizedApp) -> None:
-    with LocalStack(app) as local:
+    with EmbeddedStack(app) as local:
         report = doctor(local)
 
     assert any("Stack | RegistryAutopilot | not deployed" in line for line in results(report, "WARN"))
@@ -349,7 +355,7 @@ class _Denying:
         return getattr(self._client, name)
 
 
-def test_a_read_the_caller_may_not_make_is_a_warning_not_a_traceback(stack: LocalStack) -> None:
+def test_a_read_the_caller_may_not_make_is_a_warning_not_a_traceback(stack: EmbeddedStack) -> None:
     def client(service: str) -> Any:
         real = stack.backend.client(service)
         return _Denying(real, "describe_rule") if service == "events" else real
@@ -362,7 +368,7 @@ def test_a_read_the_caller_may_not_make_is_a_warning_not_a_traceback(stack: Loca
     )
 
 
-def test_a_caller_without_the_simulator_gets_a_warning_naming_it(stack: LocalStack) -> None:
+def test_a_caller_without_the_simulator_gets_a_warning_naming_it(stack: EmbeddedStack) -> None:
     def client(service: str) -> Any:
         real = stack.backend.client(service)
         return _Denying(real, "simulate_principal_policy") if service == "iam" else real
@@ -374,7 +380,7 @@ def test_a_caller_without_the_simulator_gets_a_warning_naming_it(stack: LocalSta
     assert report.exit_code == 0
 
 
-def test_a_deny_in_the_bucket_policy_fails_a_write_the_role_policy_allows(stack: LocalStack) -> None:
+def test_a_deny_in_the_bucket_policy_fails_a_write_the_role_policy_allows(stack: EmbeddedStack) -> None:
     """IAM User Guide, "Policy evaluation for requests within a single account": "An explicit deny in
     any of the policies overrides the allow." """
     allow = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/compiled/*"}
@@ -402,7 +408,7 @@ def test_a_deny_in_the_bucket_policy_fails_a_write_the_role_policy_allows(stack:
     )
 
 
-def test_a_version_whose_endpoint_model_serves_two_containers_fails_eligibility(stack: LocalStack) -> None:
+def test_a_version_whose_endpoint_model_serves_two_containers_fails_eligibility(stack: EmbeddedStack) -> None:
     image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
     stack.backend.client("sagemaker").create_model(
         ModelName="pipeline",
@@ -425,7 +431,7 @@ def test_doctor_and_status_have_help(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_without_configured_roles_the_stack_owned_ones_are_found_through_its_outputs(
-    stack: LocalStack,
+    stack: EmbeddedStack,
 ) -> None:
     config = stack.app.config.model_copy(update={"compile_role_arn": None, "experiment_role_arn": None})
     record = stack.backend.deployments._find(config.stack_name)
@@ -443,7 +449,7 @@ def test_without_configured_roles_the_stack_owned_ones_are_found_through_its_out
 def test_with_the_roles_the_stack_owns_doctor_finds_them_through_the_deployed_outputs_and_nothing_fails(
     owned_roles_app: SynthesizedApp,
 ) -> None:
-    with LocalStack(owned_roles_app) as local:
+    with EmbeddedStack(owned_roles_app) as local:
         deploy_locally(local)
         local.backend.seed_model_package("churn-xgboost")
         local.backend.seed_model_package("fraud-pytorch")

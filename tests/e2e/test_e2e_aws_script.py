@@ -1,5 +1,5 @@
 """`make e2e-aws` end to end on the embedded backend: the "account" is the local backend with the stack
-deployed locally (autopilot/local_account.py LocalAccount), and the sequence is the script's own
+deployed locally (autopilot/e2e/embedded_account.py LocalAccount), and the sequence is the script's own
 (scripts/e2e_aws.py `run`): plan and cost, refusals, doctor preflight, the world, the scenarios, the
 clean-up from the resource record. Only the network differs from a real run.
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.e2e_world import Resource, ResourceRecord, cleanup, world_config, world_name
-from autopilot.local import LocalStack
-from autopilot.local_account import LocalAccount
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.e2e.embedded_account import LocalAccount
+from autopilot.e2e.world import Resource, ResourceRecord, cleanup, world_config, world_name
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from scripts import e2e_aws
 from tests.e2e import test_lifecycle
 from tests.e2e.backends import EmbeddedBackend, World, scheduled_event
@@ -43,7 +43,7 @@ def plan(app: SynthesizedApp) -> e2e_aws.Plan:
 
 @pytest.fixture
 def account(app: SynthesizedApp, plan: e2e_aws.Plan) -> Iterator[LocalAccount]:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         yield LocalAccount(stack)
 
 
@@ -104,7 +104,7 @@ def test_given_no_credentials_when_dry_run_then_the_plan_and_its_cost_are_printe
 def test_given_the_shadow_estimate_then_it_is_the_cost_verbs_pricing_of_the_world_plan(
     plan: e2e_aws.Plan,
 ) -> None:
-    from autopilot import pricing
+    from autopilot.cost import pricing
 
     (item, hours, usd) = plan.cost_lines[1]
     expected = pricing.shadow_plan_cost(

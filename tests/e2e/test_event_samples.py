@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.local import LocalStack, rules_reached
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.embedded.stack import EmbeddedStack, rules_reached
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.models.errors import InvalidInput
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -68,7 +68,7 @@ def test_a_sample_is_accepted_or_rejected_by_its_handler_as_the_manifest_says(
     entry = MANIFEST[name]
     event = json.loads((EVENTS / name).read_text())
 
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         stack.seed_from_event(event)
         stack.backend.clear_records()
         function = stack.function_for_handler(entry["handler"])

@@ -2,7 +2,7 @@
 nothing more.
 
 What a function calls is measured, not read: one model version's whole lifecycle runs on the local
-stack (bench.lifecycle: register -> compile -> attach and decide -> shadow start -> roll to the
+stack (autopilot.cost.lifecycle: register -> compile -> attach and decide -> shadow start -> roll to the
 end), and every AWS call is attributed to the function that made it. Calls on paths that lifecycle
 does not take are listed in NOT_EXERCISED, each with the path, and each must appear in the source of
 an adapter the handler imports (a static check, so the list cannot name an operation the code never
@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend.iam import OPERATION_ACTIONS
-from autopilot.synth import SynthesizedApp, synthesize
-from bench.lifecycle import Lifecycle, run_lifecycle
+from autopilot.cost.lifecycle import Lifecycle, run_lifecycle
+from autopilot.embedded.backend.iam import OPERATION_ACTIONS
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 
 pytestmark = pytest.mark.slow
 

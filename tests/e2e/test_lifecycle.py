@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.e2e_world import world_config, world_name
-from autopilot.local import LocalStack
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.e2e.world import world_config, world_name
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.logic import naming
 from registry_autopilot.logic import shadow as shadow_logic
 from tests.e2e.backends import Backend, EmbeddedBackend, aws_backend_from_environment
@@ -44,7 +44,7 @@ def world(request: pytest.FixtureRequest, embedded_app: SynthesizedApp) -> Itera
     if request.param == "aws":
         yield aws_backend_from_environment()
         return
-    with LocalStack(embedded_app) as stack:
+    with EmbeddedStack(embedded_app) as stack:
         yield EmbeddedBackend(stack, world_name(EMBEDDED_WORLD))
 
 

@@ -12,8 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from autopilot.aws import run_on_aws
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
+from autopilot.account.runner import run_on_aws
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGION = "us-east-1"

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
-from autopilot.replay import replay
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
+from autopilot.embedded.replay import replay
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGISTERED = EVENTS / "version-registered.json"
@@ -219,7 +220,7 @@ def test_an_event_that_matches_no_rule_is_a_success(capsys: pytest.CaptureFixtur
 
 
 def test_a_replay_that_never_settles_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
-    from autopilot import replay as replay_module
+    from autopilot.embedded import replay as replay_module
 
     monkeypatch.setattr(replay_module, "MAX_DELIVERIES", 1)  # a loop, as the bound sees one
 
@@ -232,18 +233,18 @@ def test_a_replay_that_never_settles_exits_1(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_function_target_that_fails_is_retried_as_lambda_retries_and_fails_for_good_after_two(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from autopilot.local import LocalStack
+    from autopilot.embedded.stack import EmbeddedStack
 
     calls: list[str] = []
-    real = LocalStack.invoke_function
+    real = EmbeddedStack.invoke_function
 
-    def failing_shadow_start(self: LocalStack, logical_id: str, event: Any) -> Any:
+    def failing_shadow_start(self: EmbeddedStack, logical_id: str, event: Any) -> Any:
         if "ShadowStart" in logical_id:
             calls.append(self.backend.clock.now().isoformat())
             raise RuntimeError("endpoint busy")
         return real(self, logical_id, event)
 
-    monkeypatch.setattr(LocalStack, "invoke_function", failing_shadow_start)
+    monkeypatch.setattr(EmbeddedStack, "invoke_function", failing_shadow_start)
 
     report = replay([EVENTS / "version-approved-by-human.json"])
 

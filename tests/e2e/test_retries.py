@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from autopilot.backend._wire import AwsError
-from autopilot.local import LocalStack
+from autopilot.embedded.backend._wire import AwsError
+from autopilot.embedded.stack import EmbeddedStack
 
 
 def test_a_create_call_that_keeps_failing_is_retried_then_recorded_as_a_failed_target(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with LocalStack() as stack:
+    with EmbeddedStack() as stack:
         backend = stack.backend
 
         def refuse(body: dict[str, object]) -> None:

@@ -19,12 +19,18 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.cli import EXIT_INVALID, EXIT_OK, main
-from autopilot.local import LocalStack
-from autopilot.retry import compile_state_machine_id, execution_name, retry_target
-from autopilot.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
-from autopilot.synth import SynthesizedApp, synthesize
+from autopilot.account.retry import (
+    compile_state_machine_id,
+    execution_name,
+    retry_in_embedded_stack,
+    retry_target,
+)
+from autopilot.cli.main import main
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.stepfunctions import TokenWaits, local_execution, state_machine_arn, wait_for_end
+from autopilot.embedded.synth import SynthesizedApp, synthesize
 from registry_autopilot.logic import naming
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -38,7 +44,7 @@ def app() -> SynthesizedApp:
     return synthesize()
 
 
-def _with_graviton_failed(stack: LocalStack) -> None:
+def _with_graviton_failed(stack: EmbeddedStack) -> None:
     """Deliver the registration with the graviton compilation scripted to fail, as the demo does."""
     event = json.loads(REGISTERED.read_text())
     graviton = next(t for t in stack.app.config.groups["churn-xgboost"].neo_targets if t.name == "graviton")
@@ -50,29 +56,29 @@ def _with_graviton_failed(stack: LocalStack) -> None:
     stack.backend.clear_records()
 
 
-def _record(stack: LocalStack) -> str:
+def _record(stack: EmbeddedStack) -> str:
     with stack.backend.unrecorded():
         described = stack.backend.client("sagemaker").describe_model_package(ModelPackageName=ARN)
     return str(described["CustomerMetadataProperties"].get(GRAVITON, ""))
 
 
-def _history(stack: LocalStack) -> str:
+def _history(stack: EmbeddedStack) -> str:
     with stack.backend.unrecorded():
         described = stack.backend.client("sagemaker").describe_model_package(ModelPackageName=ARN)
     return str(described["CustomerMetadataProperties"].get("autopilot:history", ""))
 
 
-def _operations(stack: LocalStack) -> list[str]:
+def _operations(stack: EmbeddedStack) -> list[str]:
     return [f"{call.service}:{call.operation}" for call in stack.backend.writes]
 
 
 def test_given_a_failed_target_when_retried_then_the_workflow_compiles_and_attaches_it_with_no_event(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         _with_graviton_failed(stack)
 
-        outcome = stack.retry(ARN, "graviton")
+        outcome = retry_in_embedded_stack(stack, ARN, "graviton")
 
         assert outcome.wrote_record
         assert outcome.execution == "started"
@@ -92,7 +98,7 @@ def test_given_a_target_that_timed_out_when_retried_then_it_is_compiled_again_an
     """A job still queued at the workflow's deadline is stopped and its target recorded TIMED_OUT
     (SageMaker API Reference, StopCompilationJob); it is retried like a failed one."""
     event = json.loads(REGISTERED.read_text())
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         graviton = next(t for t in app.config.groups["churn-xgboost"].neo_targets if t.name == "graviton")
         job = naming.compilation_job_name("churn-xgboost", 3, graviton)
         stack.backend.compilation_jobs.script(job, ["STARTING"])  # never leaves the queue
@@ -100,7 +106,7 @@ def test_given_a_target_that_timed_out_when_retried_then_it_is_compiled_again_an
         stack.send_event(event)
         assert _record(stack).startswith("TIMED_OUT: still running after")
 
-        outcome = stack.retry(ARN, "graviton")
+        outcome = retry_in_embedded_stack(stack, ARN, "graviton")
 
         assert outcome.wrote_record
         assert outcome.status == "SUCCEEDED"
@@ -111,14 +117,14 @@ def test_given_a_target_that_timed_out_when_retried_then_it_is_compiled_again_an
 def test_given_a_retry_already_started_when_called_again_then_it_is_the_same_execution_and_no_write(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         _with_graviton_failed(stack)
         sagemaker, sfn = stack.backend.client("sagemaker"), stack.backend.client("stepfunctions")
         machine = state_machine_arn(sfn, app.state_machines[compile_state_machine_id(app)])
         call = {"state_machine_arn": machine, "arn": ARN, "target": "graviton", "config": app.config}
 
         tokens = TokenWaits(simulated=True)  # the branches wait for the compile watcher's rounds
-        with local_execution(stack._route_lambda, stack.backend.clock.advance, tokens):
+        with local_execution(stack.route_lambda, stack.backend.clock.advance, tokens):
             first = retry_target(sagemaker, sfn, **call)
             second = retry_target(sagemaker, sfn, **call)
             wait_for_end(
@@ -148,12 +154,12 @@ def test_given_a_retry_already_started_when_called_again_then_it_is_the_same_exe
 def test_given_the_retry_finished_when_called_again_then_there_is_nothing_to_retry(
     app: SynthesizedApp,
 ) -> None:
-    with LocalStack(app) as stack:
+    with EmbeddedStack(app) as stack:
         _with_graviton_failed(stack)
-        stack.retry(ARN, "graviton")
+        retry_in_embedded_stack(stack, ARN, "graviton")
         stack.backend.clear_records()
 
-        again = stack.retry(ARN, "graviton")
+        again = retry_in_embedded_stack(stack, ARN, "graviton")
 
         assert again.execution == "nothing to retry"
         assert stack.backend.writes == []

@@ -9,7 +9,7 @@ surface under the generic name, so only the cause tells them apart
 (aws/aws-step-functions-data-science-sdk-python#191: "I want to retry only if there is a
 'ThrottlingException'. I cannot do it because the retry policy only looks at the error name, in this
 case, 'SageMaker.AmazonSageMakerException'"). The local runner names errors the same way
-(autopilot/stepfunctions.py).
+(autopilot/embedded/stepfunctions.py).
 
 Time limits: SageMaker API Reference, StoppingCondition
 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StoppingCondition.html): "For compilation
@@ -27,10 +27,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.backend._wire import AwsError
-from autopilot.stepfunctions import ExecutionResult
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.backend._wire import AwsError
+from autopilot.embedded.stepfunctions import ExecutionResult
+from autopilot.embedded.synth import SynthesizedApp
 from registry_autopilot.logic import naming
 from tests.compile_fixtures import event_for
 from tests.e2e.test_compile_workflow import describe, run, seed

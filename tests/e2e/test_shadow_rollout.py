@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autopilot.local import LocalStack
-from autopilot.synth import SynthesizedApp
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.synth import SynthesizedApp
 from registry_autopilot.logic import shadow as logic
 from tests.compile_fixtures import load_event
 
@@ -34,7 +34,7 @@ def roller_rate_minutes(app: SynthesizedApp) -> int:
     return int(amount)
 
 
-def sampling(stack: LocalStack, name: str) -> int:
+def sampling(stack: EmbeddedStack, name: str) -> int:
     described = stack.backend.client("sagemaker").describe_inference_experiment(Name=name)
     return int(described["ShadowModeConfig"]["ShadowModelVariants"][0]["SamplingPercentage"])
 
@@ -44,7 +44,7 @@ def test_an_approved_version_is_shadow_tested_and_rolled_to_its_conclusion_by_th
 ) -> None:
     event = load_event("version-approved-by-human.json")
     rate = roller_rate_minutes(synthesized)
-    with LocalStack(synthesized, start_time=START) as stack:
+    with EmbeddedStack(synthesized, start_time=START) as stack:
         arn = stack.seed_from_event(event)
         assert arn is not None
 
@@ -90,7 +90,7 @@ def test_an_approved_version_is_shadow_tested_and_rolled_to_its_conclusion_by_th
 
 def test_the_state_change_our_own_outcome_write_emits_starts_nothing_new(synthesized: SynthesizedApp) -> None:
     event = load_event("version-approved-by-policy.json")
-    with LocalStack(synthesized, start_time=START) as stack:
+    with EmbeddedStack(synthesized, start_time=START) as stack:
         stack.seed_from_event(event)
         stack.backend.clear_records()
         stack.send_event(event)

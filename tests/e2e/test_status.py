@@ -1,6 +1,6 @@
 """`python -m autopilot status` after the demo's lifecycle on a stack deployed on the embedded backend.
 
-The lifecycle (autopilot.demo) registers churn-xgboost/1 (approved, shadow-tested to the end of its
+The lifecycle (autopilot.embedded.demo) registers churn-xgboost/1 (approved, shadow-tested to the end of its
 plan) and /2 (rejected), and fraud-pytorch/1 (left for a person); the Graviton target fails on
 purpose. Status reads only what the account holds: DescribeModelPackage, DescribeCompilationJob,
 the deployed compile state machine's executions (ListExecutions, DescribeExecution) and
@@ -14,17 +14,17 @@ from typing import Any
 
 import pytest
 
-from autopilot.cli import main
-from autopilot.local import LocalStack
-from autopilot.local_account import with_local_account
-from autopilot.status import GroupStatus, NotFound, VersionStatus, read_status
+from autopilot.account.status import GroupStatus, NotFound, VersionStatus, read_status
+from autopilot.cli.main import main
+from autopilot.embedded.deployed import with_local_account
+from autopilot.embedded.stack import EmbeddedStack
 
 V1 = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-xgboost/1"
 
 
 @pytest.fixture(scope="module")
 def after_lifecycle() -> dict[str, Any]:
-    def read(stack: LocalStack) -> dict[str, Any]:
+    def read(stack: EmbeddedStack) -> dict[str, Any]:
         def status(target: str) -> Any:
             return read_status(target, stack.app.config, stack.backend.client, stack.backend.region)
 
@@ -177,10 +177,10 @@ def test_status_needs_credentials_and_says_so_in_one_line(
 def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show_not_started() -> None:
     """SageMaker API Reference, DescribeModelPackage: the response carries `ModelCard`
     (`ModelCardContent`, `ModelCardStatus`) when the version has one."""
-    from autopilot.local_account import deploy_locally
-    from autopilot.synth import synthesize
+    from autopilot.embedded.deployed import deploy_locally
+    from autopilot.embedded.synth import synthesize
 
-    with LocalStack(synthesize()) as stack:
+    with EmbeddedStack(synthesize()) as stack:
         deploy_locally(stack)
         arn = stack.backend.seed_model_package("fraud-pytorch")
         stack.backend.client("sagemaker").update_model_package(
@@ -200,15 +200,15 @@ def test_a_version_with_a_model_card_shows_its_status_and_untouched_targets_show
 
 
 def test_a_person_who_approved_after_the_policy_left_it_pending_is_not_credited_to_the_policy() -> None:
-    from autopilot.local_account import deploy_locally
-    from autopilot.synth import synthesize
+    from autopilot.embedded.deployed import deploy_locally
+    from autopilot.embedded.synth import synthesize
 
     audit = {
         "autopilot:approval:decided-by": "registry-autopilot manual policy",
         "autopilot:approval:decision": "PendingManualApproval",
         "autopilot:approval:decided-at": "2026-01-05T09:48:00Z",
     }
-    with LocalStack(synthesize()) as stack:
+    with EmbeddedStack(synthesize()) as stack:
         deploy_locally(stack)
         arn = stack.backend.seed_model_package("fraud-pytorch", customer_metadata=audit)
         pending = read_status(arn, stack.app.config, stack.backend.client, stack.backend.region)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend._wire import AwsError
-from autopilot.backend.faults import FaultPlan
-from autopilot.local import LocalStack
+from autopilot.embedded.backend._wire import AwsError
+from autopilot.embedded.backend.faults import FaultPlan
+from autopilot.embedded.stack import EmbeddedStack
 
 CLIENT_ATTEMPTS = 6  # adapters/clients.py: standard mode, 5 retries
 
@@ -20,7 +20,7 @@ CLIENT_ATTEMPTS = 6  # adapters/clients.py: standard mode, 5 retries
 def test_an_attach_still_throttled_after_the_client_retries_is_retried_by_the_workflow(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with LocalStack() as stack:
+    with EmbeddedStack() as stack:
         backend = stack.backend
         backend.faults = FaultPlan(share=0.0)  # botocore's back-off is recorded, not slept
         update = backend.model_packages.update

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autopilot.synth import REPO_ROOT, quiet_cdk_environment
+from autopilot.embedded.synth import REPO_ROOT, quiet_cdk_environment
 
 # Before aws_cdk starts its Node.js process.
 os.environ.update(quiet_cdk_environment())

@@ -238,7 +238,7 @@ def test_model_package_groups_are_created_and_retained_when_asked() -> None:
     from aws_cdk import App, Stack
     from aws_cdk.assertions import Template
 
-    from autopilot.synth import shipped_config
+    from autopilot.embedded.synth import shipped_config
     from infra.constructs.model_groups import ModelPackageGroups
 
     config = shipped_config({"autopilot.createModelPackageGroups": "true"})
@@ -253,7 +253,7 @@ def test_model_package_groups_are_created_and_retained_when_asked() -> None:
 def test_synthesis_without_a_built_dependency_layer_says_to_run_make_bundle(tmp_path: Path) -> None:
     from aws_cdk import App
 
-    from autopilot.synth import shipped_config
+    from autopilot.embedded.synth import shipped_config
     from infra.constructs.lambda_function import DependencyLayerMissingError
     from infra.stack import RegistryAutopilotStack
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.local import LocalStack
-from autopilot.replay import eventbridge_shape_problem
+from autopilot.embedded.replay import eventbridge_shape_problem
+from autopilot.embedded.stack import EmbeddedStack
 from bench.reliability import START, register_versions, reliability_app
 from registry_autopilot.models.errors import InvalidInput
 from registry_autopilot.models.events import MAX_EVENT_BYTES, MAX_EVENT_DEPTH, _depth
@@ -33,13 +33,13 @@ STATE_CHANGE_HANDLERS = ("plan", "shadow_start")
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    with LocalStack(reliability_app(), start_time=START) as local:
+def stack() -> Iterator[EmbeddedStack]:
+    with EmbeddedStack(reliability_app(), start_time=START) as local:
         register_versions(local, 6)  # real versions the hostile events point at or near
         yield local
 
 
-def handlers_of(stack: LocalStack) -> list[str]:
+def handlers_of(stack: EmbeddedStack) -> list[str]:
     present = []
     for name in STATE_CHANGE_HANDLERS:
         try:
@@ -57,7 +57,7 @@ def _strict_json(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
-def through_the_bus(stack: LocalStack, case: Hostile) -> str:
+def through_the_bus(stack: EmbeddedStack, case: Hostile) -> str:
     """What happens when the case is put on the bus; the text of the rejection, or 'ACCEPTED'."""
     event = case.event
     if case.raw is not None:
@@ -83,7 +83,7 @@ def through_the_bus(stack: LocalStack, case: Hostile) -> str:
     return "ACCEPTED"
 
 
-def through_the_handler(stack: LocalStack, handler: str, case: Hostile) -> str:
+def through_the_handler(stack: EmbeddedStack, handler: str, case: Hostile) -> str:
     event = case.event
     if case.raw is not None:
         try:
@@ -103,7 +103,9 @@ def test_there_are_at_least_sixty_hostile_events() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_a_hostile_event_is_rejected_on_the_bus_and_writes_nothing(stack: LocalStack, case: Hostile) -> None:
+def test_a_hostile_event_is_rejected_on_the_bus_and_writes_nothing(
+    stack: EmbeddedStack, case: Hostile
+) -> None:
     stack.backend.clear_records()
 
     outcome = through_the_bus(stack, case)
@@ -116,7 +118,7 @@ def test_a_hostile_event_is_rejected_on_the_bus_and_writes_nothing(stack: LocalS
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_a_hostile_event_gets_an_error_naming_the_problem_from_every_handler_and_writes_nothing(
-    stack: LocalStack, case: Hostile
+    stack: EmbeddedStack, case: Hostile
 ) -> None:
     for handler in handlers_of(stack):
         stack.backend.clear_records()
@@ -134,7 +136,7 @@ def test_a_hostile_event_gets_an_error_naming_the_problem_from_every_handler_and
         assert stack.backend.writes == []
 
 
-def test_every_rejection_on_the_bus_is_counted_once(stack: LocalStack) -> None:
+def test_every_rejection_on_the_bus_is_counted_once(stack: EmbeddedStack) -> None:
     kinds = {"refused by PutEvents": 0, "filtered": 0, "InvalidInput": 0}
     for case in CASES:
         outcome = through_the_bus(stack, case)
@@ -145,7 +147,7 @@ def test_every_rejection_on_the_bus_is_counted_once(stack: LocalStack) -> None:
 
 
 def test_an_event_from_another_account_consistent_with_itself_fails_at_the_first_read_and_writes_nothing(
-    stack: LocalStack,
+    stack: EmbeddedStack,
 ) -> None:
     # Known gap (docs/SECURITY.md): the handler cannot tell this account from another one by the event
     # alone. In AWS the rule only sees events on this account's bus and the read is denied by IAM

@@ -1,14 +1,15 @@
 """50 versions across 3 groups while a fifth of the SageMaker, S3, SNS and CloudWatch attempts fail
 (ThrottlingException, InternalFailure 500, ServiceUnavailable 503, ConflictException where the API
 documents it, read and connect timeouts): every version ends in its correct final state, retries stay
-within the configured bounds, and whatever fails for good says why. Fault model: autopilot/backend/faults.py.
+within the configured bounds, and whatever fails for good says why. Fault model:
+autopilot/embedded/backend/faults.py.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from autopilot.backend.faults import FaultPlan
+from autopilot.embedded.backend.faults import FaultPlan
 from bench.reliability import (
     MAX_SPECS,
     FaultRun,

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from autopilot.backend.validator import validate
+from autopilot.embedded.backend.validator import validate
 from registry_autopilot.logic import naming
 from registry_autopilot.logic.attach import CompiledJob, plan_attach
 from registry_autopilot.models.config import GROUP_NAME_PATTERN, TARGET_NAME_PATTERN, GroupConfig, NeoTarget

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.stepfunctions import LocalLambdaContext
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stepfunctions import LocalLambdaContext
 from registry_autopilot.adapters.clients import reset_clients
 from registry_autopilot.settings import reset_settings
 from tests.compile_fixtures import function_environment, write_config

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber  # type: ignore[import-untyped, unused-ignore]
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 from registry_autopilot.adapters.reports import EvaluationReports, ReportTemporarilyUnavailable
 from registry_autopilot.logic import approval
 from registry_autopilot.models.config import AutopilotConfig

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.backend.faults import FaultPlan
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.backend.faults import FaultPlan
 from registry_autopilot import clock
 from tests.compile_fixtures import event_for
 from tests.integration.functions.test_approval_handlers import EXECUTION, fixture, seed

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 from registry_autopilot.logic import naming
 from registry_autopilot.models.errors import InvalidInput
 from tests.compile_fixtures import event_for, load_event

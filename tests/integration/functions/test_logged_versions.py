@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 from registry_autopilot.models.config import AutopilotConfig
 from registry_autopilot.settings import reset_settings
 from tests.compile_fixtures import config_dict, event_for, write_config

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from autopilot.backend import LocalBackend
-from autopilot.stepfunctions import LocalLambdaContext
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.stepfunctions import LocalLambdaContext
 from registry_autopilot import clock
 from registry_autopilot.logic import shadow as logic
 from registry_autopilot.models.config import AutopilotConfig

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from autopilot.backend import LocalBackend
+from autopilot.embedded.backend import LocalBackend
 from registry_autopilot.logic import model_card
 from tests.integration.functions.test_shadow_handlers import (  # noqa: F401 (the fixture)
     approved_event,

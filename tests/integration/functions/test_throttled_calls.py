@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from autopilot.backend import LocalBackend
-from autopilot.backend.faults import FaultPlan
+from autopilot.embedded.backend import LocalBackend
+from autopilot.embedded.backend.faults import FaultPlan
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry, SageMakerThrottled
 
 

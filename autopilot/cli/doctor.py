@@ -1,0 +1,58 @@
+"""The `doctor` verb: argument parsing and output (the checks live in autopilot.account.doctor)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from autopilot.account.credentials import add_aws_options
+from autopilot.cli.output import EXIT_INVALID, emit
+
+EXIT_CANNOT_RUN = EXIT_INVALID
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from autopilot.account.doctor import CannotRun, DoctorReport, aws_client_factory, run_doctor
+
+    if args.local:
+        from autopilot.embedded.deployed import with_local_account
+
+        report: DoctorReport = with_local_account(
+            lambda stack: run_doctor(stack.app.config, stack.backend.client, stack.backend.region)
+        )
+    else:
+        from autopilot.embedded.synth import shipped_config
+
+        try:
+            client, region = aws_client_factory(args.profile, args.region)
+            report = run_doctor(shipped_config(), client, region)
+        except CannotRun as exc:
+            print(f"error: doctor cannot run: {exc}", file=sys.stderr)
+            return EXIT_CANNOT_RUN
+    emit(report.as_dict(), args.json, report.render())
+    return report.exit_code
+
+
+def add_parser(verbs: Any) -> None:
+    doctor = verbs.add_parser(
+        "doctor",
+        help="preflight: is the account ready for the configuration in cdk.json?",
+        description=(
+            "Check the configuration in cdk.json against the account, before and after `cdk deploy`: "
+            "sample placeholders, the watched groups, the compile and experiment roles (trust, and "
+            "permissions through IAM's policy simulator), the shadow endpoints, and the deployed "
+            "stack's rules, state machine, dead-letter queues and alarms. Read-only. Each check "
+            "prints PASS, WARN or FAIL with the fix. Exit status: 0 when nothing fails, 1 when a "
+            "check fails, 2 when the checks cannot run (no credentials, no region)."
+        ),
+    )
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument(
+        "--local",
+        action="store_true",
+        help="check the embedded backend's account instead: the stack deployed locally, after the "
+        "demo's lifecycle",
+    )
+    add_aws_options(doctor)
+    doctor.set_defaults(run=cmd_doctor)

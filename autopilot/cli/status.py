@@ -1,0 +1,64 @@
+"""The `status` verb: argument parsing and output (the reading lives in autopilot.account.status)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from autopilot.account.credentials import add_aws_options
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK, emit
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from autopilot.account.doctor import CannotRun, aws_client_factory
+    from autopilot.account.status import GroupStatus, NotFound, VersionStatus, read_status
+
+    try:
+        if args.local:
+            from autopilot.embedded.deployed import with_local_account
+
+            report: VersionStatus | GroupStatus = with_local_account(
+                lambda stack: read_status(
+                    args.target, stack.app.config, stack.backend.client, stack.backend.region
+                )
+            )
+        else:
+            from autopilot.embedded.synth import shipped_config
+
+            client, region = aws_client_factory(args.profile, args.region)
+            report = read_status(args.target, shipped_config(), client, region)
+    except (CannotRun, NotFound) as exc:
+        print(f"error: status: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (ClientError, BotoCoreError) as exc:  # expired credentials, access denied on a read, ...
+        print(f"error: status: cannot read the account: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    emit(report.as_dict(), args.json, report.render())
+    return EXIT_OK
+
+
+def add_parser(verbs: Any) -> None:
+    status = verbs.add_parser(
+        "status",
+        help="what happened to a model version, or a group's recent versions",
+        description=(
+            "Read what the account holds about a model version (VERSION_ARN, or GROUP/VERSION) or a "
+            "group's recent versions (GROUP): each Neo target's job, status, failure reason and retry "
+            "command, the attached specifications, the approval decision, who made it and when, the "
+            "audit keys, the compile workflow's executions with console links, the shadow test and "
+            "its outcome, and the model card's status. Read-only."
+        ),
+    )
+    status.add_argument("target", metavar="VERSION_ARN|GROUP", help="a version ARN, GROUP/VERSION, or GROUP")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument(
+        "--local",
+        action="store_true",
+        help="read the embedded backend's account instead, after the demo's lifecycle on the stack "
+        "deployed locally",
+    )
+    add_aws_options(status)
+    status.set_defaults(run=cmd_status)

@@ -1,0 +1,711 @@
+"""LocalBackend: moto plus the fidelity layer, wired into botocore's event system."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace, TracebackType
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+import boto3  # type: ignore[import-untyped,unused-ignore]
+from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped,unused-ignore]
+from botocore.exceptions import (  # type: ignore[import-untyped,unused-ignore]
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+from botocore.handlers import BUILTIN_HANDLERS, REGISTER_FIRST  # type: ignore[import-untyped,unused-ignore]
+from botocore.model import OperationModel  # type: ignore[import-untyped,unused-ignore]
+
+import autopilot.embedded.backend._sagemaker as sm
+from autopilot.embedded.backend._clock import Clock
+from autopilot.embedded.backend._model_card import check_model_card
+from autopilot.embedded.backend._wire import AwsError, failure, success, validation_error
+from autopilot.embedded.backend.cloudformation import LocalDeployments
+from autopilot.embedded.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
+from autopilot.embedded.backend.faults import CallAttempts, FaultPlan, error_response
+from autopilot.embedded.backend.iam import RolePolicy
+from autopilot.embedded.backend.iam_simulation import simulate_principal_policy
+from autopilot.embedded.backend.validator import validate, validation_message
+
+if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
+
+_PARAMS_KEY = "autopilot_api_params"
+_MODEL_KEY = "autopilot_operation_model"
+_READ_PREFIXES = ("Describe", "List", "Get", "Search", "Head")
+_MOTO_CONFIG: DefaultConfig = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+Response = tuple[AWSResponse, dict[str, Any]]
+Handler = Callable[["_Call"], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One AWS API call made by any client while a LocalBackend was active."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    error_code: str | None
+
+    @property
+    def is_write(self) -> bool:
+        return not self.operation.startswith(_READ_PREFIXES)
+
+
+@dataclass(frozen=True)
+class _Call:
+    service: str
+    operation: str
+    model: OperationModel
+    api_params: dict[str, Any]
+    body: dict[str, Any]  # the serialized JSON request, when the protocol is JSON
+    region: str
+    account_id: str
+
+
+class _Registry:
+    """The backend the module-level handlers route to; None outside a LocalBackend context."""
+
+    backend: LocalBackend | None = None
+    lock = threading.Lock()
+
+
+def _on_before_parameter_build(
+    params: dict[str, Any], model: OperationModel, context: dict[str, Any], **_: Any
+) -> None:
+    if _Registry.backend is not None:
+        context[_PARAMS_KEY] = params
+        context[_MODEL_KEY] = model
+
+
+def _on_before_call(
+    model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any
+) -> Response | None:
+    backend = _Registry.backend
+    if backend is None:
+        return None
+    return backend._before_call(model, params, context)
+
+
+def _on_after_call(
+    http_response: AWSResponse,
+    parsed: dict[str, Any],
+    model: OperationModel,
+    context: dict[str, Any],
+    **_: Any,
+) -> None:
+    backend = _Registry.backend
+    if backend is not None:
+        backend._after_call(model, context, http_response, parsed)
+
+
+def _on_after_call_error(exception: Exception, context: dict[str, Any], **_: Any) -> None:
+    # botocore emits after-call-error with the exception and the request context only (no model),
+    # so the model is taken from what before-parameter-build kept in the context.
+    backend = _Registry.backend
+    model = context.get(_MODEL_KEY)
+    if backend is not None and model is not None:
+        backend._finish_attempts()
+        backend._record(model, context, type(exception).__name__)
+
+
+def _on_before_send(request: Any, event_name: str, **_: Any) -> Any:
+    # Emitted once per attempt, inside botocore's retry loop: where injected faults must surface.
+    backend = _Registry.backend
+    if backend is None:
+        return None
+    return backend._before_send(request, event_name)
+
+
+# Sessions copy BUILTIN_HANDLERS when they are created (moto registers its stubber the same way and
+# resets boto3's default session on start), so every client made after this import carries them.
+_HANDLERS: list[tuple[str, Callable[..., Any]]] = [
+    ("before-parameter-build", _on_before_parameter_build),
+    ("before-call", _on_before_call),
+    ("after-call", _on_after_call),
+    ("after-call-error", _on_after_call_error),
+]
+for _entry in _HANDLERS:
+    if _entry not in BUILTIN_HANDLERS:
+        BUILTIN_HANDLERS.append(_entry)
+# Ahead of moto's own before-send stubber, so an injected fault is answered before moto serves anything.
+_SEND_HANDLER = ("before-send", _on_before_send, REGISTER_FIRST)
+if _SEND_HANDLER not in BUILTIN_HANDLERS:
+    BUILTIN_HANDLERS.append(_SEND_HANDLER)
+
+
+@dataclass
+class _Pending:
+    """A client call on its way through botocore's retry loop while a fault plan is active."""
+
+    call: _Call
+    handler: Handler | None
+    limit: int  # the client's total attempts
+    attempts: int = 0
+
+
+def _attempt_limit(context: dict[str, Any]) -> int:
+    """Total attempts of the calling client's retry configuration (botocore's defaults otherwise)."""
+    retries = getattr(context.get("client_config"), "retries", None) or {}
+    total = retries.get("total_max_attempts")
+    if total is not None:
+        return int(total)
+    return 3 if retries.get("mode") in ("standard", "adaptive") else 5
+
+
+# Condition keys whose value the local backend knows for every request it serves: the SDK calls
+# SageMaker, S3 and the rest over HTTPS.
+_KNOWN_CONDITION_VALUES = {"aws:securetransport": "true"}
+
+
+def _conditions_not_met(statement: Mapping[str, Any]) -> bool:
+    """Whether a Bool condition on a key the backend knows rules the statement out ("Bool: Boolean
+    matching", IAM User Guide, "IAM JSON policy elements: Condition operators")."""
+    for key, expected in (statement.get("Condition") or {}).get("Bool", {}).items():
+        known = _KNOWN_CONDITION_VALUES.get(str(key).lower())
+        wanted = [expected] if isinstance(expected, str | bool) else list(expected)
+        if known is not None and known not in [str(w).lower() for w in wanted]:
+            return True
+    return False
+
+
+def _statement_permission(original: Any) -> Any:
+    """moto takes a condition operator it does not implement (Bool, among others) as met, and a
+    statement whose conditions are not met as a denial: so a bucket policy's `Deny ... Bool
+    aws:SecureTransport false` (the stack's enforce_ssl) refused every local call. A statement ruled
+    out by its conditions does not apply: neither allows nor denies."""
+    from moto.iam.access_control import PermissionResult
+
+    def is_action_permitted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _conditions_not_met(self._statement):
+            return PermissionResult.NEUTRAL
+        return original(self, *args, **kwargs)
+
+    return is_action_permitted
+
+
+class LocalBackend:
+    """moto's ``mock_aws`` plus the layer that makes SageMaker behave like AWS where moto does not."""
+
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        *,
+        start_time: datetime | None = None,
+        validate_requests: bool = True,
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.validate_requests = validate_requests
+        # The IAM role the calls being made on this thread run with (a local function's, from the
+        # template); None for set-up and for callers the backend does not hold to a role.
+        self._principal = threading.local()
+        self.clock = Clock(start_time)
+        self.calls: list[RecordedCall] = []
+        self.emitted_events: list[dict[str, Any]] = []
+        self.compilation_jobs = sm.CompilationJobs(self.clock, region)
+        self.experiments = InferenceExperiments(self.clock, region, account_id)
+        self.model_packages = sm.ModelPackages(self.clock, self._emit)
+        self.deployments = LocalDeployments()  # stacks deployed locally (CloudFormation's read side)
+        self._lock = threading.RLock()
+        self._quiet = threading.local()
+        self._pending = threading.local()
+        self._faults: FaultPlan | None = None
+        self._sleep_patch: Any = None
+        self._mock: Any = None
+        self._condition_patch: Any = None
+        self._session: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._saved_env: dict[str, str | None] = {}
+        self._handlers: dict[tuple[str, str], Handler] = {
+            ("sagemaker", "UpdateModelPackage"): self._update_model_package,
+            ("sagemaker", "DescribeModelPackage"): self._describe_model_package,
+            ("sagemaker", "CreateModelPackage"): self._create_model_package,
+            ("sagemaker", "CreateModel"): self._create_model,
+            ("sagemaker", "CreateCompilationJob"): self._create_compilation_job,
+            ("sagemaker", "DescribeCompilationJob"): self._describe_compilation_job,
+            ("sagemaker", "StopCompilationJob"): self._stop_compilation_job,
+            ("sagemaker", "ListCompilationJobs"): self._list_compilation_jobs,
+            ("sagemaker", "CreateInferenceExperiment"): lambda c: self.experiments.create(c.body),
+            ("sagemaker", "DescribeInferenceExperiment"): lambda c: self.experiments.describe(c.body),
+            ("sagemaker", "ListInferenceExperiments"): lambda c: self.experiments.list(c.body),
+            ("sagemaker", "UpdateInferenceExperiment"): lambda c: self.experiments.update(c.body),
+            ("sagemaker", "StartInferenceExperiment"): lambda c: self.experiments.start(c.body),
+            ("sagemaker", "StopInferenceExperiment"): lambda c: self.experiments.stop(c.body),
+            ("sagemaker", "AddTags"): self._experiment_tags(self.experiments.add_tags),
+            ("sagemaker", "ListTags"): self._experiment_tags(self.experiments.list_tags),
+            ("sagemaker", "DeleteTags"): self._experiment_tags(self.experiments.delete_tags),
+            ("iam", "SimulatePrincipalPolicy"): self._simulate_principal_policy,
+            ("cloudformation", "DescribeStacks"): lambda c: self.deployments.describe_stacks(c.api_params),
+            ("cloudformation", "DescribeStackResources"): (
+                lambda c: self.deployments.describe_stack_resources(c.api_params)
+            ),
+            ("cloudformation", "DeleteStack"): lambda c: self.deployments.delete_stack(c.api_params),
+            # Deletes for the e2e world's clean-up (moto has neither).
+            ("sagemaker", "DeleteModelPackage"): self._delete_model_package,
+            ("sagemaker", "DeleteModelPackageGroup"): self._delete_model_package_group,
+        }
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def __enter__(self) -> LocalBackend:
+        from moto import mock_aws
+        from moto.iam.access_control import IAMPolicyStatement
+
+        with _Registry.lock:
+            if _Registry.backend is not None:
+                raise RuntimeError("another LocalBackend is already active")
+            self._set_env({"MOTO_ACCOUNT_ID": self.account_id, "AWS_DEFAULT_REGION": self.region})
+            self._mock = mock_aws(config=copy.deepcopy(_MOTO_CONFIG))
+            self._mock.start()
+            self._condition_patch = mock.patch.object(
+                IAMPolicyStatement,
+                "is_action_permitted",
+                _statement_permission(IAMPolicyStatement.is_action_permitted),
+            )
+            self._condition_patch.start()
+            _Registry.backend = self
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.faults = None
+        with _Registry.lock:
+            _Registry.backend = None
+            if self._mock is not None:
+                self._mock.stop()
+                self._mock = None
+            if self._condition_patch is not None:
+                self._condition_patch.stop()
+                self._condition_patch = None
+            self._session = None
+            self._clients.clear()
+            self._restore_env()
+
+    def _set_env(self, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    # -- fault injection (faults.py) ---------------------------------------------------------------
+    @property
+    def faults(self) -> FaultPlan | None:
+        """The active fault plan; None (the default) injects nothing."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan | None) -> None:
+        from unittest import mock
+
+        import botocore.endpoint  # type: ignore[import-untyped,unused-ignore]
+
+        self._faults = plan
+        if plan is not None and self._sleep_patch is None:
+            # botocore sleeps between attempts (endpoint.py: time.sleep(delay)); under a plan the delay
+            # is recorded instead, so hundreds of retried calls do not stall a local run.
+            def record_backoff(seconds: float) -> None:
+                if self._faults is not None:
+                    self._faults.add_backoff(seconds)
+
+            self._sleep_patch = mock.patch.object(
+                botocore.endpoint, "time", SimpleNamespace(sleep=record_backoff, time=time.time)
+            )
+            self._sleep_patch.start()
+        elif plan is None and self._sleep_patch is not None:
+            self._sleep_patch.stop()
+            self._sleep_patch = None
+
+    # -- public helpers ----------------------------------------------------------------------------
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client bound to the mock (region defaults to the backend's)."""
+        kwargs.setdefault("region_name", self.region)
+        if self._session is None:
+            # One session per backend: its loader caches service models, which makes clients cheap.
+            self._session = boto3.session.Session()
+        # Clients are reused: creating one costs more than most calls it makes, and they hold no state
+        # (the interception above is global, so a reused client is routed like a new one).
+        key = (service, repr(sorted(kwargs.items())))
+        if key not in self._clients:
+            self._clients[key] = self._session.client(service, **kwargs)
+        return self._clients[key]
+
+    @property
+    def writes(self) -> list[RecordedCall]:
+        with self._lock:
+            return [c for c in self.calls if c.is_write and c.error_code is None]
+
+    def clear_records(self) -> None:
+        """Forget recorded calls and emitted events (state in the mock is kept)."""
+        with self._lock:
+            self.calls.clear()
+            self.emitted_events.clear()
+
+    @contextmanager
+    def unrecorded(self) -> Iterator[None]:
+        """Calls made inside are served but not recorded (set-up, not behaviour under test)."""
+        before = getattr(self._quiet, "on", False)
+        self._quiet.on = True
+        try:
+            yield
+        finally:
+            self._quiet.on = before
+
+    @contextmanager
+    def recorded(self) -> Iterator[None]:
+        """Calls made inside are recorded, even within `unrecorded` (a function the local runner
+        invokes from its own thread while it waits, such as a scheduled one)."""
+        before = getattr(self._quiet, "on", False)
+        self._quiet.on = False
+        try:
+            yield
+        finally:
+            self._quiet.on = before
+
+    def seed_model_package(
+        self,
+        group: str,
+        *,
+        approval_status: str = "PendingManualApproval",
+        image: str | None = None,
+        model_data_url: str | None = None,
+        framework: str = "PYTORCH",
+        framework_version: str = "2.0",
+        content_types: tuple[str, ...] = ("application/json",),
+        response_types: tuple[str, ...] = ("application/json",),
+        instance_types: tuple[str, ...] = ("ml.m5.large", "ml.c5.xlarge"),
+        evaluation_report: Mapping[str, Any] | None = None,
+        customer_metadata: Mapping[str, str] | None = None,
+        description: str | None = None,
+        registration_type: str | None = None,
+        model_card: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create ``group`` if needed and register a realistic version in it; returns its ARN.
+
+        The model artifact and the evaluation report (``ModelMetrics``) are written to a local S3
+        bucket so code that reads them finds them. The version's creation event is emitted, as AWS
+        would; the set-up calls themselves are not recorded.
+        """
+        bucket = f"autopilot-local-{self.account_id}"
+        with self.unrecorded():
+            s3 = self.client("s3")
+            sagemaker = self.client("sagemaker")
+            existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+            if bucket not in existing:
+                if self.region == "us-east-1":
+                    s3.create_bucket(Bucket=bucket)
+                else:
+                    s3.create_bucket(
+                        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
+                    )
+            groups = sagemaker.list_model_package_groups(NameContains=group)["ModelPackageGroupSummaryList"]
+            if group not in {g["ModelPackageGroupName"] for g in groups}:
+                sagemaker.create_model_package_group(ModelPackageGroupName=group)
+            count = len(sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"])
+            version = count + 1
+            data_key = f"{group}/{version}/model.tar.gz"
+            if model_data_url is None:
+                s3.put_object(Bucket=bucket, Key=data_key, Body=b"local model artifact")
+                model_data_url = f"s3://{bucket}/{data_key}"
+            report_key = f"{group}/{version}/evaluation.json"
+            report = evaluation_report if evaluation_report is not None else {"metrics": {"accuracy": 0.9}}
+            s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report).encode())
+            image = image or (
+                f"763104351884.dkr.ecr.{self.region}.amazonaws.com/pytorch-inference:2.0.1-cpu-py310"
+            )
+            request: dict[str, Any] = {
+                "ModelPackageGroupName": group,
+                "ModelApprovalStatus": approval_status,
+                "InferenceSpecification": {
+                    "Containers": [
+                        {
+                            "Image": image,
+                            "ModelDataUrl": model_data_url,
+                            "Framework": framework,
+                            "FrameworkVersion": framework_version,
+                        }
+                    ],
+                    "SupportedContentTypes": list(content_types),
+                    "SupportedResponseMIMETypes": list(response_types),
+                    "SupportedRealtimeInferenceInstanceTypes": list(instance_types),
+                },
+                "ModelMetrics": {
+                    "ModelQuality": {
+                        "Statistics": {
+                            "ContentType": "application/json",
+                            "S3Uri": f"s3://{bucket}/{report_key}",
+                        }
+                    }
+                },
+            }
+            if customer_metadata:
+                request["CustomerMetadataProperties"] = dict(customer_metadata)
+            if description:
+                request["ModelPackageDescription"] = description
+            if registration_type:
+                request["ModelPackageRegistrationType"] = registration_type
+            if model_card:
+                request["ModelCard"] = dict(model_card)
+            arn: str = sagemaker.create_model_package(**request)["ModelPackageArn"]
+            return arn
+
+    # -- interception -------------------------------------------------------------------------------
+    def _emit(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            self.emitted_events.append(event)
+
+    def _record(self, model: OperationModel, context: dict[str, Any], error_code: str | None) -> None:
+        if getattr(self._quiet, "on", False):
+            return
+        params = context.get(_PARAMS_KEY) or {}
+        call = RecordedCall(model.service_model.service_name, model.name, dict(params), error_code)
+        with self._lock:
+            self.calls.append(call)
+
+    @property
+    def principal(self) -> RolePolicy | None:
+        principal: RolePolicy | None = getattr(self._principal, "role", None)
+        return principal
+
+    @principal.setter
+    def principal(self, role: RolePolicy | None) -> None:
+        self._principal.role = role
+
+    def _before_call(
+        self, model: OperationModel, params: dict[str, Any], context: dict[str, Any]
+    ) -> Response | None:
+        self._pending.call = None
+        api_params: dict[str, Any] = context.get(_PARAMS_KEY) or {}
+        if self.principal is not None:
+            denied = self.principal.denial(
+                model.service_model.service_name,
+                model.name,
+                api_params,
+                region=str(context.get("client_region") or self.region),
+                account=self.account_id,
+            )
+            if denied is not None:
+                return failure(AwsError(*denied, status=403))
+        if self.validate_requests:
+            errors = validate(model.input_shape, api_params)
+            if errors:
+                return failure(validation_error(validation_message(errors)))
+        handler = self._handlers.get((model.service_model.service_name, model.name))
+        if handler is None and not self._faults_apply(model.service_model.service_name, model.name):
+            return None
+        body: dict[str, Any] = {}
+        raw = params.get("body")
+        if model.service_model.protocol == "json" and raw:
+            body = json.loads(raw)
+        call = _Call(
+            service=model.service_model.service_name,
+            operation=model.name,
+            model=model,
+            api_params=api_params,
+            body=body,
+            region=str(context.get("client_region") or self.region),
+            account_id=self.account_id,
+        )
+        if self._faults_apply(call.service, call.operation):
+            # Served in before-send instead, once per attempt, so injected faults meet botocore's retries.
+            self._pending.call = _Pending(call, handler, _attempt_limit(context))
+            return None
+        assert handler is not None
+        return self._serve(call, handler)
+
+    def _serve(self, call: _Call, handler: Handler) -> Response | None:
+        try:
+            output = handler(call)
+        except AwsError as error:
+            return failure(error)
+        if output is None:
+            return None  # moto serves it
+        return success(call.model, output)
+
+    def _faults_apply(self, service: str, operation: str) -> bool:
+        plan = self._faults
+        return (
+            plan is not None and not getattr(self._quiet, "on", False) and plan.applies_to(service, operation)
+        )
+
+    def _before_send(self, request: Any, event_name: str) -> AWSResponse | None:
+        """One attempt of a call made while a fault plan is active: fail it, or serve it."""
+        pending: _Pending | None = getattr(self._pending, "call", None)
+        plan = self._faults
+        if pending is None or plan is None:
+            return None
+        pending.attempts += 1
+        call = pending.call
+        kind = plan.draw(
+            call.service,
+            call.operation,
+            call.api_params,
+            modeled_errors=[shape.name for shape in call.model.error_shapes],
+            retrying_client=pending.limit > 1,
+        )
+        if kind == "connect-timeout":
+            raise ConnectTimeoutError(endpoint_url=request.url)  # the request never arrived
+        response: AWSResponse | None = None
+        if kind is not None and kind != "read-timeout":
+            response = error_response(call.model, kind)
+        elif pending.handler is not None:
+            served = self._serve(call, pending.handler)
+            response = served[0] if served is not None else None
+        if kind == "read-timeout":
+            if response is None:
+                from moto.core.models import botocore_stubber
+
+                botocore_stubber(event_name=event_name, request=request)  # moto serves it ...
+            raise ReadTimeoutError(endpoint_url=request.url)  # ... and the response is lost
+        if response is not None:
+            # Nothing else may serve this attempt: moto's stubber, which runs after this handler,
+            # matches requests by URL and leaves others alone.
+            request.url = "https://autopilot-local.invalid/answered"
+        return response
+
+    def _finish_attempts(self) -> None:
+        pending: _Pending | None = getattr(self._pending, "call", None)
+        self._pending.call = None
+        plan = self._faults
+        if pending is not None and plan is not None:
+            plan.record_call(
+                CallAttempts(
+                    pending.call.service,
+                    pending.call.operation,
+                    pending.attempts,
+                    pending.limit,
+                    pending.limit > 1,
+                )
+            )
+
+    def _after_call(
+        self, model: OperationModel, context: dict[str, Any], http: AWSResponse, parsed: dict[str, Any]
+    ) -> None:
+        error_code: str | None = None
+        if http.status_code >= 300:
+            error_code = str((parsed.get("Error") or {}).get("Code") or http.status_code)
+        self._finish_attempts()
+        self._record(model, context, error_code)
+        if error_code is not None or model.service_model.service_name != "sagemaker":
+            return
+        region = str(context.get("client_region") or self.region)
+        if model.name == "CreateModelPackage":
+            self.model_packages.after_create(
+                self.account_id, region, parsed["ModelPackageArn"], context.get(_PARAMS_KEY) or {}
+            )
+        elif model.name == "CreateCompilationJob":
+            name = (context.get(_PARAMS_KEY) or {}).get("CompilationJobName")
+            job = sm.sagemaker_backend(self.account_id, region).compilation_jobs.get(name)
+            if job is not None:
+                job.creation_time = job.last_modified_time = self.clock.naive_utc()
+                job.compilation_start_time = job.creation_time
+                self.compilation_jobs.created(str(name), context.get(_PARAMS_KEY) or {})
+
+    # -- SageMaker handlers ---------------------------------------------------------------------------
+    def _update_model_package(self, call: _Call) -> dict[str, Any]:
+        return self.model_packages.update(call.account_id, call.region, call.body)
+
+    def _describe_model_package(self, call: _Call) -> dict[str, Any]:
+        package = self.model_packages.find(call.account_id, call.region, call.body["ModelPackageName"])
+        return self.model_packages.describe(package)
+
+    def _create_model_package(self, call: _Call) -> None:
+        specs = call.body.get("AdditionalInferenceSpecifications")
+        if specs:
+            self.model_packages.check_spec_names([], specs)
+        if "ModelCard" in call.body:
+            check_model_card(call.body["ModelCard"], None)
+
+    def _create_model(self, call: _Call) -> None:
+        # AWS refuses a second model of the same name (ValidationException "Cannot create already
+        # existing model"); moto replaces the first silently.
+        name = call.body["ModelName"]
+        if name in sm.sagemaker_backend(call.account_id, call.region)._models:
+            arn = f"arn:aws:sagemaker:{call.region}:{call.account_id}:model/{name.lower()}"
+            raise AwsError("ValidationException", f'Cannot create already existing model "{arn}".')
+
+    def _create_compilation_job(self, call: _Call) -> None:
+        self.compilation_jobs.check_create(call.body)
+        if call.body.get("ModelPackageVersionArn"):
+            sm.check_compilable(call.account_id, call.region, call.body["ModelPackageVersionArn"])
+
+    def _describe_compilation_job(self, call: _Call) -> dict[str, Any]:
+        name = call.body["CompilationJobName"]
+        job = sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.get(name)
+        if job is None:
+            raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
+        framework, version = sm.compilation_framework(job, call.account_id, call.region)
+        return self.compilation_jobs.describe(job, framework, version)
+
+    def _list_compilation_jobs(self, call: _Call) -> dict[str, Any]:
+        jobs = list(sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.values())
+        return self.compilation_jobs.summaries(jobs, call.body)
+
+    def _stop_compilation_job(self, call: _Call) -> dict[str, Any]:
+        name = call.body["CompilationJobName"]
+        job = sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.get(name)
+        if job is None:
+            raise AwsError("ResourceNotFound", f"Could not find compilation job '{name}'.")
+        self.compilation_jobs.stop(name, sm.target_key(job.output_config or {}))
+        return {}
+
+    def _delete_model_package(self, call: _Call) -> dict[str, Any]:
+        """DeleteModelPackage (moto has none): the version goes; its number is not reused."""
+        backend = sm.sagemaker_backend(call.account_id, call.region)
+        name = str(call.body["ModelPackageName"])
+        arn = backend.model_package_name_mapping.get(name, name)
+        if arn not in backend.model_packages:
+            raise AwsError("ValidationException", f"ModelPackage {name} does not exist.")
+        del backend.model_packages[arn]
+        for key, value in list(backend.model_package_name_mapping.items()):
+            if value == arn:
+                del backend.model_package_name_mapping[key]
+        return {}
+
+    def _delete_model_package_group(self, call: _Call) -> dict[str, Any]:
+        """DeleteModelPackageGroup (moto has none). The API reference does not say what happens to a
+        group that still holds versions; the safe reading (docs/FIDELITY.md) refuses it with its one
+        documented error, ConflictException, so callers delete the versions first."""
+        backend = sm.sagemaker_backend(call.account_id, call.region)
+        name = str(call.body["ModelPackageGroupName"]).rsplit("/", 1)[-1]
+        if name not in backend.model_package_groups:
+            raise AwsError("ValidationException", f"ModelPackageGroup {name} does not exist.")
+        if any(p.model_package_group_name == name for p in backend.model_packages.values()):
+            raise AwsError("ConflictException", f"ModelPackageGroup {name} still holds model packages.")
+        del backend.model_package_groups[name]
+        return {}
+
+    def _experiment_tags(self, operation: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+        def handle(call: _Call) -> dict[str, Any] | None:
+            if EXPERIMENT_ARN_MARKER in str(call.body.get("ResourceArn", "")):
+                return operation(call.body)
+            return None
+
+        return handle
+
+    # -- IAM ---------------------------------------------------------------------------------------------
+    def _simulate_principal_policy(self, call: _Call) -> dict[str, Any]:
+        return simulate_principal_policy(call.account_id, call.api_params)
