@@ -140,7 +140,7 @@ def health_of(endpoint: str) -> dict[str, Any] | None:
 
 
 def local_bucket_name(logical_id: str) -> str:
-    """As the project's autopilot/synth.py names a bucket locally: logical id without the hash."""
+    """As the project's synth module names a bucket locally: logical id without the hash."""
     return re.sub(r"[0-9A-F]{8}$", "", logical_id).lower()[:63]
 
 

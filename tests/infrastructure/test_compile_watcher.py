@@ -194,7 +194,7 @@ def test_every_sdk_task_sends_blobs_as_the_local_runner_does_and_keeps_no_respon
     synthesized: Synthesized,
 ) -> None:
     """Where the local runner's serialization could differ from Step Functions', per parameter and
-    response: a blob parameter is sent as JSON text (as AWS does, `autopilot/stepfunctions.py`
+    response: a blob parameter is sent as JSON text (as AWS does, `autopilot/embedded/stepfunctions.py`
     `sdk_parameters`); timestamp parameters and response shapes (timestamps, blobs, numbers) are not
     reshaped locally, so the workflow must use none of them: each SDK task's response is discarded
     (ResultPath null) or is the callback's output, and no parameter is a timestamp."""
