@@ -1,7 +1,8 @@
 """Starting a shadow test: names, the inference specification to serve, and the requests to send.
 
-Pure: the caller passes what it read (the version, the endpoint's production variant, the owned
-experiments on the endpoint) and the clock.
+Pure: the caller passes what it read (the version, the endpoint, the owned experiments on the
+endpoint) and the clock; `plan_start` answers with the whole start: the refusal to record, or the
+experiments to supersede, the model and experiment to create and the record to write.
 
 Limits (SageMaker API Reference):
 - CreateModel.ModelName: 1-63 chars, ^[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?$; a model made from a
@@ -27,6 +28,7 @@ from registry_autopilot.models.shadow import (
     ExperimentView,
     ProductionVariant,
     ShadowVersion,
+    StartResult,
 )
 
 PREFIX = "autopilot-"  # IAM scopes models and experiments to <type>/autopilot-*
@@ -306,4 +308,123 @@ def already_refused(metadata: dict[str, str], experiment: str) -> bool:
     once: the state change it causes comes back to the start, and the loop must end there."""
     return metadata.get(EXPERIMENT_KEY) == experiment and metadata.get(OUTCOME_KEY, "").startswith(
         f"{INELIGIBLE}:"
+    )
+
+
+# -- the start, decided in one place --------------------------------------------------------------------
+@dataclass(frozen=True)
+class StartEvidence:
+    """What the shadow start read before deciding."""
+
+    model_package_arn: str  # as the event names the version
+    group: str
+    version_number: int
+    version: ShadowVersion  # Approved, as read after the event
+    shadow: ShadowConfig
+    endpoint: EndpointView
+    # Our experiments still running on the endpoint, none for a newer version: concluded by this start.
+    active: tuple[ExperimentView, ...]
+    owner: str  # the stack's name, tagged on what the start creates
+    role_arn: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the version cannot be shadow-tested, the record that says so on it, and the notification."""
+
+    reasons: tuple[str, ...]
+    record: dict[str, Any]  # UpdateModelPackage: autopilot:shadow:outcome = INELIGIBLE: <reasons>
+    # Already on the version: nothing is written or notified again, so the state change the record
+    # causes ends here.
+    recorded: bool
+    subject: str
+    result: StartResult
+
+
+def refusal(version: ShadowVersion, experiment: str, shadow: ShadowConfig, reasons: list[str]) -> Refusal:
+    arn = version.ModelPackageArn
+    text = "; ".join(reasons)
+    return Refusal(
+        reasons=tuple(reasons),
+        record=outcome_request(arn, experiment, INELIGIBLE, text, shadow=shadow),
+        recorded=already_refused(version.CustomerMetadataProperties, experiment),
+        subject=f"Registry Autopilot: {arn.rsplit(':model-package/', 1)[-1]} cannot be shadow-tested",
+        result=StartResult(
+            model_package_arn=arn,
+            started=False,
+            ineligible=reasons,
+            reason=f"not eligible for a shadow test on {shadow.endpoint_name}: {text}",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    """The experiments to conclude first, then the model and the experiment to create, and the record
+    written once the experiment is created."""
+
+    model_package_arn: str
+    experiment: str
+    supersede: tuple[ExperimentView, ...]
+    model: str
+    inference_specification: str | None  # None: the version's primary specification
+    create_model: dict[str, Any]  # CreateModel
+    create_experiment: dict[str, Any]  # CreateInferenceExperiment
+    started_record: dict[str, Any]  # UpdateModelPackage: autopilot:shadow:outcome = STARTED: ...
+    sampling_percentage: int
+
+    def result(self, created: bool) -> StartResult:
+        """`created` False: the experiment was there already (created concurrently)."""
+        return StartResult(
+            model_package_arn=self.model_package_arn,
+            started=created,
+            experiment=self.experiment,
+            model=self.model,
+            inference_specification=self.inference_specification,
+            sampling_percentage=self.sampling_percentage,
+            superseded=[older.name for older in self.supersede],
+            reason="started" if created else "already started (created concurrently)",
+        )
+
+
+def plan_start(evidence: StartEvidence) -> Refusal | StartPlan:
+    """Eligibility first: an endpoint or version AWS excludes from shadow tests is refused before
+    anything is written, and the experiment under test keeps running."""
+    version, shadow, group, number = (
+        evidence.version,
+        evidence.shadow,
+        evidence.group,
+        evidence.version_number,
+    )
+    name = experiment_name(group, number, shadow.endpoint_name)
+    spec = pick_inference_spec(version, shadow.instance_type)
+    eligibility = check_eligibility(evidence.endpoint, shadow.production_variant, version, spec)
+    if eligibility.production is None:
+        return refusal(version, name, shadow, list(eligibility.reasons))
+    model = model_name(group, number, spec, shadow.instance_type)
+    tags = owner_tags(evidence.owner, version, group, shadow.endpoint_name)
+    experiment = create_experiment_request(
+        name=name,
+        group=group,
+        version=number,
+        shadow=shadow,
+        production=eligibility.production,
+        shadow_model=model,
+        role_arn=evidence.role_arn,
+        tags=tags,
+        now=evidence.now,
+    )
+    first = shadow.rollout_plan[0].sampling_percentage
+    started = f"shadow test on {shadow.endpoint_name} at {first}%"
+    return StartPlan(
+        model_package_arn=evidence.model_package_arn,
+        experiment=name,
+        supersede=evidence.active,
+        model=model,
+        inference_specification=spec,
+        create_model=create_model_request(model, version, spec, evidence.role_arn, tags),
+        create_experiment=experiment.request,
+        started_record=outcome_request(evidence.model_package_arn, name, "STARTED", started, shadow=shadow),
+        sampling_percentage=first,
     )

@@ -38,7 +38,6 @@ from registry_autopilot.models.shadow import (
     ExperimentView,
     HealthReading,
     RollResult,
-    ShadowVersion,
     StartResult,
 )
 from registry_autopilot.observability import CustomMetric, count, logger
@@ -109,30 +108,17 @@ def _supersede(
     )
 
 
-def _refuse(
-    ports: ShadowPorts, version: ShadowVersion, name: str, shadow: ShadowConfig, reasons: list[str]
-) -> StartResult:
+def _refuse(ports: ShadowPorts, refusal: logic.Refusal) -> StartResult:
     """Record why the version cannot be shadow-tested and notify, once: the record's own state-change
     event comes back here, finds the refusal recorded and writes nothing. Returns normally, so nothing
     is retried (AWS would refuse the same request again)."""
-    arn = version.ModelPackageArn
-    request = logic.outcome_request(arn, name, logic.INELIGIBLE, "; ".join(reasons), shadow=shadow)
-    result = StartResult(
-        model_package_arn=arn,
-        started=False,
-        ineligible=reasons,
-        reason=f"not eligible for a shadow test on {shadow.endpoint_name}: {'; '.join(reasons)}",
-    )
-    if logic.already_refused(version.CustomerMetadataProperties, name):
-        return result
+    if refusal.recorded:
+        return refusal.result
     # Notified before the record: a failed write is retried and notifies again, never not at all.
-    ports.notifier.publish(
-        subject=f"Registry Autopilot: {arn.rsplit(':model-package/', 1)[-1]} cannot be shadow-tested",
-        message=result.model_dump(mode="json"),
-    )
-    ports.registry.update_model_package(request)
+    ports.notifier.publish(subject=refusal.subject, message=refusal.result.model_dump(mode="json"))
+    ports.registry.update_model_package(refusal.record)
     count(CustomMetric.SHADOW_TESTS_INELIGIBLE)
-    return result
+    return refusal.result
 
 
 def start(
@@ -171,53 +157,36 @@ def start(
             started=False,
             reason=f"a newer version is being shadow-tested on {shadow.endpoint_name} ({newer.name})",
         )
-    # Eligibility before anything is written: an endpoint or version AWS excludes from shadow tests
-    # is recorded on the version and notified, and the older experiment keeps running.
-    spec = logic.pick_inference_spec(version, shadow.instance_type)
     endpoint = ports.hosting.endpoint(shadow.endpoint_name)
-    eligibility = logic.check_eligibility(endpoint, shadow.production_variant, version, spec)
-    if eligibility.production is None:
-        return _refuse(ports, version, name, shadow, list(eligibility.reasons))
-    for older in active:
-        _supersede(ports, older, group, number, settings, now=now)
-
-    production = eligibility.production
-    model = logic.model_name(group, number, spec, shadow.instance_type)
-    tags = logic.owner_tags(settings.config.stack_name, version, group, shadow.endpoint_name)
-    # Created, or made by an earlier attempt: either way the model is there (no describe first).
-    ports.hosting.create_model(logic.create_model_request(model, version, spec, role, tags))
-    plan = logic.create_experiment_request(
-        name=name,
-        group=group,
-        version=number,
-        shadow=shadow,
-        production=production,
-        shadow_model=model,
-        role_arn=role,
-        tags=tags,
-        now=now,
-    )
-    try:
-        created = ports.experiments.create(plan.request)
-    except ExperimentRefused as exc:
-        return _refuse(ports, version, name, shadow, [f"SageMaker refused the experiment: {exc}"])
-    first = shadow.rollout_plan[0].sampling_percentage
-    if created:
-        ports.registry.update_model_package(
-            logic.outcome_request(
-                arn, name, "STARTED", f"shadow test on {shadow.endpoint_name} at {first}%", shadow=shadow
-            )
+    plan = logic.plan_start(
+        logic.StartEvidence(
+            model_package_arn=arn,
+            group=group,
+            version_number=number,
+            version=version,
+            shadow=shadow,
+            endpoint=endpoint,
+            active=tuple(active),
+            owner=settings.config.stack_name,
+            role_arn=role,
+            now=now,
         )
-    return StartResult(
-        model_package_arn=arn,
-        started=created,
-        experiment=name,
-        model=model,
-        inference_specification=spec,
-        sampling_percentage=first,
-        superseded=[older.name for older in active],
-        reason="started" if created else "already started (created concurrently)",
     )
+    # Refused before anything is written: the older experiment keeps running.
+    if isinstance(plan, logic.Refusal):
+        return _refuse(ports, plan)
+    for older in plan.supersede:
+        _supersede(ports, older, group, number, settings, now=now)
+    # Created, or made by an earlier attempt: either way the model is there (no describe first).
+    ports.hosting.create_model(plan.create_model)
+    try:
+        created = ports.experiments.create(plan.create_experiment)
+    except ExperimentRefused as exc:
+        reasons = [f"SageMaker refused the experiment: {exc}"]
+        return _refuse(ports, logic.refusal(version, plan.experiment, shadow, reasons))
+    if created:
+        ports.registry.update_model_package(plan.started_record)
+    return plan.result(created)
 
 
 def _record(

@@ -1,4 +1,4 @@
-"""Names, the inference specification picked, and the requests a shadow start sends.
+"""Names, the specification picked, the requests a shadow start sends, and the start decided in one call.
 
 Limits (SageMaker API Reference): CreateModel.ModelName 1-63 chars matching
 ^[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?$ (API_CreateModel.html); CreateInferenceExperiment.Name 1-120
@@ -20,6 +20,7 @@ from registry_autopilot.models.config import AutopilotConfig, DataCapture, Healt
 from registry_autopilot.models.shadow import (
     EndpointVariantView,
     EndpointView,
+    ExperimentView,
     ProductionVariant,
     ShadowVersion,
 )
@@ -299,4 +300,175 @@ def test_a_refusal_already_recorded_for_the_experiment_is_not_written_again(shad
     assert (
         logic.already_refused({**recorded, logic.OUTCOME_KEY: "STARTED: on churn-prod"}, "autopilot-x")
         is False
+    )
+
+
+# -- the start, decided in one call (what the ShadowStart use-case tests check through the handler) ----------
+ROLE = "arn:aws:iam::123456789012:role/RegistryAutopilotShadowTests"
+
+
+def older_experiment(name: str = "autopilot-churn-xgboost-v2-older") -> ExperimentView:
+    return ExperimentView(
+        name=name,
+        arn=f"arn:aws:sagemaker:us-east-1:123456789012:inference-experiment/{name}",
+        status="Running",
+        start_time=NOW - timedelta(hours=1),
+        end_time=NOW + timedelta(days=2),
+        endpoint_name="churn-prod",
+        source_variant="AllTraffic",
+        shadow_variant="shadow-v2",
+        sampling_percentage=5,
+        tags={logic.GROUP_TAG_KEY: "churn-xgboost", logic.VERSION_TAG_KEY: ARN.replace("/3", "/2")},
+    )
+
+
+def start_evidence(
+    shadow: ShadowConfig,
+    candidate: ShadowVersion | None = None,
+    shown: EndpointView | None = None,
+    active: tuple[ExperimentView, ...] = (),
+) -> logic.StartEvidence:
+    return logic.StartEvidence(
+        model_package_arn=ARN,
+        group="churn-xgboost",
+        version_number=3,
+        version=candidate or version(("neo-ml-c5", ["ml.c5.large", "ml.c5.xlarge"])),
+        shadow=shadow,
+        endpoint=shown or endpoint(variant()),
+        active=active,
+        owner="RegistryAutopilot",
+        role_arn=ROLE,
+        now=NOW,
+    )
+
+
+def test_given_an_eligible_endpoint_then_the_start_creates_the_model_and_experiment_and_records_it(
+    shadow: ShadowConfig,
+) -> None:
+    older = older_experiment()
+
+    plan = logic.plan_start(start_evidence(shadow, active=(older,)))
+
+    assert isinstance(plan, logic.StartPlan)
+    assert plan.experiment == logic.experiment_name("churn-xgboost", 3, "churn-prod")
+    assert plan.supersede == (older,)
+    assert plan.inference_specification == "neo-ml-c5"
+    assert plan.model == logic.model_name("churn-xgboost", 3, "neo-ml-c5", "ml.c5.xlarge")
+    assert plan.create_model["ModelName"] == plan.model
+    assert plan.create_model["PrimaryContainer"] == {
+        "ModelPackageName": ARN,
+        "InferenceSpecificationName": "neo-ml-c5",
+    }
+    assert plan.create_model["ExecutionRoleArn"] == ROLE
+    request = plan.create_experiment
+    assert request["Name"] == plan.experiment
+    assert request["Schedule"] == {"StartTime": NOW, "EndTime": NOW + timedelta(days=3)}
+    assert [v["ModelName"] for v in request["ModelVariants"]] == ["prod-model", plan.model]
+    assert request["ModelVariants"][0]["InfrastructureConfig"]["RealTimeInferenceConfig"] == {
+        "InstanceType": "ml.m5.large",
+        "InstanceCount": 2,
+    }
+    tags = {tag["Key"]: tag["Value"] for tag in request["Tags"]}
+    assert tags[logic.OWNER_TAG_KEY] == "RegistryAutopilot"
+    assert tags[logic.VERSION_TAG_KEY] == ARN
+    assert plan.create_model["Tags"] == request["Tags"]
+    assert plan.started_record["CustomerMetadataProperties"] == {
+        logic.EXPERIMENT_KEY: plan.experiment,
+        logic.OUTCOME_KEY: "STARTED: shadow test on churn-prod at 5 percent",
+    }
+    assert plan.result(created=True).model_dump() == {
+        "model_package_arn": ARN,
+        "started": True,
+        "experiment": plan.experiment,
+        "model": plan.model,
+        "inference_specification": "neo-ml-c5",
+        "sampling_percentage": 5,
+        "superseded": [older.name],
+        "ineligible": [],
+        "reason": "started",
+    }
+
+
+def test_given_the_experiment_created_concurrently_then_the_result_says_it_was_already_started(
+    shadow: ShadowConfig,
+) -> None:
+    plan = logic.plan_start(start_evidence(shadow))
+
+    assert isinstance(plan, logic.StartPlan)
+    result = plan.result(created=False)
+    assert (result.started, result.reason) == (False, "already started (created concurrently)")
+
+
+def test_given_no_fitting_neo_spec_then_the_primary_specification_serves(shadow: ShadowConfig) -> None:
+    plan = logic.plan_start(start_evidence(shadow, candidate=version(("neo-ml-m5", ["ml.m5.large"]))))
+
+    assert isinstance(plan, logic.StartPlan)
+    assert plan.inference_specification is None
+    assert plan.create_model["PrimaryContainer"] == {"ModelPackageName": ARN}
+
+
+@pytest.mark.parametrize(
+    ("shown", "words"),
+    [
+        (endpoint(variant(serverless=True, instance_type=None)), "serverless"),
+        (endpoint(variant(), variant("Canary")), "2 production variants"),
+    ],
+)
+def test_given_an_endpoint_aws_excludes_then_the_start_is_refused_with_the_record_and_nothing_superseded(
+    shadow: ShadowConfig, shown: EndpointView, words: str
+) -> None:
+    plan = logic.plan_start(start_evidence(shadow, shown=shown, active=(older_experiment(),)))
+
+    assert isinstance(plan, logic.Refusal)
+    assert any(words in reason for reason in plan.reasons)
+    assert plan.recorded is False
+    outcome = plan.record["CustomerMetadataProperties"][logic.OUTCOME_KEY]
+    assert outcome.startswith(f"{logic.INELIGIBLE}: ")
+    assert plan.subject == "Registry Autopilot: churn-xgboost/3 cannot be shadow-tested"
+    assert plan.result.started is False
+    assert plan.result.superseded == []  # the experiment under test keeps running
+    assert list(plan.reasons) == plan.result.ineligible
+
+
+def test_given_a_version_aws_excludes_then_the_refusal_names_it(shadow: ShadowConfig) -> None:
+    marketplace = ShadowVersion.model_validate(
+        {
+            "ModelPackageArn": ARN,
+            "ModelPackageStatus": "Completed",
+            "ModelApprovalStatus": "Approved",
+            "InferenceSpecification": {"Containers": [{"Image": "a", "ProductId": "prod-xyz"}]},
+        }
+    )
+
+    plan = logic.plan_start(start_evidence(shadow, candidate=marketplace))
+
+    assert isinstance(plan, logic.Refusal)
+    assert any("Marketplace" in reason for reason in plan.reasons)
+
+
+def test_given_the_refusal_already_recorded_then_it_is_neither_written_nor_notified_again(
+    shadow: ShadowConfig,
+) -> None:
+    excluded = endpoint(variant(), asynchronous=True)
+    first = logic.plan_start(start_evidence(shadow, shown=excluded))
+    assert isinstance(first, logic.Refusal)
+    recorded = version().model_copy(
+        update={"CustomerMetadataProperties": first.record["CustomerMetadataProperties"]}
+    )
+
+    again = logic.plan_start(start_evidence(shadow, candidate=recorded, shown=excluded))
+
+    assert isinstance(again, logic.Refusal)
+    assert again.recorded is True
+    assert again.result == first.result
+
+
+def test_given_sagemaker_refusing_the_experiment_then_its_reason_is_the_refusal(shadow: ShadowConfig) -> None:
+    name = logic.experiment_name("churn-xgboost", 3, "churn-prod")
+
+    refused = logic.refusal(version(), name, shadow, ["SageMaker refused the experiment: Marketplace"])
+
+    assert refused.result.ineligible == ["SageMaker refused the experiment: Marketplace"]
+    assert refused.record["CustomerMetadataProperties"][logic.OUTCOME_KEY] == (
+        "INELIGIBLE: SageMaker refused the experiment: Marketplace"
     )
