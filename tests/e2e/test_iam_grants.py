@@ -69,6 +69,8 @@ NOT_EXERCISED: dict[str, dict[str, str]] = {
     },
     "compile_watcher": {
         "sagemaker:StopCompilationJob": "a job still running at the workflow's deadline is stopped",
+        "s3:PutObject": "an object under compile-waits/ that is not a wait is set aside",
+        "states:DescribeExecution": "a token refused as InvalidToken: does its execution still run",
     },
     "roller": {
         "cloudwatch:GetMetricData": "a rollout plan with health checks compares the variants' metrics",
