@@ -347,11 +347,15 @@ def _sdk_blobs_as_json(task_class: Any) -> Iterator[None]:
 def _callbacks_answer_once() -> Iterator[None]:
     """A token answers once: "The task token has either expired or the task associated with the token
     has already been closed" (SendTaskSuccess, TaskTimedOut). moto takes a second answer and replaces
-    the first."""
+    the first. A token once answered stays closed after its execution has ended too (moto then looks
+    for it only among running executions and answers InvalidToken, which the compile watcher must take
+    as "read wrong")."""
+    from moto.stepfunctions.parser import models
     from moto.stepfunctions.parser.api import TaskTimedOut
     from moto.stepfunctions.parser.asl.eval.callback import callback as pool
 
     original = pool.CallbackPoolManager.notify
+    original_success = models.StepFunctionsParserBackend.send_task_success
 
     def notify_once(self: Any, callback_id: Any, outcome: Any) -> bool:
         endpoint = self._pool.get(callback_id, None)
@@ -359,8 +363,23 @@ def _callbacks_answer_once() -> Iterator[None]:
             raise TaskTimedOut(CLOSED_TASK_MESSAGE, exception_type="TaskTimedOut")
         return bool(original(self, callback_id, outcome))
 
-    with mock.patch.object(pool.CallbackPoolManager, "notify", notify_once):
+    def send_task_success(self: Any, task_token: str, outcome: str) -> Any:
+        if task_token in _ANSWERED_TOKENS:
+            raise TaskTimedOut(CLOSED_TASK_MESSAGE, exception_type="TaskTimedOut")
+        answer = original_success(self, task_token, outcome)
+        _ANSWERED_TOKENS.add(task_token)
+        return answer
+
+    with (
+        mock.patch.object(pool.CallbackPoolManager, "notify", notify_once),
+        mock.patch.object(models.StepFunctionsParserBackend, "send_task_success", send_task_success),
+    ):
         yield
+
+
+# Tokens answered with SendTaskSuccess in this process (tokens are unique): a second answer, even after
+# the execution has ended, is TaskTimedOut as in Step Functions.
+_ANSWERED_TOKENS: set[str] = set()
 
 
 @contextmanager
