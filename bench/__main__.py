@@ -36,13 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.disable(logging.WARNING)  # the local stack's own chatter; the table says what happened
-    from bench.results import RESULTS_FILE, write_results
+    from bench.results import RESULTS_FILE, measured_commit, write_results
     from bench.run import machine, run
 
+    commit = measured_commit()  # before the run: the tree may move while it measures
     started = time.perf_counter()
     report = run(import_runs=args.import_runs, warm_runs=args.warm_runs, events=args.events)
     print(report.render())
-    written = write_results(report.cold, machine(), args.results or RESULTS_FILE)
+    written = write_results(report.cold, machine(), args.results or RESULTS_FILE, commit)
     print(f"\nMemory peaks written to {written}.")
     parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.seconds.items())
     print(f"\nFinished in {time.perf_counter() - started:.0f} s ({parts}).")

@@ -45,9 +45,12 @@ def memory_results(cold: ColdStarts) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def write_results(cold: ColdStarts, machine: str, path: Path = RESULTS_FILE) -> Path:
+def write_results(
+    cold: ColdStarts, machine: str, path: Path = RESULTS_FILE, commit: dict[str, Any] | None = None
+) -> Path:
+    """`commit`: `measured_commit()` taken when the measurement started (the tree can move during a run)."""
     results = {
-        **measured_commit(),
+        **(commit or measured_commit()),
         "measured_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine,
         "memory": memory_results(cold),
