@@ -43,9 +43,9 @@ PUBLISHED_SAGEMAKER_REALTIME_HOURLY = {"ml.c5.large": 0.102, "ml.c5.xlarge": 0.2
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_a_price_is_the_published_list_price(name: str) -> None:
-    published, _ = PUBLISHED[name]
+    published, what = PUBLISHED[name]
 
-    assert getattr(pricing, name) == pytest.approx(published, rel=1e-9)
+    assert getattr(pricing, name) == pytest.approx(published, rel=1e-9), f"{what}: AWS lists ${published:g}"
 
 
 @pytest.mark.parametrize("instance_type", sorted(PUBLISHED_SAGEMAKER_REALTIME_HOURLY))
