@@ -1,7 +1,8 @@
 """`make bench`: what Registry Autopilot costs per model version, measured on the local stack.
 
 Prints one table (the figures of docs/PERFORMANCE.md, each beside its goal) and how long each part
-took. Three to four minutes on two cores; no AWS account.
+took, and writes the memory peaks with the commit they were measured on to bench/results.json. Three
+to four minutes on two cores; no AWS account.
 
     .venv/bin/python -m bench [--import-runs 5] [--warm-runs 200] [--events 1000]
 """
@@ -24,16 +25,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-runs", type=int, default=5, help="fresh processes per module (median)")
     parser.add_argument("--warm-runs", type=int, default=200, help="events per handler after the first")
     parser.add_argument("--events", type=int, default=1000, help="events replayed for the throughput")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="where to write the measured memory peaks (default bench/results.json, which is committed)",
+    )
     args = parser.parse_args(argv)
 
     import logging
 
     logging.disable(logging.WARNING)  # the local stack's own chatter; the table says what happened
-    from bench.run import run
+    from bench.results import RESULTS_FILE, measured_commit, write_results
+    from bench.run import machine, run
 
+    commit = measured_commit()  # before the run: the tree may move while it measures
     started = time.perf_counter()
     report = run(import_runs=args.import_runs, warm_runs=args.warm_runs, events=args.events)
     print(report.render())
+    written = write_results(report.cold, machine(), args.results or RESULTS_FILE, commit)
+    print(f"\nMemory peaks written to {written}.")
     parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.seconds.items())
     print(f"\nFinished in {time.perf_counter() - started:.0f} s ({parts}).")
     return 0

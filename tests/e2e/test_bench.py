@@ -151,3 +151,29 @@ def test_the_lag_is_taken_over_every_compile_length_a_job_of_the_group_may_run()
 
     assert [lag.compile_seconds for lag in lags] == list(range(60, longest + 1, LAG_STEP_SECONDS))
     assert all(0 <= lag.seconds < 60 for lag in lags)
+
+
+def test_the_memory_peaks_are_written_with_their_function_size_and_the_commit_measured(
+    tmp_path: Path,
+) -> None:
+    import json
+    import re
+
+    from bench.coldstart import LARGEST_REPORT, ColdStarts
+    from bench.results import write_results
+
+    probes = {name: {"peak_rss_kb": 1024 * (70 + i)} for i, name in enumerate((*HANDLERS, LARGEST_REPORT))}
+    sizes = dict.fromkeys(HANDLERS, 128) | {"attach": 192}
+    cold = ColdStarts(imports={}, probes=probes, memory_sizes=sizes)
+
+    written = json.loads(write_results(cold, "a machine", tmp_path / "results.json").read_text())
+
+    assert re.fullmatch(r"[0-9a-f]{40}", written["commit"])
+    assert isinstance(written["uncommitted_changes"], bool)
+    assert written["machine"] == "a machine"
+    assert written["memory"][LARGEST_REPORT] == {
+        "function": "attach",
+        "peak_rss_mb": float(70 + len(HANDLERS)),
+        "memory_size_mb": 192,
+    }
+    assert written["memory"]["plan"] == {"function": "plan", "peak_rss_mb": 70.0, "memory_size_mb": 128}

@@ -63,12 +63,16 @@ def test_given_the_plan_role_when_it_describes_a_watched_version_then_the_call_r
     app: SynthesizedApp,
 ) -> None:
     with EmbeddedStack(app) as stack:
+        arn = stack.backend.seed_model_package("churn-xgboost", description="registered by a data scientist")
         stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
         sagemaker = stack.backend.client("sagemaker")
 
-        code = _error(lambda: sagemaker.describe_model_package(ModelPackageName=VERSION_ARN))
+        described = sagemaker.describe_model_package(ModelPackageName=arn)
 
-    assert code != "AccessDeniedException"  # allowed by IAM; the version itself does not exist
+    # Allowed by the role, the call is answered by SageMaker with the version itself.
+    assert described["ModelPackageArn"] == arn
+    assert described["ModelPackageGroupName"] == "churn-xgboost"
+    assert described["ModelPackageDescription"] == "registered by a data scientist"
 
 
 def test_given_a_grant_on_the_wrong_resource_type_when_the_call_is_made_then_it_is_denied() -> None:

@@ -136,4 +136,10 @@ def test_given_other_service_when_constraint_is_violated_then_it_is_validated_to
 def test_given_validation_off_when_request_breaks_a_maximum_then_it_reaches_moto() -> None:
     with LocalBackend(validate_requests=False) as backend:
         arn = backend.seed_model_package("churn")
-        backend.client("sagemaker").update_model_package(ModelPackageArn=arn, ApprovalDescription="x" * 1025)
+        sagemaker = backend.client("sagemaker")
+
+        sagemaker.update_model_package(ModelPackageArn=arn, ApprovalDescription="x" * 1025)
+
+        stored = sagemaker.describe_model_package(ModelPackageName=arn)
+    # Nothing refused it: the over-long description (AWS's maximum is 1024) was stored as sent.
+    assert stored["ApprovalDescription"] == "x" * 1025

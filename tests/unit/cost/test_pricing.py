@@ -1,10 +1,58 @@
-"""The cost model of `make bench` (autopilot/cost/pricing.py): list prices applied to counted usage."""
+"""The cost model of `make bench` (autopilot/cost/pricing.py): list prices applied to counted usage.
+
+Expected dollars are written from AWS's published on-demand list prices (PUBLISHED below, each with its
+page), never read back from the table the code uses: a wrong price in that table fails here.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from autopilot.cost import pricing
+
+# AWS's on-demand list prices, us-east-1 (US East, N. Virginia), USD, free tiers left out, as published
+# on each service's pricing page when read on 2026-12-07. Where a page draws its rate table in the browser
+# (Lambda, SageMaker), the figure is the table's row for the region named.
+PUBLISHED: dict[str, tuple[float, str]] = {
+    # https://aws.amazon.com/lambda/pricing/: Arm, "First 7.5 Billion GB-sec / month" $0.0000133334 per GB-s
+    "LAMBDA_ARM64_GB_SECOND": (0.0000133334, "Lambda duration, Arm"),
+    # https://aws.amazon.com/lambda/pricing/: requests, $0.20 per 1M requests
+    "LAMBDA_REQUEST": (0.20 / 1_000_000, "Lambda requests"),
+    # https://aws.amazon.com/step-functions/pricing/: State transitions pricing table, "US East (N. Virginia)
+    # $0.0250" per 1,000 state transitions (Standard workflows)
+    "STEP_FUNCTIONS_STANDARD_TRANSITION": (0.025 / 1_000, "Step Functions standard transition"),
+    # https://aws.amazon.com/cloudwatch/pricing/: alarms, standard resolution, $0.10 per alarm metric-month
+    "CLOUDWATCH_ALARM_MONTH": (0.10, "CloudWatch alarm metric-month"),
+    # https://aws.amazon.com/cloudwatch/pricing/: dashboards, $3.00 per dashboard per month
+    "CLOUDWATCH_DASHBOARD_MONTH": (3.00, "CloudWatch dashboard-month"),
+    # https://aws.amazon.com/cloudwatch/pricing/: metrics, first 10,000 metrics $0.30 per metric per month
+    "CLOUDWATCH_METRIC_MONTH": (0.30, "CloudWatch custom metric-month"),
+    # https://aws.amazon.com/cloudwatch/pricing/: logs, collect (data ingestion), standard, $0.50 per GB
+    "CLOUDWATCH_LOGS_INGESTED_GB": (0.50, "CloudWatch Logs ingestion"),
+    # https://aws.amazon.com/kms/pricing/: "Each AWS KMS key that you create in AWS KMS costs $1/month"
+    "KMS_KEY_MONTH": (1.00, "KMS key-month"),
+    # https://aws.amazon.com/s3/pricing/: S3 Standard, GET, SELECT and all other requests, $0.0004 per 1,000
+    "S3_GET": (0.0004 / 1_000, "S3 GET"),
+    # https://aws.amazon.com/s3/pricing/: S3 Standard, PUT, COPY, POST, LIST requests, $0.005 per 1,000
+    "S3_PUT_OR_LIST": (0.005 / 1_000, "S3 PUT or LIST"),
+}
+# https://aws.amazon.com/sagemaker/pricing/: On-Demand Pricing, Real-Time Inference, US East (N. Virginia),
+# price per instance-hour.
+PUBLISHED_SAGEMAKER_REALTIME_HOURLY = {"ml.c5.large": 0.102, "ml.c5.xlarge": 0.204, "ml.m5.large": 0.115}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_a_price_is_the_published_list_price(name: str) -> None:
+    published, what = PUBLISHED[name]
+
+    assert getattr(pricing, name) == pytest.approx(published, rel=1e-9), f"{what}: AWS lists ${published:g}"
+
+
+@pytest.mark.parametrize("instance_type", sorted(PUBLISHED_SAGEMAKER_REALTIME_HOURLY))
+def test_a_shadow_instance_price_is_the_published_real_time_inference_price(instance_type: str) -> None:
+    published = PUBLISHED_SAGEMAKER_REALTIME_HOURLY[instance_type]
+
+    assert pricing.SAGEMAKER_REALTIME_HOURLY[instance_type] == pytest.approx(published, rel=1e-9)
 
 
 def test_cpu_bound_time_stretches_below_one_vcpu_and_waiting_on_aws_does_not() -> None:
@@ -42,7 +90,8 @@ def test_extra_work_inside_a_round_bills_time_but_no_request() -> None:
     lines = {item: usd for item, _, usd in pricing.version_cost(usage).lines}
 
     assert lines["Lambda requests"] == 0
-    assert lines["Lambda compute"] == pytest.approx(0.125 * 0.2 * pricing.LAMBDA_ARM64_GB_SECOND)
+    # 128 MB for two calls of 0.1 s each, at the published Arm price per GB-s.
+    assert lines["Lambda compute"] == pytest.approx(0.125 * 0.2 * 0.0000133334)
 
 
 def test_a_math_alarm_bills_each_metric_it_reads_and_a_plain_alarm_one() -> None:

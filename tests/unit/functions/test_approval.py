@@ -16,6 +16,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ import pytest
 from registry_autopilot.logic import approval, naming
 from registry_autopilot.logic.attach import update_request
 from registry_autopilot.models.approval import ApprovedBaseline, CheckResult, ReportRead
-from registry_autopilot.models.config import GroupConfig
+from registry_autopilot.models.config import AutopilotConfig, GroupConfig
 from registry_autopilot.models.registry import ModelPackage
 from tests.compile_fixtures import describe_output
 
@@ -315,6 +316,37 @@ def test_the_policy_digest_changes_with_the_policy_and_only_then() -> None:
 
     assert first == approval.policy_digest(group(mode="auto", metricChecks=[auc_check()]))
     assert first != approval.policy_digest(group(mode="auto", metricChecks=[auc_check(threshold=0.81)]))
+
+
+# The shipped configuration's policy, as cdk.json gives it.
+SHIPPED = AutopilotConfig.model_validate(
+    json.loads((Path(__file__).resolve().parents[3] / "cdk.json").read_text(encoding="utf-8"))["context"][
+        "autopilot"
+    ]
+)
+
+
+def test_the_shipped_policys_digest_is_pinned_and_changes_only_with_the_policy() -> None:
+    """The digest is the policy's identity on every version it decides (`autopilot:approval:policy`, the
+    ApprovalDescription's "auto policy <digest>", the model card) and in the README's demo output. A
+    version decided before an upgrade and one decided after it under the same policy must carry the
+    same digest, or a person reading them would believe the policy changed. So this value changes only
+    when cdk.json's churn-xgboost policy or its targets change; a change in how the digest is computed
+    (a new policy field with a default, an alias, the serialisation) must leave it as it is."""
+    churn = SHIPPED.groups["churn-xgboost"]
+
+    assert approval.policy_digest(churn) == "53319e2ad3f7"
+
+
+def test_the_policy_digest_is_the_same_whether_defaults_are_written_out_or_left_out() -> None:
+    shipped = json.loads((Path(__file__).resolve().parents[3] / "cdk.json").read_text(encoding="utf-8"))
+    churn = shipped["context"]["autopilot"]["groups"]["churn-xgboost"]
+    explicit = {**churn, "approval": {**churn["approval"], "onUnusableReport": "leave-pending"}}
+
+    assert approval.policy_digest(GroupConfig.model_validate(explicit)) == "53319e2ad3f7"
+    assert approval.policy_digest(
+        GroupConfig.model_validate({**churn, "neoTargets": churn["neoTargets"][:2]})
+    ) != ("53319e2ad3f7")
 
 
 # -- compare to the approved version ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry_autopilot.logic import naming
@@ -45,6 +45,13 @@ def test_job_name_changes_when_the_target_definition_changes() -> None:
     assert c5 != m5
 
 
+# No deadline: these properties are about what is built (names, payloads, limits), not how fast. Hypothesis'
+# default of 200 ms per example would fail them on a loaded machine (DeadlineExceeded, flaky by nature),
+# and speed is measured by `make bench`, never asserted by a test.
+PROPERTY = settings(deadline=None)
+
+
+@PROPERTY
 @given(group=names, version=st.integers(min_value=1, max_value=10**7), target=target_names)
 def test_job_names_are_valid_entity_names_for_any_group_and_target(
     group: str, version: int, target: str
@@ -55,6 +62,7 @@ def test_job_names_are_valid_entity_names_for_any_group_and_target(
     assert ENTITY_NAME.match(name)
 
 
+@PROPERTY
 @given(group=names, target_a=target_names, target_b=target_names)
 def test_job_names_of_different_targets_differ_even_when_truncated(
     group: str, target_a: str, target_b: str
@@ -66,6 +74,7 @@ def test_job_names_of_different_targets_differ_even_when_truncated(
     )
 
 
+@PROPERTY
 @given(target=target_names)
 def test_spec_names_are_valid_entity_names(target: str) -> None:
     assert ENTITY_NAME.match(naming.spec_name(target))
@@ -78,6 +87,7 @@ def test_platform_targets_get_distinct_job_names_per_platform() -> None:
     assert naming.compilation_job_name("g", 1, arm) != naming.compilation_job_name("g", 1, x86)
 
 
+@PROPERTY
 @given(reason=st.text(max_size=2000))
 def test_metadata_values_use_only_allowed_characters_and_fit_256(reason: str) -> None:
     value = naming.metadata_value("FAILED", reason)
@@ -92,6 +102,7 @@ def test_metadata_value_keeps_a_readable_reason() -> None:
     assert value == "FAILED: ClientError: InputConfiguration: input0 shape 1 3 invalid"
 
 
+@PROPERTY
 @given(target=target_names)
 def test_metadata_keys_fit_128_and_map_back_to_the_target(target: str) -> None:
     key = naming.metadata_key(target)
@@ -100,6 +111,7 @@ def test_metadata_keys_fit_128_and_map_back_to_the_target(target: str) -> None:
     assert naming.target_from_metadata_key(key) == target
 
 
+@PROPERTY
 @given(parts=st.lists(st.text(), max_size=5))
 def test_client_tokens_fit_the_documented_shape(parts: list[str]) -> None:
     # UpdateModelPackage.ClientToken: 1-36 chars, [a-zA-Z0-9-]+
