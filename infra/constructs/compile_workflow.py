@@ -420,7 +420,12 @@ class CompileWorkflow(Construct):
             integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
             parameters={
                 "Bucket": artifacts.bucket.bucket_name,
-                "Key.$": f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}', $.job_name, $$.Execution.Name)",
+                # The job and the deadline in the key: the watcher decides from its listing whether a
+                # wait needs reading this round (logic/compile_watch.needs_read).
+                "Key.$": (
+                    f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}/{{}}', $.job_name, $.deadline, "
+                    "$$.Execution.Name)"
+                ),
                 "Body": sfn.JsonPath.task_token,
                 # Step Functions stores this string Body as its JSON text, quotes included; the watcher
                 # decodes it (logic/compile_watch.task_token, docs/FIDELITY.md).
