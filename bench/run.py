@@ -52,6 +52,7 @@ from bench.bursts import (
     task_retry,
 )
 from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
+from bench.watcher import WatcherRound, measure_rounds
 from infra.config import WATCHER_ROUND_SECONDS
 
 REPLAY_EVENTS = 1_000
@@ -237,6 +238,7 @@ class BenchReport:
     fixed: pricing.Cost
     lags: list[AttachLag]
     seconds: dict[str, float] = field(default_factory=dict)
+    watcher_rounds: list[WatcherRound] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(item, figure, measured, goal, verdict)."""
@@ -423,6 +425,18 @@ class BenchReport:
                     _verdict(size >= MEMORY_HEADROOM * peak),
                 )
             )
+        for measured in self.watcher_rounds:
+            by_service = Counter(name.split(":")[0] for name in measured.calls.elements())
+            rows.append(
+                (
+                    "8",
+                    f"watcher round, {measured.waiting:,} waiting, {measured.ended} ended: calls, duration",
+                    f"{measured.total} calls ({_counts(by_service)}); {measured.modelled_seconds:.1f} s at "
+                    f"{pricing.AWS_CALL_SECONDS * 1000:.0f} ms a call ({measured.seconds_here:.1f} s here)",
+                    f"< {WATCHER_ROUND_SECONDS} s (timeout)",
+                    _verdict(measured.within_timeout),
+                )
+            )
         return rows
 
     def render(self) -> str:
@@ -492,6 +506,8 @@ def run(
             before_write=calls.index("update_model_package") * pricing.AWS_CALL_SECONDS,
             throttle_retry=task_retry(app, "AttachCompiled", "Lambda.TooManyRequestsException"),
         )
+    with timed("watcher rounds"):
+        watcher_rounds = measure_rounds(app.config)
     cost = pricing.version_cost(version_usage(lifecycle, cold))
     fixed = fixed_monthly(app, cold)
     return BenchReport(
@@ -506,4 +522,5 @@ def run(
         fixed=fixed,
         lags=lags,
         seconds=seconds,
+        watcher_rounds=watcher_rounds,
     )
