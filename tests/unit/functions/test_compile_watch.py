@@ -479,3 +479,16 @@ def test_a_wait_written_before_the_deadline_was_in_its_key_is_still_read_every_r
     assert waits.reads == [KEY, KEY]
     assert KEY in waits.objects
     assert jobs.stopped == []
+
+
+def test_the_longest_wait_key_stays_far_within_s3_s_1024_byte_key_limit() -> None:
+    """Amazon S3 User Guide, "Naming Amazon S3 objects": "The object key name consists of a sequence of
+    Unicode characters encoded in UTF-8, with a maximum length of 1,024 bytes". A job name is at most
+    63 characters (SageMaker EntityName), the deadline 20, an execution name at most 80 (Step Functions
+    StartExecution `name`, "1-80 characters")."""
+    from registry_autopilot.logic.compile_watch import parse_key
+
+    key = keyed("j" * 63, execution="e" * 80)
+
+    assert len(key.encode()) < 1_024 // 4
+    assert parse_key(key) is not None
