@@ -1,7 +1,8 @@
 """`make bench`: what Registry Autopilot costs per model version, measured on the local stack.
 
 Prints one table (the figures of docs/PERFORMANCE.md, each beside its goal) and how long each part
-took. Three to four minutes on two cores; no AWS account.
+took. Four to seven minutes on two cores (longer the first time: the scale rows synthesize three
+configurations, kept in .cache/synth/); no AWS account.
 
     .venv/bin/python -m bench [--import-runs 5] [--warm-runs 200] [--events 1000]
 """
