@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from infra.quiet import quiet
@@ -18,6 +19,7 @@ from infra.checks import add_checks  # noqa: E402
 from infra.config import ConfigError, config_from_context  # noqa: E402
 from infra.constructs.lambda_function import DependencyLayerMissingError  # noqa: E402
 from infra.deployable import check_deployable  # noqa: E402
+from infra.quotas import check_template_file  # noqa: E402
 from infra.stack import RegistryAutopilotStack  # noqa: E402
 
 
@@ -41,11 +43,13 @@ def main() -> int:
     app = App()
     try:
         # Set by the CDK CLI from your credentials; absent when no account is configured.
-        build(app, account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
+        stack = build(app, account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
+        assembly = app.synth()
+        # Quotas CloudFormation would refuse at deploy time, checked on the template just written.
+        check_template_file(Path(assembly.directory) / stack.template_file)
     except (ConfigError, DependencyLayerMissingError) as exc:
         print(exc, file=sys.stderr)
         return 1
-    app.synth()
     return 0
 
 

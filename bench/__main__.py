@@ -1,8 +1,9 @@
 """`make bench`: what Registry Autopilot costs per model version, measured on the local stack.
 
 Prints one table (the figures of docs/PERFORMANCE.md, each beside its goal) and how long each part
-took, and writes the memory peaks with the commit they were measured on to bench/results.json. Three
-to four minutes on two cores; no AWS account.
+took, and writes the memory peaks with the commit they were measured on to bench/results.json. Four to
+seven minutes on two cores (longer the first time: the scale rows synthesize three configurations,
+kept in .cache/synth/); no AWS account.
 
     .venv/bin/python -m bench [--import-runs 5] [--warm-runs 200] [--events 1000]
 """

@@ -52,6 +52,8 @@ from bench.bursts import (
     task_retry,
 )
 from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
+from bench.scale import FLAT_WITHIN, FixedAtScale, VersionAtVolume, cost_by_volume, fixed_by_groups
+from bench.watcher import WatcherRound, measure_rounds
 from infra.config import WATCHER_ROUND_SECONDS
 
 REPLAY_EVENTS = 1_000
@@ -237,6 +239,9 @@ class BenchReport:
     fixed: pricing.Cost
     lags: list[AttachLag]
     seconds: dict[str, float] = field(default_factory=dict)
+    watcher_rounds: list[WatcherRound] = field(default_factory=list)
+    fixed_at_scale: list[FixedAtScale] = field(default_factory=list)
+    version_at_volume: list[VersionAtVolume] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(item, figure, measured, goal, verdict)."""
@@ -423,6 +428,53 @@ class BenchReport:
                     _verdict(size >= MEMORY_HEADROOM * peak),
                 )
             )
+        return rows + self.scale_rows()
+
+    def scale_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """Row 8: the compile watcher, the cost per version and the fixed cost at scale."""
+        rows: list[tuple[str, str, str, str, str]] = []
+        for measured in self.watcher_rounds:
+            by_service = Counter(name.split(":")[0] for name in measured.calls.elements())
+            rows.append(
+                (
+                    "8",
+                    f"watcher round, {measured.waiting:,} waiting, {measured.ended} ended: calls, duration",
+                    f"{measured.total} calls ({_counts(by_service)}); {measured.modelled_seconds:.1f} s at "
+                    f"{pricing.AWS_CALL_SECONDS * 1000:.0f} ms a call ({measured.seconds_here:.1f} s here)",
+                    f"< {WATCHER_ROUND_SECONDS} s (timeout)",
+                    _verdict(measured.within_timeout),
+                )
+            )
+        if self.version_at_volume:
+            costs = [row.usd for row in self.version_at_volume]
+            rows.append(
+                (
+                    "8",
+                    "cost per version at "
+                    + ", ".join(f"{row.per_day:,}" for row in self.version_at_volume)
+                    + " versions a day",
+                    ", ".join(
+                        f"${row.usd:.6f} ({row.in_flight} jobs in flight)" for row in self.version_at_volume
+                    ),
+                    f"flat within {FLAT_WITHIN:.0%}",
+                    _verdict(max(costs) <= min(costs) * (1 + FLAT_WITHIN)),
+                )
+            )
+        if self.fixed_at_scale:
+            totals = [row.monthly.total for row in self.fixed_at_scale]
+            rows.append(
+                (
+                    "8",
+                    "fixed monthly cost at "
+                    + ", ".join(f"{row.groups}" for row in self.fixed_at_scale)
+                    + " watched groups",
+                    ", ".join(
+                        f"${row.monthly.total:.2f} ({row.resources} resources)" for row in self.fixed_at_scale
+                    ),
+                    "independent of the groups",
+                    _verdict(max(totals) == min(totals)),
+                )
+            )
         return rows
 
     def render(self) -> str:
@@ -492,8 +544,13 @@ def run(
             before_write=calls.index("update_model_package") * pricing.AWS_CALL_SECONDS,
             throttle_retry=task_retry(app, "AttachCompiled", "Lambda.TooManyRequestsException"),
         )
+    with timed("watcher rounds"):
+        watcher_rounds = measure_rounds(app.config)
     cost = pricing.version_cost(version_usage(lifecycle, cold))
     fixed = fixed_monthly(app, cold)
+    with timed("scale (1, 100, 500 groups)"):
+        fixed_at_scale = fixed_by_groups(lambda scaled: fixed_monthly(scaled, cold))
+    version_at_volume = cost_by_volume(cost.total, app.config, cold.memory_sizes["compile_watcher"])
     return BenchReport(
         app=app,
         lifecycle=lifecycle,
@@ -506,4 +563,7 @@ def run(
         fixed=fixed,
         lags=lags,
         seconds=seconds,
+        watcher_rounds=watcher_rounds,
+        fixed_at_scale=fixed_at_scale,
+        version_at_volume=version_at_volume,
     )

@@ -24,6 +24,7 @@ from registry_autopilot.models.config import (
     EMAIL_PATTERN,
     GROUP_NAME_PATTERN,
     INSTANCE_TYPE_PATTERN,
+    NAME_PREFIX_PATTERN,
     ROLE_ARN_PATTERN,
     TARGET_NAME_PATTERN,
     AutopilotConfig,
@@ -75,6 +76,9 @@ _PATTERN_MEANING = {
     TARGET_NAME_PATTERN: f"a short target name matching {TARGET_NAME_PATTERN}",
     EMAIL_PATTERN: "an e-mail address",
     INSTANCE_TYPE_PATTERN: "a SageMaker instance type such as ml.c5.xlarge",
+    NAME_PREFIX_PATTERN: (
+        f"the start of a SageMaker name (1-62 letters, digits, hyphens) matching {NAME_PREFIX_PATTERN}"
+    ),
 }
 
 

@@ -703,6 +703,7 @@ class Doctor:
         self.placeholders(account)
         self.safely("Stack", self.read_stack)
         self.safely("Stack", self.stack_resources)
+        self.safely("Watching", self.watched_by_prefix)
         compile_role = self.role("compile")
         experiment_role = (
             self.role("experiment") if any(g.shadow for g in self.config.groups.values()) else None
@@ -717,6 +718,52 @@ class Doctor:
                 area = f"Endpoint: {settings.shadow.endpoint_name} ({group})"
                 self.safely(area, self.endpoint_check, group, settings.shadow)
         return account
+
+    def watched_by_prefix(self) -> None:
+        """What a name-prefix grant (groupNamePrefix, endpointNamePrefix) reaches, and which groups of
+        the account it reaches that the configuration does not list."""
+        prefix, endpoints = self.config.group_name_prefix, self.config.endpoint_name_prefix
+        configured = set(self.config.groups)
+        if endpoints is not None:
+            self.add(
+                "Watching",
+                "endpoints by name prefix",
+                "PASS",
+                f"the shadow start may describe every endpoint named {endpoints}* (read-only) and the "
+                f"shadow-test role writes their logs; experiments run only on the endpoints the "
+                f"{len(configured)} configured group(s) name",
+            )
+        if prefix is None:
+            return
+        self.add(
+            "Watching",
+            "groups by name prefix",
+            "PASS",
+            f"the rules match every group named {prefix}* and the functions' roles may describe and "
+            f"update its versions (model-package/{prefix}*); the functions act only on the "
+            f"{len(configured)} configured group(s) and skip any other",
+        )
+        sagemaker = self.client("sagemaker")
+        matched: list[str] = []
+        for page in sagemaker.get_paginator("list_model_package_groups").paginate(NameContains=prefix):
+            matched += [
+                g["ModelPackageGroupName"]
+                for g in page["ModelPackageGroupSummaryList"]
+                if g["ModelPackageGroupName"].startswith(prefix)
+            ]
+        unlisted = sorted(set(matched) - configured)
+        if unlisted:
+            shown = ", ".join(unlisted[:10]) + (
+                f" and {len(unlisted) - 10} more" if len(unlisted) > 10 else ""
+            )
+            self.add(
+                "Watching",
+                "groups the prefix reaches but the configuration does not list",
+                "WARN",
+                f"{len(unlisted)} group(s) named {prefix}* are not configured: {shown}; their versions' "
+                "events reach the functions, which skip them, and the roles' grants cover them",
+                f"add them under groups in cdk.json and redeploy, or name them outside {prefix}*",
+            )
 
     def safely(self, area: str, check: Callable[..., None], *args: Any) -> None:
         """Run a group of checks; a read the caller may not make is a warning, not a traceback."""

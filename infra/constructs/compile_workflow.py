@@ -172,10 +172,13 @@ class CompileWorkflow(Construct):
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
             memory_size=constants.PLAN_MEMORY_MB,
         )
-        sagemaker_access.allow(plan_function, sagemaker_access.read_model_packages(self, groups))
+        prefix = config.group_name_prefix
+        sagemaker_access.allow(plan_function, sagemaker_access.read_model_packages(self, groups, prefix))
         logged = [name for name, group in config.groups.items() if group.register_logged]
         if logged:  # registerLogged: Plan turns a Logged version of these groups into a Registered one
-            sagemaker_access.allow(plan_function, sagemaker_access.update_model_packages(self, logged))
+            sagemaker_access.allow(
+                plan_function, sagemaker_access.update_model_packages(self, logged, prefix)
+            )
         attach_function = functions.create(
             "Attach",
             scope=self,
@@ -189,8 +192,8 @@ class CompileWorkflow(Construct):
         )
         sagemaker_access.allow(
             attach_function,
-            sagemaker_access.read_model_packages(self, groups),
-            sagemaker_access.update_model_packages(self, groups),
+            sagemaker_access.read_model_packages(self, groups, prefix),
+            sagemaker_access.update_model_packages(self, groups, prefix),
         )
         self._allow_approval_reads(attach_function, config)
         self.plan_function = plan_function
@@ -417,7 +420,12 @@ class CompileWorkflow(Construct):
             integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
             parameters={
                 "Bucket": artifacts.bucket.bucket_name,
-                "Key.$": f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}', $.job_name, $$.Execution.Name)",
+                # The job and the deadline in the key: the watcher decides from its listing whether a
+                # wait needs reading this round (logic/compile_watch.needs_read).
+                "Key.$": (
+                    f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}/{{}}', $.job_name, $.deadline, "
+                    "$$.Execution.Name)"
+                ),
                 "Body": sfn.JsonPath.task_token,
                 # Step Functions stores this string Body as its JSON text, quotes included; the watcher
                 # decodes it (logic/compile_watch.task_token, docs/FIDELITY.md).

@@ -2,6 +2,10 @@
 
 Only AWS services can put events with an `aws.` source on the default bus, so these patterns cannot
 be triggered by a forged PutEvents call.
+
+The patterns list the watched groups by name, or, with `groupNamePrefix`, match them by prefix
+(EventBridge content filtering, "Prefix matching"): the pattern's length then does not grow with the
+groups. A matched group the configuration does not list is skipped by the functions.
 """
 
 from __future__ import annotations
@@ -20,12 +24,17 @@ from infra.constructs.alerting import Alerting
 from registry_autopilot.models.config import AutopilotConfig
 
 
-def _state_change_pattern(groups: list[str], **detail: list[str]) -> events.EventPattern:
+def _state_change_pattern(groups: list[Any], **detail: list[str]) -> events.EventPattern:
     return events.EventPattern(
         source=[constants.EVENT_SOURCE],
         detail_type=[constants.EVENT_DETAIL_TYPE],
         detail={"ModelPackageGroupName": groups, **detail},
     )
+
+
+def watched_groups(names: list[str], prefix: str | None) -> list[Any]:
+    """The `ModelPackageGroupName` values a pattern matches: the names, or one prefix filter."""
+    return [{"prefix": prefix}] if prefix is not None else sorted(names)
 
 
 class RegistryEvents(Construct):
@@ -46,7 +55,7 @@ class RegistryEvents(Construct):
         self.patterns: dict[str, dict[str, Any]] = {}
 
         registered = _state_change_pattern(
-            sorted(config.groups),
+            watched_groups(list(config.groups), config.group_name_prefix),
             ModelPackageStatus=["Completed"],
             ModelApprovalStatus=["PendingManualApproval"],
         )
@@ -68,7 +77,9 @@ class RegistryEvents(Construct):
             # package was successfully created"), not `Deleting`, `Failed`, `Pending` or `InProgress`
             # (SageMaker API Reference, ModelPackage.ModelPackageStatus). Approval alone is not enough.
             approved = _state_change_pattern(
-                self.shadowed_groups, ModelPackageStatus=["Completed"], ModelApprovalStatus=["Approved"]
+                watched_groups(self.shadowed_groups, config.group_name_prefix),
+                ModelPackageStatus=["Completed"],
+                ModelApprovalStatus=["Approved"],
             )
             self.version_approved = events.Rule(
                 self,

@@ -2,6 +2,11 @@
 
 SageMaker puts lower-cased resource names in some ARNs, so a group whose name has capitals is
 granted under both spellings; nothing else is widened.
+
+With `groupNamePrefix` the groups are granted by their naming convention (`model-package/<prefix>*`):
+one ARN whatever the number of groups. That reaches groups the configuration does not list; the
+functions act only on the configured ones (the use cases look each event's group up in the deployed
+configuration and skip any other), and `doctor` explains the grant.
 """
 
 from __future__ import annotations
@@ -27,25 +32,39 @@ def _arn(scope: IConstruct, resource: str, name: str) -> str:
     return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
 
 
-def model_package_arns(scope: IConstruct, groups: Iterable[str]) -> list[str]:
-    """Every version of the watched groups: `model-package/<group>/*`."""
+def model_package_arns(scope: IConstruct, groups: Iterable[str], prefix: str | None = None) -> list[str]:
+    """Every version of the watched groups: `model-package/<group>/*`, or `model-package/<prefix>*`
+    when the groups are watched by their name prefix."""
+    if prefix is not None:
+        return [_arn(scope, "model-package", f"{spelling}*") for spelling in _spellings([prefix])]
     return [_arn(scope, "model-package", f"{group}/*") for group in _spellings(groups)]
+
+
+def endpoint_names(names: Iterable[str], prefix: str | None = None) -> list[str]:
+    """The production endpoints as resource names: each name (both spellings), or `<prefix>*`."""
+    if prefix is not None:
+        return [f"{spelling}*" for spelling in _spellings([prefix])]
+    return _spellings(names)
 
 
 def compilation_job_arns(scope: IConstruct) -> list[str]:
     return [_arn(scope, "compilation-job", f"{constants.COMPILATION_JOB_PREFIX}*")]
 
 
-def read_model_packages(scope: IConstruct, groups: Iterable[str]) -> iam.PolicyStatement:
+def read_model_packages(
+    scope: IConstruct, groups: Iterable[str], prefix: str | None = None
+) -> iam.PolicyStatement:
     """DescribeModelPackage on the watched groups' versions (its only resource type: model-package)."""
     return iam.PolicyStatement(
-        actions=["sagemaker:DescribeModelPackage"], resources=model_package_arns(scope, groups)
+        actions=["sagemaker:DescribeModelPackage"], resources=model_package_arns(scope, groups, prefix)
     )
 
 
-def update_model_packages(scope: IConstruct, groups: Iterable[str]) -> iam.PolicyStatement:
+def update_model_packages(
+    scope: IConstruct, groups: Iterable[str], prefix: str | None = None
+) -> iam.PolicyStatement:
     return iam.PolicyStatement(
-        actions=["sagemaker:UpdateModelPackage"], resources=model_package_arns(scope, groups)
+        actions=["sagemaker:UpdateModelPackage"], resources=model_package_arns(scope, groups, prefix)
     )
 
 
@@ -90,8 +109,10 @@ WILDCARD_GRANTS = {
 CONFIGURATION_DEPENDENT_WILDCARDS = {"sagemaker:ListModelPackages"}
 
 SCOPED_WILDCARD_REASON = (
-    "Scoped to the watched groups' versions (model-package/<group>/*) or to compilation jobs carrying "
-    "Registry Autopilot's name prefix: version numbers and job suffixes only exist at run time."
+    "Scoped to the watched groups' versions (model-package/<group>/*, or model-package/<groupNamePrefix>* "
+    "when groups are watched by name prefix, the functions acting only on configured groups) or to "
+    "compilation jobs carrying Registry Autopilot's name prefix: version numbers and job suffixes only "
+    "exist at run time."
 )
 
 

@@ -133,7 +133,7 @@ def compile_role_statements(
         iam.PolicyStatement(
             sid="DescribeWatchedVersions",
             actions=["sagemaker:DescribeModelPackage"],
-            resources=sagemaker_access.model_package_arns(scope, config.groups),
+            resources=sagemaker_access.model_package_arns(scope, config.groups, config.group_name_prefix),
         ),
         iam.PolicyStatement(
             sid="WriteCompiledModels",
@@ -153,7 +153,8 @@ def compile_role_statements(
 def _endpoint_spellings(config: AutopilotConfig) -> list[str]:
     names = sorted({group.shadow.endpoint_name for group in config.groups.values() if group.shadow})
     # SageMaker puts lower-cased names in endpoint ARNs; a name with capitals is granted both ways.
-    return list(dict.fromkeys(spelling for name in names for spelling in (name, name.lower())))
+    # With endpointNamePrefix, `<prefix>*`: one log group pattern whatever the number of endpoints.
+    return sagemaker_access.endpoint_names(names, config.endpoint_name_prefix)
 
 
 def experiment_role_statements(

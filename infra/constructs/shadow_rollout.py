@@ -46,6 +46,10 @@ NO_RESOURCE_LEVEL_REASON = (
     "cloudwatch:GetMetricData, and sagemaker:AddTags only with sagemaker:TaggingAction "
     "CreateInferenceExperiment."
 )
+ENDPOINT_PREFIX_REASON = (
+    "DescribeEndpoint (read-only) on the production endpoints named by endpointNamePrefix: one ARN "
+    "whatever the number of groups; the shadow start reads only the endpoint its group configures."
+)
 PRODUCTION_MODELS_REASON = (
     "Read-only DescribeModel of the production endpoint's model, whose name is chosen by whoever deploys "
     "the endpoint: the shadow start checks it for what AWS excludes from shadow tests (multi-model, "
@@ -103,6 +107,8 @@ class ShadowRollout(Construct):
             memory_size=constants.ROLLER_MEMORY_MB,
             reserved_concurrent_executions=constants.ROLLER_RESERVED_CONCURRENCY,
         )
+        self._group_prefix = config.group_name_prefix
+        self._endpoint_prefix = config.endpoint_name_prefix
         self._grant_start(self.start_function, groups, endpoints, experiment_role_arn)
         self._grant_roller(self.roller_function, groups)
         self._grant_production_models(self.start_function)
@@ -158,7 +164,7 @@ class ShadowRollout(Construct):
         """What both functions do: find, read and stop Registry Autopilot's experiments (plus
         `actions` on them), and describe and update the watched groups' versions."""
         experiments = self._arn("inference-experiment", f"{constants.COMPILATION_JOB_PREFIX}*")
-        versions = sagemaker_access.model_package_arns(self, groups)
+        versions = sagemaker_access.model_package_arns(self, groups, self._group_prefix)
         versions_statement = iam.PolicyStatement(
             actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"], resources=versions
         )
@@ -195,7 +201,9 @@ class ShadowRollout(Construct):
         models = self._arn("model", f"{prefix}*")
         experiments = self._arn("inference-experiment", f"{prefix}*")
         # SageMaker puts lower-cased names in endpoint ARNs; a name with capitals is granted both ways.
-        spellings = dict.fromkeys(spelling for name in endpoints for spelling in (name, name.lower()))
+        # With endpointNamePrefix: `endpoint/<prefix>*` (read-only; the start acts on the configured
+        # group's own endpoint only).
+        spellings = sagemaker_access.endpoint_names(endpoints, self._endpoint_prefix)
         endpoint_arns = [self._arn("endpoint", name) for name in spellings]
         endpoint_configs = self._arn("endpoint-config", "*")
         self._grant_common(function, groups, "sagemaker:CreateInferenceExperiment")
@@ -224,6 +232,8 @@ class ShadowRollout(Construct):
             acknowledge_wildcard_resources(
                 function.role, [models, experiments, endpoint_configs], PREFIXED_REASON
             )
+            if self._endpoint_prefix is not None:
+                acknowledge_wildcard_resources(function.role, endpoint_arns, ENDPOINT_PREFIX_REASON)
 
     def _grant_roller(self, function: lambda_.Function, groups: list[str]) -> None:
         self._grant_common(function, groups, "sagemaker:UpdateInferenceExperiment")

@@ -462,3 +462,37 @@ def test_with_the_roles_the_stack_owns_doctor_finds_them_through_the_deployed_ou
     assert f"Role: compile | exists | {owned_roles_app.compile_role_arn}" in passed
     assert f"Role: experiment | exists | {owned_roles_app.experiment_role_arn}" in passed
     assert results(report, "FAIL") == []
+
+
+def test_a_group_prefix_grant_is_explained_and_the_groups_it_reaches_unlisted_are_named(
+    stack: EmbeddedStack,
+) -> None:
+    """groupNamePrefix widens the rules and the grants to every `<prefix>*` group (docs/CONFIGURATION.md,
+    "Many groups"); doctor says so, and names the account's groups the prefix reaches unconfigured."""
+    from registry_autopilot.models.config import AutopilotConfig
+
+    raw = stack.app.config.model_dump(by_alias=True, exclude_none=True)
+    raw["groups"] = {"churn-xgboost": raw["groups"]["churn-xgboost"]}
+    config = AutopilotConfig.model_validate(
+        raw | {"groupNamePrefix": "churn-", "endpointNamePrefix": "churn-"}
+    )
+    stack.backend.seed_model_package("churn-newcomer")
+
+    report = run_doctor(config, stack.backend.client, stack.backend.region)
+
+    passed, warned = results(report, "PASS"), results(report, "WARN")
+    assert any(
+        line.startswith("Watching | groups by name prefix | ")
+        and "model-package/churn-*" in line
+        and "act only on the 1 configured group(s)" in line
+        for line in passed
+    )
+    assert any(line.startswith("Watching | endpoints by name prefix | ") for line in passed)
+    (unlisted,) = [line for line in warned if line.startswith("Watching | groups the prefix reaches")]
+    assert "churn-newcomer" in unlisted
+    assert "fraud-pytorch" not in unlisted
+    assert "churn-xgboost" not in unlisted
+
+
+def test_without_a_prefix_doctor_has_nothing_to_explain_about_watching(stack: EmbeddedStack) -> None:
+    assert not [c for c in doctor(stack).checks if c.area == "Watching"]

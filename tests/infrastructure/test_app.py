@@ -133,3 +133,27 @@ def test_given_credentials_for_a_real_account_when_the_sample_is_synthesized_the
     assert "refusing to synthesize it for account 111122223333" in result.stderr
     assert "autopilot.sample: true -> remove it" in result.stderr
     assert not list(tmp_path.glob("*.template.json"))
+
+
+def test_given_groups_listed_by_name_past_a_quota_when_synthesized_then_app_py_refuses_naming_the_quota(
+    tmp_path: Path, staged_dependencies: Path
+) -> None:
+    """32 groups of 63 characters without groupNamePrefix: each rule's pattern lists every name and
+    passes EventBridge's 2,048 characters ("Event pattern size | 2,048 | Maximum event pattern size,
+    in characters", EventBridge quotas). CloudFormation would fail the deploy; app.py fails the synth."""
+    from tests.infrastructure.test_quotas import organisation_config
+
+    context = cdk_json_context() | {
+        "autopilot": organisation_config(32, prefixed=False),
+        "lambdaDependenciesDir": str(staged_dependencies),
+    }
+    result = run_app(context, tmp_path)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  ")]
+    patterns = [
+        line for line in problems if line.startswith("  EventBridge event pattern size (characters): ")
+    ]
+    assert len(patterns) == 2, result.stderr
+    assert all(line.endswith("for a quota of 2,048") for line in patterns)

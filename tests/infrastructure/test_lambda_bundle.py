@@ -17,6 +17,8 @@ from tests.infrastructure.synthesis import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 FIRST_PARTY = {"registry_autopilot"}
+# What the deployed configuration (autopilot_config.json in the function package) may weigh.
+CONFIG_ALLOWANCE_BYTES = 1_000_000
 
 
 def third_party_imports(root: Path) -> set[str]:
@@ -101,3 +103,22 @@ def test_pydantic_core_is_the_cpython_3_13_aarch64_build(layer: Path) -> None:
         line.startswith("Tag: cp313-cp313-manylinux") and line.endswith("aarch64")
         for line in wheel.read_text().splitlines()
     )
+
+
+def tree_bytes(root: Path) -> int:
+    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+
+
+def test_the_layer_and_the_largest_function_package_unzipped_fit_lambda_s_250_mb(layer: Path) -> None:
+    """Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+    "Deployment package (.zip file archive) size: 250 MB (unzipped)", which counts the function's
+    layers ("The maximum size of a function's deployment package and layers when they're extracted",
+    Lambda API Reference, AccountLimit.CodeSizeUnzipped). Every function ships the same package: the
+    `registry_autopilot` folder and the deployed configuration (0.7 MB at 500 groups; test_quotas.py
+    holds it under the 1 MB allowed for it here). "250 MB" is read as 250 x 10^6 bytes (the smaller
+    reading)."""
+    package = tree_bytes(REPO_ROOT / "functions" / "registry_autopilot") + CONFIG_ALLOWANCE_BYTES
+    unzipped = tree_bytes(layer) + package
+
+    assert tree_bytes(layer) > 1_000_000  # the real layer, not an empty stand-in
+    assert unzipped <= 250 * 10**6, f"{unzipped:,} bytes"

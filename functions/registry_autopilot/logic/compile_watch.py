@@ -1,13 +1,18 @@
 """The compile watch: how a workflow waiting for a compilation job learns how it ended.
 
 Each target's branch of the compile workflow creates its job, then waits on a task token kept in a
-small S3 object (the wait): key `compile-waits/<job name>/<execution name>`, body the token as JSON text
-(the way Step Functions stores an AWS SDK integration's blob parameter: a string keeps its quotes),
-metadata the target, the deadline and the execution. Once a minute the compile watcher lists the jobs
-in flight; a wait whose job is no longer in flight has ended: the job is described once and the branch
-resumed (SendTaskSuccess) with the target's outcome. Past the deadline a job still in flight is stopped and
-reported TIMED_OUT. Pure decisions here; the reads and writes are the watcher's
+small S3 object (the wait): key `compile-waits/<job name>/<deadline>/<execution name>`, body the token
+as JSON text (the way Step Functions stores an AWS SDK integration's blob parameter: a string keeps its
+quotes), metadata the target, the deadline and the execution. Once a minute the compile watcher lists
+the jobs in flight; a wait whose job is no longer in flight has ended: the job is described once and
+the branch resumed (SendTaskSuccess) with the target's outcome. Past the deadline a job still in flight
+is stopped and reported TIMED_OUT. Pure decisions here; the reads and writes are the watcher's
 (`usecases.compile_watch`).
+
+What a round needs to know of a wait is in its key (the job and the deadline), so a wait is read (one
+GetObject) only when its job has ended or its deadline has passed: a round's reads grow with the jobs
+that ended, not with the waits. Waits written before the deadline went into the key
+(`compile-waits/<job name>/<execution name>`) are still read every round until they drain.
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ TARGET_KEY = "target"
 DEADLINE_KEY = "deadline"
 EXECUTION_KEY = "execution"  # the execution's ARN; absent from waits written before it was added
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$")
+# The deadline as the workflow writes it (Plan's TIMESTAMP_FORMAT, UTC).
+_KEY_DEADLINE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
 _WAIT_KEY = re.compile(
-    rf"^{re.escape(naming.COMPILE_WAITS_PREFIX)}(?P<job>[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}})/(?P<execution>[^/]+)$"
+    rf"^{re.escape(naming.COMPILE_WAITS_PREFIX)}(?P<job>[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}})/"
+    rf"(?:(?P<deadline>{_KEY_DEADLINE})/)?(?P<execution>[^/]+)$"
 )
 
 
@@ -92,6 +100,34 @@ def task_token(key: str, body: str) -> str:
 
 
 Step = Literal["wait", "describe", "stop"]
+
+
+@dataclass(frozen=True)
+class WaitKey:
+    """What a wait's key says: the job, and the deadline (None for a wait written before it was there)."""
+
+    job_name: str
+    deadline: datetime | None
+
+
+def parse_key(key: str) -> WaitKey | None:
+    """The key's job and deadline; None for a key the workflow does not write (read and set aside)."""
+    match = _WAIT_KEY.match(key)
+    if match is None:
+        return None
+    deadline = match["deadline"]
+    return WaitKey(
+        job_name=match["job"],
+        deadline=datetime.fromisoformat(deadline) if deadline is not None else None,
+    )
+
+
+def needs_read(listed: WaitKey, in_flight: Mapping[str, str], now: datetime) -> bool:
+    """Whether this round must read the wait: its job ended (or is not listed yet), or its deadline
+    passed, or the key does not carry the deadline. A job in flight before its deadline: no read."""
+    if listed.job_name not in in_flight or listed.deadline is None:
+        return True
+    return now >= listed.deadline
 
 
 def next_step(wait: Wait, in_flight: Mapping[str, str], now: datetime) -> Step:
@@ -166,6 +202,7 @@ class RoundResult:
     # Step Functions did not know the token while its execution still runs: we read it wrong. Kept.
     invalid_token: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)  # malformed waits moved out of the prefix, once
+    read: int = 0  # waits read (GetObject) this round: those whose job ended or whose deadline passed
 
     def problems(self) -> list[str]:
         """What makes the round fail (and the watcher's Errors alarm fire), in words."""

@@ -54,6 +54,9 @@ ENDPOINT_NAME_PATTERN = ENTITY_NAME_PATTERN
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"
 STACK_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,127}$"
+# The start of a SageMaker name (groupNamePrefix, endpointNamePrefix): 1-62 characters of an EntityName,
+# which may end in a hyphen ("team-") because more of the name follows.
+NAME_PREFIX_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9-]{0,61}$"
 # CloudWatch Logs accepts only these retention periods (days).
 LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
@@ -381,6 +384,14 @@ class AutopilotConfig(_Model):
 
     stack_name: Annotated[str, StringConstraints(pattern=STACK_NAME_PATTERN)] = "RegistryAutopilot"
     groups: Annotated[dict[GroupName, GroupConfig], Field(min_length=1)]
+    # Watch by naming convention (docs/CONFIGURATION.md, "Many groups"): the event patterns match group
+    # names by this prefix and the IAM grants name `model-package/<prefix>*`, so the template stays the
+    # same size whatever the number of groups. Every configured group must carry the prefix; a group
+    # that carries it but is not configured gets events, and the functions skip it (they act only on
+    # the groups configured here).
+    group_name_prefix: Annotated[str, StringConstraints(pattern=NAME_PREFIX_PATTERN)] | None = None
+    # The same for the production endpoints of shadow tests: `endpoint/<prefix>*` and their log groups.
+    endpoint_name_prefix: Annotated[str, StringConstraints(pattern=NAME_PREFIX_PATTERN)] | None = None
     # Roles SageMaker assumes for Neo compilation jobs and for shadow models and experiments. Unset: the
     # stack creates them (infra/constructs/sagemaker_roles.py); set: the stack uses yours as they are.
     compile_role_arn: RoleArn | None = None
@@ -415,3 +426,26 @@ class AutopilotConfig(_Model):
         ]
         | None
     ) = None
+
+    @model_validator(mode="after")
+    def _names_carry_their_prefix(self) -> Self:
+        """Grants and patterns name only the prefixes: a name without its prefix would be configured
+        and never reached."""
+        problems = []
+        if self.group_name_prefix is not None:
+            problems += [
+                f"group {name!r} does not start with groupNamePrefix {self.group_name_prefix!r}"
+                for name in sorted(self.groups)
+                if not name.startswith(self.group_name_prefix)
+            ]
+        endpoint_prefix = self.endpoint_name_prefix
+        if endpoint_prefix is not None:
+            problems += [
+                f"groups.{name}.shadow.endpointName {group.shadow.endpoint_name!r} does not start with "
+                f"endpointNamePrefix {endpoint_prefix!r}"
+                for name, group in sorted(self.groups.items())
+                if group.shadow is not None and not group.shadow.endpoint_name.startswith(endpoint_prefix)
+            ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

@@ -6,6 +6,11 @@ sees it. Every step can be repeated: a wait is deleted only after its branch was
 Step Functions said the branch no longer waits (TaskTimedOut, TaskDoesNotExist, or an execution that no
 longer runs); a report sent twice reaches the workflow once. An object that is not a wait is set aside
 once (moved out of the prefix, and the round fails once), not read again every round.
+
+A round makes one S3 listing per 1,000 waits and one ListCompilationJobs page per 100 jobs in flight
+and status; then it reads, describes, answers and deletes only the waits whose job ended or whose
+deadline passed (the key carries both: logic/compile_watch.needs_read). Throttling is answered by the
+clients' standard-mode retries (adapters/clients.RETRIES), with backoff.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from registry_autopilot.logic.compile_watch import (
     RoundResult,
     Wait,
     gone,
+    needs_read,
     next_step,
     outcome,
+    parse_key,
     timed_out,
     timed_out_reason,
     unread_reason,
@@ -62,7 +69,11 @@ def watch(ports: WatchPorts, settings: Settings, *, now: datetime) -> RoundResul
     in_flight = ports.jobs.in_flight(naming.JOB_PREFIX)
     ends: dict[str, JobEnd | None] = {}
     for key in keys:
+        listed = parse_key(key)
+        if listed is not None and not needs_read(listed, in_flight, now):
+            continue  # its job runs and its deadline is ahead: decided from the key, nothing read
         try:
+            result.read += 1
             _handle(key, ports, settings, _Round(in_flight, ends, now, result))
         except Exception as exc:
             logger.exception("compile wait not handled", extra={"key": key, "error_code": error_code(exc)})

@@ -66,6 +66,7 @@ class FakeWaits:
         return sorted(self.objects)
 
     def read(self, key: str) -> tuple[str, dict[str, str]] | None:
+        self.reads.append(key)
         return self.objects.get(key)
 
     def delete(self, key: str) -> None:
@@ -78,6 +79,7 @@ class FakeWaits:
         return new_key
 
     set_aside_objects: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -401,3 +403,92 @@ def test_given_a_job_that_no_longer_exists_then_its_branch_is_answered_failed_at
     )
     assert result.resumed == [KEY]
     assert waits.objects == {}
+
+
+def keyed(job: str, execution: str = "exec-1", deadline: datetime = DEADLINE) -> str:
+    """The key the workflow writes now: job, deadline, execution."""
+    return f"compile-waits/{job}/{deadline.strftime('%Y-%m-%dT%H:%M:%SZ')}/{execution}"
+
+
+def many_waits(count: int, deadline: datetime = DEADLINE) -> tuple[FakeWaits, list[str]]:
+    jobs = [f"autopilot-team-{index:04d}-v1-ml-c5-1a2b3c4d" for index in range(count)]
+    waits = FakeWaits(
+        {keyed(job, deadline=deadline): (body(f"token-{job}"), metadata(deadline=deadline)) for job in jobs}
+    )
+    return waits, jobs
+
+
+def test_given_waits_whose_jobs_run_before_their_deadline_then_the_round_reads_none_of_them(
+    settings: Settings,
+) -> None:
+    waits, jobs = many_waits(1_000)
+
+    result = compile_watch.watch(
+        ports(waits, FakeJobs(running=dict.fromkeys(jobs, "INPROGRESS")), FakeCallbacks()), settings, now=NOW
+    )
+
+    assert result.waits == 1_000
+    assert result.read == 0
+    assert waits.reads == []
+
+
+def test_given_1000_waits_of_which_10_jobs_ended_then_only_those_10_are_read_described_and_answered(
+    settings: Settings,
+) -> None:
+    waits, jobs = many_waits(1_000)
+    ended = jobs[::100]
+    fake_jobs = FakeJobs(
+        running={job: "INPROGRESS" for job in jobs if job not in ended},
+        ended={job: JobEnd(status="COMPLETED", artifact=f"s3://b/{job}.tar.gz") for job in ended},
+    )
+    callbacks = FakeCallbacks()
+
+    result = compile_watch.watch(ports(waits, fake_jobs, callbacks), settings, now=NOW)
+
+    assert result.read == 10
+    assert sorted(waits.reads) == sorted(keyed(job) for job in ended)
+    assert sorted(fake_jobs.described) == sorted(ended)
+    assert len(callbacks.sent) == 10
+    assert len(waits.objects) == 990
+
+
+def test_given_the_deadline_in_the_key_passed_with_the_job_in_flight_then_it_is_read_and_stopped(
+    settings: Settings,
+) -> None:
+    key = keyed(JOB)
+    waits = FakeWaits({key: (body("token-1"), metadata())})
+    jobs = FakeJobs(running={JOB: "INPROGRESS"})
+
+    result = compile_watch.watch(ports(waits, jobs, FakeCallbacks()), settings, now=DEADLINE)
+
+    assert waits.reads == [key]
+    assert jobs.stopped == [JOB]
+    assert result.read == 1
+
+
+def test_a_wait_written_before_the_deadline_was_in_its_key_is_still_read_every_round(
+    settings: Settings,
+) -> None:
+    """Waits the previous workflow wrote (`compile-waits/<job>/<execution>`) keep working until they drain."""
+    waits = FakeWaits({KEY: (body("token-1"), metadata())})
+    jobs = FakeJobs(running={JOB: "INPROGRESS"})
+
+    for _ in range(2):
+        compile_watch.watch(ports(waits, jobs, FakeCallbacks()), settings, now=NOW)
+
+    assert waits.reads == [KEY, KEY]
+    assert KEY in waits.objects
+    assert jobs.stopped == []
+
+
+def test_the_longest_wait_key_stays_far_within_s3_s_1024_byte_key_limit() -> None:
+    """Amazon S3 User Guide, "Naming Amazon S3 objects": "The object key name consists of a sequence of
+    Unicode characters encoded in UTF-8, with a maximum length of 1,024 bytes". A job name is at most
+    63 characters (SageMaker EntityName), the deadline 20, an execution name at most 80 (Step Functions
+    StartExecution `name`, "1-80 characters")."""
+    from registry_autopilot.logic.compile_watch import parse_key
+
+    key = keyed("j" * 63, execution="e" * 80)
+
+    assert len(key.encode()) < 1_024 // 4
+    assert parse_key(key) is not None
