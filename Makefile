@@ -55,7 +55,7 @@ demo: install ## Run the lifecycle locally on the embedded backend (no AWS accou
 lint: $(VENV)/.installed ## ruff lint + format check, and the import contracts (lint-imports, pyproject.toml)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@PYTHONPATH=.:functions $(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
+	@PYTHONPATH=.:functions $(PY) $(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
 
 typecheck: $(VENV)/.installed ## mypy
 	@$(VENV)/bin/mypy
@@ -64,7 +64,7 @@ pytest: install
 	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 docs: $(VENV)/.installed ## Build the documentation site into build/site (mkdocs --strict: dead links fail)
-	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
 pastes: $(VENV)/.installed ## Rewrite the outputs pasted in README.md and docs/ from fresh runs
 	@$(PY) scripts/pastes.py --update
