@@ -19,7 +19,8 @@ pasted whole and in part runs once.
 Only what varies from run to run is masked, on both sides, before comparing (MASKS below): the wall
 time a run reports, the machine clock's timestamps, and the random ids of the state-change events our
 own writes cause. `--update` writes the real output, unmasked.
-It writes nothing unless every command ran: a command that exits with a status the paste does not
+A paste equal to the fresh run up to the masks is left as it is. It writes nothing unless every
+command ran: a command that exits with a status the paste does not
 expect, prints a traceback or prints nothing leaves every file as it was.
 """
 
@@ -180,10 +181,11 @@ def update(root: Path = ROOT) -> list[Paste]:
     for path, text in texts.items():
         new = text
         for paste in sorted(found[path], key=lambda p: p.start, reverse=True):
+            if mask(fresh[paste]) == mask(paste.body):
+                continue  # equal but for what varies: keep it, so an update changes only what changed
             body = (paste.prompt + "\n" if paste.prompt else "") + fresh[paste]
             new = new[: paste.start] + body + new[paste.end :]
-            if fresh[paste] != paste.body:
-                changed.append(paste)
+            changed.append(paste)
         if new != text:
             path.write_text(new, encoding="utf-8")
     return sorted(changed, key=lambda p: (str(p.path), p.line))

@@ -91,3 +91,25 @@ def test_update_writes_nothing_when_a_command_fails(tmp_path: Path, monkeypatch:
         pastes.update(tmp_path)
 
     assert page.read_text() == original
+
+
+def test_update_rewrites_what_changed_and_keeps_what_differs_only_in_masked_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "PAGE.md"
+    page.write_text(
+        "<!-- paste: echo 88; echo finished in 9.9 s -->\n```text\n$ make it\n87\nfinished in 1.0 s\n```\n\n"
+        "<!-- paste: echo finished in 9.9 s -->\n```text\nfinished in 1.0 s\n```\n"
+    )
+    (tmp_path / "README.md").write_text("# nothing pasted\n")
+    monkeypatch.setattr(pastes, "ROOT", tmp_path)
+    pastes._run.cache_clear()
+
+    changed = pastes.update(tmp_path)
+
+    assert [p.line for p in changed] == [1]
+    assert page.read_text() == (
+        "<!-- paste: echo 88; echo finished in 9.9 s -->\n```text\n$ make it\n88\nfinished in 9.9 s\n```\n\n"
+        "<!-- paste: echo finished in 9.9 s -->\n```text\nfinished in 1.0 s\n```\n"
+    )
