@@ -25,7 +25,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo test lint typecheck pytest bench bundle synth deploy diff lock clean e2e-aws e2e-aws-plan e2e-aws-clean
+.PHONY: help install demo test lint typecheck pytest docs pastes bench bundle synth deploy diff lock clean e2e-aws e2e-aws-plan e2e-aws-clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -55,7 +55,7 @@ demo: install ## Run the lifecycle locally on the embedded backend (no AWS accou
 lint: $(VENV)/.installed ## ruff lint + format check, and the import contracts (lint-imports, pyproject.toml)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@PYTHONPATH=.:functions $(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
+	@PYTHONPATH=.:functions $(PY) $(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
 
 typecheck: $(VENV)/.installed ## mypy
 	@$(VENV)/bin/mypy
@@ -63,7 +63,13 @@ typecheck: $(VENV)/.installed ## mypy
 pytest: install
 	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
-test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, infrastructure, e2e
+docs: $(VENV)/.installed ## Build the documentation site into build/site (mkdocs --strict: dead links fail)
+	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
+
+pastes: $(VENV)/.installed ## Rewrite the outputs pasted in README.md and docs/ from fresh runs
+	@$(PY) scripts/pastes.py --update
+
+test: lint typecheck docs pytest ## The whole suite: lint, types, docs site, unit, integration, infrastructure, e2e
 
 bench: install ## Measure cost per model version: overhead, cold start, calls, transitions, dollars, bursts, memory
 	@$(PY) -m bench

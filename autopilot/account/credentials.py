@@ -188,7 +188,7 @@ def explain(exc: BaseException, target: AwsTarget | None = None) -> str | None:
         if code in DENIED_CODES:
             return (
                 f"access denied: {operation} ({code}{where}): the identity needs this permission; see "
-                "the README's 'Dry-run against your AWS account' for what each verb calls"
+                "docs/AWS_ACCOUNT.md, 'Dry-run against your AWS account', for what each verb calls"
             )
         return None
     if isinstance(exc, NoCredentialsError):

@@ -777,7 +777,7 @@ class Doctor:
                 "read",
                 "WARN",
                 f"cannot read ({_error_code(exc)}): {exc}",
-                "allow the caller the read-only calls doctor makes (README: Before the first real event)",
+                "allow the caller the read-only calls doctor makes (docs/DEPLOY.md: doctor)",
             )
 
 

@@ -161,7 +161,7 @@ def retry_target(
     if described.get("ModelApprovalStatus") == "Rejected":
         raise InvalidInput(
             f"VERSION_ARN {arn} is Rejected, and Plan compiles no rejected version: set it "
-            "PendingManualApproval first (README, 'Retry a failed Neo target')"
+            "PendingManualApproval first (docs/WORKFLOW.md, 'Retry a failed Neo target')"
         )
     retrying = naming.is_retry_request(record)
     if not retrying and not record.startswith(RETRYABLE_RECORDS):

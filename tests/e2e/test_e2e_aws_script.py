@@ -298,8 +298,8 @@ def test_given_a_region_without_a_known_serving_image_then_it_refuses_unless_one
 
 
 def test_the_readme_shows_the_plan_the_dry_run_prints(plan: e2e_aws.Plan) -> None:
-    """README, "Prove it in your account", pastes `make e2e-aws-plan` (world id "planned")."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    """docs/AWS_ACCOUNT.md, "Prove it in your account", pastes `make e2e-aws-plan` (world id "planned")."""
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "AWS_ACCOUNT.md").read_text()
     pasted = readme.split("```text\ne2e world planned", 1)[1].split("```", 1)[0]
 
     printed = plan.render().replace(WORLD, e2e_aws.DRY_RUN_WORLD)
