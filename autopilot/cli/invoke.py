@@ -11,20 +11,26 @@ from typing import Any
 from autopilot.account.credentials import add_aws_options
 from autopilot.cli.inputs import add_object_option, load_event, load_objects
 from autopilot.cli.output import EXIT_FAILED, EXIT_OK, emit, one_line
-from autopilot.cli.plan import run_on_aws
+from autopilot.cli.plan import event_and_target, is_version, run_on_aws
 from autopilot.errors import InvalidInput
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     from autopilot.embedded.stack import available_handlers, invoke_handler
 
-    event = load_event(args.event_file)
     if args.handler not in available_handlers():
         raise InvalidInput(
             f"unknown handler {args.handler!r}; choose one of: {', '.join(available_handlers())}"
         )
     if args.aws or args.dry_run:
-        return run_on_aws(args, event, handler=args.handler, dry_run=args.dry_run)
+        event, target = event_and_target(args)
+        return run_on_aws(args, event, handler=args.handler, dry_run=args.dry_run, target=target)
+    if is_version(args.event_file):
+        raise InvalidInput(
+            f"{args.event_file}: a version is read from your AWS account: add --dry-run (real reads, "
+            "no write sent) or --aws, or pass an event file"
+        )
+    event = load_event(args.event_file)
     from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
     objects = load_objects(args.object, [args.event_file], [event])
@@ -52,7 +58,13 @@ def add_parser(verbs: Any) -> None:
         ),
     )
     invoke.add_argument("handler", help="handler name: plan, attach, shadow_start or roller")
-    invoke.add_argument("event_file", type=Path, help="a JSON event, e.g. one from events/")
+    invoke.add_argument(
+        "event_file",
+        type=Path,
+        metavar="EVENT_FILE|VERSION_ARN|GROUP/VERSION",
+        help="a JSON event, e.g. one from events/; with --dry-run or --aws also a model package "
+        "version (its ARN, or GROUP/VERSION), read with DescribeModelPackage",
+    )
     invoke.add_argument("--json", action="store_true", help="machine-readable output")
     invoke.add_argument(
         "--aws", action="store_true", help="run against AWS with your credentials, writes included"

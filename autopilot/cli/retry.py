@@ -40,7 +40,12 @@ def add_parser(verbs: Any) -> None:
             "backend with --local EVENT_FILE... (the events are replayed first)."
         ),
     )
-    retry.add_argument("version_arn", metavar="VERSION_ARN", help="the model package version's ARN")
+    retry.add_argument(
+        "version_arn",
+        metavar="VERSION_ARN|GROUP/VERSION",
+        help="the model package version: its ARN (its region is used when none is configured), "
+        "or GROUP/VERSION",
+    )
     retry.add_argument("target", metavar="TARGET", help="the Neo target's name in cdk.json, e.g. graviton")
     retry.add_argument(
         "--local",

@@ -26,10 +26,16 @@ def cmd_status(args: argparse.Namespace) -> int:
                 )
             )
         else:
+            from autopilot.account.versions import client_factory, parse_version_ref, target_for
             from autopilot.embedded.synth import shipped_config
 
-            client, region = aws_client_factory(args.profile, args.region)
-            report = read_status(args.target, shipped_config(), client, region)
+            ref = parse_version_ref(args.target)
+            if ref is None:  # a group: the region is the configured one
+                client, region = aws_client_factory(args.profile, args.region)
+                report = read_status(args.target, shipped_config(), client, region)
+            else:  # a version: with no region configured, the ARN's
+                target = target_for(ref, args.profile, args.region)
+                report = read_status(ref.arn(target), shipped_config(), client_factory(target), target.region)
     except (CannotRun, NotFound) as exc:
         print(f"error: status: {exc}", file=sys.stderr)
         return EXIT_INVALID
