@@ -15,6 +15,20 @@ from autopilot.cli.plan import event_and_target, is_version, run_on_aws
 from autopilot.errors import InvalidInput
 
 
+def _say_if_unwatched(handler: str, event: Any) -> None:
+    """`invoke` runs the handler it is told to; deployed, no rule would deliver this event to it."""
+    from autopilot.embedded.silence import is_unwatched
+    from autopilot.embedded.synth import shipped_config
+
+    group = is_unwatched(shipped_config().groups, event)
+    if group is not None:
+        print(
+            f"note: group {group!r} is not watched (not in cdk.json's groups): deployed, no rule would "
+            f"deliver this event to {handler}; running it anyway",
+            file=sys.stderr,
+        )
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     from autopilot.embedded.stack import available_handlers, invoke_handler
 
@@ -24,6 +38,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         )
     if args.aws or args.dry_run:
         event, target = event_and_target(args)
+        _say_if_unwatched(args.handler, event)
         return run_on_aws(args, event, handler=args.handler, dry_run=args.dry_run, target=target)
     if is_version(args.event_file):
         raise InvalidInput(
@@ -31,6 +46,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             "no write sent) or --aws, or pass an event file"
         )
     event = load_event(args.event_file)
+    _say_if_unwatched(args.handler, event)
     from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
     objects = load_objects(args.object, [args.event_file], [event])

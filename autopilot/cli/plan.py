@@ -47,7 +47,11 @@ def run_on_aws(
     except RejectedEvent as exc:
         raise InvalidInput(f"{args.event_file} rejected: {exc}") from None
     if not runs:
-        emit({"runs": []}, args.json, "no rule matches this event: nothing would run")
+        from autopilot.embedded.silence import why_no_rule
+        from autopilot.embedded.synth import synthesize
+
+        why = why_no_rule(synthesize(), event)
+        emit({"runs": [], "why": why}, args.json, f"no rule matches this event: nothing would run ({why})")
         return EXIT_OK
     emit({"runs": [run.as_dict() for run in runs]}, args.json, "\n\n".join(r.render() for r in runs))
     return EXIT_OK
