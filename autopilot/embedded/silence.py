@@ -73,7 +73,7 @@ def why_no_rule(app: SynthesizedApp, event: Any, *, watch_flag: bool = False) ->
             else ("add it to cdk.json's groups")
         )
         return f"group {group!r} is not watched (not in cdk.json's groups): {fix}"
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    detail: dict[str, Any] = event["detail"] if isinstance(event.get("detail"), dict) else {}
     acted = []
     for rule in rules:
         wanted = _values(rule.pattern.get("detail") or {}, "ModelPackageGroupName")
