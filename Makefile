@@ -28,7 +28,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help install demo test lint typecheck pytest bench bundle synth deploy diff lock clean e2e-aws e2e-aws-plan e2e-aws-clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 15
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
@@ -55,12 +55,12 @@ demo: install ## Run the lifecycle locally on the embedded backend (no AWS accou
 lint: $(VENV)/.installed ## ruff lint + format check, and the import contracts (lint-imports, pyproject.toml)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@PYTHONPATH=.:functions $(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
+	@PYTHONPATH=.:functions $(PY) -c 'import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())' --no-logo --cache-dir .cache/import-linter
 
 typecheck: $(VENV)/.installed ## mypy
 	@$(VENV)/bin/mypy
 
-pytest: install
+pytest: install ## pytest alone (unit, integration, infrastructure, e2e), without lint and types
 	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, infrastructure, e2e

@@ -29,6 +29,21 @@ def _say_if_unwatched(handler: str, event: Any) -> None:
         )
 
 
+def deployed_handlers() -> list[str]:
+    """The handler modules, read from the package without importing them (fast for --help);
+    `available_handlers()` (the stack's functions) is the check when one is named."""
+    from pathlib import Path
+
+    from registry_autopilot import handlers
+
+    folder = Path(handlers.__file__).parent
+    return sorted(
+        path.stem
+        for path in folder.glob("*.py")
+        if not path.stem.startswith("_") and "\ndef handler(" in path.read_text(encoding="utf-8")
+    )
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     from autopilot.embedded.stack import available_handlers, invoke_handler
 
@@ -73,7 +88,7 @@ def add_parser(verbs: Any) -> None:
             "and the resulting state of the model package."
         ),
     )
-    invoke.add_argument("handler", help="handler name: plan, attach, shadow_start or roller")
+    invoke.add_argument("handler", help=f"the handler to run: {', '.join(deployed_handlers())}")
     invoke.add_argument(
         "event_file",
         type=Path,
