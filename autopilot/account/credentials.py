@@ -170,8 +170,12 @@ def explain(exc: BaseException, target: AwsTarget | None = None) -> str | None:
         BotoCoreError,
         ClientError,
         EndpointConnectionError,
+        HTTPClientError,
         NoCredentialsError,
         NoRegionError,
+    )
+    from botocore.exceptions import (
+        ConnectionError as BotoConnectionError,
     )
 
     profile = target.profile if target else None
@@ -199,7 +203,9 @@ def explain(exc: BaseException, target: AwsTarget | None = None) -> str | None:
         return f"no AWS credentials found: run `aws configure{_profile_hint(profile)}`"
     if isinstance(exc, NoRegionError):
         return "no AWS region: pass --region REGION or set AWS_REGION"
-    if isinstance(exc, EndpointConnectionError):
+    if isinstance(
+        exc, EndpointConnectionError | BotoConnectionError | HTTPClientError
+    ):  # no network, timeouts
         return f"cannot reach AWS: {exc} (check the network and the region name{where})"
     if isinstance(exc, BotoCoreError) and ("SSO" in type(exc).__name__ or "Token" in type(exc).__name__):
         return _credential_problem(exc, profile)

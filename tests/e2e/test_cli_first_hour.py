@@ -103,3 +103,23 @@ def test_json_output_on_error_is_a_json_document_not_an_empty_file(
     assert code == EXIT_INVALID
     assert err == f"error: cannot read {missing}: No such file or directory\n"
     assert json.loads(out) == {"error": f"cannot read {missing}: No such file or directory", "exit_status": 2}
+
+
+def test_doctor_tells_a_network_failure_from_bad_credentials_in_the_words_plan_uses(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 9 (discard) here: the connection is refused, as with no network.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+    doctor_code, doctor_out, doctor_err = _run(capsys, ["doctor", "--region", "us-east-1"])
+    plan_code, _, plan_err = _run(capsys, ["plan", "churn-xgboost/3", "--region", "us-east-1"])
+
+    unreachable = 'cannot reach AWS: Could not connect to the endpoint URL: "http://127.0.0.1:9/"'
+    assert (doctor_code, doctor_out, plan_code) == (EXIT_INVALID, "", EXIT_INVALID)
+    assert doctor_err.startswith(f"error: doctor cannot run: {unreachable} (check the network")
+    assert plan_err.startswith(f"error: {unreachable} (check the network")
+    assert "credentials" not in doctor_err
