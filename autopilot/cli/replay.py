@@ -30,13 +30,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise InvalidInput("--rounds must be 0 or more")
     if args.max_deliveries < 1:
         raise InvalidInput("--max-deliveries must be at least 1")
+    objects = load_objects(args.object, args.event_files, events)
     report = replay(
         args.event_files,
         repeat=args.repeat,
         shuffle=args.shuffle,
         seed=args.seed,
         watch=args.watch,
-        objects=load_objects(args.object, args.event_files, events),
+        objects=objects,
         schedule_rounds=args.rounds,
         progress=_progress if sys.stderr.isatty() else None,
         events=events,
@@ -44,8 +45,28 @@ def cmd_replay(args: argparse.Namespace) -> int:
     )
     if sys.stderr.isatty():
         print(file=sys.stderr)
+    _keep_world(args, events, objects)
     emit(report.as_dict(), args.json, report.render())
     return report.exit_status
+
+
+def _keep_world(args: argparse.Namespace, events: list[Any], objects: dict[str, bytes]) -> None:
+    """The replay becomes the local world `status --local`, `retry --local` and `doctor --local` read."""
+    from autopilot.embedded import world
+
+    options = {
+        "repeat": args.repeat,
+        "shuffle": args.shuffle,
+        "seed": args.seed,
+        "watch": args.watch,
+        "rounds": args.rounds,
+    }
+    world.keep_replay(args.event_files, events, objects, options)
+    print(
+        f"local world kept in {world.shown()}: `status --local`, `retry --local` and `doctor --local` "
+        f"read it; {world.CLEAR_HINT}",
+        file=sys.stderr,
+    )
 
 
 def add_parser(verbs: Any) -> None:

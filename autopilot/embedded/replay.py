@@ -264,11 +264,15 @@ def replay(
     events: list[Any] | None = None,
     then: Callable[[EmbeddedStack], object] | None = None,
     max_deliveries: int = MAX_DELIVERIES,
+    prepare: Callable[[EmbeddedStack], object] | None = None,
+    inspect: Callable[[EmbeddedStack], object] | None = None,
 ) -> ReplayReport:
     """Deliver `files` (and what they cause); `objects` (S3 URI -> body) are put in the local S3
     first; then `schedule_rounds` times, advance the clock by the roller's rate and fire the schedule
     rules, delivering what those rounds cause. `progress(delivered, queued)` after each delivery;
-    `then(stack)` once the input events have settled (what it causes is delivered too)."""
+    `then(stack)` once the input events have settled (what it causes is delivered too); `prepare(stack)`
+    on the fresh stack before anything is seeded (e.g. deploy it locally); `inspect(stack)` on the
+    account the replay leaves, once everything settled."""
     if events is None:
         events = [json.loads(path.read_text(encoding="utf-8")) for path in files]
     loaded = [(path.name, event) for path, event in zip(files, events, strict=True)]
@@ -281,6 +285,7 @@ def replay(
     skipped: dict[str, str] = {}  # version ARN -> the first reason a workflow gave for doing nothing
     with EmbeddedStack(app, **_location(loaded)) as stack:  # type: ignore[arg-type]
         stack.keep_history = False  # replay reports outcomes, not the states each execution entered
+        _prepare(stack, prepare, files, events)
         _seed(stack, [(str(path), event) for path, event in zip(files, events, strict=True)], objects or {})
         emitted_seen = 0
 
@@ -323,6 +328,8 @@ def replay(
                 drain()
             if queue:
                 break
+        if inspect is not None:
+            inspect(stack)
         return ReplayReport(
             deliveries=deliveries,
             versions=_versions(stack, skipped),
@@ -466,6 +473,40 @@ def _location(loaded: list[tuple[str, Any]]) -> dict[str, str]:
         return {}
     (account, region), _ = places.most_common(1)[0]
     return {"account_id": account, "region": region}
+
+
+def _prepare(
+    stack: EmbeddedStack,
+    prepare: Callable[[EmbeddedStack], object] | None,
+    files: list[Path],
+    events: list[Any],
+) -> None:
+    if prepare is not None:
+        prepare(stack)
+    _script_sample_failures(stack, files, events)
+
+
+def _script_sample_failures(stack: EmbeddedStack, files: list[Path], events: list[Any]) -> None:
+    """A sample whose manifest entry names `failTargets` (target -> FailureReason) has those Neo
+    targets' first compilation fail in the embedded account: the job the compile workflow derives for
+    the version fails with that reason; a retry's job (another name) compiles."""
+    from autopilot.embedded.stack import sample_failures
+    from registry_autopilot.logic import naming
+
+    config = stack.app.config
+    for path, event in zip(files, events, strict=True):
+        failures = sample_failures(path, event)
+        detail = event.get("detail") if isinstance(event, dict) else None
+        group = config.groups.get(str((detail or {}).get("ModelPackageGroupName")))
+        if not failures or group is None or not isinstance(detail, dict):
+            continue
+        for target in group.neo_targets:
+            if target.name in failures:
+                job = naming.compilation_job_name(
+                    str(detail["ModelPackageGroupName"]), int(detail["ModelPackageVersion"]), target
+                )
+                statuses = [s for s in stack.backend.compilation_jobs.default_script if s != "COMPLETED"]
+                stack.backend.compilation_jobs.script(job, [*statuses, "FAILED"], failures[target.name])
 
 
 def _seed(stack: EmbeddedStack, loaded: list[tuple[str, Any]], objects: dict[str, bytes]) -> None:
