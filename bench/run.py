@@ -51,6 +51,8 @@ from bench.bursts import (
     simulate_burst,
     task_retry,
 )
+from bench.cli import GOALS as CLI_GOALS
+from bench.cli import CliTimes, measure_cli
 from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
 from infra.config import WATCHER_ROUND_SECONDS
 
@@ -237,6 +239,7 @@ class BenchReport:
     fixed: pricing.Cost
     lags: list[AttachLag]
     seconds: dict[str, float] = field(default_factory=dict)
+    cli: CliTimes | None = None
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(item, figure, measured, goal, verdict)."""
@@ -423,6 +426,19 @@ class BenchReport:
                     _verdict(size >= MEMORY_HEADROOM * peak),
                 )
             )
+        if self.cli is not None:
+            floor = statistics.median(self.cli.floor)
+            for name in self.cli.commands:
+                rows.append(
+                    (
+                        "8",
+                        f"{name} (median of {self.cli.runs})",
+                        f"{self.cli.ratio(name):.2f}x: {self.cli.median(name):.2f} s; "
+                        f"import boto3, moto {floor:.2f} s",
+                        f"<= {CLI_GOALS[name]}x",
+                        _verdict(self.cli.ratio(name) <= CLI_GOALS[name]),
+                    )
+                )
         return rows
 
     def render(self) -> str:
@@ -492,6 +508,8 @@ def run(
             before_write=calls.index("update_model_package") * pricing.AWS_CALL_SECONDS,
             throttle_retry=task_retry(app, "AttachCompiled", "Lambda.TooManyRequestsException"),
         )
+    with timed("cli"):
+        cli = measure_cli(import_runs)
     cost = pricing.version_cost(version_usage(lifecycle, cold))
     fixed = fixed_monthly(app, cold)
     return BenchReport(
@@ -506,4 +524,5 @@ def run(
         fixed=fixed,
         lags=lags,
         seconds=seconds,
+        cli=cli,
     )
