@@ -125,6 +125,9 @@ class EmbeddedStack:
         region: str = LOCAL_REGION,
         start_time: datetime | None = None,
     ) -> None:
+        from autopilot.embedded.quiet import share_service_models
+
+        share_service_models()  # many sessions, one parse of each service model
         self.app = app or synthesize()
         self.backend = LocalBackend(region=region, account_id=account_id, start_time=start_time)
         self._stack = contextlib.ExitStack()
