@@ -23,7 +23,10 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.cache/jsii
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_CACHE_DIR := $(CURDIR)/.cache/uv
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode is cached under .cache/pycache, not written beside the sources (no __pycache__ in the
+# tree or the Lambda asset): without a cache every command compiled every module again, about half of
+# a CLI verb's time.
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.cache/pycache
 
 .PHONY: help install demo test lint typecheck pytest bench bundle synth deploy diff lock clean e2e-aws e2e-aws-plan e2e-aws-clean
 
