@@ -17,7 +17,7 @@ from autopilot.cli.main import main
 from autopilot.cli.output import EXIT_OK
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-FAILS = EVENTS / "version-registered-target-fails.json"
+FAILS = EVENTS / "retry" / "version-registered-target-fails.json"
 VERSION = "churn-xgboost/20"
 
 
