@@ -51,6 +51,8 @@ from bench.bursts import (
     simulate_burst,
     task_retry,
 )
+from bench.cli import GOALS as CLI_GOALS
+from bench.cli import CliTimes, measure_cli
 from bench.coldstart import IMPORT_RUNS, LARGEST_REPORT, WARM_RUNS, ColdStarts, measure_cold_starts
 from bench.scale import FLAT_WITHIN, FixedAtScale, VersionAtVolume, cost_by_volume, fixed_by_groups
 from bench.watcher import WatcherRound, measure_rounds
@@ -242,6 +244,7 @@ class BenchReport:
     watcher_rounds: list[WatcherRound] = field(default_factory=list)
     fixed_at_scale: list[FixedAtScale] = field(default_factory=list)
     version_at_volume: list[VersionAtVolume] = field(default_factory=list)
+    cli: CliTimes | None = None
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """(item, figure, measured, goal, verdict)."""
@@ -428,7 +431,7 @@ class BenchReport:
                     _verdict(size >= MEMORY_HEADROOM * peak),
                 )
             )
-        return rows + self.scale_rows()
+        return rows + self.scale_rows() + self.cli_rows()
 
     def scale_rows(self) -> list[tuple[str, str, str, str, str]]:
         """Row 8: the compile watcher, the cost per version and the fixed cost at scale."""
@@ -475,6 +478,24 @@ class BenchReport:
                     _verdict(max(totals) == min(totals)),
                 )
             )
+        return rows
+
+    def cli_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """Row 8: a CLI verb's time against importing boto3 and moto."""
+        rows: list[tuple[str, str, str, str, str]] = []
+        if self.cli is not None:
+            floor = statistics.median(self.cli.floor)
+            for name in self.cli.commands:
+                rows.append(
+                    (
+                        "8",
+                        f"{name} (median of {self.cli.runs})",
+                        f"{self.cli.ratio(name):.2f}x: {self.cli.median(name):.2f} s; "
+                        f"import boto3, moto {floor:.2f} s",
+                        f"<= {CLI_GOALS[name]}x",
+                        _verdict(self.cli.ratio(name) <= CLI_GOALS[name]),
+                    )
+                )
         return rows
 
     def render(self) -> str:
@@ -546,6 +567,8 @@ def run(
         )
     with timed("watcher rounds"):
         watcher_rounds = measure_rounds(app.config)
+    with timed("cli"):
+        cli = measure_cli(import_runs)
     cost = pricing.version_cost(version_usage(lifecycle, cold))
     fixed = fixed_monthly(app, cold)
     with timed("scale (1, 100, 500 groups)"):
@@ -566,4 +589,5 @@ def run(
         watcher_rounds=watcher_rounds,
         fixed_at_scale=fixed_at_scale,
         version_at_volume=version_at_volume,
+        cli=cli,
     )

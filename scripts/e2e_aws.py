@@ -34,6 +34,46 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: the repository's packages
     sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
+try:  # a Python without the project's dependencies (not .venv's): say which command to use
+    import boto3  # noqa: F401
+    import pydantic  # noqa: F401
+except ModuleNotFoundError as missing:
+    print(
+        f"error: {Path(sys.argv[0]).name} needs the project's dependencies ({missing.name} is not "
+        f"installed for {sys.executable}): run `make e2e-aws-plan` / `make e2e-aws E2E_ARGS=...`, "
+        "or `.venv/bin/python scripts/e2e_aws.py ...` after `make install`",
+        file=sys.stderr,
+    )
+    sys.exit(2)  # EXIT_REFUSED: nothing created
+
+
+def argument_problem(account: str | None, region: str | None, instance_type: str) -> str | None:
+    """What is wrong with the arguments, checked before anything is synthesized: a 12-digit account, a
+    region botocore's endpoint data lists for SageMaker, an instance type SageMaker's API model lists
+    (ProductionVariantInstanceType)."""
+    import boto3
+    import botocore.session
+
+    if account is not None and not (len(account) == 12 and account.isdigit()):
+        return f"--account {account!r}: an AWS account ID is 12 digits, e.g. 111122223333"
+    if region is not None:
+        session = boto3.session.Session()
+        known = {
+            name
+            for partition in session.get_available_partitions()
+            for name in session.get_available_regions("sagemaker", partition_name=partition)
+        }
+        if region not in known:
+            return f"--region {region!r}: not a region SageMaker is offered in (botocore lists {len(known)})"
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    if instance_type not in model.shape_for("ProductionVariantInstanceType").enum:
+        return (
+            f"--instance-type {instance_type!r}: not an endpoint instance type SageMaker's API lists "
+            "(ProductionVariantInstanceType), e.g. ml.c5.large"
+        )
+    return None
+
+
 from autopilot.e2e.world import (  # noqa: E402
     TAG_KEY,
     Account,
@@ -320,6 +360,10 @@ def run(
     record_path = Path(args.record)
     if args.clean:
         return clean(record_path, connect, profile)
+    problem = argument_problem(account_id, region, args.instance_type)
+    if problem:  # before the synthesis: one line, nothing created
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_REFUSED
     # A dry run names a placeholder world (its synthesis is cached); a real run a random one.
     world_id = args.world_id or (DRY_RUN_WORLD if args.dry_run else new_world_id())
     config = world_config(world_id, account=account_id, instance_type=args.instance_type)

@@ -102,10 +102,12 @@ def resolve_aws(
     *,
     environ: Mapping[str, str] | None = None,
     verify: bool = True,
+    default_region: str | None = None,
 ) -> AwsTarget:
     """The session a verb uses, resolved as the AWS CLI resolves it; `verify` asks STS who we are
     (sts:GetCallerIdentity needs no permission), so missing, rejected or expired credentials are
-    reported before the verb's first real call. Raises AwsSetupError."""
+    reported before the verb's first real call. `default_region` (a version ARN's) is used when no
+    region is configured anywhere. Raises AwsSetupError."""
     import boto3
     from botocore.exceptions import BotoCoreError, ProfileNotFound
 
@@ -122,6 +124,8 @@ def resolve_aws(
             "`aws configure list-profiles` shows"
         ) from None
     chosen_region, region_source = resolve_region(region, profile_region, env)
+    if not chosen_region and default_region:
+        chosen_region, region_source = default_region, "the version ARN"
     if not chosen_region:
         raise AwsSetupError(
             "no AWS region: pass --region REGION, set AWS_REGION, or run "
@@ -166,8 +170,12 @@ def explain(exc: BaseException, target: AwsTarget | None = None) -> str | None:
         BotoCoreError,
         ClientError,
         EndpointConnectionError,
+        HTTPClientError,
         NoCredentialsError,
         NoRegionError,
+    )
+    from botocore.exceptions import (
+        ConnectionError as BotoConnectionError,
     )
 
     profile = target.profile if target else None
@@ -195,7 +203,9 @@ def explain(exc: BaseException, target: AwsTarget | None = None) -> str | None:
         return f"no AWS credentials found: run `aws configure{_profile_hint(profile)}`"
     if isinstance(exc, NoRegionError):
         return "no AWS region: pass --region REGION or set AWS_REGION"
-    if isinstance(exc, EndpointConnectionError):
+    if isinstance(
+        exc, EndpointConnectionError | BotoConnectionError | HTTPClientError
+    ):  # no network, timeouts
         return f"cannot reach AWS: {exc} (check the network and the region name{where})"
     if isinstance(exc, BotoCoreError) and ("SSO" in type(exc).__name__ or "Token" in type(exc).__name__):
         return _credential_problem(exc, profile)

@@ -187,8 +187,11 @@ class Doctor:
         try:
             caller = self.client("sts").get_caller_identity()
         except Exception as exc:
+            from autopilot.account.credentials import explain  # the words every verb uses
+
             raise CannotRun(
-                f"cannot read the caller's identity ({_error_code(exc)}): check your credentials"
+                explain(exc)
+                or f"cannot read the caller's identity ({_error_code(exc)}): check your credentials"
             ) from None
         account = str(caller["Account"])
         self.add("Account", "caller", "PASS", f"account {account}, region {self.region}, as {caller['Arn']}")

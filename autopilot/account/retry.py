@@ -190,12 +190,14 @@ def compile_state_machine_id(app: Any) -> str:
 
 def retry_on_aws(version_arn: str, neo_target: str, profile: str | None, region: str | None) -> RetryOutcome:
     """`retry_target` against the stack deployed in the account `profile` and `region` resolve to."""
-    from autopilot.account.credentials import aws_errors, resolve_aws
+    from autopilot.account.credentials import aws_errors
     from autopilot.account.runner import deployed_resources
+    from autopilot.account.versions import require_version_ref, target_for
     from autopilot.embedded.synth import synthesize
 
-    parse_version_arn(version_arn)
-    target = resolve_aws(profile, region)
+    ref = require_version_ref(version_arn)
+    target = target_for(ref, profile, region)  # with no region configured, the ARN's
+    version_arn = ref.arn(target)  # GROUP/VERSION: in the account and region resolved
     app = synthesize()
     with aws_errors(target):
         physical = deployed_resources(target, app.config.stack_name).get(compile_state_machine_id(app))

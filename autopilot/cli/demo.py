@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from autopilot.cli.output import EXIT_OK, emit
@@ -16,6 +17,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     shipped_config()  # an invalid cdk.json is reported before the header is printed
     if args.json:
         report = run_demo()
+        _keep_world()
         emit(report.as_dict(), True, "")
         return EXIT_OK
 
@@ -24,8 +26,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print(HEADER, end="\n\n", flush=True)
     report = run_demo(on_step=show)
+    _keep_world()
     print(report.render(timeline=False))
     return EXIT_OK
+
+
+def _keep_world() -> None:
+    """The demo's world becomes the local world `status --local`, `retry --local`, `doctor --local` read."""
+    from autopilot.embedded import world
+
+    world.keep_demo()
+    print(
+        f"local world kept in {world.shown()}: `status --local`, `retry --local` and `doctor --local` "
+        f"read it; {world.CLEAR_HINT}",
+        file=sys.stderr,
+    )
 
 
 def add_parser(verbs: Any) -> None:

@@ -16,10 +16,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from autopilot.account.doctor import CannotRun, DoctorReport, aws_client_factory, run_doctor
 
     if args.local:
-        from autopilot.embedded.deployed import with_local_account
+        from autopilot.account.local_world import on_world
+        from autopilot.embedded import world
 
-        report: DoctorReport = with_local_account(
-            lambda stack: run_doctor(stack.app.config, stack.backend.client, stack.backend.region)
+        record = world.load()
+        print(world.describe(record), file=sys.stderr)
+        report: DoctorReport = on_world(
+            record, lambda stack: run_doctor(stack.app.config, stack.backend.client, stack.backend.region)
         )
     else:
         from autopilot.embedded.synth import shipped_config
@@ -51,8 +54,8 @@ def add_parser(verbs: Any) -> None:
     doctor.add_argument(
         "--local",
         action="store_true",
-        help="check the embedded backend's account instead: the stack deployed locally, after the "
-        "demo's lifecycle",
+        help="check the local world instead: the one the last `replay` or `demo` left behind, with the "
+        "stack deployed locally (the demo's when none is kept)",
     )
     add_aws_options(doctor)
     doctor.set_defaults(run=cmd_doctor)

@@ -49,6 +49,11 @@ def load_event(path: Path) -> Any:
             f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
             "an event file is JSON in UTF-8"
         ) from None
+    if text.startswith("\ufeff"):
+        raise InvalidInput(
+            f"{path} starts with a UTF-8 byte order mark (BOM), which JSON does not allow: save it as "
+            "UTF-8 without BOM"
+        )
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autopilot.cli import cost, demo, doctor, invoke, plan, replay, retry, status
-from autopilot.cli.output import EXIT_INVALID, one_line
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK, one_line
 from autopilot.errors import InvalidInput
 
 # One line per verb, in the order `--help` lists them.
@@ -61,13 +61,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stdout_closed() -> int:
-    """The reader of our stdout went away (`| head`): stop quietly; later flushes must not fail."""
+    """The reader of our stdout went away (`| head`): it has what it wanted, so stop quietly (no
+    message, exit 0, as `head`'s own pipeline shows it); later flushes must not fail."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # stdout has no file descriptor (captured)
-        pass
-    print("error: stdout was closed before the output ended (e.g. piped to head)", file=sys.stderr)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the interpreter exits
+    return EXIT_OK
+
+
+def _refuse(message: str, as_json: bool) -> int:
+    """A mistake the user can fix: one line on stderr, exit 2; with `--json` also a JSON document on
+    stdout, so `--json > out.json` never leaves an empty file behind."""
+    line = one_line(message)
+    print(f"error: {line}", file=sys.stderr)
+    if as_json:
+        import json
+
+        print(json.dumps({"error": line, "exit_status": EXIT_INVALID}, indent=2))
     return EXIT_INVALID
 
 
@@ -77,14 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A handler that raises before recording a metric makes Powertools warn at flush; the CLI reports
     # the failure itself, so the warning is noise on the user's terminal.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    as_json = "--json" in (sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
         return int(args.run(args))
     except InvalidInput as exc:
-        print(f"error: {one_line(str(exc))}", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(str(exc), as_json)
     except ConfigError as exc:
-        print(f"error: cdk.json: {one_line(str(exc))}", file=sys.stderr)
-        return EXIT_INVALID
+        return _refuse(f"cdk.json: {exc}", as_json)
     except BrokenPipeError:
         return _stdout_closed()

@@ -1,4 +1,6 @@
-"""`plan EVENT_FILE`: a dry run against your AWS account, and the runner `invoke --aws` shares."""
+"""`plan EVENT_FILE|VERSION_ARN|GROUP/VERSION`: a dry run against your AWS account, and the runner
+`invoke --aws` shares. A version (ARN or GROUP/VERSION) becomes the state-change event its current
+state would make, read with DescribeModelPackage (`autopilot.account.versions`)."""
 
 from __future__ import annotations
 
@@ -12,25 +14,52 @@ from autopilot.cli.output import EXIT_OK, emit
 from autopilot.errors import InvalidInput
 
 
-def run_on_aws(args: argparse.Namespace, event: Any, handler: str | None, dry_run: bool) -> int:
+def is_version(source: Path) -> bool:
+    """`source` names a model package version (ARN or GROUP/VERSION), not an event file."""
+    from autopilot.account.versions import parse_version_ref
+
+    return parse_version_ref(str(source)) is not None and not source.exists()
+
+
+def event_and_target(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(event, AwsTarget) for `args.event_file`: the file's event, or the version's state change."""
+    from autopilot.account.credentials import resolve_aws
+    from autopilot.account.versions import require_version_ref, target_for, version_event
+
+    if not is_version(args.event_file):
+        event = load_event(args.event_file)
+        return event, resolve_aws(args.profile, args.region)  # missing setup: not the event's fault
+    ref = require_version_ref(str(args.event_file))
+    target = target_for(ref, args.profile, args.region)
+    return version_event(target, ref), target
+
+
+def run_on_aws(
+    args: argparse.Namespace, event: Any, handler: str | None, dry_run: bool, target: Any = None
+) -> int:
     from autopilot.account.credentials import resolve_aws
     from autopilot.account.runner import run_on_aws
     from registry_autopilot.models.errors import InvalidInput as RejectedEvent
 
-    target = resolve_aws(args.profile, args.region)  # missing region or credentials: not the event's fault
+    target = target or resolve_aws(args.profile, args.region)  # missing setup: not the event's fault
     try:
         runs = run_on_aws(event, handler=handler, dry_run=dry_run, target=target)
     except RejectedEvent as exc:
         raise InvalidInput(f"{args.event_file} rejected: {exc}") from None
     if not runs:
-        emit({"runs": []}, args.json, "no rule matches this event: nothing would run")
+        from autopilot.embedded.silence import why_no_rule
+        from autopilot.embedded.synth import synthesize
+
+        why = why_no_rule(synthesize(), event)
+        emit({"runs": [], "why": why}, args.json, f"no rule matches this event: nothing would run ({why})")
         return EXIT_OK
     emit({"runs": [run.as_dict() for run in runs]}, args.json, "\n\n".join(r.render() for r in runs))
     return EXIT_OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    return run_on_aws(args, load_event(args.event_file), handler=None, dry_run=True)
+    event, target = event_and_target(args)
+    return run_on_aws(args, event, handler=None, dry_run=True, target=target)
 
 
 def add_parser(verbs: Any) -> None:
@@ -43,7 +72,14 @@ def add_parser(verbs: Any) -> None:
             "the writes it would make (and, for the compile workflow, the jobs and specs that follow)."
         ),
     )
-    plan.add_argument("event_file", type=Path, help="a JSON event, e.g. one exported from your account")
+    plan.add_argument(
+        "event_file",
+        type=Path,
+        metavar="EVENT_FILE|VERSION_ARN|GROUP/VERSION",
+        help="a JSON event, e.g. one exported from your account, or a model package version (its ARN, "
+        "or GROUP/VERSION): its state-change event is built from DescribeModelPackage; with no region "
+        "configured, the ARN's region is used",
+    )
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     add_aws_options(plan)
     plan.set_defaults(run=cmd_plan)

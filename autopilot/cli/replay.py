@@ -12,6 +12,8 @@ from autopilot.cli.inputs import add_object_option, load_event, load_objects
 from autopilot.cli.output import emit
 from autopilot.errors import InvalidInput
 
+MAX_DELIVERIES = 1_000  # autopilot.embedded.replay.MAX_DELIVERIES, without importing the backend for --help
+
 
 def _progress(delivered: int, queued: int) -> None:
     print(f"\rdelivered {delivered}, queued {queued} ", end="", file=sys.stderr, flush=True)
@@ -26,21 +28,45 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise InvalidInput("--repeat must be at least 1")
     if args.rounds < 0:
         raise InvalidInput("--rounds must be 0 or more")
+    if args.max_deliveries < 1:
+        raise InvalidInput("--max-deliveries must be at least 1")
+    objects = load_objects(args.object, args.event_files, events)
     report = replay(
         args.event_files,
         repeat=args.repeat,
         shuffle=args.shuffle,
         seed=args.seed,
         watch=args.watch,
-        objects=load_objects(args.object, args.event_files, events),
+        objects=objects,
         schedule_rounds=args.rounds,
         progress=_progress if sys.stderr.isatty() else None,
         events=events,
+        max_deliveries=args.max_deliveries,
     )
     if sys.stderr.isatty():
         print(file=sys.stderr)
+    _keep_world(args, events, objects)
     emit(report.as_dict(), args.json, report.render())
     return report.exit_status
+
+
+def _keep_world(args: argparse.Namespace, events: list[Any], objects: dict[str, bytes]) -> None:
+    """The replay becomes the local world `status --local`, `retry --local` and `doctor --local` read."""
+    from autopilot.embedded import world
+
+    options = {
+        "repeat": args.repeat,
+        "shuffle": args.shuffle,
+        "seed": args.seed,
+        "watch": args.watch,
+        "rounds": args.rounds,
+    }
+    world.keep_replay(args.event_files, events, objects, options)
+    print(
+        f"local world kept in {world.shown()}: `status --local`, `retry --local` and `doctor --local` "
+        f"read it; {world.CLEAR_HINT}",
+        file=sys.stderr,
+    )
 
 
 def add_parser(verbs: Any) -> None:
@@ -74,6 +100,13 @@ def add_parser(verbs: Any) -> None:
         metavar="N",
         help="after the events settle, run up to N scheduled roller rounds, the clock advancing by "
         "the roller's rate before each, until no shadow test is left in progress",
+    )
+    replay.add_argument(
+        "--max-deliveries",
+        type=int,
+        default=MAX_DELIVERIES,
+        metavar="N",
+        help=f"stop after N deliveries (default {MAX_DELIVERIES:,}); the report says when it stopped there",
     )
     add_object_option(replay)
     replay.add_argument("--json", action="store_true", help="machine-readable output")

@@ -4,6 +4,7 @@ EVENT_FILE...`, on the embedded account after replaying the events (`autopilot.a
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +13,50 @@ from autopilot.cli.inputs import load_event
 from autopilot.cli.output import EXIT_OK, emit
 
 
+def _local_arn(ref: Any, stack: Any = None) -> str:
+    """GROUP/VERSION in the embedded account (the stack's, else the embedded default the samples use)."""
+    region, account = (
+        (stack.backend.region, stack.backend.account_id) if stack else ("us-east-1", "123456789012")
+    )
+    return f"arn:aws:sagemaker:{region}:{account}:model-package/{ref.group}/{ref.version}"
+
+
 def cmd_retry(args: argparse.Namespace) -> int:
     from autopilot.account.retry import retry_locally, retry_on_aws
+    from autopilot.account.versions import require_version_ref
 
-    if args.local:
-        events = [load_event(path) for path in args.local]
-        outcome, report = retry_locally(args.version_arn, args.target, args.local, events)
-        emit(
-            {"retry": outcome.as_dict(), "replay": report.as_dict()},
-            args.json,
-            outcome.render() + "\n\n" + report.render(),
-        )
+    if args.local is not None:
+        from autopilot.embedded import world
+
+        ref = require_version_ref(args.version_arn)
+        if args.local:  # EVENT_FILE...: replay them first; they become the local world
+            arn = ref.arn() if ref.account else _local_arn(ref)
+            events = [load_event(path) for path in args.local]
+            outcome, report = retry_locally(arn, args.target, args.local, events)
+            world.keep_replay(args.local, events, {}, {})
+            world.add_retry(arn, args.target)
+            emit(
+                {"retry": outcome.as_dict(), "replay": report.as_dict()},
+                args.json,
+                outcome.render() + "\n\n" + report.render(),
+            )
+            return EXIT_OK
+        from autopilot.account.local_world import on_world
+        from autopilot.account.retry import retry_in_embedded_stack
+
+        record = world.load()
+        print(world.describe(record), file=sys.stderr)
+        outcomes: list[Any] = []
+
+        def retry_there(stack: Any) -> None:
+            there = ref.arn() if ref.account else _local_arn(ref, stack)
+            outcomes.append(retry_in_embedded_stack(stack, there, args.target))
+
+        outcome = on_world(record, lambda stack: outcomes[0], extra=retry_there)
+        if record is None:
+            world.keep_demo()
+        world.add_retry(outcome.model_package_arn, args.target)
+        emit({"retry": outcome.as_dict()}, args.json, outcome.render())
         return EXIT_OK
     outcome = retry_on_aws(args.version_arn, args.target, args.profile, args.region)
     emit({"retry": outcome.as_dict()}, args.json, outcome.render())
@@ -40,14 +74,20 @@ def add_parser(verbs: Any) -> None:
             "backend with --local EVENT_FILE... (the events are replayed first)."
         ),
     )
-    retry.add_argument("version_arn", metavar="VERSION_ARN", help="the model package version's ARN")
+    retry.add_argument(
+        "version_arn",
+        metavar="VERSION_ARN|GROUP/VERSION",
+        help="the model package version: its ARN (its region is used when none is configured), "
+        "or GROUP/VERSION",
+    )
     retry.add_argument("target", metavar="TARGET", help="the Neo target's name in cdk.json, e.g. graviton")
     retry.add_argument(
         "--local",
-        nargs="+",
+        nargs="*",
         type=Path,
         metavar="EVENT_FILE",
-        help="run on the embedded backend after replaying these events (no AWS account)",
+        help="run on the local world (no AWS account): the one the last `replay` or `demo` left "
+        "behind, or, with EVENT_FILE..., these events replayed first; the retry is kept in the world",
     )
     retry.add_argument("--json", action="store_true", help="machine-readable output")
     add_aws_options(retry)

@@ -16,20 +16,39 @@ def cmd_status(args: argparse.Namespace) -> int:
     from autopilot.account.doctor import CannotRun, aws_client_factory
     from autopilot.account.status import GroupStatus, NotFound, VersionStatus, read_status
 
+    if args.clear:
+        from autopilot.embedded import world
+
+        cleared = world.clear()
+        print(f"{'cleared' if cleared else 'no local world kept in'} {world.shown()}")
+        return EXIT_OK
+    if not args.target:
+        print("error: status: name a VERSION_ARN, GROUP/VERSION or GROUP", file=sys.stderr)
+        return EXIT_INVALID
     try:
         if args.local:
-            from autopilot.embedded.deployed import with_local_account
+            from autopilot.account.local_world import on_world
+            from autopilot.embedded import world
 
-            report: VersionStatus | GroupStatus = with_local_account(
+            record = world.load()
+            print(world.describe(record), file=sys.stderr)
+            report: VersionStatus | GroupStatus = on_world(
+                record,
                 lambda stack: read_status(
                     args.target, stack.app.config, stack.backend.client, stack.backend.region
-                )
+                ),
             )
         else:
+            from autopilot.account.versions import client_factory, parse_version_ref, target_for
             from autopilot.embedded.synth import shipped_config
 
-            client, region = aws_client_factory(args.profile, args.region)
-            report = read_status(args.target, shipped_config(), client, region)
+            ref = parse_version_ref(args.target)
+            if ref is None:  # a group: the region is the configured one
+                client, region = aws_client_factory(args.profile, args.region)
+                report = read_status(args.target, shipped_config(), client, region)
+            else:  # a version: with no region configured, the ARN's
+                target = target_for(ref, args.profile, args.region)
+                report = read_status(ref.arn(target), shipped_config(), client_factory(target), target.region)
     except (CannotRun, NotFound) as exc:
         print(f"error: status: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -52,13 +71,18 @@ def add_parser(verbs: Any) -> None:
             "its outcome, and the model card's status. Read-only."
         ),
     )
-    status.add_argument("target", metavar="VERSION_ARN|GROUP", help="a version ARN, GROUP/VERSION, or GROUP")
+    status.add_argument(
+        "target", nargs="?", metavar="VERSION_ARN|GROUP", help="a version ARN, GROUP/VERSION, or GROUP"
+    )
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument(
         "--local",
         action="store_true",
-        help="read the embedded backend's account instead, after the demo's lifecycle on the stack "
-        "deployed locally",
+        help="read the local world instead: the one the last `replay` or `demo` left behind (kept in "
+        ".cache/local-world/), or the demo's when none is kept",
+    )
+    status.add_argument(
+        "--clear", action="store_true", help="forget the local world the last replay or demo left, and stop"
     )
     add_aws_options(status)
     status.set_defaults(run=cmd_status)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 
 def _stdout_handlers(stdout: IO[str]) -> list[logging.StreamHandler[IO[str]]]:
@@ -39,3 +39,27 @@ def function_output_to(buffer: IO[str]) -> Iterator[None]:
         for handler, stream in zip(handlers, saved, strict=True):
             if stream is not None:
                 handler.setStream(stream)
+
+
+def share_service_models() -> None:
+    """Each boto3 session has its own botocore loader, which parses a service's JSON model again (the
+    SageMaker model alone is megabytes): the local stack makes many sessions. Within this process a
+    service model is parsed once and shared, as one session's loader already shares it between its
+    clients (botocore's `instance_cache`). The model is read-only to botocore."""
+    from botocore import loaders
+
+    if getattr(loaders.Loader, "_autopilot_shared_models", False):
+        return
+    original = loaders.Loader.load_service_model
+    shared: dict[tuple[Any, ...], Any] = {}
+
+    def load_service_model(
+        self: Any, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:
+        key = (tuple(self.search_paths), service_name, type_name, api_version)
+        if key not in shared:
+            shared[key] = original(self, service_name, type_name, api_version)
+        return shared[key]
+
+    loaders.Loader.load_service_model = load_service_model
+    loaders.Loader._autopilot_shared_models = True

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autopilot.embedded.silence import why_no_rule
 from autopilot.embedded.stack import EmbeddedStack, Routed, UnseedableEvent
 from autopilot.embedded.synth import shipped_config, synthesize
 from autopilot.errors import InvalidInput
 from registry_autopilot.models.config import GROUP_NAME_PATTERN, AutopilotConfig, GroupConfig, NeoTarget
 
-# More deliveries than any real lifecycle needs; reaching it means events keep causing events.
+# More deliveries than any real lifecycle of a few events needs; `--max-deliveries` raises it (a replay
+# of many events, repeated, can need more). Reaching it stops delivery and the report names the flag.
 MAX_DELIVERIES = 1_000
 # What `--watch GROUP` configures for a group cdk.json does not list: one cloud target, manual approval.
 WATCH_DEFAULT_TARGET = NeoTarget(name="ml-c5", target_device="ml_c5")
@@ -52,6 +54,8 @@ class ReplayReport:
     writes: list[dict[str, Any]]
     stopped_early: bool
     schedule_rounds: int = 0  # scheduled roller rounds run after the events settled
+    max_deliveries: int = MAX_DELIVERIES
+    queued: int = 0  # events still waiting when delivery stopped at the cap
 
     @property
     def rejected(self) -> list[Delivery]:
@@ -77,6 +81,8 @@ class ReplayReport:
             "rejected": [vars(d) for d in self.rejected],
             "stopped_early": self.stopped_early,
             "schedule_rounds": self.schedule_rounds,
+            "max_deliveries": self.max_deliveries,
+            "queued": self.queued,
             "exit_status": self.exit_status,
         }
 
@@ -87,13 +93,17 @@ class ReplayReport:
             detail = f": {d.detail}" if d.detail else ""
             out.append(f"  {d.source} [{d.event_id[:8] or '-'}] {d.outcome}{rules}{detail}")
         if self.stopped_early:
-            out.append(f"  stopped after {MAX_DELIVERIES} deliveries: events keep causing events")
+            out.append(
+                f"  stopped at the cap of {self.max_deliveries:,} deliveries with {self.queued:,} events "
+                f"still queued: raise it with --max-deliveries N (a cap that is always reached "
+                "would mean events keep causing events)"
+            )
         if self.schedule_rounds:
             out.append(
                 f"  {self.schedule_rounds} scheduled rounds ran (rounds that wrote nothing are not listed)"
             )
         out.append("")
-        out.append("model package versions (approval; attached specs; failed targets; shadow test):")
+        out.append("model package versions (approval; attached specs; failed targets; shadow test; why):")
         for v in self.versions:
             if v.get("filler"):
                 continue
@@ -102,7 +112,7 @@ class ReplayReport:
             shadow = _shorten(metadata.get("autopilot:shadow:outcome", "-"), 60)
             out.append(
                 f"  {v['version']}: {v['approval']}; {', '.join(v['specs']) or '-'}; "
-                f"{', '.join(failed) or '-'}; {shadow}"
+                f"{', '.join(failed) or '-'}; {shadow}; {_shorten(v.get('why') or '-', 160)}"
             )
         fillers = sum(1 for v in self.versions if v.get("filler"))
         if fillers:
@@ -123,7 +133,7 @@ class ReplayReport:
 
 _EXIT_MEANING = {
     0: "every input was delivered or matched no rule",
-    1: "delivery had to stop: events kept causing events, or a delivery failed for good (listed above)",
+    1: "delivery had to stop at the cap (--max-deliveries), or a delivery failed for good (listed above)",
     2: "an input was rejected as invalid (listed above); the others were delivered",
 }
 
@@ -187,7 +197,31 @@ def _classify(routed: Routed) -> tuple[str, str]:
     return "ran", ""
 
 
-def _versions(stack: EmbeddedStack) -> list[dict[str, Any]]:
+def _version_key(label: str) -> tuple[str, int]:
+    """`group/10` after `group/3`: versions sort by number."""
+    group, _, number = label.rpartition("/")
+    return group, int(number) if number.isdigit() else 0
+
+
+def _why(described: dict[str, Any], skipped: str | None) -> str:
+    """Why the version ended where it did: the decision's reason (the approval description's first
+    line), else why it was skipped (the compile plan's reason)."""
+    description = str(described.get("ApprovalDescription") or "").strip()
+    if description:
+        return description.splitlines()[0]
+    return skipped or ""
+
+
+def _skip_reason(routed: Routed) -> tuple[str, str] | None:
+    """(version ARN, reason) when a workflow decided the version has nothing to do."""
+    for execution in routed.executions:
+        output = execution.output
+        if isinstance(output, dict) and output.get("has_work") is False and output.get("reason"):
+            return str(output.get("model_package_arn")), str(output["reason"])
+    return None
+
+
+def _versions(stack: EmbeddedStack, skipped: dict[str, str] | None = None) -> list[dict[str, Any]]:
     sagemaker = stack.backend.client("sagemaker")
     versions = []
     with stack.backend.unrecorded():
@@ -204,9 +238,10 @@ def _versions(stack: EmbeddedStack) -> list[dict[str, Any]]:
                         "specs": [s["Name"] for s in described.get("AdditionalInferenceSpecifications", [])],
                         "metadata": described.get("CustomerMetadataProperties", {}),
                         "filler": summary["ModelPackageArn"] in stack.filler_versions,
+                        "why": _why(described, (skipped or {}).get(summary["ModelPackageArn"])),
                     }
                 )
-    return sorted(versions, key=lambda v: v["version"])
+    return sorted(versions, key=lambda v: _version_key(v["version"]))
 
 
 def _experiments(stack: EmbeddedStack) -> list[dict[str, Any]]:
@@ -228,11 +263,16 @@ def replay(
     progress: Callable[[int, int], None] | None = None,
     events: list[Any] | None = None,
     then: Callable[[EmbeddedStack], object] | None = None,
+    max_deliveries: int = MAX_DELIVERIES,
+    prepare: Callable[[EmbeddedStack], object] | None = None,
+    inspect: Callable[[EmbeddedStack], object] | None = None,
 ) -> ReplayReport:
     """Deliver `files` (and what they cause); `objects` (S3 URI -> body) are put in the local S3
     first; then `schedule_rounds` times, advance the clock by the roller's rate and fire the schedule
     rules, delivering what those rounds cause. `progress(delivered, queued)` after each delivery;
-    `then(stack)` once the input events have settled (what it causes is delivered too)."""
+    `then(stack)` once the input events have settled (what it causes is delivered too); `prepare(stack)`
+    on the fresh stack before anything is seeded (e.g. deploy it locally); `inspect(stack)` on the
+    account the replay leaves, once everything settled."""
     if events is None:
         events = [json.loads(path.read_text(encoding="utf-8")) for path in files]
     loaded = [(path.name, event) for path, event in zip(files, events, strict=True)]
@@ -242,8 +282,10 @@ def replay(
         random.Random(seed).shuffle(queue)
     app = synthesize(config_watching(watch or []))
     deliveries: list[Delivery] = []
+    skipped: dict[str, str] = {}  # version ARN -> the first reason a workflow gave for doing nothing
     with EmbeddedStack(app, **_location(loaded)) as stack:  # type: ignore[arg-type]
         stack.keep_history = False  # replay reports outcomes, not the states each execution entered
+        _prepare(stack, prepare, files, events)
         _seed(stack, [(str(path), event) for path, event in zip(files, events, strict=True)], objects or {})
         emitted_seen = 0
 
@@ -257,13 +299,15 @@ def replay(
         retries = _LambdaRetries(_async_retry_attempts(app))
 
         def drain() -> None:
-            while queue and len(deliveries) < MAX_DELIVERIES:
+            while queue and len(deliveries) < max_deliveries:
                 source, event = queue.pop(0)
-                deliveries.append(_deliver(stack, source, event, id(event) in inputs, retries))
+                deliveries.append(
+                    _deliver(stack, source, event, id(event) in inputs, retries, skipped=skipped)
+                )
                 follow_our_writes()
                 if progress is not None:
                     progress(len(deliveries), len(queue))
-            while not queue and retries.pending and len(deliveries) < MAX_DELIVERIES:
+            while not queue and retries.pending and len(deliveries) < max_deliveries:
                 deliveries.append(retries.run_next(stack))
                 follow_our_writes()
                 if queue:
@@ -284,18 +328,28 @@ def replay(
                 drain()
             if queue:
                 break
+        if inspect is not None:
+            inspect(stack)
         return ReplayReport(
             deliveries=deliveries,
-            versions=_versions(stack),
+            versions=_versions(stack, skipped),
             experiments=_experiments(stack),
             writes=stack.writes(),
             stopped_early=bool(queue),
             schedule_rounds=rounds_run,
+            max_deliveries=max_deliveries,
+            queued=len(queue),
         )
 
 
 def _deliver(
-    stack: EmbeddedStack, source: str, event: Any, is_input: bool, retries: _LambdaRetries
+    stack: EmbeddedStack,
+    source: str,
+    event: Any,
+    is_input: bool,
+    retries: _LambdaRetries,
+    *,
+    skipped: dict[str, str] | None = None,
 ) -> Delivery:
     """One delivery through the rules; a failed function target is queued for Lambda's retries."""
     problem = eventbridge_shape_problem(event)
@@ -303,6 +357,11 @@ def _deliver(
         return Delivery(source, "", "rejected", detail=problem, input=is_input)
     routed = stack.send_event(event)
     outcome, detail = _classify(routed)
+    if outcome == "no rule matched":
+        detail = why_no_rule(stack.app, event, watch_flag=True)
+    reason = _skip_reason(routed)
+    if reason is not None and skipped is not None:
+        skipped.setdefault(*reason)
     now = stack.backend.clock.now().timestamp()
     if routed.failures and not routed.executions and retries.schedule(source, event, routed, now):
         outcome = "retrying"  # Lambda runs a failed asynchronous invocation again
@@ -414,6 +473,40 @@ def _location(loaded: list[tuple[str, Any]]) -> dict[str, str]:
         return {}
     (account, region), _ = places.most_common(1)[0]
     return {"account_id": account, "region": region}
+
+
+def _prepare(
+    stack: EmbeddedStack,
+    prepare: Callable[[EmbeddedStack], object] | None,
+    files: list[Path],
+    events: list[Any],
+) -> None:
+    if prepare is not None:
+        prepare(stack)
+    _script_sample_failures(stack, files, events)
+
+
+def _script_sample_failures(stack: EmbeddedStack, files: list[Path], events: list[Any]) -> None:
+    """A sample whose manifest entry names `failTargets` (target -> FailureReason) has those Neo
+    targets' first compilation fail in the embedded account: the job the compile workflow derives for
+    the version fails with that reason; a retry's job (another name) compiles."""
+    from autopilot.embedded.stack import sample_failures
+    from registry_autopilot.logic import naming
+
+    config = stack.app.config
+    for path, event in zip(files, events, strict=True):
+        failures = sample_failures(path, event)
+        detail = event.get("detail") if isinstance(event, dict) else None
+        group = config.groups.get(str((detail or {}).get("ModelPackageGroupName")))
+        if not failures or group is None or not isinstance(detail, dict):
+            continue
+        for target in group.neo_targets:
+            if target.name in failures:
+                job = naming.compilation_job_name(
+                    str(detail["ModelPackageGroupName"]), int(detail["ModelPackageVersion"]), target
+                )
+                statuses = [s for s in stack.backend.compilation_jobs.default_script if s != "COMPLETED"]
+                stack.backend.compilation_jobs.script(job, [*statuses, "FAILED"], failures[target.name])
 
 
 def _seed(stack: EmbeddedStack, loaded: list[tuple[str, Any]], objects: dict[str, bytes]) -> None:

@@ -125,6 +125,9 @@ class EmbeddedStack:
         region: str = LOCAL_REGION,
         start_time: datetime | None = None,
     ) -> None:
+        from autopilot.embedded.quiet import share_service_models
+
+        share_service_models()  # many sessions, one parse of each service model
         self.app = app or synthesize()
         self.backend = LocalBackend(region=region, account_id=account_id, start_time=start_time)
         self._stack = contextlib.ExitStack()
@@ -563,6 +566,30 @@ def s3_object(uri: str) -> tuple[str, str] | None:
 
 
 SAMPLES_MANIFEST = Path("meta") / "manifest.json"  # relative to the samples folder (events/)
+
+
+def _manifest_entry(event_file: Path) -> tuple[Path, dict[str, Any]] | None:
+    folder = event_file.resolve().parent
+    root = next((d for d in (folder, folder.parent) if (d / SAMPLES_MANIFEST).is_file()), None)
+    if root is None:
+        return None
+    try:
+        key = event_file.resolve().relative_to(root).as_posix()
+        manifest = json.loads((root / SAMPLES_MANIFEST).read_text(encoding="utf-8"))
+        entry = manifest.get("events", {}).get(key, {})
+    except (OSError, ValueError, AttributeError):
+        return None
+    return (root, entry) if isinstance(entry, dict) else None
+
+
+def sample_failures(event_file: Path, event: Any) -> dict[str, str]:
+    """Neo target name -> FailureReason for a sample whose manifest entry names `failTargets`: the
+    embedded account fails those targets' first compilation (`autopilot.embedded.replay`)."""
+    found = _manifest_entry(event_file)
+    failures = found[1].get("failTargets") if found else None
+    if not isinstance(failures, dict) or not isinstance(event, dict):
+        return {}
+    return {str(name): str(reason) for name, reason in failures.items()}
 
 
 def sample_objects(event_file: Path, event: Any) -> dict[str, Path]:

@@ -9,6 +9,7 @@ because local runs import the dependencies from the virtualenv.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -94,9 +95,27 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
+_SHIPPED: dict[tuple[str, int, int], AutopilotConfig] = {}
+
+
 def shipped_config(overrides: dict[str, Any] | None = None) -> AutopilotConfig:
-    """The configuration in cdk.json, with `autopilot`/`autopilot.<key>` overrides applied."""
-    return load_config(merge_context(cdk_json_context().get(CONTEXT_KEY), overrides or {}))
+    """The configuration in cdk.json, with `autopilot`/`autopilot.<key>` overrides applied. Without
+    overrides it is read and validated once per process while cdk.json stays the same (a copy each
+    call, so a caller's change stays its own)."""
+    if overrides:
+        return load_config(merge_context(cdk_json_context().get(CONTEXT_KEY), overrides))
+    try:
+        stat = CDK_JSON.stat()
+        key: tuple[str, int, int] | None = (str(CDK_JSON), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _SHIPPED:
+        return _SHIPPED[key].model_copy(deep=True)
+    config = load_config(merge_context(cdk_json_context().get(CONTEXT_KEY), {}))
+    if key is not None:
+        _SHIPPED.clear()
+        _SHIPPED[key] = config.model_copy(deep=True)
+    return config
 
 
 @contextlib.contextmanager
@@ -243,13 +262,28 @@ _TEMPLATE_INPUTS = ("app.py", "cdk.json", "requirements.txt", "infra/**/*.py", "
 CACHE_DIR = REPO_ROOT / ".cache" / "synth"
 
 
+# Within one process a file is read and hashed once while its size and modification time stay the
+# same (a verb synthesizes, or asks for the wiring, several times); the key on disk stays the content.
+_FILE_DIGESTS: dict[tuple[Path, int, int], bytes] = {}
+# The parsed template of each fingerprint, read from .cache/synth/ once per process.
+_TEMPLATES: dict[str, dict[str, Any]] = {}
+
+
+def _file_digest(path: Path) -> bytes:
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _FILE_DIGESTS:
+        _FILE_DIGESTS[key] = hashlib.sha256(path.read_bytes()).digest()
+    return _FILE_DIGESTS[key]
+
+
 def _fingerprint(config: AutopilotConfig) -> str:
     digest = hashlib.sha256(config.model_dump_json(by_alias=True).encode())
     for pattern in _TEMPLATE_INPUTS:
         for path in sorted(REPO_ROOT.glob(pattern)):
             if "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(REPO_ROOT)).encode())
-                digest.update(path.read_bytes())
+                digest.update(_file_digest(path))
     return digest.hexdigest()[:24]
 
 
@@ -257,9 +291,13 @@ def synthesize(config: AutopilotConfig | None = None, *, use_cache: bool = True)
     """The synthesized wiring for `config` (default: cdk.json's). Synthesis takes seconds, so the
     template is kept in .cache/synth/, keyed by the configuration and every file it depends on."""
     config = config or shipped_config()
-    cached = CACHE_DIR / f"{_fingerprint(config)}.template.json"
+    fingerprint = _fingerprint(config)
+    cached = CACHE_DIR / f"{fingerprint}.template.json"
+    if use_cache and fingerprint in _TEMPLATES:
+        return read_wiring(config, copy.deepcopy(_TEMPLATES[fingerprint]))
     if use_cache and cached.exists():
-        return read_wiring(config, json.loads(cached.read_text()))
+        _TEMPLATES[fingerprint] = json.loads(cached.read_text())
+        return read_wiring(config, copy.deepcopy(_TEMPLATES[fingerprint]))
     print("synthesizing the stack (kept in .cache/synth/ for the next run) ...", file=sys.stderr)
     template = synthesize_template(config)
     if use_cache:

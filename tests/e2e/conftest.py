@@ -37,3 +37,9 @@ def backend(
         yield local
     reset_clients()
     reset_settings()
+
+
+@pytest.fixture(autouse=True)
+def _local_world_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`replay` and `demo` keep the local world in a file: the tests' goes to their own tmp_path."""
+    monkeypatch.setenv("AUTOPILOT_LOCAL_WORLD", str(tmp_path / "local-world" / "world.json"))

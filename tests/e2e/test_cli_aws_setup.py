@@ -36,7 +36,8 @@ AWS_VERBS: dict[str, list[str]] = {
     "plan": ["plan", str(REGISTERED)],
     "invoke --dry-run": ["invoke", "plan", str(REGISTERED), "--dry-run"],
     "invoke --aws": ["invoke", "plan", str(REGISTERED), "--aws"],
-    "retry": ["retry", ARN, "graviton"],
+    "retry": ["retry", "churn-xgboost/3", "graviton"],
+    "status": ["status", "churn-xgboost/3"],
 }
 
 

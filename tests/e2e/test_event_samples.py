@@ -25,6 +25,7 @@ def app() -> SynthesizedApp:
 def test_the_manifest_lists_every_sample_event_and_task_input_and_nothing_else() -> None:
     samples = {path.name for path in EVENTS.glob("*.json")}
     samples |= {f"task-inputs/{path.name}" for path in (EVENTS / "task-inputs").glob("*.json")}
+    samples |= {f"retry/{path.name}" for path in (EVENTS / "retry").glob("*.json")}
 
     assert set(MANIFEST) == samples
 

@@ -219,15 +219,70 @@ def test_an_event_that_matches_no_rule_is_a_success(capsys: pytest.CaptureFixtur
     assert [d["outcome"] for d in payload["deliveries"]] == ["no rule matched"]
 
 
-def test_a_replay_that_never_settles_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_replay_stopped_at_the_cap_says_it_was_the_cap_and_names_the_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["replay", str(REGISTERED), "--max-deliveries", "1"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        "stopped at the cap of 1 deliveries with 1 events still queued: raise it with --max-deliveries N"
+        in out
+    )
+    assert "exit status 1: delivery had to stop at the cap (--max-deliveries)" in out
+
+
+def test_the_cap_is_the_module_default_and_the_clis(capsys: pytest.CaptureFixture[str]) -> None:
+    from autopilot.cli import replay as replay_verb
     from autopilot.embedded import replay as replay_module
 
-    monkeypatch.setattr(replay_module, "MAX_DELIVERIES", 1)  # a loop, as the bound sees one
+    assert replay_verb.MAX_DELIVERIES == replay_module.MAX_DELIVERIES
+    assert main(["replay", str(REGISTERED), "--max-deliveries", "0"]) == EXIT_INVALID
+    assert capsys.readouterr().err == "error: --max-deliveries must be at least 1\n"
 
-    report = replay([REGISTERED])
 
-    assert report.stopped_early
-    assert report.exit_status == 1
+def test_no_rule_matched_says_why_for_each_of_the_three_reasons(capsys: pytest.CaptureFixture[str]) -> None:
+    code, payload = _replay_json(
+        capsys,
+        str(EVENTS / "version-in-unwatched-group.json"),
+        str(EVENTS / "invalid-wrong-source.json"),
+        str(EVENTS / "version-approved-while-deleting.json"),
+    )
+
+    assert code == EXIT_OK
+    why = {d["source"]: d["detail"] for d in payload["deliveries"] if d["input"]}
+    assert why["version-in-unwatched-group.json"] == (
+        "group 'marketing-uplift' is not watched (not in cdk.json's groups): add it to cdk.json's "
+        "groups, or replay with --watch marketing-uplift"
+    )
+    assert why["invalid-wrong-source.json"].startswith("source ")
+    assert "are not SageMaker's: the rules take source aws.sagemaker" in why["invalid-wrong-source.json"]
+    assert why["version-approved-while-deleting.json"].startswith(
+        "status Deleting with approval Approved is a state no rule acts on for group 'churn-xgboost'; "
+        "the rules act on: Completed with PendingManualApproval (the compile workflow); "
+        "Completed with Approved (shadow_start)"
+    )
+
+
+def test_the_version_table_says_why_each_version_ended_where_it_did_in_number_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logged = EVENTS / "version-registered-as-logged.json"
+    passes = EVENTS / "version-registered-report-passes.json"
+
+    code = main(["replay", str(logged), str(passes)])
+
+    out = capsys.readouterr().out
+    assert code == EXIT_OK
+    table = out.split(
+        "model package versions (approval; attached specs; failed targets; shadow test; why):\n"
+    )[1]
+    rows = [line.strip() for line in table.splitlines() if line.startswith("  churn-xgboost/")]
+    assert [row.split(":")[0] for row in rows] == ["churn-xgboost/5", "churn-xgboost/7"]  # 5 before 7, 10...
+    assert "; -; the version is registered as Logged (a tracked model, not a deployable one)" in rows[0]
+    assert "; Registry Autopilot auto policy " in rows[1]  # the approval description's first line
+    assert "Approved: 2/2 checks passed" in rows[1]
 
 
 def test_a_function_target_that_fails_is_retried_as_lambda_retries_and_fails_for_good_after_two(

@@ -25,9 +25,17 @@ def sample() -> dict[str, Any]:
     return copy.deepcopy(json.loads(CDK_JSON.read_text())["context"]["autopilot"])
 
 
-def edited() -> dict[str, Any]:
+def flag_removed() -> dict[str, Any]:
     raw = sample()
     del raw["sample"]
+    return raw
+
+
+def edited() -> dict[str, Any]:
+    """The sample made someone's: the flag removed, the endpoint and the e-mail theirs."""
+    raw = flag_removed()
+    raw["groups"]["churn-xgboost"]["shadow"]["endpointName"] = "churn-serving"
+    raw["notificationEmail"] = "ml-platform@example.com"
     return raw
 
 
@@ -76,3 +84,36 @@ def test_given_brought_roles_of_another_account_then_each_role_key_is_named() ->
 
     assert "autopilot.compileRoleArn: a role in account 123456789012" in str(raised.value)
     assert "experimentRoleArn" not in str(raised.value)
+
+
+def test_given_only_the_sample_flag_removed_then_one_message_names_what_to_change() -> None:
+    with pytest.raises(ConfigError) as raised:
+        check_deployable(load_config(flag_removed()), REAL_ACCOUNT)
+
+    message = str(raised.value)
+    assert message.startswith(
+        "cdk.json holds the sample configuration with only `sample: true` removed; refusing to synthesize "
+        f"it for account {REAL_ACCOUNT}"
+    )
+    for key in (
+        "autopilot.groups: the sample groups (churn-xgboost, fraud-pytorch)",
+        "autopilot.groups.churn-xgboost.shadow.endpointName: 'churn-prod'",
+        "autopilot.notificationEmail: unset",
+    ):
+        assert key in message
+    assert "sample: true -> remove it" not in message  # it is already removed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda raw: raw.update(notificationEmail="ml-platform@example.com"),
+        lambda raw: raw["groups"]["churn-xgboost"]["shadow"].update(endpointName="churn-serving"),
+    ],
+    ids=["an e-mail set", "the endpoint renamed"],
+)
+def test_given_the_flag_removed_and_one_sample_value_changed_then_it_is_the_users(change: Any) -> None:
+    raw = flag_removed()
+    change(raw)
+
+    check_deployable(load_config(raw), REAL_ACCOUNT)
