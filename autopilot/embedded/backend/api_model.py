@@ -49,6 +49,7 @@ def endpoint_instance_families() -> frozenset[str]:
     return frozenset(instance_family(t) for t in enum("ProductionVariantInstanceType"))
 
 
+@lru_cache(maxsize=16)
 def endpoint_instance_types(family: str) -> frozenset[str]:
     """The ProductionVariantInstanceType members of one family (`inf1` -> ml.inf1.xlarge, ...)."""
     return frozenset(t for t in enum("ProductionVariantInstanceType") if instance_family(t) == family)
