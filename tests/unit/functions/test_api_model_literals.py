@@ -64,6 +64,20 @@ def _field(model: Any, name: str) -> set[str]:
         # CompilationJobStatus: the ones a job is in while it runs and the ones it ends in.
         (lambda: set(compile_watch.IN_FLIGHT) | set(compile_watch.ENDED), "CompilationJobStatus"),
     ],
+    ids=[
+        "TargetPlatform.os",
+        "TargetPlatform.arch",
+        "TargetPlatform.accelerator",
+        "CompileInput.framework",
+        "shadow.ExperimentStatus",
+        "ShadowConfig.end_action",
+        "Conclusion.shadow_action",
+        "Conclusion.desired_state",
+        "events.ModelPackageStatus",
+        "events.ApprovalStatus",
+        "approval.ApprovalStatus",
+        "compile_watch.IN_FLIGHT+ENDED",
+    ],
 )
 def test_each_copy_of_an_aws_enum_equals_the_api_model(copy: Any, shape: str) -> None:
     assert copy() == _enum(shape)
