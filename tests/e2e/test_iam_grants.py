@@ -69,6 +69,8 @@ NOT_EXERCISED: dict[str, dict[str, str]] = {
     },
     "compile_watcher": {
         "sagemaker:StopCompilationJob": "a job still running at the workflow's deadline is stopped",
+        "s3:PutObject": "a wait whose body is not a task token is set aside under compile-waits-set-aside/",
+        "states:DescribeExecution": "SendTaskSuccess answers InvalidToken: does the execution still run?",
     },
     "roller": {
         "cloudwatch:GetMetricData": "a rollout plan with health checks compares the variants' metrics",
