@@ -60,7 +60,16 @@ def test_an_approved_version_is_shadow_tested_on_a_current_instance_type_to_its_
     assert [e["status"] for e in report.experiments] == ["Completed"]
 
 
-@pytest.mark.parametrize("argv", [["demo"], ["cost"], ["doctor", "--local"], ["replay", str(APPROVED)]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo"],
+        ["cost"],
+        ["doctor", "--local"],
+        ["replay", str(APPROVED)],
+        ["invoke", "shadow_start", str(APPROVED)],
+    ],
+)
 def test_every_local_verb_runs_with_a_current_shadow_instance_type(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
