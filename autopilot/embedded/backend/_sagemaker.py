@@ -49,25 +49,18 @@ from autopilot.embedded.backend._model_card import check_model_card
 from autopilot.embedded.backend._wire import AwsError, validation_error
 from autopilot.embedded.backend.api_model import cloud_instance_device
 from registry_autopilot.logic.compile_watch import ENDED
-from registry_autopilot.logic.targets import NEO_IMAGE_REGISTRIES
+from registry_autopilot.logic.targets import NEO_IMAGE_REGISTRIES, neo_repository
+from registry_autopilot.models.config import FRAMEWORKS_REQUIRING_DATA_INPUT, FRAMEWORKS_WITH_VERSION
 
 MAX_ADDITIONAL_SPECS = 15
 MODEL_PACKAGE_DETAIL_TYPE = "SageMaker Model Package State Change"
 # The statuses a job ends in (DeleteCompilationJob), from the functions' one table; compared with the
 # API model's CompilationJobStatus in tests/unit/functions/test_api_model_literals.py.
 TERMINAL_COMPILATION = frozenset(ENDED)
-FRAMEWORKS_WITH_VERSION = {"MXNET", "PYTORCH", "TENSORFLOW", "TFLITE"}
-FRAMEWORKS_REQUIRING_DATA_INPUT = {"TENSORFLOW", "KERAS", "MXNET", "ONNX", "DARKNET"}
+# InputConfig's documentation-only rules (FRAMEWORKS_WITH_VERSION, FRAMEWORKS_REQUIRING_DATA_INPUT) and
+# the Neo image table (NEO_IMAGE_REGISTRIES, neo_repository) are the functions' one copy each.
 # AWS names the error (TimeOut) but does not document the FailureReason's text; ours starts with it.
 TIMEOUT_REASON = "TimeOut: the compilation job did not complete within MaxRuntimeInSeconds ({} seconds)"
-
-_NEO_IMAGES = {
-    "PYTORCH": ("sagemaker-inference-pytorch", "2.0"),
-    "TENSORFLOW": ("sagemaker-inference-tensorflow", "2.9"),
-    "MXNET": ("sagemaker-inference-mxnet", "1.8"),
-    "ONNX": ("sagemaker-neo-onnx", "1.5.0"),
-    "KERAS": ("sagemaker-neo-keras", "2.2.4"),
-}
 
 
 def sagemaker_backend(account_id: str, region: str) -> Any:
@@ -402,7 +395,8 @@ class CompilationJobs:
         fw = (framework or "PYTORCH").upper()
         if fw == "XGBOOST":
             return f"{registry}/xgboost-neo:latest"
-        repo, default_version = _NEO_IMAGES.get(fw, _NEO_IMAGES["PYTORCH"])
+        # The repositories and versions are the functions' one table (Inference Container Images).
+        repo, default_version = neo_repository(fw) or neo_repository("PYTORCH") or ("", "")
         if device.startswith(("inf", "trn")):
             repo, kind = repo.replace("sagemaker-inference-", "sagemaker-neo-"), "inf"
         elif device.startswith(("p", "g")):
