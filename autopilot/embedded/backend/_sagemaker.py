@@ -47,34 +47,20 @@ from typing import Any
 from autopilot.embedded.backend._clock import Clock
 from autopilot.embedded.backend._model_card import check_model_card
 from autopilot.embedded.backend._wire import AwsError, validation_error
+from autopilot.embedded.backend.api_model import cloud_instance_device
+from registry_autopilot.logic.compile_watch import ENDED
+from registry_autopilot.logic.targets import NEO_IMAGE_REGISTRIES, neo_repository
+from registry_autopilot.models.config import FRAMEWORKS_REQUIRING_DATA_INPUT, FRAMEWORKS_WITH_VERSION
 
 MAX_ADDITIONAL_SPECS = 15
 MODEL_PACKAGE_DETAIL_TYPE = "SageMaker Model Package State Change"
-TERMINAL_COMPILATION = {"COMPLETED", "FAILED", "STOPPED"}
-FRAMEWORKS_WITH_VERSION = {"MXNET", "PYTORCH", "TENSORFLOW", "TFLITE"}
-FRAMEWORKS_REQUIRING_DATA_INPUT = {"TENSORFLOW", "KERAS", "MXNET", "ONNX", "DARKNET"}
+# The statuses a job ends in (DeleteCompilationJob), from the functions' one table; compared with the
+# API model's CompilationJobStatus in tests/unit/functions/test_api_model_literals.py.
+TERMINAL_COMPILATION = frozenset(ENDED)
+# InputConfig's documentation-only rules (FRAMEWORKS_WITH_VERSION, FRAMEWORKS_REQUIRING_DATA_INPUT) and
+# the Neo image table (NEO_IMAGE_REGISTRIES, neo_repository) are the functions' one copy each.
 # AWS names the error (TimeOut) but does not document the FailureReason's text; ours starts with it.
 TIMEOUT_REASON = "TimeOut: the compilation job did not complete within MaxRuntimeInSeconds ({} seconds)"
-
-# Neo serving-image registry accounts per region (Inference Container Images page); other regions
-# fall back to the us-east-1 account, which keeps URIs well-formed for local runs.
-_NEO_IMAGE_ACCOUNTS = {
-    "us-east-1": "785573368785",
-    "us-east-2": "007439368137",
-    "us-west-1": "710691900526",
-    "us-west-2": "301217895009",
-    "eu-west-1": "802834080501",
-    "eu-central-1": "746233611703",
-    "ap-northeast-1": "941853720454",
-    "ap-southeast-2": "355873309152",
-}
-_NEO_IMAGES = {
-    "PYTORCH": ("sagemaker-inference-pytorch", "2.0"),
-    "TENSORFLOW": ("sagemaker-inference-tensorflow", "2.9"),
-    "MXNET": ("sagemaker-inference-mxnet", "1.8"),
-    "ONNX": ("sagemaker-neo-onnx", "1.5.0"),
-    "KERAS": ("sagemaker-neo-keras", "2.2.4"),
-}
 
 
 def sagemaker_backend(account_id: str, region: str) -> Any:
@@ -315,7 +301,7 @@ class CompilationJobs:
             raise validation_error(f"DataInputConfig is required for framework {framework}.")
         if framework == "PYTORCH":
             major = str(config.get("FrameworkVersion") or "").split(".", maxsplit=1)[0]
-            cloud = str(output.get("TargetDevice") or "").startswith("ml_")
+            cloud = cloud_instance_device(str(output.get("TargetDevice") or "")) is not None
             if not major.isdigit() or int(major) < 2 or not cloud:
                 raise validation_error(
                     "DataInputConfig is required for framework PYTORCH unless FrameworkVersion is 2.0 or "
@@ -399,15 +385,18 @@ class CompilationJobs:
         return since is not None and limit is not None and (self.clock.now() - since).total_seconds() > limit
 
     def inference_image(self, key: str, framework: str | None, framework_version: str | None) -> str | None:
-        if not key.startswith("ml_"):
+        device = cloud_instance_device(key)
+        if device is None:
             return None  # Neo names a serving image for cloud instance targets only
-        account = _NEO_IMAGE_ACCOUNTS.get(self.region, _NEO_IMAGE_ACCOUNTS["us-east-1"])
+        account = NEO_IMAGE_REGISTRIES.get(self.region)
+        if account is None:
+            return None  # no Neo image published in this region (docs/FIDELITY.md, silences)
         registry = f"{account}.dkr.ecr.{self.region}.amazonaws.com"
         fw = (framework or "PYTORCH").upper()
         if fw == "XGBOOST":
             return f"{registry}/xgboost-neo:latest"
-        repo, default_version = _NEO_IMAGES.get(fw, _NEO_IMAGES["PYTORCH"])
-        device = key.removeprefix("ml_")
+        # The repositories and versions are the functions' one table (Inference Container Images).
+        repo, default_version = neo_repository(fw) or neo_repository("PYTORCH") or ("", "")
         if device.startswith(("inf", "trn")):
             repo, kind = repo.replace("sagemaker-inference-", "sagemaker-neo-"), "inf"
         elif device.startswith(("p", "g")):

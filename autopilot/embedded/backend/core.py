@@ -28,6 +28,7 @@ import autopilot.embedded.backend._sagemaker as sm
 from autopilot.embedded.backend._clock import Clock
 from autopilot.embedded.backend._model_card import check_model_card
 from autopilot.embedded.backend._wire import AwsError, failure, success, validation_error
+from autopilot.embedded.backend.api_model import moto_enum_patches
 from autopilot.embedded.backend.cloudformation import LocalDeployments
 from autopilot.embedded.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
 from autopilot.embedded.backend.faults import CallAttempts, FaultPlan, error_response
@@ -227,6 +228,7 @@ class LocalBackend:
         self._sleep_patch: Any = None
         self._mock: Any = None
         self._condition_patch: Any = None
+        self._enum_patches: list[Any] = []
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._saved_env: dict[str, str | None] = {}
@@ -276,6 +278,10 @@ class LocalBackend:
                 _statement_permission(IAMPolicyStatement.is_action_permitted),
             )
             self._condition_patch.start()
+            # moto's own enum lists are old (its endpoint instance types end before ml.g5): the model's.
+            self._enum_patches = moto_enum_patches()
+            for patch in self._enum_patches:
+                patch.start()
             _Registry.backend = self
         return self
 
@@ -294,6 +300,9 @@ class LocalBackend:
             if self._condition_patch is not None:
                 self._condition_patch.stop()
                 self._condition_patch = None
+            for patch in reversed(self._enum_patches):
+                patch.stop()
+            self._enum_patches = []
             self._session = None
             self._clients.clear()
             self._restore_env()

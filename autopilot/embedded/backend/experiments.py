@@ -46,9 +46,13 @@ from typing import Any
 
 from autopilot.embedded.backend._clock import Clock
 from autopilot.embedded.backend._wire import AwsError, validation_error
+from autopilot.embedded.backend.api_model import endpoint_instance_types, enum
+from registry_autopilot.models.shadow import TERMINAL_STATUSES
 
-STATUSES = ("Creating", "Created", "Updating", "Starting", "Running", "Stopping", "Completed", "Cancelled")
-TERMINAL = {"Completed", "Cancelled"}
+# InferenceExperimentStatus, from the API model; the two an experiment ends in, from the functions' one
+# table (models/shadow.py, compared with the model in tests/unit/functions/test_api_model_literals.py).
+STATUSES = enum("InferenceExperimentStatus")
+TERMINAL = TERMINAL_STATUSES
 DEFAULT_DURATION = timedelta(days=7)
 MAX_DURATION = timedelta(days=30)
 EXPERIMENT_ARN_MARKER = ":inference-experiment/"
@@ -287,13 +291,13 @@ class InferenceExperiments:
         for variant in config.production_variants:
             if variant.get("ServerlessConfig"):
                 raise excluded(f"Endpoint {name} uses serverless inference")
-            if str(variant.get("InstanceType", "")).startswith("ml.inf1."):
+            if variant.get("InstanceType") in endpoint_instance_types("inf1"):
                 raise excluded(f"Endpoint {name} uses Inf1 instances")
             if variant.get("AcceleratorType"):
                 raise excluded(f"Endpoint {name} uses Elastic Inference")
         for variant in request["ModelVariants"]:
             realtime = (variant.get("InfrastructureConfig") or {}).get("RealTimeInferenceConfig") or {}
-            if str(realtime.get("InstanceType", "")).startswith("ml.inf1."):
+            if realtime.get("InstanceType") in endpoint_instance_types("inf1"):
                 raise excluded(f"Variant {variant['VariantName']} uses Inf1 instances")
             models.add(variant["ModelName"])
         for model_name in sorted(m for m in models if m):

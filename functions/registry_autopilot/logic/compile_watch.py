@@ -30,6 +30,10 @@ from registry_autopilot.models.workflow import TargetOutcome
 # SageMaker API Reference, CompilationJobStatus: INPROGRESS | COMPLETED | FAILED | STARTING |
 # STOPPING | STOPPED. A job in one of these has not ended.
 IN_FLIGHT = ("STARTING", "INPROGRESS", "STOPPING")
+# A job in one of these has ended: DeleteCompilationJob, "You can delete a compilation job only if its
+# current status is COMPLETED, FAILED, or STOPPED". Together with IN_FLIGHT, every CompilationJobStatus
+# (tests/unit/functions/test_api_model_literals.py compares both with the API model).
+ENDED = ("COMPLETED", "FAILED", "STOPPED")
 # The wait's metadata keys, as the workflow writes them (S3 keeps user-defined keys in lowercase).
 TARGET_KEY = "target"
 DEADLINE_KEY = "deadline"

@@ -80,6 +80,14 @@ _FIXED_VERSION_REPOSITORIES: dict[str, tuple[str, str]] = {
 }
 
 
+def neo_repository(framework: str) -> tuple[str, str] | None:
+    """The Neo inference image repository for `framework` and the newest version published for it."""
+    if framework in _NEO_REPOSITORIES:
+        repository, versions = _NEO_REPOSITORIES[framework]
+        return repository, versions[-1]
+    return _FIXED_VERSION_REPOSITORIES.get(framework)
+
+
 def device_family(target: NeoTarget) -> str | None:
     """`ml_c5` -> `c5`; None for edge devices and platforms."""
     device = target.target_device or ""

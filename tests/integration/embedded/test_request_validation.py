@@ -143,3 +143,16 @@ def test_given_validation_off_when_request_breaks_a_maximum_then_it_reaches_moto
         stored = sagemaker.describe_model_package(ModelPackageName=arn)
     # Nothing refused it: the over-long description (AWS's maximum is 1024) was stored as sent.
     assert stored["ApprovalDescription"] == "x" * 1025
+
+
+def test_given_a_metadata_value_with_a_character_aws_refuses_when_updating_then_the_write_fails(
+    sagemaker: Any, package_arn: str
+) -> None:
+    # UpdateModelPackage, CustomerMetadataProperties: "Value Length Constraints: Minimum length of 1.
+    # Maximum length of 256. Value Pattern: ([\p{L}\p{Z}\p{N}_.:\/=+\-@]*)${1,256}" (SageMaker API Reference).
+    error = update_error(sagemaker, package_arn, CustomerMetadataProperties={"autopilot:note": "bad!value#"})
+    assert error["Message"].startswith("1 validation error detected: Value '{autopilot:note=bad!value#}' at ")
+    assert "customerMetadataProperties" in error["Message"]
+    assert "Member must satisfy regular expression pattern" in error["Message"]
+    described = sagemaker.describe_model_package(ModelPackageName=package_arn)
+    assert "autopilot:note" not in described.get("CustomerMetadataProperties", {})
