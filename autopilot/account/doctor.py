@@ -118,6 +118,15 @@ def _ecr_repository_arn(image: str) -> str | None:
     return f"arn:aws:ecr:{parts[3]}:{parts[0]}:repository/{name}"
 
 
+def missing_context_values(result: dict[str, Any]) -> list[str]:
+    """The keys an EvaluationResult lists as missing: on the result when the resource is `*`, under
+    ResourceSpecificResults when ResourceArns names resources (IAM API Reference, EvaluationResult)."""
+    found = set(result.get("MissingContextValues") or [])
+    for specific in result.get("ResourceSpecificResults") or []:
+        found |= set(specific.get("MissingContextValues") or [])
+    return sorted(found)
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -452,11 +461,14 @@ class Doctor:
         return True
 
     def allowed(self, area: str, what: str, role_arn: str, actions: Iterable[str], resource: str) -> None:
-        """SimulatePrincipalPolicy on each action for `resource` (for S3, the bucket policy too)."""
+        """SimulatePrincipalPolicy on each action for `resource` (for S3, the bucket policy too), with
+        the context keys the role's policies test and the real request would carry."""
         actions = list(actions)
         try:
-            results = self.client("iam").simulate_principal_policy(
-                PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource]
+            iam = self.client("iam")
+            context = self.request_context(iam, role_arn, resource)
+            results = iam.simulate_principal_policy(
+                PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource], ContextEntries=context
             )["EvaluationResults"]
         except Exception as exc:
             self.add(
@@ -464,21 +476,26 @@ class Doctor:
                 what,
                 "WARN",
                 f"cannot simulate ({_error_code(exc)})",
-                "allow iam:SimulatePrincipalPolicy on the role to check it",
+                "allow iam:SimulatePrincipalPolicy and iam:GetContextKeysForPrincipalPolicy on the role "
+                "to check it",
             )
             return
         failures = []
         via_bucket = []
+        missing: set[str] = set()
         for result in results:
             decision = result["EvalDecision"]
-            if decision != "explicitDeny" and resource.startswith("arn:aws:s3:::"):
+            if decision != "explicitDeny" and self.is_s3(resource):
                 # Same account: either policy's Allow grants, a Deny in either refuses.
                 bucket = self.bucket_decision(role_arn, result["EvalActionName"], resource)
                 if bucket == "explicitDeny" or (bucket == "allowed" and decision == "implicitDeny"):
                     decision = bucket
                     if bucket == "allowed":
                         via_bucket.append(result["EvalActionName"])
-            if decision != "allowed":
+            unknown = missing_context_values(result)
+            if unknown and decision != "explicitDeny":
+                missing |= set(unknown)
+            elif decision != "allowed":
                 failures.append(f"{result['EvalActionName']} {decision}")
         if failures:
             self.add(
@@ -489,12 +506,58 @@ class Doctor:
                 f"allow {', '.join(f.split()[0] for f in failures)} on {resource} in the role's policies "
                 "(and remove any Deny)",
             )
+        elif missing:
+            # IAM could not complete the evaluation without these keys: not a refusal (EvaluationResult).
+            self.add(
+                area,
+                what,
+                "WARN",
+                f"on {resource}: the simulator could not evaluate a condition without "
+                f"{', '.join(sorted(missing))}",
+                "check the role's conditions on those keys by hand",
+            )
         else:
             note = f" (bucket policy grants {', '.join(via_bucket)})" if via_bucket else ""
             self.add(area, what, "PASS", f"{', '.join(actions)} allowed on {resource}{note}")
 
+    def request_context(self, iam: Any, role_arn: str, resource: str) -> list[dict[str, Any]]:
+        """ContextEntries for the keys the role's policies test, with the values the real request
+        carries when doctor can know them; a key left out comes back in MissingContextValues."""
+        keys = iam.get_context_keys_for_principal_policy(PolicySourceArn=role_arn).get("ContextKeyNames", [])
+        known: dict[str, str] = {"aws:requestedregion": self.region}
+        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        if account:
+            known["aws:principalaccount"] = account
+        if self.is_s3(resource):
+            owner = self.bucket_owner(resource, account)
+            if owner:
+                known["s3:resourceaccount"] = owner
+                known["aws:resourceaccount"] = owner
+        return [
+            {"ContextKeyName": key, "ContextKeyValues": [known[key.lower()]], "ContextKeyType": "string"}
+            for key in keys
+            if key.lower() in known
+        ]
+
+    @staticmethod
+    def is_s3(resource: str) -> bool:
+        return resource.startswith("arn:") and resource.split(":")[2:4] == ["s3", ""]
+
+    def bucket_owner(self, resource: str, account: str) -> str | None:
+        """`account` when the bucket is verified to belong to it (HeadBucket with ExpectedBucketOwner:
+        "If the account ID that you provide does not match the actual owner of the bucket, the request
+        fails with the HTTP status code 403 Forbidden"), else None: unknown, not guessed."""
+        bucket = resource.split(":::", 1)[-1].split("/", 1)[0]
+        if not account or not bucket:
+            return None
+        try:
+            self.client("s3").head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+        except Exception:
+            return None
+        return account
+
     def bucket_decision(self, role_arn: str, action: str, resource: str) -> str | None:
-        bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        bucket = resource.split(":::", 1)[-1].split("/", 1)[0]
         try:
             policy = self.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
         except Exception:

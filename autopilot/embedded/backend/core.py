@@ -32,7 +32,10 @@ from autopilot.embedded.backend.cloudformation import LocalDeployments
 from autopilot.embedded.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
 from autopilot.embedded.backend.faults import CallAttempts, FaultPlan, error_response
 from autopilot.embedded.backend.iam import RolePolicy
-from autopilot.embedded.backend.iam_simulation import simulate_principal_policy
+from autopilot.embedded.backend.iam_simulation import (
+    get_context_keys_for_principal_policy,
+    simulate_principal_policy,
+)
 from autopilot.embedded.backend.validator import validate, validation_message
 
 if TYPE_CHECKING:
@@ -249,6 +252,9 @@ class LocalBackend:
             ("sagemaker", "ListTags"): self._experiment_tags(self.experiments.list_tags),
             ("sagemaker", "DeleteTags"): self._experiment_tags(self.experiments.delete_tags),
             ("iam", "SimulatePrincipalPolicy"): self._simulate_principal_policy,
+            ("iam", "GetContextKeysForPrincipalPolicy"): (
+                lambda c: get_context_keys_for_principal_policy(c.account_id, c.api_params)
+            ),
             ("cloudformation", "DescribeStacks"): lambda c: self.deployments.describe_stacks(c.api_params),
             ("cloudformation", "DescribeStackResources"): (
                 lambda c: self.deployments.describe_stack_resources(c.api_params)
