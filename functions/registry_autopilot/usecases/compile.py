@@ -15,6 +15,7 @@ from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import AttachInput, AttachResult, PlanResult
 from registry_autopilot.observability import CustomMetric, count, logger
 from registry_autopilot.settings import Settings
+from registry_autopilot.usecases.model_card import write_card
 
 
 def plan(
@@ -61,8 +62,8 @@ def attach(
     *,
     now: datetime,
 ) -> AttachResult:
-    """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call:
-    read the evidence, decide once (logic/decision.py), write what was decided, notify."""
+    """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call, then
+    the model card in its own: read the evidence, decide once (logic/decision.py), write, notify."""
     first = registry.describe_model_package(request.model_package_arn)
     group = settings.config.groups.get(request.group)
     if group is None:
@@ -90,6 +91,7 @@ def attach(
         )
     if decided.request is not None:
         registry.update_model_package(decided.request)
+        write_card(registry, notifier, decided.card_requests, what="the decision and the Neo results")
     if decided.review is not None:
         notifier.publish_text(decided.review.subject, decided.review.text)
     _record_metrics(decided.result, decided.outcome)
