@@ -85,6 +85,36 @@ def registration_request(package: ModelPackage, group: GroupConfig | None) -> di
     return {"ModelPackageArn": package.ModelPackageArn, "ModelPackageRegistrationType": "Registered"}
 
 
+@dataclass(frozen=True)
+class RegistrationPlan:
+    """What Plan does with a version: the registration to write first (or None), and the plan."""
+
+    registration: dict[str, Any] | None
+    plan: PlanResult
+
+
+def plan_with_registration(package: ModelPackage, ctx: PlanContext) -> RegistrationPlan:
+    """registerLogged checks first, converts after: a `Logged` version is planned as if it were
+    `Registered`, and the conversion is written only when that plan compiles something. A Logged
+    inference pipeline, Marketplace container or uncompressed model (or one with nothing left to
+    compile) stays Logged, with the reason."""
+    group = ctx.config.groups.get(package.ModelPackageGroupName or "")
+    registration = registration_request(package, group)
+    if registration is None:
+        return RegistrationPlan(None, plan_compilation(package, ctx))
+    planned = plan_compilation(package.model_copy(update={"ModelPackageRegistrationType": "Registered"}), ctx)
+    if planned.targets:
+        return RegistrationPlan(registration, planned)
+    why = planned.reason or "; ".join(f"{s.target}: {s.reason}" for s in planned.skipped) or "no target"
+    left = planned.model_copy(
+        update={
+            "has_work": False,
+            "reason": f"left Logged (registerLogged registers only a version it then compiles): {why}",
+        }
+    )
+    return RegistrationPlan(None, left)
+
+
 def _output_config(target: NeoTarget, location: str) -> dict[str, Any]:
     output: dict[str, Any] = {"S3OutputLocation": location}
     if target.target_device is not None:

@@ -8,7 +8,7 @@ from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.logic import decision
-from registry_autopilot.logic.plan import PlanContext, plan_compilation, registration_request
+from registry_autopilot.logic.plan import PlanContext, plan_compilation, plan_with_registration
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
 from registry_autopilot.models.registry import ModelPackage
@@ -34,13 +34,15 @@ def plan(
     else:
         # The event is a hint; the version's current state decides (events arrive late and twice).
         package = registry.describe_model_package(detail.ModelPackageArn)
-        registration = registration_request(package, settings.config.groups[detail.ModelPackageGroupName])
-        if registration is not None:
-            # registerLogged: the Logged version becomes Registered first, then is planned as any other.
-            registry.update_model_package(registration)
-            package = registry.describe_model_package(detail.ModelPackageArn)
         context = PlanContext(config=settings.config, artifacts_bucket=settings.artifacts_bucket, now=now)
-        result = plan_compilation(package, context)
+        planned = plan_with_registration(package, context)
+        result = planned.plan
+        if planned.registration is not None:
+            # registerLogged: checked first; a version that will be compiled becomes Registered, then
+            # is planned again on the version as it now is.
+            registry.update_model_package(planned.registration)
+            package = registry.describe_model_package(detail.ModelPackageArn)
+            result = plan_compilation(package, context)
     logger.info(
         "compile plan",
         extra={
