@@ -775,11 +775,38 @@ class Doctor:
         roles = (compile_role if compile_ok else None, experiment_role if experiment_ok else None)
         for group, settings in self.config.groups.items():
             self.safely(f"Group: {group}", self.group_check, group, settings, *roles)
+        self.safely("KMS keys", self.model_keys, compile_role if compile_ok else None)
         for group, settings in self.config.groups.items():
             if settings.shadow is not None:
                 area = f"Endpoint: {settings.shadow.endpoint_name} ({group})"
                 self.safely(area, self.endpoint_check, group, settings.shadow)
         return account
+
+    def model_keys(self, compile_role: str | None) -> None:
+        """Each key in modelKmsKeyArns exists and is enabled (KMS DescribeKey, KeyMetadata.KeyState), and
+        the compile role may decrypt with it (Neo describes the version it compiles)."""
+        for key in self.config.model_kms_key_arns:
+            area = "KMS keys"
+            try:
+                state = self.client("kms").describe_key(KeyId=key)["KeyMetadata"].get("KeyState")
+            except Exception as exc:
+                self.add(
+                    area,
+                    key,
+                    "FAIL",
+                    f"cannot describe it ({_error_code(exc)})",
+                    "fix modelKmsKeyArns in cdk.json, or allow the caller kms:DescribeKey on the key",
+                )
+                continue
+            self.add(
+                area,
+                key,
+                "PASS" if state == "Enabled" else "FAIL",
+                f"KeyState {state}",
+                "versions under this key cannot be read until the key is enabled",
+            )
+            if compile_role:
+                self.allowed(area, "compile role decrypts with it", compile_role, ["kms:Decrypt"], key)
 
     def safely(self, area: str, check: Callable[..., None], *args: Any) -> None:
         """Run a group of checks; a read the caller may not make is a warning, not a traceback."""

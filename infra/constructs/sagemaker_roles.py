@@ -36,7 +36,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.checks import acknowledge, acknowledge_wildcard_resources
-from infra.constructs import sagemaker_access
+from infra.constructs import model_keys, sagemaker_access
 from infra.constructs.artifacts import COMPILED_PREFIX, CompiledArtifacts
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -135,6 +135,7 @@ def compile_role_statements(
             actions=["sagemaker:DescribeModelPackage"],
             resources=sagemaker_access.model_package_arns(scope, config.groups),
         ),
+        *model_keys.read_keys(config),  # Neo reads the version it compiles (ModelPackageVersionArn)
         iam.PolicyStatement(
             sid="WriteCompiledModels",
             actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],

@@ -524,3 +524,23 @@ def test_a_condition_key_doctor_cannot_know_is_a_warning_naming_it_never_a_failu
     assert warned
     assert all("s3:ResourceAccount" in line for line in warned)
     assert not any("reads the latest model artifact" in line for line in results(report, "FAIL"))
+
+
+# KMS API Reference, DescribeKey: KeyMetadata.KeyState "The current status of the KMS key"; a version
+# under a customer-managed key needs kms:Decrypt on it (DescribeModelPackage, IncludedData AllData).
+def test_a_configured_model_key_is_checked_enabled_and_decryptable_by_the_compile_role(
+    stack: EmbeddedStack,
+) -> None:
+    kms = stack.backend.client("kms")
+    enabled = kms.create_key()["KeyMetadata"]["Arn"]
+    created = kms.create_key()["KeyMetadata"]
+    disabled = created["Arn"]
+    kms.disable_key(KeyId=created["KeyId"])
+    config = stack.app.config.model_copy(update={"model_kms_key_arns": [enabled, disabled]})
+
+    report = run_doctor(config, stack.backend.client, stack.backend.region)
+
+    assert f"KMS keys | {enabled} | KeyState Enabled" in results(report, "PASS")
+    assert f"KMS keys | {disabled} | KeyState Disabled" in results(report, "FAIL")
+    # The brought compile role in this account has no kms:Decrypt: named, with the key.
+    assert any(line.startswith("KMS keys | compile role decrypts with it") for line in results(report, "FAIL"))

@@ -209,7 +209,13 @@ class ModelPackages:
             package = self.find(account_id, region, arn)
             # Members of the request moto does not keep; DescribeModelPackage returns them in AWS.
             extras = self._extras.setdefault(package.arn, {})
-            for member in ("ModelPackageRegistrationType", "ModelLifeCycle", "SourceUri", "ModelCard"):
+            for member in (
+                "ModelPackageRegistrationType",
+                "ModelLifeCycle",
+                "SourceUri",
+                "ModelCard",
+                "SecurityConfig",
+            ):
                 if member in (request or {}):
                     extras[member] = copy.deepcopy((request or {})[member])
             package.creation_time = self._clock.naive_utc()

@@ -635,8 +635,26 @@ class LocalBackend:
         return self.model_packages.update(call.account_id, call.region, call.body)
 
     def _describe_model_package(self, call: _Call) -> dict[str, Any]:
+        """IncludedData (DescribeModelPackage): "AllData ... requires kms:Decrypt permission on the
+        customer-managed key, if one is associated with the embedded model card. This is the default."
+        "MetadataOnly ... does not require kms:Decrypt permission." The key of the version
+        (SecurityConfig.KmsKeyId) is held to the same rule (docs/FIDELITY.md: silent on the code)."""
         package = self.model_packages.find(call.account_id, call.region, call.body["ModelPackageName"])
-        return self.model_packages.describe(package)
+        described = self.model_packages.describe(package)
+        key = (described.get("SecurityConfig") or {}).get("KmsKeyId")
+        if call.body.get("IncludedData", "AllData") == "AllData" and key and self.principal is not None:
+            if not self.principal.allows("kms:Decrypt", str(key)):
+                raise AwsError(
+                    "AccessDeniedException",
+                    f"User: arn:aws:sts::{call.account_id}:assumed-role/{self.principal.role}/local is not "
+                    f"authorized to perform: kms:Decrypt on resource: {key}",
+                    403,
+                )
+        if call.body.get("IncludedData") == "MetadataOnly" and "ModelCard" in described:
+            described["ModelCard"] = {
+                k: v for k, v in described["ModelCard"].items() if k != "ModelCardContent"
+            }
+        return described
 
     def _create_model_package(self, call: _Call) -> None:
         specs = call.body.get("AdditionalInferenceSpecifications")

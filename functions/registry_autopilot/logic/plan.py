@@ -8,6 +8,7 @@ a person set to `RETRY` plans the target again, under a job name of its own.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -113,6 +114,23 @@ def plan_with_registration(package: ModelPackage, ctx: PlanContext) -> Registrat
         }
     )
     return RegistrationPlan(None, left)
+
+
+KEY_RECORD = "autopilot:kms"  # on the version: why it was not handled (its KMS key)
+MAX_METADATA_VALUE = 256  # UpdateModelPackage CustomerMetadataProperties: value maximum length 256
+
+
+def key_refusal(arn: str, key: str | None, configured: list[str]) -> tuple[str, dict[str, Any]]:
+    """Why a version under a key the configuration does not name is not handled, and the request that
+    records it on the version (UpdateModelPackage, CustomerMetadataProperties only)."""
+    named = key or "a customer-managed KMS key"
+    if key and key in configured:
+        why = f"SKIPPED: encrypted with {named}; the function was refused kms:Decrypt on it (key policy?)"
+    else:
+        why = f"SKIPPED: encrypted with {named}, not in modelKmsKeyArns (cdk.json); add it, deploy, retry"
+    value = why if len(why) <= MAX_METADATA_VALUE else why[: MAX_METADATA_VALUE - 3] + "..."
+    request = {"ModelPackageArn": arn, "CustomerMetadataProperties": {KEY_RECORD: value}}
+    return why, {**request, "ClientToken": naming.client_token(json.dumps(request, sort_keys=True))}
 
 
 def _output_config(target: NeoTarget, location: str) -> dict[str, Any]:

@@ -6,10 +6,11 @@ from datetime import datetime
 
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
-from registry_autopilot.adapters.sagemaker import SageMakerRegistry
+from registry_autopilot.adapters.sagemaker import SageMakerRegistry, SageMakerThrottled
 from registry_autopilot.logic import decision
-from registry_autopilot.logic.plan import PlanContext, plan_compilation, plan_with_registration
+from registry_autopilot.logic.plan import PlanContext, key_refusal, plan_compilation, plan_with_registration
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
+from registry_autopilot.models.errors import ModelKeyNotReadable
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
 from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import AttachInput, AttachResult, PlanResult
@@ -19,7 +20,11 @@ from registry_autopilot.usecases.model_card import write_card
 
 
 def plan(
-    change: ModelPackageStateChangeEvent, registry: SageMakerRegistry, settings: Settings, now: datetime
+    change: ModelPackageStateChangeEvent,
+    registry: SageMakerRegistry,
+    settings: Settings,
+    now: datetime,
+    notifier: Notifier | None = None,
 ) -> PlanResult:
     detail = change.detail
     if detail.ModelPackageGroupName not in settings.config.groups:
@@ -33,7 +38,10 @@ def plan(
         )
     else:
         # The event is a hint; the version's current state decides (events arrive late and twice).
-        package = registry.describe_model_package(detail.ModelPackageArn)
+        try:
+            package = registry.describe_model_package(detail.ModelPackageArn)
+        except ModelKeyNotReadable as refused:
+            return _key_not_configured(change, refused, registry, settings, notifier)
         context = PlanContext(config=settings.config, artifacts_bucket=settings.artifacts_bucket, now=now)
         planned = plan_with_registration(package, context)
         result = planned.plan
@@ -53,6 +61,38 @@ def plan(
         },
     )
     return result
+
+
+def _key_not_configured(
+    change: ModelPackageStateChangeEvent,
+    refused: ModelKeyNotReadable,
+    registry: SageMakerRegistry,
+    settings: Settings,
+    notifier: Notifier | None,
+) -> PlanResult:
+    """A version under a KMS key the functions may not use: recorded on it and notified, not failed."""
+    detail = change.detail
+    why, record = key_refusal(detail.ModelPackageArn, refused.key, settings.config.model_kms_key_arns)
+    logger.warning("model key not readable", extra={"model_package_arn": detail.ModelPackageArn, "why": why})
+    try:
+        registry.update_model_package(record)
+    except SageMakerThrottled:
+        raise
+    except Exception as exc:  # recording may need the key too (docs/FIDELITY.md): the notice still goes
+        logger.warning("not recorded on the version", extra={"error": str(exc)})
+    if notifier is not None:
+        notifier.publish(
+            subject=f"Registry Autopilot: {detail.ModelPackageGroupName} v{detail.ModelPackageVersion} "
+            "not handled",
+            message={"model_package_arn": detail.ModelPackageArn, "reason": why, "error": refused.reason},
+        )
+    return PlanResult(
+        model_package_arn=detail.ModelPackageArn,
+        group=detail.ModelPackageGroupName,
+        version=detail.ModelPackageVersion,
+        has_work=False,
+        reason=why,
+    )
 
 
 def attach(
