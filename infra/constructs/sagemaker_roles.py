@@ -82,13 +82,13 @@ def read_model_artifacts(scope: Construct, config: AutopilotConfig) -> iam.Polic
     )
 
 
-def _log_arns(scope: Construct, names: Iterable[str], suffix: str) -> list[str]:
+def _log_arns(scope: Construct, names: Iterable[str], suffix: str | None) -> list[str]:
     stack = Stack.of(scope)
     return [
         stack.format_arn(
             service="logs",
             resource="log-group",
-            resource_name=f"{name}:{suffix}",
+            resource_name=name if suffix is None else f"{name}:{suffix}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         for name in names
@@ -96,14 +96,18 @@ def _log_arns(scope: Construct, names: Iterable[str], suffix: str) -> list[str]:
 
 
 def _write_logs(scope: Construct, names: Iterable[str]) -> list[iam.PolicyStatement]:
-    """The log group and its streams (Service Authorization Reference: CreateLogStream and PutLogEvents
-    act on `log-stream` resources, CreateLogGroup and DescribeLogStreams on `log-group`)."""
+    r"""The log group and its streams. Service Authorization Reference (Amazon CloudWatch Logs): the
+    `log-group` resource is `arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}`, the
+    one CreateLogGroup and DescribeLogStreams act on, so they are granted on `log-group:NAME` (a log group
+    name cannot hold ':', CreateLogGroup: "Pattern: [.\-_/#A-Za-z0-9]+", so `log-group:NAME:*` would never
+    match); CreateLogStream and PutLogEvents act on `log-stream`
+    (`log-group:${LogGroupName}:log-stream:${LogStreamName}`)."""
     names = list(names)
     return [
         iam.PolicyStatement(
             sid="CreateLogGroup",
             actions=["logs:CreateLogGroup", "logs:DescribeLogStreams"],
-            resources=_log_arns(scope, names, "*"),
+            resources=_log_arns(scope, names, None),
         ),
         iam.PolicyStatement(
             sid="WriteLogs",

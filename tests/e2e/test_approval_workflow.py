@@ -69,7 +69,10 @@ def test_each_approval_sample_ends_with_its_decision_in_one_write_per_version(na
         writes = version_writes(stack.backend, arn)
         # attach + decision: one write; the model card after it, in its own (so a refused card never
         # takes the decision with it).
-        assert [("ModelCard" in w, "ModelApprovalStatus" in w) for w in writes] == [(False, True), (True, False)]
+        assert [("ModelCard" in w, "ModelApprovalStatus" in w) for w in writes] == [
+            (False, True),
+            (True, False),
+        ]
         # The audit keys name the execution that decided (passed in from $$.Execution.Id).
         recorded = state["CustomerMetadataProperties"][approval.EXECUTION_KEY]
         assert recorded.startswith("arn:aws:states:")

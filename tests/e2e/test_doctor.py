@@ -543,4 +543,6 @@ def test_a_configured_model_key_is_checked_enabled_and_decryptable_by_the_compil
     assert f"KMS keys | {enabled} | KeyState Enabled" in results(report, "PASS")
     assert f"KMS keys | {disabled} | KeyState Disabled" in results(report, "FAIL")
     # The brought compile role in this account has no kms:Decrypt: named, with the key.
-    assert any(line.startswith("KMS keys | compile role decrypts with it") for line in results(report, "FAIL"))
+    assert any(
+        line.startswith("KMS keys | compile role decrypts with it") for line in results(report, "FAIL")
+    )
