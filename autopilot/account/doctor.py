@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from autopilot.account.arns import partition_for_region
+
 if TYPE_CHECKING:
     from registry_autopilot.models.config import AutopilotConfig, GroupConfig, ShadowConfig
 
@@ -102,20 +104,21 @@ def _error_code(exc: Exception) -> str:
     return str((response or {}).get("Error", {}).get("Code", type(exc).__name__))
 
 
-def _s3_arn(uri: str) -> str | None:
+def _s3_arn(uri: str, partition: str = "aws") -> str | None:
     if not uri.startswith("s3://") or "/" not in uri[5:]:
         return None
-    return "arn:aws:s3:::" + uri[5:]
+    return f"arn:{partition}:s3:::" + uri[5:]
 
 
 def _ecr_repository_arn(image: str) -> str | None:
-    """arn:aws:ecr:REGION:ACCOUNT:repository/NAME for ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME[:tag]."""
+    """arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME for ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/NAME
+    (the partition from the image's region)."""
     host, _, path = image.partition("/")
     parts = host.split(".")
     if len(parts) < 6 or parts[1:3] != ["dkr", "ecr"] or not path:
         return None
     name = path.split("@", 1)[0].rsplit(":", 1)[0] if ":" in path.split("/")[-1] else path.split("@", 1)[0]
-    return f"arn:aws:ecr:{parts[3]}:{parts[0]}:repository/{name}"
+    return f"arn:{partition_for_region(parts[3])}:ecr:{parts[3]}:{parts[0]}:repository/{name}"
 
 
 def missing_context_values(result: dict[str, Any]) -> list[str]:
@@ -187,6 +190,11 @@ class Doctor:
     outputs: dict[str, str] = field(default_factory=dict)
     resources: list[dict[str, Any]] = field(default_factory=list)
     deployed: bool = False
+
+    @property
+    def partition(self) -> str:
+        """The account's partition, from the region doctor runs in (aws, aws-cn, aws-us-gov)."""
+        return partition_for_region(self.region)
 
     def add(self, area: str, name: str, result: Result, detail: str, fix: str = "") -> None:
         self.checks.append(Check(area, name, result, detail, fix))
@@ -601,7 +609,7 @@ class Doctor:
         area = f"Group: {group}"
         version = self.latest_version(group)
         containers = ((version or {}).get("InferenceSpecification") or {}).get("Containers", [])
-        artifact = _s3_arn(str(containers[0].get("ModelDataUrl", ""))) if containers else None
+        artifact = _s3_arn(str(containers[0].get("ModelDataUrl", "")), self.partition) if containers else None
         if version is not None and artifact is None:
             self.add(
                 area,
@@ -618,7 +626,7 @@ class Doctor:
                 artifact,
             )
         if compile_role and bucket:
-            key = f"arn:aws:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"
+            key = f"arn:{self.partition}:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"
             self.allowed(area, "compile role writes the compiled prefix", compile_role, ["s3:PutObject"], key)
         elif compile_role:
             self.add(
@@ -656,9 +664,12 @@ class Doctor:
         found = []
         for spec in (version or {}).get("AdditionalInferenceSpecifications", []):
             if instance_type in spec.get("SupportedRealtimeInferenceInstanceTypes", []):
-                found += [_s3_arn(str(c.get("ModelDataUrl", ""))) for c in spec.get("Containers", [])]
+                found += [
+                    _s3_arn(str(c.get("ModelDataUrl", "")), self.partition)
+                    for c in spec.get("Containers", [])
+                ]
         if not found and bucket:
-            found = [f"arn:aws:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"]
+            found = [f"arn:{self.partition}:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"]
         return [uri for uri in found if uri]
 
     def endpoint_check(self, group: str, shadow: ShadowConfig) -> None:

@@ -642,14 +642,15 @@ class LocalBackend:
         package = self.model_packages.find(call.account_id, call.region, call.body["ModelPackageName"])
         described = self.model_packages.describe(package)
         key = (described.get("SecurityConfig") or {}).get("KmsKeyId")
-        if call.body.get("IncludedData", "AllData") == "AllData" and key and self.principal is not None:
-            if not self.principal.allows("kms:Decrypt", str(key)):
-                raise AwsError(
-                    "AccessDeniedException",
-                    f"User: arn:aws:sts::{call.account_id}:assumed-role/{self.principal.role}/local is not "
-                    f"authorized to perform: kms:Decrypt on resource: {key}",
-                    403,
-                )
+        role = self.principal
+        all_data = call.body.get("IncludedData", "AllData") == "AllData"
+        if all_data and key and role is not None and not role.allows("kms:Decrypt", str(key)):
+            raise AwsError(
+                "AccessDeniedException",
+                f"User: arn:aws:sts::{call.account_id}:assumed-role/{role.role}/local is not "
+                f"authorized to perform: kms:Decrypt on resource: {key}",
+                403,
+            )
         if call.body.get("IncludedData") == "MetadataOnly" and "ModelCard" in described:
             described["ModelCard"] = {
                 k: v for k, v in described["ModelCard"].items() if k != "ModelCardContent"
