@@ -324,6 +324,8 @@ def card_update(
         entries = {kind: _stamped(_summarised(entry, level), recorded) for kind, entry in both.items()}
         text = serialize(merge(content, entries))
         if len(text) <= MAX_CONTENT:
+            if status is None and card is not None and card.ModelCardContent == text:
+                return CardWrite(None, "unchanged: nothing to write" + kept, level)
             reason = "written" if level == 0 else f"written with our entries summarised (level {level})"
             written = {"ModelCardContent": text} | ({"ModelCardStatus": status} if status else {})
             return CardWrite(written, reason + kept, level)

@@ -19,6 +19,16 @@ from registry_autopilot.adapters.sagemaker import SageMakerRegistry, SageMakerTh
 from registry_autopilot.logic import model_card
 from registry_autopilot.observability import logger
 
+# A refusal is an answer about the card (4xx); anything else (a timeout after the client's retries, a
+# 5xx, throttling) fails the step as before, and Step Functions runs it again: the decision's write
+# repeats with its token (applied once) and the card is sent again.
+TRANSIENT_CODES = frozenset({"InternalFailure", "ServiceUnavailable", "InternalServerError"})
+
+
+def _refusal(exc: Exception) -> bool:
+    code = error_code(exc)
+    return bool(getattr(exc, "response", None)) and bool(code) and code not in TRANSIENT_CODES
+
 
 def _send(registry: SageMakerRegistry, requests: Sequence[dict[str, Any]]) -> None:
     for request in requests:
@@ -43,6 +53,8 @@ def write_card(
     except SageMakerThrottled:
         raise
     except Exception as exc:
+        if not _refusal(exc):
+            raise
         refusal = f"{error_code(exc)}: {exc}"
         if not (error_code(exc) == "ValidationException" and list(apart) != list(together)):
             return _refused(registry, notifier, arn, refusal, what)
@@ -52,6 +64,8 @@ def write_card(
     except SageMakerThrottled:
         raise
     except Exception as exc:
+        if not _refusal(exc):
+            raise
         return _refused(registry, notifier, arn, f"{error_code(exc)}: {exc}", what)
 
 

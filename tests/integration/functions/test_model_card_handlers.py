@@ -22,6 +22,7 @@ from autopilot.embedded.backend import LocalBackend
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.logic import model_card
 from tests.integration.functions.test_approval_handlers import (
+    all_updates,
     describe,
     fixture,
     published,
@@ -52,7 +53,7 @@ def test_a_decided_version_carries_a_card_agreeing_with_its_status_and_a_persons
 
     run_workflow(backend, plan_handler, attach_handler, arn)
 
-    writes = updates(backend)
+    writes = all_updates(backend)
     assert len(writes) == 2  # the decision, then the card
     assert {"AdditionalInferenceSpecificationsToAdd", "ModelApprovalStatus"} <= set(writes[0])
     assert "ModelCard" not in writes[0]
@@ -141,7 +142,7 @@ def test_an_account_that_refuses_content_and_status_together_gets_them_in_two_ca
     run_workflow(backend, plan_handler, attach_handler, arn)
 
     package = describe(backend, arn)
-    cards = [w["ModelCard"] for w in updates(backend) if "ModelCard" in w]
+    cards = [w["ModelCard"] for w in all_updates(backend) if "ModelCard" in w]
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ModelCard"]["ModelCardStatus"] == "Approved"
     assert json.loads(package["ModelCard"]["ModelCardContent"])["intended_uses"] == PERSON["intended_uses"]
