@@ -201,19 +201,22 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
 
 
 # -- the tiny model --------------------------------------------------------------------------------------
+TINY_MODEL = Path(__file__).with_name("tiny_xgboost_model.json")
+
+
 def premade_model_artifact() -> bytes:
-    """A model.tar.gz made with the standard library: a two-tree XGBoost text dump (the format
-    `Booster.dump_model` writes), for the embedded backend, which never loads it. A real run trains
-    its model with scripts/train_tiny_model.py instead."""
-    dump = (
-        b"booster[0]:\n0:[f0<0.5] yes=1,no=2,missing=1\n\t1:leaf=-0.2\n\t2:leaf=0.3\n"
-        b"booster[1]:\n0:[f1<0.5] yes=1,no=2,missing=1\n\t1:leaf=-0.1\n\t2:leaf=0.2\n"
-    )
+    """A model.tar.gz holding `xgboost-model`: the tiny two-tree model in XGBoost's JSON model format,
+    as XGBoost 1.7.6's `Booster.save_model` wrote it (autopilot/e2e/tiny_xgboost_model.json), the
+    version the sagemaker-xgboost:1.7-1 image serves. XGBoost 1.7 loads it
+    (tests/e2e/test_tiny_model_loads.py). Not a `dump_model` text dump: that format "cannot be loaded
+    back to XGBoost" (XGBoost Python API, Booster.dump_model). A real run trains its model with
+    scripts/train_tiny_model.py (requirements-e2e.txt, installed by `make e2e-aws`)."""
+    model = TINY_MODEL.read_bytes()
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         info = tarfile.TarInfo("xgboost-model")
-        info.size, info.mtime = len(dump), 0
-        tar.addfile(info, io.BytesIO(dump))
+        info.size, info.mtime = len(model), 0
+        tar.addfile(info, io.BytesIO(model))
     return buffer.getvalue()
 
 
