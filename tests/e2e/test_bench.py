@@ -30,7 +30,7 @@ def lifecycle() -> Lifecycle:
     return run_lifecycle()
 
 
-def test_attach_and_decision_cost_one_update_model_package_and_the_card_one_more(lifecycle: Lifecycle) -> None:
+def test_attach_and_decision_cost_one_update_and_the_card_one_more(lifecycle: Lifecycle) -> None:
     assert lifecycle.final_approval == "Approved"
     # The specs and the decision in one; the model card in its own, after it (a refused card never takes
     # the decision with it).
