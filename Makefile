@@ -90,6 +90,7 @@ e2e-aws-plan: install ## What `make e2e-aws` would create and cost; needs no cre
 	@$(PY) scripts/e2e_aws.py --dry-run $(E2E_ARGS)
 
 e2e-aws: install ## Prove the lifecycle in your account: E2E_ARGS="--account ID --region R [--profile P] --yes"
+	@$(UV) pip install --quiet --python $(PY) -r requirements-e2e.txt
 	@$(PY) scripts/e2e_aws.py $(E2E_ARGS)
 
 e2e-aws-clean: install ## Retry the clean-up of an interrupted `make e2e-aws` (build/e2e-aws/resources.json)

@@ -239,8 +239,15 @@ def create_world(
     sagemaker.create_model_package_group(ModelPackageGroupName=name, Tags=tags)
 
     record.add("stack", config.stack_name)
-    outputs = account.deploy(config)
-    record_retained(account, record, config.stack_name)
+    try:
+        outputs = account.deploy(config)
+    finally:
+        # A failed first deploy rolls back but keeps what has DeletionPolicy Retain (its buckets and
+        # key, listed DELETE_SKIPPED): recorded either way, so the clean-up finds them.
+        try:
+            record_retained(account, record, config.stack_name)
+        except Exception as exc:
+            print(f"note: cannot list the stack's resources ({exc}): retained buckets and key not recorded")
 
     ((_, settings),) = config.groups.items()
     shadow = settings.shadow
@@ -286,13 +293,17 @@ def record_retained(account: Account, record: ResourceRecord, stack: str) -> Non
     """What the stack keeps when it is deleted (README, Tear down): its buckets and its KMS key. A
     bucket is recorded only when CloudFormation named it after the stack (the name check)."""
     resources = account.client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
+    held = {(r.kind, r.name) for r in record.resources}
     for resource in resources:
-        kind, physical = resource["ResourceType"], str(resource["PhysicalResourceId"])
+        kind, physical = resource["ResourceType"], str(resource.get("PhysicalResourceId") or "")
+        if not physical:
+            continue  # never created
         if kind == "AWS::S3::Bucket" and physical.startswith(stack.lower()):
-            record.add("bucket", physical)
+            if ("bucket", physical) not in held:
+                record.add("bucket", physical)
         elif kind == "AWS::S3::Bucket":
             print(f"note: bucket {physical} is not named after the stack: not recorded (delete it by hand)")
-        elif kind == "AWS::KMS::Key":
+        elif kind == "AWS::KMS::Key" and ("kms-key", physical) not in held:
             record.add("kms-key", physical)
 
 

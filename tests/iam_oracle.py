@@ -152,17 +152,39 @@ def resource_types(action: str) -> list[str]:
     return [f for f in formats if f != "*"]
 
 
+# A placeholder of the reference's resource part stands for any value, except where AWS's naming rules
+# exclude ':' from the name: there it matches no ':' (so `log-group:NAME:*` cannot be a log group).
+NO_COLON_PLACEHOLDERS = {
+    # CloudWatch Logs API Reference, CreateLogGroup, logGroupName: "Pattern: [\.\-_/#A-Za-z0-9]+".
+    "LogGroupName",
+    # CreateLogStream, logStreamName: "The : (colon) and * (asterisk) characters are not allowed."
+    "LogStreamName",
+}
+_NO_COLON = "\x00"  # glob token: any run of characters without ':'
+_STARS = ("*", _NO_COLON)
+
+
+def _absorbs(star: str, char: str) -> bool:
+    """Whether a star token can take one character (or a glob token) of the other side."""
+    return star == "*" or char != ":"
+
+
 def _globs_intersect(left: str, right: str) -> bool:
-    """True when some string matches both IAM-style globs (`*` any run, `?` one character)."""
+    """True when some string matches both IAM-style globs (`*` any run, `?` one character, and the
+    token _NO_COLON: any run without ':')."""
 
     @functools.cache
     def walk(i: int, j: int) -> bool:
         if i == len(left) and j == len(right):
             return True
-        if i < len(left) and left[i] == "*":
-            return walk(i + 1, j) or (j < len(right) and walk(i, j + 1))
-        if j < len(right) and right[j] == "*":
-            return walk(i, j + 1) or (i < len(left) and walk(i + 1, j))
+        if i < len(left) and left[i] in _STARS:
+            if walk(i + 1, j):
+                return True
+            return j < len(right) and _absorbs(left[i], right[j]) and walk(i, j + 1)
+        if j < len(right) and right[j] in _STARS:
+            if walk(i, j + 1):
+                return True
+            return i < len(left) and _absorbs(right[j], left[i]) and walk(i + 1, j)
         if i < len(left) and j < len(right) and (left[i] == right[j] or "?" in (left[i], right[j])):
             return walk(i + 1, j + 1)
         return False
@@ -170,13 +192,18 @@ def _globs_intersect(left: str, right: str) -> bool:
     return walk(0, 0)
 
 
+def _placeholder(match: re.Match[str]) -> str:
+    return _NO_COLON if match.group(1) in NO_COLON_PLACEHOLDERS else "*"
+
+
 def _matches(arn: str, formats: list[str]) -> bool:
     """Whether the granted ARN (a glob) can match an ARN of one of the reference's formats. The
     partition, service, region and account fields are compared field by field (a placeholder there
-    is one field, never a colon); in the resource part a `${Placeholder}` stands for any value."""
+    is one field, never a colon); in the resource part a `${Placeholder}` stands for any value, or any
+    value without ':' where the name cannot hold one (NO_COLON_PLACEHOLDERS)."""
     granted = arn.split(":", 5)
     for raw in formats:
-        expected = re.sub(r"\$\{[^}]+\}", "*", raw).split(":", 5)
+        expected = re.sub(r"\$\{([^}]+)\}", _placeholder, raw).split(":", 5)
         if len(granted) != 6 or len(expected) != 6:
             continue
         if all(_globs_intersect(g, e) for g, e in zip(granted[:5], expected[:5], strict=True)) and (

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from autopilot.account.arns import partition_for_region
+
 if TYPE_CHECKING:
     from registry_autopilot.models.config import AutopilotConfig, GroupConfig, ShadowConfig
 
@@ -102,20 +104,30 @@ def _error_code(exc: Exception) -> str:
     return str((response or {}).get("Error", {}).get("Code", type(exc).__name__))
 
 
-def _s3_arn(uri: str) -> str | None:
+def _s3_arn(uri: str, partition: str = "aws") -> str | None:
     if not uri.startswith("s3://") or "/" not in uri[5:]:
         return None
-    return "arn:aws:s3:::" + uri[5:]
+    return f"arn:{partition}:s3:::" + uri[5:]
 
 
 def _ecr_repository_arn(image: str) -> str | None:
-    """arn:aws:ecr:REGION:ACCOUNT:repository/NAME for ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME[:tag]."""
+    """arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME for ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/NAME
+    (the partition from the image's region)."""
     host, _, path = image.partition("/")
     parts = host.split(".")
     if len(parts) < 6 or parts[1:3] != ["dkr", "ecr"] or not path:
         return None
     name = path.split("@", 1)[0].rsplit(":", 1)[0] if ":" in path.split("/")[-1] else path.split("@", 1)[0]
-    return f"arn:aws:ecr:{parts[3]}:{parts[0]}:repository/{name}"
+    return f"arn:{partition_for_region(parts[3])}:ecr:{parts[3]}:{parts[0]}:repository/{name}"
+
+
+def missing_context_values(result: dict[str, Any]) -> list[str]:
+    """The keys an EvaluationResult lists as missing: on the result when the resource is `*`, under
+    ResourceSpecificResults when ResourceArns names resources (IAM API Reference, EvaluationResult)."""
+    found = set(result.get("MissingContextValues") or [])
+    for specific in result.get("ResourceSpecificResults") or []:
+        found |= set(specific.get("MissingContextValues") or [])
+    return sorted(found)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -178,6 +190,11 @@ class Doctor:
     outputs: dict[str, str] = field(default_factory=dict)
     resources: list[dict[str, Any]] = field(default_factory=list)
     deployed: bool = False
+
+    @property
+    def partition(self) -> str:
+        """The account's partition, from the region doctor runs in (aws, aws-cn, aws-us-gov)."""
+        return partition_for_region(self.region)
 
     def add(self, area: str, name: str, result: Result, detail: str, fix: str = "") -> None:
         self.checks.append(Check(area, name, result, detail, fix))
@@ -455,11 +472,14 @@ class Doctor:
         return True
 
     def allowed(self, area: str, what: str, role_arn: str, actions: Iterable[str], resource: str) -> None:
-        """SimulatePrincipalPolicy on each action for `resource` (for S3, the bucket policy too)."""
+        """SimulatePrincipalPolicy on each action for `resource` (for S3, the bucket policy too), with
+        the context keys the role's policies test and the real request would carry."""
         actions = list(actions)
         try:
-            results = self.client("iam").simulate_principal_policy(
-                PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource]
+            iam = self.client("iam")
+            context = self.request_context(iam, role_arn, resource)
+            results = iam.simulate_principal_policy(
+                PolicySourceArn=role_arn, ActionNames=actions, ResourceArns=[resource], ContextEntries=context
             )["EvaluationResults"]
         except Exception as exc:
             self.add(
@@ -467,21 +487,26 @@ class Doctor:
                 what,
                 "WARN",
                 f"cannot simulate ({_error_code(exc)})",
-                "allow iam:SimulatePrincipalPolicy on the role to check it",
+                "allow iam:SimulatePrincipalPolicy and iam:GetContextKeysForPrincipalPolicy on the role "
+                "to check it",
             )
             return
         failures = []
         via_bucket = []
+        missing: set[str] = set()
         for result in results:
             decision = result["EvalDecision"]
-            if decision != "explicitDeny" and resource.startswith("arn:aws:s3:::"):
+            if decision != "explicitDeny" and self.is_s3(resource):
                 # Same account: either policy's Allow grants, a Deny in either refuses.
                 bucket = self.bucket_decision(role_arn, result["EvalActionName"], resource)
                 if bucket == "explicitDeny" or (bucket == "allowed" and decision == "implicitDeny"):
                     decision = bucket
                     if bucket == "allowed":
                         via_bucket.append(result["EvalActionName"])
-            if decision != "allowed":
+            unknown = missing_context_values(result)
+            if unknown and decision != "explicitDeny":
+                missing |= set(unknown)
+            elif decision != "allowed":
                 failures.append(f"{result['EvalActionName']} {decision}")
         if failures:
             self.add(
@@ -492,12 +517,58 @@ class Doctor:
                 f"allow {', '.join(f.split()[0] for f in failures)} on {resource} in the role's policies "
                 "(and remove any Deny)",
             )
+        elif missing:
+            # IAM could not complete the evaluation without these keys: not a refusal (EvaluationResult).
+            self.add(
+                area,
+                what,
+                "WARN",
+                f"on {resource}: the simulator could not evaluate a condition without "
+                f"{', '.join(sorted(missing))}",
+                "check the role's conditions on those keys by hand",
+            )
         else:
             note = f" (bucket policy grants {', '.join(via_bucket)})" if via_bucket else ""
             self.add(area, what, "PASS", f"{', '.join(actions)} allowed on {resource}{note}")
 
+    def request_context(self, iam: Any, role_arn: str, resource: str) -> list[dict[str, Any]]:
+        """ContextEntries for the keys the role's policies test, with the values the real request
+        carries when doctor can know them; a key left out comes back in MissingContextValues."""
+        keys = iam.get_context_keys_for_principal_policy(PolicySourceArn=role_arn).get("ContextKeyNames", [])
+        known: dict[str, str] = {"aws:requestedregion": self.region}
+        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        if account:
+            known["aws:principalaccount"] = account
+        if self.is_s3(resource):
+            owner = self.bucket_owner(resource, account)
+            if owner:
+                known["s3:resourceaccount"] = owner
+                known["aws:resourceaccount"] = owner
+        return [
+            {"ContextKeyName": key, "ContextKeyValues": [known[key.lower()]], "ContextKeyType": "string"}
+            for key in keys
+            if key.lower() in known
+        ]
+
+    @staticmethod
+    def is_s3(resource: str) -> bool:
+        return resource.startswith("arn:") and resource.split(":")[2:4] == ["s3", ""]
+
+    def bucket_owner(self, resource: str, account: str) -> str | None:
+        """`account` when the bucket is verified to belong to it (HeadBucket with ExpectedBucketOwner:
+        "If the account ID that you provide does not match the actual owner of the bucket, the request
+        fails with the HTTP status code 403 Forbidden"), else None: unknown, not guessed."""
+        bucket = resource.split(":::", 1)[-1].split("/", 1)[0]
+        if not account or not bucket:
+            return None
+        try:
+            self.client("s3").head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+        except Exception:
+            return None
+        return account
+
     def bucket_decision(self, role_arn: str, action: str, resource: str) -> str | None:
-        bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        bucket = resource.split(":::", 1)[-1].split("/", 1)[0]
         try:
             policy = self.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
         except Exception:
@@ -541,7 +612,7 @@ class Doctor:
         area = f"Group: {group}"
         version = self.latest_version(group)
         containers = ((version or {}).get("InferenceSpecification") or {}).get("Containers", [])
-        artifact = _s3_arn(str(containers[0].get("ModelDataUrl", ""))) if containers else None
+        artifact = _s3_arn(str(containers[0].get("ModelDataUrl", "")), self.partition) if containers else None
         if version is not None and artifact is None:
             self.add(
                 area,
@@ -558,7 +629,7 @@ class Doctor:
                 artifact,
             )
         if compile_role and bucket:
-            key = f"arn:aws:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"
+            key = f"arn:{self.partition}:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"
             self.allowed(area, "compile role writes the compiled prefix", compile_role, ["s3:PutObject"], key)
         elif compile_role:
             self.add(
@@ -596,9 +667,12 @@ class Doctor:
         found = []
         for spec in (version or {}).get("AdditionalInferenceSpecifications", []):
             if instance_type in spec.get("SupportedRealtimeInferenceInstanceTypes", []):
-                found += [_s3_arn(str(c.get("ModelDataUrl", ""))) for c in spec.get("Containers", [])]
+                found += [
+                    _s3_arn(str(c.get("ModelDataUrl", "")), self.partition)
+                    for c in spec.get("Containers", [])
+                ]
         if not found and bucket:
-            found = [f"arn:aws:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"]
+            found = [f"arn:{self.partition}:s3:::{bucket}/{COMPILED_PREFIX}{group}/probe/model.tar.gz"]
         return [uri for uri in found if uri]
 
     def endpoint_check(self, group: str, shadow: ShadowConfig) -> None:
@@ -716,6 +790,7 @@ class Doctor:
         roles = (compile_role if compile_ok else None, experiment_role if experiment_ok else None)
         for group, settings in self.config.groups.items():
             self.safely(f"Group: {group}", self.group_check, group, settings, *roles)
+        self.safely("KMS keys", self.model_keys, compile_role if compile_ok else None)
         for group, settings in self.config.groups.items():
             if settings.shadow is not None:
                 area = f"Endpoint: {settings.shadow.endpoint_name} ({group})"
@@ -767,6 +842,32 @@ class Doctor:
                 "events reach the functions, which skip them, and the roles' grants cover them",
                 f"add them under groups in cdk.json and redeploy, or name them outside {prefix}*",
             )
+
+    def model_keys(self, compile_role: str | None) -> None:
+        """Each key in modelKmsKeyArns exists and is enabled (KMS DescribeKey, KeyMetadata.KeyState), and
+        the compile role may decrypt with it (Neo describes the version it compiles)."""
+        for key in self.config.model_kms_key_arns:
+            area = "KMS keys"
+            try:
+                state = self.client("kms").describe_key(KeyId=key)["KeyMetadata"].get("KeyState")
+            except Exception as exc:
+                self.add(
+                    area,
+                    key,
+                    "FAIL",
+                    f"cannot describe it ({_error_code(exc)})",
+                    "fix modelKmsKeyArns in cdk.json, or allow the caller kms:DescribeKey on the key",
+                )
+                continue
+            self.add(
+                area,
+                key,
+                "PASS" if state == "Enabled" else "FAIL",
+                f"KeyState {state}",
+                "versions under this key cannot be read until the key is enabled",
+            )
+            if compile_role:
+                self.allowed(area, "compile role decrypts with it", compile_role, ["kms:Decrypt"], key)
 
     def safely(self, area: str, check: Callable[..., None], *args: Any) -> None:
         """Run a group of checks; a read the caller may not make is a warning, not a traceback."""

@@ -90,7 +90,7 @@ def parse_version_arn(arn: str) -> re.Match[str]:
     if match is None:
         raise InvalidInput(
             f"VERSION_ARN {arn!r}: expected a model package version ARN "
-            "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)"
+            "(arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<version>)"
         )
     return match
 

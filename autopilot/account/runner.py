@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autopilot.account.arns import partition_for_region, partition_of
 from autopilot.account.credentials import AwsTarget, aws_errors, resolve_aws
 from autopilot.embedded.eventpattern import matches
 from autopilot.embedded.quiet import function_output_to
@@ -151,7 +152,8 @@ def _environment(
         else:
             env[key] = str(value)
     if not env.get("NOTIFICATION_TOPIC_ARN", "").startswith("arn:"):
-        env["NOTIFICATION_TOPIC_ARN"] = "arn:aws:sns:us-east-1:000000000000:not-deployed"
+        partition = partition_for_region(target.region)
+        env["NOTIFICATION_TOPIC_ARN"] = f"arn:{partition}:sns:{target.region}:000000000000:not-deployed"
     env["AUTOPILOT_CONFIG_FILE"] = str(config_file)
     env["POWERTOOLS_TRACE_DISABLED"] = "true"
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = target.region
@@ -160,9 +162,10 @@ def _environment(
 
 def _deployed_role_arn(deployed: dict[str, str], logical_id: str) -> str:
     """A role the stack owns: CloudFormation reports its name; the account is the topic's."""
-    topic = next((value for value in deployed.values() if value.startswith("arn:aws:sns:")), "")
+    topic = next((value for value in deployed.values() if value.startswith("arn:") and ":sns:" in value), "")
     account = topic.split(":")[4] if topic.count(":") >= 5 else "000000000000"
-    return f"arn:aws:iam::{account}:role/{deployed.get(logical_id, f'{UNRESOLVED}-{logical_id.lower()}')}"
+    name = deployed.get(logical_id, f"{UNRESOLVED}-{logical_id.lower()}")
+    return f"arn:{partition_of(topic)}:iam::{account}:role/{name}"
 
 
 def _compile_followups(app: SynthesizedApp, plan_result: dict[str, Any], target: AwsTarget) -> list[str]:

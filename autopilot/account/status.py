@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from autopilot.account.arns import partition_for_region
+
 if TYPE_CHECKING:
     from registry_autopilot.models.config import AutopilotConfig
 
@@ -349,5 +351,6 @@ def read_status(
         if not number.isdigit():
             raise NotFound(f"{target}: expected GROUP/VERSION with a version number")
         account = client("sts").get_caller_identity()["Account"]
-        return reader.version(f"arn:aws:sagemaker:{region}:{account}:model-package/{group}/{number}")
+        partition = partition_for_region(region)
+        return reader.version(f"arn:{partition}:sagemaker:{region}:{account}:model-package/{group}/{number}")
     return reader.group(group)

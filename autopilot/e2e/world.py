@@ -201,19 +201,22 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
 
 
 # -- the tiny model --------------------------------------------------------------------------------------
+TINY_MODEL = Path(__file__).with_name("tiny_xgboost_model.json")
+
+
 def premade_model_artifact() -> bytes:
-    """A model.tar.gz made with the standard library: a two-tree XGBoost text dump (the format
-    `Booster.dump_model` writes), for the embedded backend, which never loads it. A real run trains
-    its model with scripts/train_tiny_model.py instead."""
-    dump = (
-        b"booster[0]:\n0:[f0<0.5] yes=1,no=2,missing=1\n\t1:leaf=-0.2\n\t2:leaf=0.3\n"
-        b"booster[1]:\n0:[f1<0.5] yes=1,no=2,missing=1\n\t1:leaf=-0.1\n\t2:leaf=0.2\n"
-    )
+    """A model.tar.gz holding `xgboost-model`: the tiny two-tree model in XGBoost's JSON model format,
+    as XGBoost 1.7.6's `Booster.save_model` wrote it (autopilot/e2e/tiny_xgboost_model.json), the
+    version the sagemaker-xgboost:1.7-1 image serves. XGBoost 1.7 loads it
+    (tests/e2e/test_tiny_model_loads.py). Not a `dump_model` text dump: that format "cannot be loaded
+    back to XGBoost" (XGBoost Python API, Booster.dump_model). A real run trains its model with
+    scripts/train_tiny_model.py (requirements-e2e.txt, installed by `make e2e-aws`)."""
+    model = TINY_MODEL.read_bytes()
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         info = tarfile.TarInfo("xgboost-model")
-        info.size, info.mtime = len(dump), 0
-        tar.addfile(info, io.BytesIO(dump))
+        info.size, info.mtime = len(model), 0
+        tar.addfile(info, io.BytesIO(model))
     return buffer.getvalue()
 
 
@@ -300,8 +303,10 @@ def _tags(account: Account, resource: Resource) -> dict[str, str] | None:
     if resource.kind == "bucket":
         try:
             tags = account.client("s3").get_bucket_tagging(Bucket=resource.name).get("TagSet", [])
-        except Exception:
-            tags = []
+        except Exception as exc:
+            if _not_found(exc):
+                raise  # gone: the clean-up counts it done
+            tags = []  # NoSuchTagSet: an untagged bucket
         return {t["Key"]: t["Value"] for t in tags}
     if resource.kind == "kms-key":
         tags = account.client("kms").list_resource_tags(KeyId=resource.name).get("Tags", [])
@@ -353,7 +358,7 @@ def _not_found(exc: Exception) -> bool:
     message = str(exc)
     if code == "KMSInvalidStateException" and "pending deletion" in message:
         return True  # scheduled by an earlier clean-up
-    return code in {"ResourceNotFound", "NoSuchBucket", "404"} or (
+    return code in {"ResourceNotFound", "NoSuchBucket", "404", "NotFoundException"} or (
         code in {"ValidationException", "ValidationError"}
         and ("does not exist" in message or "Could not find" in message)
     )
@@ -363,15 +368,15 @@ def _delete(account: Account, resource: Resource) -> None:
     sagemaker = account.client("sagemaker")
     kind, name = resource.kind, resource.name
     if kind == "experiment":
-        status = sagemaker.describe_inference_experiment(Name=name)["Status"]
-        if status in {"Running", "Created", "Starting", "Updating"}:
-            described = sagemaker.describe_inference_experiment(Name=name)
+        described = _experiment_settled(sagemaker, name)
+        if described["Status"] in EXPERIMENT_STOPPABLE:
             actions = {v["VariantName"]: "Remove" for v in described["ModelVariants"]}
             actions[described["ShadowModeConfig"]["SourceModelVariantName"]] = "Retain"
             sagemaker.stop_inference_experiment(Name=name, ModelVariantActions=actions)
     elif kind == "endpoint":
         _settled(sagemaker, name)
         sagemaker.delete_endpoint(EndpointName=name)
+        _endpoint_gone(sagemaker, name)
     elif kind == "endpoint-config":
         sagemaker.delete_endpoint_config(EndpointConfigName=name)
     elif kind == "model":
@@ -383,13 +388,7 @@ def _delete(account: Account, resource: Resource) -> None:
             sagemaker.delete_model_package(ModelPackageName=summary["ModelPackageArn"])
         sagemaker.delete_model_package_group(ModelPackageGroupName=name)
     elif kind == "bucket":
-        s3 = account.client("s3")
-        listed = s3.list_object_versions(Bucket=name)  # a versioned bucket keeps every version
-        for item in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
-            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
-        for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
-            s3.delete_object(Bucket=name, Key=item["Key"])
-        s3.delete_bucket(Bucket=name)
+        _delete_bucket(account.client("s3"), name)
     elif kind == "kms-key":
         # KMS deletes a key only after a waiting period (7 to 30 days); 7 is the shortest.
         account.client("kms").schedule_key_deletion(KeyId=name, PendingWindowInDays=7)
@@ -402,6 +401,83 @@ def _delete(account: Account, resource: Resource) -> None:
 
 
 ENDPOINT_BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"}
+# InferenceExperiment Status (botocore's model): Creating | Created | Updating | Running | Starting |
+# Stopping | Completed | Cancelled. A stop is accepted once it is created; Creating is waited for.
+EXPERIMENT_STOPPABLE = {"Created", "Running", "Starting", "Updating"}
+EXPERIMENT_BUSY = {"Creating"}
+BUCKET_ATTEMPTS = 4  # access-log objects can arrive after the bucket was emptied
+
+
+class StillBusy(Exception):
+    """A resource that did not reach the state the next step needs before the deadline: kept in the
+    record (and what depends on it kept too), for the next clean-up."""
+
+
+def _wait(check: Callable[[], bool], what: str, timeout_seconds: float, poll_seconds: float) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise StillBusy(what)
+        time.sleep(poll_seconds)
+
+
+EXPERIMENT_WAIT_SECONDS, EXPERIMENT_POLL_SECONDS = 900.0, 15.0
+
+
+def _experiment_settled(
+    sagemaker: Any, name: str, timeout_seconds: float | None = None, poll_seconds: float | None = None
+) -> dict[str, Any]:
+    """The experiment once it is out of Creating (a stop is refused before then)."""
+    found: dict[str, Any] = {}
+
+    def settled() -> bool:
+        found.update(sagemaker.describe_inference_experiment(Name=name))
+        return found["Status"] not in EXPERIMENT_BUSY
+
+    _wait(
+        settled,
+        f"experiment {name} still Creating",
+        EXPERIMENT_WAIT_SECONDS if timeout_seconds is None else timeout_seconds,
+        EXPERIMENT_POLL_SECONDS if poll_seconds is None else poll_seconds,
+    )
+    return found
+
+
+def _endpoint_gone(
+    sagemaker: Any, name: str, timeout_seconds: float = 1800, poll_seconds: float = 20
+) -> None:
+    """DeleteEndpoint is asynchronous: wait until DescribeEndpoint no longer finds it, because
+    SageMaker needs the endpoint's execution role until then ("Do not delete or revoke the permissions
+    for your ExecutionRoleArn, otherwise SageMaker cannot delete these resources", DeleteEndpoint)."""
+
+    def gone() -> bool:
+        try:
+            sagemaker.describe_endpoint(EndpointName=name)
+        except Exception as exc:
+            if _not_found(exc):
+                return True
+            raise
+        return False
+
+    _wait(gone, f"endpoint {name} still Deleting", timeout_seconds, poll_seconds)
+
+
+def _delete_bucket(s3: Any, name: str) -> None:
+    """Every object version and delete marker (paginated), then the bucket; emptied again when late
+    objects (server access logs) make DeleteBucket answer BucketNotEmpty."""
+    for attempt in range(BUCKET_ATTEMPTS):
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
+        try:
+            s3.delete_bucket(Bucket=name)
+            return
+        except Exception as exc:
+            code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+            if code != "BucketNotEmpty" or attempt == BUCKET_ATTEMPTS - 1:
+                raise
 
 
 def _settled(sagemaker: Any, endpoint: str, timeout_seconds: float = 1800, poll_seconds: float = 20) -> None:
@@ -445,6 +521,12 @@ def cleanup(
     for kind in DELETE_ORDER:
         for resource in [r for r in record.resources if r.kind == kind]:
             label = f"{resource.kind} {resource.name}"
+            held = [r.name for r in remaining if r.kind == "endpoint"]
+            if kind == "stack" and held:
+                # The stack owns the endpoint's execution role: kept until the endpoint is gone.
+                report.failed.append(f"{label}: kept until endpoint {', '.join(held)} is gone")
+                remaining.append(resource)
+                continue
             try:
                 check_owned(account, resource, record.world_id)
                 _delete(account, resource)
@@ -468,14 +550,18 @@ def cleanup(
 def stack_created_resources(account: Account, world_id: str, group: str) -> list[Resource]:
     """What the stack made for the world's versions (shadow models and experiments), by name."""
     sagemaker = account.client("sagemaker")
+    experiments = sagemaker.get_paginator("list_inference_experiments").paginate(NameContains=group)
     found = [
         Resource("experiment", e["Name"])
-        for e in sagemaker.list_inference_experiments().get("InferenceExperiments", [])
+        for page in experiments
+        for e in page.get("InferenceExperiments", [])
         if group in e["Name"]
     ]
+    models = sagemaker.get_paginator("list_models").paginate(NameContains=world_id)
     found += [
         Resource("model", m["ModelName"])
-        for m in sagemaker.list_models(NameContains=world_id).get("Models", [])
+        for page in models
+        for m in page.get("Models", [])
         if m["ModelName"].startswith(f"autopilot-{group}") or m["ModelName"].startswith(group)
     ]
     return found

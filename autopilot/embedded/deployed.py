@@ -3,8 +3,9 @@
 `deploy_locally` puts into the local backend what `cdk deploy` leaves in an account and what an
 operator prepares beside it: the stack itself in CloudFormation (its rules, dead-letter queues, alarms,
 compile state machine and compiled-artifacts bucket with its policy, from the synthesized template,
-with references the local backend cannot hold replaced by names), and the two roles the
-configuration names, trusted by SageMaker and allowed what Neo and the shadow model need.
+with references the local backend cannot hold replaced by names), and the roles in use: a role the
+stack owns with exactly the template's trust and inline policies (no grant the template lacks), a
+role the configuration brings trusted by SageMaker and allowed what Neo and the shadow model need.
 
 The compile state machine is given the local runner's name for its definition, so executions the
 local stack runs (`autopilot.embedded.stepfunctions.execute`) are executions of the deployed state machine, as
@@ -126,14 +127,12 @@ def deploy_locally(stack: EmbeddedStack) -> str:
 
     config, backend = stack.app.config, stack.backend
     models = f"arn:aws:s3:::autopilot-local-{backend.account_id}/*"  # where seed_model_package puts them
-    # The roles in use: the configured ones, or the stack's own (as its outputs name them locally).
-    # An owned role carries its grant on the compiled prefix in its own policy; a brought one gets it
-    # from the stack's bucket policy.
-    compile_statements = [_allow(["s3:GetObject"], models)]
-    if config.compile_role_arn is None:
-        compile_statements.append(_allow(["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::*/compiled/*"))
-    create_role(stack, stack.app.compile_role_arn, compile_statements)
-    if stack.app.experiment_role_arn:
+    # A role the configuration brings is the operator's: allowed what Neo and the shadow model need.
+    # A role the stack owns holds exactly the template's policies, created once the resources they
+    # name exist (below): no grant the template does not make.
+    if config.compile_role_arn is not None:
+        create_role(stack, stack.app.compile_role_arn, [_allow(["s3:GetObject"], models)])
+    if config.experiment_role_arn is not None and stack.app.experiment_role_arn:
         create_role(
             stack,
             stack.app.experiment_role_arn,
@@ -150,6 +149,10 @@ def deploy_locally(stack: EmbeddedStack) -> str:
             created = _create(stack, logical_id, resource, physical)
             if created is not None:
                 physical[logical_id] = (resource["Type"], created)
+    for owned in (stack.app.compile_role_arn, stack.app.experiment_role_arn):
+        logical_id = _owned_role(stack, owned)
+        if owned is not None and logical_id is not None:
+            create_template_role(stack, owned, resources[logical_id]["Properties"], physical)
     # The roles in use, as the template's outputs name them (resolved locally), then the physical ids.
     outputs = {
         key: str(value)
@@ -164,6 +167,39 @@ def deploy_locally(stack: EmbeddedStack) -> str:
     stack_id = f"arn:aws:cloudformation:{backend.region}:{backend.account_id}:stack/{config.stack_name}/local"
     backend.deployments.add(StackRecord(config.stack_name, stack_id, backend.clock.now(), physical, outputs))
     return config.stack_name
+
+
+def _owned_role(stack: EmbeddedStack, role_arn: str | None) -> str | None:
+    """The template's logical id of the role `role_arn` names when the stack owns it, else None."""
+    from autopilot.embedded.synth import local_role_arn
+
+    for logical_id, resource in stack.app.template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role" and local_role_arn(logical_id) == role_arn:
+            return str(logical_id)
+    return None
+
+
+def create_template_role(
+    stack: EmbeddedStack, role_arn: str, props: dict[str, Any], physical: dict[str, tuple[str, str]]
+) -> None:
+    """A role the stack owns, with the template's trust policy and inline policies, nothing else."""
+    backend = stack.backend
+    iam = backend.client("iam")
+    name = role_arn.rsplit("/", 1)[-1]
+
+    def resolved(document: Any) -> str:
+        return json.dumps(resolve_intrinsics(document, physical, backend.account_id, backend.region))
+
+    with backend.unrecorded():
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=resolved(props["AssumeRolePolicyDocument"]))
+        for policy in props.get("Policies", []):
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=resolved(policy["PolicyDocument"]),
+            )
+        for managed in props.get("ManagedPolicyArns", []):
+            iam.attach_role_policy(RoleName=name, PolicyArn=resolved(managed).strip('"'))
 
 
 def _allow(actions: list[str], resources: str | list[str]) -> dict[str, Any]:

@@ -62,7 +62,7 @@ from constructs import Construct
 from infra import constants
 from infra.checks import acknowledge, acknowledge_wildcard_resources
 from infra.config import WATCHER_GRACE_MINUTES
-from infra.constructs import sagemaker_access
+from infra.constructs import model_keys, sagemaker_access
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.compile_watcher import CompileWatcher
@@ -171,14 +171,17 @@ class CompileWorkflow(Construct):
             description="Plans the Neo compilations a registered model version still needs",
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
             memory_size=constants.PLAN_MEMORY_MB,
+            publishes=True,  # a version under a KMS key not configured is notified (model_keys)
         )
+        # Plan writes a version only to register a Logged one or to record why it cannot read it (its
+        # KMS key is not configured).
         prefix = config.group_name_prefix
-        sagemaker_access.allow(plan_function, sagemaker_access.read_model_packages(self, groups, prefix))
-        logged = [name for name, group in config.groups.items() if group.register_logged]
-        if logged:  # registerLogged: Plan turns a Logged version of these groups into a Registered one
-            sagemaker_access.allow(
-                plan_function, sagemaker_access.update_model_packages(self, logged, prefix)
-            )
+        sagemaker_access.allow(
+            plan_function,
+            sagemaker_access.read_model_packages(self, groups, prefix),
+            sagemaker_access.update_model_packages(self, groups, prefix),
+            *model_keys.read_keys(config),
+        )
         attach_function = functions.create(
             "Attach",
             scope=self,
@@ -194,6 +197,7 @@ class CompileWorkflow(Construct):
             attach_function,
             sagemaker_access.read_model_packages(self, groups, prefix),
             sagemaker_access.update_model_packages(self, groups, prefix),
+            *model_keys.write_keys(config),
         )
         self._allow_approval_reads(attach_function, config)
         self.plan_function = plan_function

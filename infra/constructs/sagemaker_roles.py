@@ -36,7 +36,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.checks import acknowledge, acknowledge_wildcard_resources
-from infra.constructs import sagemaker_access
+from infra.constructs import model_keys, sagemaker_access
 from infra.constructs.artifacts import COMPILED_PREFIX, CompiledArtifacts
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -82,13 +82,13 @@ def read_model_artifacts(scope: Construct, config: AutopilotConfig) -> iam.Polic
     )
 
 
-def _log_arns(scope: Construct, names: Iterable[str], suffix: str) -> list[str]:
+def _log_arns(scope: Construct, names: Iterable[str], suffix: str | None) -> list[str]:
     stack = Stack.of(scope)
     return [
         stack.format_arn(
             service="logs",
             resource="log-group",
-            resource_name=f"{name}:{suffix}",
+            resource_name=name if suffix is None else f"{name}:{suffix}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         for name in names
@@ -96,14 +96,18 @@ def _log_arns(scope: Construct, names: Iterable[str], suffix: str) -> list[str]:
 
 
 def _write_logs(scope: Construct, names: Iterable[str]) -> list[iam.PolicyStatement]:
-    """The log group and its streams (Service Authorization Reference: CreateLogStream and PutLogEvents
-    act on `log-stream` resources, CreateLogGroup and DescribeLogStreams on `log-group`)."""
+    r"""The log group and its streams. Service Authorization Reference (Amazon CloudWatch Logs): the
+    `log-group` resource is `arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}`, the
+    one CreateLogGroup and DescribeLogStreams act on, so they are granted on `log-group:NAME` (a log group
+    name cannot hold ':', CreateLogGroup: "Pattern: [.\-_/#A-Za-z0-9]+", so `log-group:NAME:*` would never
+    match); CreateLogStream and PutLogEvents act on `log-stream`
+    (`log-group:${LogGroupName}:log-stream:${LogStreamName}`)."""
     names = list(names)
     return [
         iam.PolicyStatement(
             sid="CreateLogGroup",
             actions=["logs:CreateLogGroup", "logs:DescribeLogStreams"],
-            resources=_log_arns(scope, names, "*"),
+            resources=_log_arns(scope, names, None),
         ),
         iam.PolicyStatement(
             sid="WriteLogs",
@@ -135,6 +139,7 @@ def compile_role_statements(
             actions=["sagemaker:DescribeModelPackage"],
             resources=sagemaker_access.model_package_arns(scope, config.groups, config.group_name_prefix),
         ),
+        *model_keys.read_keys(config),  # Neo reads the version it compiles (ModelPackageVersionArn)
         iam.PolicyStatement(
             sid="WriteCompiledModels",
             actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],

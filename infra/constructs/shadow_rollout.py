@@ -25,7 +25,7 @@ from constructs import Construct
 
 from infra import constants
 from infra.checks import acknowledge, acknowledge_wildcard_resources
-from infra.constructs import sagemaker_access
+from infra.constructs import model_keys, sagemaker_access
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.lambda_function import LambdaFactory
@@ -72,6 +72,8 @@ class ShadowRollout(Construct):
         roles: SageMakerRoles,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Both functions read the version and write its card (modelKmsKeyArns, model_keys).
+        self._key_statements = model_keys.write_keys(config)
         shadowed = {name: group.shadow for name, group in config.groups.items() if group.shadow is not None}
         experiment_role_arn = roles.experiment_role_arn
         if not shadowed or experiment_role_arn is None:
@@ -183,6 +185,7 @@ class ShadowRollout(Construct):
             iam.PolicyStatement(
                 actions=["sagemaker:ListInferenceExperiments", "sagemaker:ListTags"], resources=["*"]
             ),
+            *self._key_statements,
         ]
         for statement in statements:
             function.add_to_role_policy(statement)

@@ -66,7 +66,13 @@ def test_each_approval_sample_ends_with_its_decision_in_one_write_per_version(na
         state = stack.model_package_state(arn)
         assert state["ModelApprovalStatus"] == entry["decision"]
         assert len(state["AdditionalInferenceSpecifications"]) == 3
-        assert len(version_writes(stack.backend, arn)) == 1  # attach + decision: one write
+        writes = version_writes(stack.backend, arn)
+        # attach + decision: one write; the model card after it, in its own (so a refused card never
+        # takes the decision with it).
+        assert [("ModelCard" in w, "ModelApprovalStatus" in w) for w in writes] == [
+            (False, True),
+            (True, False),
+        ]
         # The audit keys name the execution that decided (passed in from $$.Execution.Id).
         recorded = state["CustomerMetadataProperties"][approval.EXECUTION_KEY]
         assert recorded.startswith("arn:aws:states:")
@@ -233,8 +239,9 @@ def test_a_version_with_nothing_left_to_compile_goes_straight_to_the_decision(
         "AttachCompiled",
     ]
     assert sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
-    (update,) = [c.params for c in backend.writes if c.operation == "UpdateModelPackage"]
+    update, card = [c.params for c in backend.writes if c.operation == "UpdateModelPackage"]
     assert "AdditionalInferenceSpecificationsToAdd" not in update
+    assert set(card) == {"ModelPackageArn", "ModelCard", "ClientToken"}
 
 
 def test_a_retried_required_target_lets_the_policy_decide_again_when_a_person_asks_for_it(

@@ -48,7 +48,7 @@ def test_invoke_attach_writes_the_specs_and_records_the_failed_target(
     payload = json.loads(out)
     operations = [(w["service"], w["operation"]) for w in payload["writes"]]
     assert code == EXIT_OK
-    assert operations.count(("sagemaker", "UpdateModelPackage")) == 1
+    assert operations.count(("sagemaker", "UpdateModelPackage")) == 2  # the attach's, then the card's
     assert payload["state"]["AdditionalInferenceSpecifications"] == ["neo-ml-c5", "neo-graviton"]
     assert payload["state"]["CustomerMetadataProperties"]["autopilot:neo:ml-m5"].startswith("FAILED:")
 

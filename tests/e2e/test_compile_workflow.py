@@ -217,7 +217,10 @@ def test_a_failed_target_a_person_sets_to_retry_compiles_again_under_a_new_job_a
     assert "neo ml-m5 RETRY done: retried as neo-ml-m5" in history
     creates = [c.params for c in backend.writes if c.operation == "CreateCompilationJob"]
     assert [c["CompilationJobName"] != first_job for c in creates] == [True]
-    assert sagemaker_writes(backend).count("UpdateModelPackage") == 2  # the person's, then ours
+    # The person's, then ours (specs and records), then our model card in its own write.
+    assert sagemaker_writes(backend).count("UpdateModelPackage") == 3
+    last = [c.params for c in backend.writes if c.operation == "UpdateModelPackage"][-1]
+    assert set(last) == {"ModelPackageArn", "ModelCard", "ClientToken"}
 
 
 def test_a_ten_minute_compile_costs_three_transitions_per_target_and_is_attached_a_minute_after(

@@ -496,3 +496,86 @@ def test_a_group_prefix_grant_is_explained_and_the_groups_it_reaches_unlisted_ar
 
 def test_without_a_prefix_doctor_has_nothing_to_explain_about_watching(stack: EmbeddedStack) -> None:
     assert not [c for c in doctor(stack).checks if c.area == "Watching"]
+
+# IAM API Reference, SimulatePrincipalPolicy: "To get the list of context keys that the policies require
+# for correct simulation, use GetContextKeysForPrincipalPolicy." EvaluationResult.MissingContextValues:
+# "A list of context keys that are required by the included input policies but that were not provided by
+# one of the input parameters." Without them a conditioned grant cannot match: that is not a refusal.
+@pytest.fixture
+def owned_stack(owned_roles_app: SynthesizedApp) -> Iterator[EmbeddedStack]:
+    with EmbeddedStack(owned_roles_app) as local:
+        deploy_locally(local)
+        local.backend.seed_model_package("churn-xgboost")
+        local.backend.seed_model_package("fraud-pytorch")
+        local.seed_shadow_endpoint("churn-xgboost")
+        yield local
+
+
+def test_the_local_account_gives_the_stack_owned_roles_exactly_the_templates_policies(
+    owned_stack: EmbeddedStack,
+) -> None:
+    iam = owned_stack.backend.client("iam")
+    resources = owned_stack.app.template["Resources"]
+
+    for arn in (owned_stack.app.compile_role_arn, owned_stack.app.experiment_role_arn):
+        name = str(arn).rsplit("/", 1)[-1]
+        template = resources[name]["Properties"]
+        held = iam.list_role_policies(RoleName=name)["PolicyNames"]
+        policy = iam.get_role_policy(RoleName=name, PolicyName="Permissions")["PolicyDocument"]
+        statements = policy["Statement"]
+
+        assert held == [p["PolicyName"] for p in template["Policies"]]
+        assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+        assert [s["Sid"] for s in statements] == [
+            s["Sid"] for s in template["Policies"][0]["PolicyDocument"]["Statement"]
+        ]
+
+
+def test_the_default_compile_roles_read_conditioned_on_the_resource_account_passes_with_the_request_context(
+    owned_stack: EmbeddedStack,
+) -> None:
+    report = doctor(owned_stack)
+
+    assert owned_stack.app.config.model_artifact_locations in (None, [])
+    assert any("compile role reads the latest model artifact" in line for line in results(report, "PASS"))
+    assert results(report, "FAIL") == []
+
+
+def test_a_condition_key_doctor_cannot_know_is_a_warning_naming_it_never_a_failure(
+    owned_stack: EmbeddedStack,
+) -> None:
+    # The artifact's bucket is not verifiably the account's: s3:ResourceAccount is left out.
+    s3 = owned_stack.backend.client("s3")
+    bucket = f"autopilot-local-{owned_stack.backend.account_id}"
+    for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=item["Key"])
+    s3.delete_bucket(Bucket=bucket)
+
+    report = doctor(owned_stack)
+
+    warned = [line for line in results(report, "WARN") if "reads the latest model artifact" in line]
+    assert warned
+    assert all("s3:ResourceAccount" in line for line in warned)
+    assert not any("reads the latest model artifact" in line for line in results(report, "FAIL"))
+
+
+# KMS API Reference, DescribeKey: KeyMetadata.KeyState "The current status of the KMS key"; a version
+# under a customer-managed key needs kms:Decrypt on it (DescribeModelPackage, IncludedData AllData).
+def test_a_configured_model_key_is_checked_enabled_and_decryptable_by_the_compile_role(
+    stack: EmbeddedStack,
+) -> None:
+    kms = stack.backend.client("kms")
+    enabled = kms.create_key()["KeyMetadata"]["Arn"]
+    created = kms.create_key()["KeyMetadata"]
+    disabled = created["Arn"]
+    kms.disable_key(KeyId=created["KeyId"])
+    config = stack.app.config.model_copy(update={"model_kms_key_arns": [enabled, disabled]})
+
+    report = run_doctor(config, stack.backend.client, stack.backend.region)
+
+    assert f"KMS keys | {enabled} | KeyState Enabled" in results(report, "PASS")
+    assert f"KMS keys | {disabled} | KeyState Disabled" in results(report, "FAIL")
+    # The brought compile role in this account has no kms:Decrypt: named, with the key.
+    assert any(
+        line.startswith("KMS keys | compile role decrypts with it") for line in results(report, "FAIL")
+    )

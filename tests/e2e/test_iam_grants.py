@@ -60,6 +60,11 @@ STATE_MACHINE_RUNTIME = {
 }
 # Calls on paths the lifecycle does not take: handler -> {action: the path}.
 NOT_EXERCISED: dict[str, dict[str, str]] = {
+    "plan": {
+        "sagemaker:UpdateModelPackage": "a Logged version is registered (registerLogged), or a version "
+        "under a KMS key the functions may not use is recorded",
+        "sns:Publish": "a version under a KMS key the functions may not use is notified",
+    },
     "attach": {
         "sns:Publish": "a failed target or a decision left to a person is notified",
     },

@@ -67,7 +67,8 @@ def test_a_dry_run_of_attach_records_the_update_and_the_version_is_unchanged(acc
 
     (run,) = run_on_aws(event, handler="attach", region=REGION)
 
-    assert [w["operation"] for w in run.writes if w["service"] == "sagemaker"] == ["UpdateModelPackage"]
+    # The attach's one write, then the model card's own (both recorded, not sent).
+    assert [w["operation"] for w in run.writes if w["service"] == "sagemaker"] == ["UpdateModelPackage"] * 2
     assert run.writes[0]["params"]["ModelPackageArn"] == arn
     assert "CustomerMetadataProperties" in run.writes[0]["params"]
     assert "AdditionalInferenceSpecifications" not in account.describe_model_package(ModelPackageName=arn)

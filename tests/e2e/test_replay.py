@@ -42,7 +42,10 @@ def test_the_state_change_our_write_causes_is_delivered_and_ends_without_a_write
     assert feedback, "SageMaker emits a state change for our UpdateModelPackage"
     assert all(d.outcome == "ran" for d in feedback)
     assert not report.stopped_early
-    assert [w["operation"] for w in report.writes].count("UpdateModelPackage") == 1
+    # Ours: the decision, then the model card in its own write; the feedback writes nothing.
+    updates = [w for w in report.writes if w["operation"] == "UpdateModelPackage"]
+    assert len(updates) == 2
+    assert set(updates[1]["params"]) == {"ModelPackageArn", "ModelCard", "ClientToken"}
 
 
 def test_an_invalid_event_is_reported_as_rejected_naming_the_field_and_writes_nothing() -> None:

@@ -24,6 +24,7 @@ SCHEMA_PATH = (
     Path(__file__).resolve().parents[3] / "docs" / "schemas" / "model-package-model-card.schema.json"
 )
 ARCHIVED_MESSAGE = "Model Card is in Archived state"
+BOTH_MESSAGE = "You cannot update both model card content and model card status in a single call"
 
 
 @lru_cache(maxsize=1)
@@ -31,10 +32,15 @@ def _validator() -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
-def check_model_card(card: dict[str, Any], existing: dict[str, Any] | None) -> None:
-    """Raise the ValidationException AWS would answer to writing `card` over `existing`."""
+def check_model_card(
+    card: dict[str, Any], existing: dict[str, Any] | None, *, with_status: bool = True
+) -> None:
+    """Raise the ValidationException AWS would answer to writing `card` over `existing`.
+    `with_status=False`: the account answers as UpdateModelCard does to content and status together."""
     if existing is not None and existing.get("ModelCardStatus") == "Archived":
         raise validation_error(ARCHIVED_MESSAGE)
+    if not with_status and "ModelCardContent" in card and "ModelCardStatus" in card:
+        raise validation_error(BOTH_MESSAGE)
     content = card.get("ModelCardContent")
     if not content:
         return

@@ -33,7 +33,10 @@ from autopilot.embedded.backend.cloudformation import LocalDeployments
 from autopilot.embedded.backend.experiments import EXPERIMENT_ARN_MARKER, InferenceExperiments
 from autopilot.embedded.backend.faults import CallAttempts, FaultPlan, error_response
 from autopilot.embedded.backend.iam import RolePolicy
-from autopilot.embedded.backend.iam_simulation import simulate_principal_policy
+from autopilot.embedded.backend.iam_simulation import (
+    get_context_keys_for_principal_policy,
+    simulate_principal_policy,
+)
 from autopilot.embedded.backend.validator import validate, validation_message
 
 if TYPE_CHECKING:
@@ -251,6 +254,9 @@ class LocalBackend:
             ("sagemaker", "ListTags"): self._experiment_tags(self.experiments.list_tags),
             ("sagemaker", "DeleteTags"): self._experiment_tags(self.experiments.delete_tags),
             ("iam", "SimulatePrincipalPolicy"): self._simulate_principal_policy,
+            ("iam", "GetContextKeysForPrincipalPolicy"): (
+                lambda c: get_context_keys_for_principal_policy(c.account_id, c.api_params)
+            ),
             ("cloudformation", "DescribeStacks"): lambda c: self.deployments.describe_stacks(c.api_params),
             ("cloudformation", "DescribeStackResources"): (
                 lambda c: self.deployments.describe_stack_resources(c.api_params)
@@ -638,8 +644,27 @@ class LocalBackend:
         return self.model_packages.update(call.account_id, call.region, call.body)
 
     def _describe_model_package(self, call: _Call) -> dict[str, Any]:
+        """IncludedData (DescribeModelPackage): "AllData ... requires kms:Decrypt permission on the
+        customer-managed key, if one is associated with the embedded model card. This is the default."
+        "MetadataOnly ... does not require kms:Decrypt permission." The key of the version
+        (SecurityConfig.KmsKeyId) is held to the same rule (docs/FIDELITY.md: silent on the code)."""
         package = self.model_packages.find(call.account_id, call.region, call.body["ModelPackageName"])
-        return self.model_packages.describe(package)
+        described = self.model_packages.describe(package)
+        key = (described.get("SecurityConfig") or {}).get("KmsKeyId")
+        role = self.principal
+        all_data = call.body.get("IncludedData", "AllData") == "AllData"
+        if all_data and key and role is not None and not role.allows("kms:Decrypt", str(key)):
+            raise AwsError(
+                "AccessDeniedException",
+                f"User: arn:aws:sts::{call.account_id}:assumed-role/{role.role}/local is not "
+                f"authorized to perform: kms:Decrypt on resource: {key}",
+                403,
+            )
+        if call.body.get("IncludedData") == "MetadataOnly" and "ModelCard" in described:
+            described["ModelCard"] = {
+                k: v for k, v in described["ModelCard"].items() if k != "ModelCardContent"
+            }
+        return described
 
     def _create_model_package(self, call: _Call) -> None:
         specs = call.body.get("AdditionalInferenceSpecifications")

@@ -19,6 +19,13 @@ https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html):
   an IAM user" and CallerArn can only be an IAM user: a role's simulation with a ResourcePolicy and no
   user caller is refused (InvalidInput), as IAM refuses it.
 - An unknown PolicySourceArn answers NoSuchEntity (404).
+- EvaluationResult.MissingContextValues: "This list is used when the resource in a simulation is
+  "*", either explicitly, or when the ResourceArns parameter blank. If you include a list of
+  resources, then any missing context values are instead included under the ResourceSpecificResults
+  section." The answer follows that placement.
+- GetContextKeysForPrincipalPolicy: "Gets a list of all of the context keys referenced in all the IAM
+  policies that are attached to the specified IAM entity", the keys `Condition` elements test
+  (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetContextKeysForPrincipalPolicy.html).
 
 Where moto's matcher is looser than IAM, the safe reading is applied here (docs/FIDELITY.md):
 action names are compared case-insensitively (IAM: "action names are not case sensitive"); a
@@ -112,7 +119,7 @@ def _matched(source: _Source, statement: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate(
-    sources: list[_Source], action: str, resource: str, context: dict[str, list[str]]
+    sources: list[_Source], action: str, resource: str, context: dict[str, list[str]], *, listed: bool = False
 ) -> dict[str, Any]:
     """One EvaluationResult: an explicit deny wins, then any allow, else an implicit deny."""
     missing: set[str] = set()
@@ -125,13 +132,53 @@ def evaluate(
                 continue
             (denies if effect == "Deny" else allows).append(_matched(source, statement))
     decision = "explicitDeny" if denies else "allowed" if allows else "implicitDeny"
+    matched = denies if denies else allows
+    if not listed:
+        return {
+            "EvalActionName": action,
+            "EvalResourceName": resource,
+            "EvalDecision": decision,
+            "MatchedStatements": matched,
+            "MissingContextValues": sorted(missing),
+        }
+    # ResourceArns named: the missing keys go under ResourceSpecificResults (EvaluationResult).
     return {
         "EvalActionName": action,
         "EvalResourceName": resource,
         "EvalDecision": decision,
-        "MatchedStatements": denies if denies else allows,
-        "MissingContextValues": sorted(missing),
+        "MatchedStatements": matched,
+        "MissingContextValues": [],
+        "ResourceSpecificResults": [
+            {
+                "EvalResourceName": resource,
+                "EvalResourceDecision": decision,
+                "MatchedStatements": matched,
+                "MissingContextValues": sorted(missing),
+            }
+        ],
     }
+
+
+def missing_context_values(result: dict[str, Any]) -> list[str]:
+    """Every key an EvaluationResult lists as missing, wherever IAM placed it."""
+    found = set(result.get("MissingContextValues") or [])
+    for specific in result.get("ResourceSpecificResults") or []:
+        found |= set(specific.get("MissingContextValues") or [])
+    return sorted(found)
+
+
+def get_context_keys_for_principal_policy(account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The condition keys the role's policies (and PolicyInputList) test, each once."""
+    sources = _role_sources(account_id, params["PolicySourceArn"])
+    documents = [source.document for source in sources]
+    documents += [_document(d) for d in params.get("PolicyInputList") or []]
+    keys: dict[str, str] = {}
+    for document in documents:
+        for statement in _statements(document):
+            for tests in (statement.get("Condition") or {}).values():
+                for key in tests:
+                    keys.setdefault(str(key).lower(), str(key))
+    return {"ContextKeyNames": sorted(keys.values())}
 
 
 def _role_sources(account_id: str, role_arn: str) -> list[_Source]:
@@ -178,8 +225,9 @@ def simulate_principal_policy(account_id: str, params: dict[str, Any]) -> dict[s
         for entry in params.get("ContextEntries") or []
     }
     resources = params.get("ResourceArns") or ["*"]
+    listed = resources != ["*"]
     results = [
-        evaluate(sources, action, resource, context)
+        evaluate(sources, action, resource, context, listed=listed)
         for action in params["ActionNames"]
         for resource in resources
     ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from registry_autopilot.adapters.clients import client, error_code
-from registry_autopilot.models.errors import ModelPackageNotFound
+from registry_autopilot.models.errors import ModelKeyNotReadable, ModelPackageNotFound
 from registry_autopilot.models.registry import ModelPackage
 
 # Error codes AWS answers a caller over an API's rate (Common Errors: ThrottlingException; older APIs).
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
 class SageMakerThrottled(RuntimeError):
@@ -38,8 +39,19 @@ class SageMakerRegistry:
             if error_code(exc) in {"ValidationException", "ResourceNotFound"} and "exist" in str(exc):
                 raise ModelPackageNotFound(f"model package {arn} does not exist") from exc
             _raise_if_throttled(exc, "DescribeModelPackage")
+            if error_code(exc) in ACCESS_DENIED_CODES and "kms" in str(exc).lower():
+                raise self._key_not_readable(arn, exc) from exc
             raise
         return ModelPackage.from_describe(response)
+
+    def _key_not_readable(self, arn: str, exc: Exception) -> ModelKeyNotReadable:
+        """The version as MetadataOnly shows it ("does not require kms:Decrypt permission"): its key."""
+        try:
+            metadata = self._client.describe_model_package(ModelPackageName=arn, IncludedData="MetadataOnly")
+        except Exception:
+            return ModelKeyNotReadable(arn, None, str(exc))
+        key = (metadata.get("SecurityConfig") or {}).get("KmsKeyId")
+        return ModelKeyNotReadable(arn, str(key) if key else None, str(exc))
 
     def update_model_package(self, request: dict[str, Any]) -> None:
         try:

@@ -8,6 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from registry_autopilot import clock
+from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from registry_autopilot.handlers.inputs import parse_input
 from registry_autopilot.models.events import parse_state_change
@@ -23,5 +24,7 @@ get_settings()  # validate the environment and the deployed configuration at col
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = parse_input(parse_state_change, event)
     # The deadline computed from this time is the compile watcher's, which reads the same clock.
-    result = workflow.plan(change, SageMakerRegistry(), get_settings(), now=clock.now())
+    settings = get_settings()
+    notifier = Notifier(settings.notification_topic_arn)
+    result = workflow.plan(change, SageMakerRegistry(), settings, now=clock.now(), notifier=notifier)
     return result.model_dump(mode="json")

@@ -2,8 +2,9 @@
 
 Attach reads its evidence (the version, the targets' outcomes, the evaluation reports, the group's
 approved version) and calls `decide` once. The answer is everything the step then does: the one
-UpdateModelPackage (specs to add, approval status and description, audit records, superseded records
-to remove, model card entries), the notifications and the result. The pieces come from
+UpdateModelPackage of the decision (specs to add, approval status and description, audit records,
+superseded records to remove), the model card written after it in its own call (so a refused card never
+takes the decision with it), the notifications and the result. The pieces come from
 `logic.attach` (specs), `logic.approval` (the policy), `logic.audit` (the trail) and
 `logic.model_card` (the card); only this module puts them together.
 
@@ -104,7 +105,10 @@ class AttachDecision:
     records: dict[str, str]  # per-target records and the history line (docs/AUDIT.md)
     remove: tuple[str, ...]  # superseded records (CustomerMetadataPropertiesToRemove)
     card: model_card.CardWrite | None  # our model card entries; None when nothing is written at all
-    request: dict[str, Any] | None  # all of the above as one request; None: nothing changes
+    request: dict[str, Any] | None  # all of the above but the card as one request; None: nothing changes
+    # The card's own UpdateModelPackage, after `request`: in one call, or content then status in two
+    # (for an account that refuses both in one call); empty when no card is written.
+    card_requests: tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]
     outcome: ApprovalOutcome
     result: AttachResult
     review: ReviewNotice | None
@@ -143,7 +147,7 @@ def _problem(result: AttachResult, request: AttachInput, region: str) -> Problem
 
 
 def decide(evidence: AttachEvidence) -> AttachDecision:
-    """The specs, the approval decision, the audit trail and the card, written in one request (or none)."""
+    """The specs, the approval decision and the audit trail in one request (or none); the card after it."""
     package, group, request = evidence.package, evidence.group, evidence.request
     # The image and artifact as the compile watcher read them from DescribeCompilationJob.
     location = naming.compiled_location(evidence.artifacts_bucket, request.group, request.version)
@@ -156,26 +160,24 @@ def decide(evidence: AttachEvidence) -> AttachDecision:
     audit_keys = decided.metadata if decided else {}
     records = {**trail.notes, **trail.history}
 
-    def build(card: dict[str, str] | None = None) -> dict[str, Any] | None:
-        return update_request(
-            package,
-            attach_plan.specs,
-            records,
-            fields={**fields, **({"ModelCard": card} if card else {})},
-            first_metadata=audit_keys,
-            remove=trail.remove,
-        )
-
-    # The card goes only with a write that happens anyway; the ClientToken is a digest of the whole
-    # request, card included: one token, one request.
-    update = build()
+    update = update_request(
+        package,
+        attach_plan.specs,
+        records,
+        fields=dict(fields),
+        first_metadata=audit_keys,
+        remove=trail.remove,
+    )
+    # The card goes only with a write that happens anyway, in its own call after the decision's.
     card = None
+    card_requests: tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]] = ((), ())
     if update is not None:
         card = model_card.attach_card(
             package, group, attach_plan, decided=decided, outcomes=request.results, jobs=jobs
         )
         if card.model_card is not None:
-            update = build(card.model_card)
+            together, apart = model_card.card_requests(package.ModelPackageArn, card.model_card)
+            card_requests = (tuple(together), tuple(apart))
 
     outcome = decided.outcome if decided else approval.skipped(group, gate.reason)
     review = None
@@ -196,6 +198,7 @@ def decide(evidence: AttachEvidence) -> AttachDecision:
         remove=trail.remove,
         card=card,
         request=update,
+        card_requests=card_requests,
         outcome=outcome,
         result=result,
         review=review,

@@ -15,7 +15,16 @@ re-run replaces them instead of adding copies. Everything else in the content (i
 business details, a person's own evaluation entries, ...) is kept as read. When the whole content
 would pass 100000 characters, our entries are summarised, never a person's content cut.
 
-ModelCardStatus follows the version's approval status after the write (STATUS_FOR_APPROVAL).
+ModelCardStatus follows the version's approval status after the write (STATUS_FOR_APPROVAL), but only
+while the card's status is the one we last wrote (recorded as `metadata.card_status` on each of our
+entries): a status a person set (back to Draft while re-reviewing, say) is kept, never overwritten, by
+the decision or the roller's conclusion. A status that would not change is not sent.
+
+The card is written in its own UpdateModelPackage, after the decision (`card_requests`), so a refused
+card never takes the decision with it; a refusal is recorded on the version (`CARD_KEY`) and notified.
+UpdateModelCard says "You cannot update both model card content and model card status in a single
+call"; ModelPackageModelCard says nothing either way (docs/FIDELITY.md), so `card_requests` also gives
+the same write as two calls, content then status, for when the one call is refused.
 """
 
 from __future__ import annotations
@@ -41,6 +50,9 @@ MAX_METADATA_VALUE = 1024  # evaluation_details[].metadata values: maxLength 102
 MAX_STRING_VALUE = 63  # simple_metric string value: maxLength 63
 MAX_NOTES = 1024  # simple_metric notes: maxLength 1024
 OWNER_KEY = "registry_autopilot_entry"
+STATUS_KEY = "card_status"  # the ModelCardStatus we last wrote, on each of our entries
+CARD_KEY = "autopilot:model-card"  # on the version: why our last card write was refused
+MAX_METADATA_PROPERTY = 256  # CustomerMetadataProperties value: maximum length 256
 ARCHIVED = "Archived"
 # ModelApprovalStatus -> ModelCardStatus. Rejected maps to Draft, not Archived: Archived cannot be
 # undone or updated, and a rejected version can be re-opened by a person and decided again.
@@ -259,25 +271,90 @@ class CardWrite:
     summarised: int = 0  # 0: in full; 1-3: how far our entries were summarised to fit
 
 
+def last_written_status(content: Mapping[str, Any]) -> str | None:
+    """The ModelCardStatus our last card write set (None: we never set one)."""
+    for entry in our_entries(content).values():
+        status = (entry.get("metadata") or {}).get(STATUS_KEY)
+        if status:
+            return str(status)
+    return None
+
+
+def status_to_write(package: ModelPackage, content: Mapping[str, Any], wanted: str) -> str | None:
+    """`wanted` when the card's status is ours to set and differs from it; None keeps the status.
+
+    Ours to set: no status yet, no status of ours yet (the first decision sets it), or the status is the
+    one we last wrote. A status other than the one we last wrote was set by a person after our write: it
+    is kept."""
+    current = package.ModelCard.ModelCardStatus if package.ModelCard is not None else None
+    last = last_written_status(content)
+    if current is None or last is None:
+        return wanted
+    if current != last:
+        return None
+    return wanted if wanted != current else None
+
+
+def _stamped(entry: dict[str, Any], status: str | None) -> dict[str, Any]:
+    metadata = {key: value for key, value in entry["metadata"].items() if key != STATUS_KEY}
+    if status:
+        metadata[STATUS_KEY] = status
+    return {**entry, "metadata": metadata}
+
+
 def card_update(
     package: ModelPackage, ours: Mapping[str, dict[str, Any]], approval_status: str | None
 ) -> CardWrite:
-    """Read the version's card, replace our entries of these kinds, keep the rest, fit 100000."""
+    """Read the version's card, replace our entries of these kinds, keep the rest, fit 100000; the
+    status only when it is ours to set (`status_to_write`)."""
     card = package.ModelCard
     if card is not None and card.ModelCardStatus == ARCHIVED:
         return CardWrite(None, "the model card is Archived; AWS refuses updates to it")
     content = read_content(package)
     if isinstance(content, str):
         return CardWrite(None, content)
-    status = STATUS_FOR_APPROVAL.get(approval_status or "PendingManualApproval", "PendingReview")
+    wanted = STATUS_FOR_APPROVAL.get(approval_status or "PendingManualApproval", "PendingReview")
+    status = status_to_write(package, content, wanted)
+    # What our entries record: the status written now, else the one we wrote last (kept as it was).
+    recorded = status or last_written_status(content)
+    kept = "" if status or card is None else f"; the status {card.ModelCardStatus} is a person's, kept"
     for level in range(4):
         previous = our_entries(content)
-        entries = {kind: _summarised(entry, level) for kind, entry in {**previous, **ours}.items()}
+        both = {**previous, **ours}
+        entries = {kind: _stamped(_summarised(entry, level), recorded) for kind, entry in both.items()}
         text = serialize(merge(content, entries))
         if len(text) <= MAX_CONTENT:
+            if status is None and card is not None and card.ModelCardContent == text:
+                return CardWrite(None, "unchanged: nothing to write" + kept, level)
             reason = "written" if level == 0 else f"written with our entries summarised (level {level})"
-            return CardWrite({"ModelCardContent": text, "ModelCardStatus": status}, reason, level)
+            written = {"ModelCardContent": text} | ({"ModelCardStatus": status} if status else {})
+            return CardWrite(written, reason + kept, level)
     return CardWrite(None, f"a person's card content leaves no room for ours within {MAX_CONTENT} characters")
+
+
+def _token(request: dict[str, Any]) -> dict[str, Any]:
+    return {**request, "ClientToken": naming.client_token(json.dumps(request, sort_keys=True))}
+
+
+def card_requests(arn: str, card: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The card write as UpdateModelPackage requests: (in one call, in two calls: content then status).
+    The two-call form is the same write for an account that refuses content and status together."""
+    together = [_token({"ModelPackageArn": arn, "ModelCard": dict(card)})]
+    if "ModelCardContent" not in card or "ModelCardStatus" not in card:
+        return together, together
+    apart = [
+        _token({"ModelPackageArn": arn, "ModelCard": {"ModelCardContent": card["ModelCardContent"]}}),
+        _token({"ModelPackageArn": arn, "ModelCard": {"ModelCardStatus": card["ModelCardStatus"]}}),
+    ]
+    return together, apart
+
+
+def card_failure_request(arn: str, reason: str) -> dict[str, Any]:
+    """Record on the version why our card write was refused (the decision itself was written)."""
+    text = " ".join(f"FAILED: {reason}".split())
+    if len(text) > MAX_METADATA_PROPERTY:
+        text = text[: MAX_METADATA_PROPERTY - 3] + "..."
+    return _token({"ModelPackageArn": arn, "CustomerMetadataProperties": {CARD_KEY: text}})
 
 
 # -- what a person reads -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ a person set to `RETRY` plans the target again, under a job name of its own.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +84,53 @@ def registration_request(package: ModelPackage, group: GroupConfig | None) -> di
     if group is None or not group.register_logged or package.ModelPackageRegistrationType != "Logged":
         return None
     return {"ModelPackageArn": package.ModelPackageArn, "ModelPackageRegistrationType": "Registered"}
+
+
+@dataclass(frozen=True)
+class RegistrationPlan:
+    """What Plan does with a version: the registration to write first (or None), and the plan."""
+
+    registration: dict[str, Any] | None
+    plan: PlanResult
+
+
+def plan_with_registration(package: ModelPackage, ctx: PlanContext) -> RegistrationPlan:
+    """registerLogged checks first, converts after: a `Logged` version is planned as if it were
+    `Registered`, and the conversion is written only when that plan compiles something. A Logged
+    inference pipeline, Marketplace container or uncompressed model (or one with nothing left to
+    compile) stays Logged, with the reason."""
+    group = ctx.config.groups.get(package.ModelPackageGroupName or "")
+    registration = registration_request(package, group)
+    if registration is None:
+        return RegistrationPlan(None, plan_compilation(package, ctx))
+    planned = plan_compilation(package.model_copy(update={"ModelPackageRegistrationType": "Registered"}), ctx)
+    if planned.targets:
+        return RegistrationPlan(registration, planned)
+    why = planned.reason or "; ".join(f"{s.target}: {s.reason}" for s in planned.skipped) or "no target"
+    left = planned.model_copy(
+        update={
+            "has_work": False,
+            "reason": f"left Logged (registerLogged registers only a version it then compiles): {why}",
+        }
+    )
+    return RegistrationPlan(None, left)
+
+
+KEY_RECORD = "autopilot:kms"  # on the version: why it was not handled (its KMS key)
+MAX_METADATA_VALUE = 256  # UpdateModelPackage CustomerMetadataProperties: value maximum length 256
+
+
+def key_refusal(arn: str, key: str | None, configured: list[str]) -> tuple[str, dict[str, Any]]:
+    """Why a version under a key the configuration does not name is not handled, and the request that
+    records it on the version (UpdateModelPackage, CustomerMetadataProperties only)."""
+    named = key or "a customer-managed KMS key"
+    if key and key in configured:
+        why = f"SKIPPED: encrypted with {named}; the function was refused kms:Decrypt on it (key policy?)"
+    else:
+        why = f"SKIPPED: encrypted with {named}, not in modelKmsKeyArns (cdk.json); add it, deploy, retry"
+    value = why if len(why) <= MAX_METADATA_VALUE else why[: MAX_METADATA_VALUE - 3] + "..."
+    request = {"ModelPackageArn": arn, "CustomerMetadataProperties": {KEY_RECORD: value}}
+    return why, {**request, "ClientToken": naming.client_token(json.dumps(request, sort_keys=True))}
 
 
 def _output_config(target: NeoTarget, location: str) -> dict[str, Any]:

@@ -57,9 +57,17 @@ def model_name(group: str, version: int, spec: str | None, instance_type: str) -
     return PREFIX + naming._fit_name(stem, suffix, MAX_MODEL_NAME - len(PREFIX))
 
 
+# The one place the shadow variant's name is made (docs cite it: docs/SHADOW_VARIANT.md). A running
+# experiment names it in DescribeInferenceExperiment: ShadowModeConfig.ShadowModelVariants[0]
+# .ShadowModelVariantName.
+SHADOW_VARIANT_PREFIX = "shadow-v"
+SHADOW_VARIANT_CLASH_SUFFIX = "-candidate"  # when the production variant already has the name
+
+
 def shadow_variant_name(version: int, production_variant: str) -> str:
-    name = f"shadow-v{version}"
-    return name if name != production_variant else f"{name}-candidate"
+    """`shadow-v<VERSION>`, or `shadow-v<VERSION>-candidate` when the production variant is so named."""
+    name = f"{SHADOW_VARIANT_PREFIX}{version}"
+    return name if name != production_variant else f"{name}{SHADOW_VARIANT_CLASH_SUFFIX}"
 
 
 def pick_inference_spec(version: ShadowVersion, instance_type: str) -> str | None:

@@ -404,6 +404,13 @@ class AutopilotConfig(_Model):
         ]
         | None
     ) = None
+    # Customer-managed KMS keys that encrypt watched versions (SecurityConfig.KmsKeyId) or their model
+    # cards: the functions get kms:Decrypt (and kms:GenerateDataKey to write the card) on these keys only.
+    # A version under another key is recorded and notified, not handled (DescribeModelPackage's default
+    # IncludedData AllData "requires kms:Decrypt permission on the customer-managed key").
+    model_kms_key_arns: list[Annotated[str, StringConstraints(pattern=KMS_KEY_ARN_PATTERN)]] = Field(
+        default_factory=list
+    )
     # The AWS account this configuration is for; `cdk synth` for another account refuses it.
     account: Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")] | None = None
     # Marks the sample configuration shipped in cdk.json: local runs and tests use it, and `cdk synth`

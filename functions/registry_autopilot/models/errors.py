@@ -22,3 +22,15 @@ class InvalidInput(ValueError):
 
 class ModelPackageNotFound(LookupError):
     """The version named by the input does not exist (deleted since the event was sent)."""
+
+
+class ModelKeyNotReadable(PermissionError):
+    """The version (or its model card) is encrypted with a customer-managed KMS key the function may
+    not use: DescribeModelPackage's default IncludedData AllData "requires kms:Decrypt permission on the
+    customer-managed key". `key` is the version's SecurityConfig.KmsKeyId, when the metadata shows one."""
+
+    def __init__(self, arn: str, key: str | None, reason: str) -> None:
+        super().__init__(f"{arn}: {reason}")
+        self.arn = arn
+        self.key = key
+        self.reason = reason

@@ -6,19 +6,25 @@ from datetime import datetime
 
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
-from registry_autopilot.adapters.sagemaker import SageMakerRegistry
+from registry_autopilot.adapters.sagemaker import SageMakerRegistry, SageMakerThrottled
 from registry_autopilot.logic import decision
-from registry_autopilot.logic.plan import PlanContext, plan_compilation, registration_request
+from registry_autopilot.logic.plan import PlanContext, key_refusal, plan_compilation, plan_with_registration
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
+from registry_autopilot.models.errors import ModelKeyNotReadable
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
 from registry_autopilot.models.registry import ModelPackage
 from registry_autopilot.models.workflow import AttachInput, AttachResult, PlanResult
 from registry_autopilot.observability import CustomMetric, count, logger
 from registry_autopilot.settings import Settings
+from registry_autopilot.usecases.model_card import write_card
 
 
 def plan(
-    change: ModelPackageStateChangeEvent, registry: SageMakerRegistry, settings: Settings, now: datetime
+    change: ModelPackageStateChangeEvent,
+    registry: SageMakerRegistry,
+    settings: Settings,
+    now: datetime,
+    notifier: Notifier | None = None,
 ) -> PlanResult:
     detail = change.detail
     if detail.ModelPackageGroupName not in settings.config.groups:
@@ -32,14 +38,19 @@ def plan(
         )
     else:
         # The event is a hint; the version's current state decides (events arrive late and twice).
-        package = registry.describe_model_package(detail.ModelPackageArn)
-        registration = registration_request(package, settings.config.groups[detail.ModelPackageGroupName])
-        if registration is not None:
-            # registerLogged: the Logged version becomes Registered first, then is planned as any other.
-            registry.update_model_package(registration)
+        try:
             package = registry.describe_model_package(detail.ModelPackageArn)
+        except ModelKeyNotReadable as refused:
+            return _key_not_configured(change, refused, registry, settings, notifier)
         context = PlanContext(config=settings.config, artifacts_bucket=settings.artifacts_bucket, now=now)
-        result = plan_compilation(package, context)
+        planned = plan_with_registration(package, context)
+        result = planned.plan
+        if planned.registration is not None:
+            # registerLogged: checked first; a version that will be compiled becomes Registered, then
+            # is planned again on the version as it now is.
+            registry.update_model_package(planned.registration)
+            package = registry.describe_model_package(detail.ModelPackageArn)
+            result = plan_compilation(package, context)
     logger.info(
         "compile plan",
         extra={
@@ -52,6 +63,38 @@ def plan(
     return result
 
 
+def _key_not_configured(
+    change: ModelPackageStateChangeEvent,
+    refused: ModelKeyNotReadable,
+    registry: SageMakerRegistry,
+    settings: Settings,
+    notifier: Notifier | None,
+) -> PlanResult:
+    """A version under a KMS key the functions may not use: recorded on it and notified, not failed."""
+    detail = change.detail
+    why, record = key_refusal(detail.ModelPackageArn, refused.key, settings.config.model_kms_key_arns)
+    logger.warning("model key not readable", extra={"model_package_arn": detail.ModelPackageArn, "why": why})
+    try:
+        registry.update_model_package(record)
+    except SageMakerThrottled:
+        raise
+    except Exception as exc:  # recording may need the key too (docs/FIDELITY.md): the notice still goes
+        logger.warning("not recorded on the version", extra={"error": str(exc)})
+    if notifier is not None:
+        notifier.publish(
+            subject=f"Registry Autopilot: {detail.ModelPackageGroupName} v{detail.ModelPackageVersion} "
+            "not handled",
+            message={"model_package_arn": detail.ModelPackageArn, "reason": why, "error": refused.reason},
+        )
+    return PlanResult(
+        model_package_arn=detail.ModelPackageArn,
+        group=detail.ModelPackageGroupName,
+        version=detail.ModelPackageVersion,
+        has_work=False,
+        reason=why,
+    )
+
+
 def attach(
     request: AttachInput,
     registry: SageMakerRegistry,
@@ -61,8 +104,8 @@ def attach(
     *,
     now: datetime,
 ) -> AttachResult:
-    """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call:
-    read the evidence, decide once (logic/decision.py), write what was decided, notify."""
+    """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call, then
+    the model card in its own: read the evidence, decide once (logic/decision.py), write, notify."""
     first = registry.describe_model_package(request.model_package_arn)
     group = settings.config.groups.get(request.group)
     if group is None:
@@ -90,6 +133,7 @@ def attach(
         )
     if decided.request is not None:
         registry.update_model_package(decided.request)
+        write_card(registry, notifier, decided.card_requests, what="the decision and the Neo results")
     if decided.review is not None:
         notifier.publish_text(decided.review.subject, decided.review.text)
     _record_metrics(decided.result, decided.outcome)

@@ -42,6 +42,7 @@ from registry_autopilot.models.shadow import (
 )
 from registry_autopilot.observability import CustomMetric, count, logger
 from registry_autopilot.settings import Settings
+from registry_autopilot.usecases.model_card import write_card
 
 # A terminal experiment is looked at (to record an outcome nobody recorded) for this long after it ended.
 RECORD_WINDOW = timedelta(days=1)
@@ -199,8 +200,8 @@ def _record(
     health: HealthReading | None,
     now: datetime,
 ) -> None:
-    """Record the shadow test's outcome on the version, with its conclusion on the model card
-    (docs/AUDIT.md) in the same UpdateModelPackage."""
+    """Record the shadow test's outcome on the version, then its conclusion on the model card
+    (docs/AUDIT.md) in a call of its own: a refused card never takes the outcome with it."""
     version = ports.registry.describe_model_package(request["ModelPackageArn"])
     card = model_card.shadow_card(
         version,
@@ -210,9 +211,10 @@ def _record(
         health=health,
         concluded_at=now.strftime(rollout.TIMESTAMP_FORMAT),
     )
-    if card.model_card is not None:
-        request = {**request, "ModelCard": card.model_card}
     ports.registry.update_model_package(request)
+    if card.model_card is not None:
+        together, apart = model_card.card_requests(request["ModelPackageArn"], card.model_card)
+        write_card(ports.registry, ports.notifier, (together, apart), what="the shadow test's outcome")
 
 
 # -- roll --------------------------------------------------------------------------------------------

@@ -34,14 +34,16 @@ def _error(call: Any) -> str:
     return str(raised.value.response["Error"]["Code"])
 
 
-def test_given_the_plan_role_when_it_updates_a_version_then_aws_would_deny_it(app: SynthesizedApp) -> None:
+def test_given_the_plan_role_when_it_updates_an_unwatched_groups_version_then_aws_would_deny_it(
+    app: SynthesizedApp,
+) -> None:
+    # Plan writes watched versions only (registerLogged, and the record of a KMS key it cannot use).
     with EmbeddedStack(app) as stack:
         stack.backend.principal = stack.function_role(stack.function_for_handler("plan"))
         sagemaker = stack.backend.client("sagemaker")
+        other = VERSION_ARN.replace("churn-xgboost", "marketing-uplift")
 
-        code = _error(
-            lambda: sagemaker.update_model_package(ModelPackageArn=VERSION_ARN, ApprovalDescription="x")
-        )
+        code = _error(lambda: sagemaker.update_model_package(ModelPackageArn=other, ApprovalDescription="x"))
 
     assert code == "AccessDeniedException"
 

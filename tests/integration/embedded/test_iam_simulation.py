@@ -9,6 +9,11 @@ IAM API Reference, SimulatePrincipalPolicy
 (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html): "CallerArn is
 required if you include a ResourcePolicy and the PolicySourceArn is not the ARN for an IAM user" and
 "You can specify only the ARN of an IAM user."
+EvaluationResult.MissingContextValues: "This list is used when the resource in a simulation is "*",
+either explicitly, or when the ResourceArns parameter blank. If you include a list of resources, then
+any missing context values are instead included under the ResourceSpecificResults section. To discover
+the context keys used by a set of policies, you can call GetContextKeysForCustomPolicy or
+GetContextKeysForPrincipalPolicy."
 """
 
 from __future__ import annotations
@@ -118,8 +123,32 @@ def test_given_a_conditional_allow_when_the_context_key_is_missing_then_it_does_
     )
 
     assert result["EvalDecision"] == "implicitDeny"
-    assert result["MissingContextValues"] == ["aws:RequestedRegion"]
+    assert result["MissingContextValues"] == []
+    assert result["ResourceSpecificResults"][0]["MissingContextValues"] == ["aws:RequestedRegion"]
     assert given == ["allowed"]
+
+
+def test_without_resource_arns_the_missing_context_values_are_on_the_evaluation_result(
+    role: tuple[Any, str],
+) -> None:
+    iam, arn = role
+
+    (result,) = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["s3:PutObject"])[
+        "EvaluationResults"
+    ]
+
+    assert result["MissingContextValues"] == ["aws:RequestedRegion"]
+    assert "ResourceSpecificResults" not in result
+
+
+def test_get_context_keys_for_principal_policy_lists_the_keys_the_roles_conditions_test(
+    role: tuple[Any, str],
+) -> None:
+    iam, arn = role
+
+    keys = iam.get_context_keys_for_principal_policy(PolicySourceArn=arn)["ContextKeyNames"]
+
+    assert keys == ["aws:RequestedRegion"]
 
 
 def test_a_role_with_a_resource_policy_and_no_user_caller_is_refused(role: tuple[Any, str]) -> None:

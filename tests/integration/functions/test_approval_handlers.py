@@ -80,8 +80,18 @@ def describe(backend: LocalBackend, arn: str) -> dict[str, Any]:
     return result
 
 
-def updates(backend: LocalBackend) -> list[dict[str, Any]]:
+def all_updates(backend: LocalBackend) -> list[dict[str, Any]]:
     return [c.params for c in backend.writes if c.operation == "UpdateModelPackage"]
+
+
+def card_only(request: dict[str, Any]) -> bool:
+    """The model card's own write, sent after the decision's (logic/model_card.py)."""
+    return set(request) - {"ModelPackageArn", "ClientToken"} == {"ModelCard"}
+
+
+def updates(backend: LocalBackend) -> list[dict[str, Any]]:
+    """The UpdateModelPackage writes other than the card's own (the decision is one of them)."""
+    return [request for request in all_updates(backend) if not card_only(request)]
 
 
 def published(backend: LocalBackend) -> list[dict[str, Any]]:

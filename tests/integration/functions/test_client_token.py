@@ -25,6 +25,7 @@ import pytest
 from autopilot.embedded.backend import LocalBackend
 from autopilot.embedded.backend.faults import FaultPlan
 from registry_autopilot import clock
+from registry_autopilot.adapters.sagemaker import SageMakerRegistry
 from tests.compile_fixtures import event_for
 from tests.integration.functions.test_approval_handlers import EXECUTION, fixture, seed
 from tests.integration.functions.test_compile_handlers import compile_all
@@ -76,7 +77,7 @@ def test_given_an_attach_that_failed_when_it_is_retried_later_then_the_changed_r
 
     attach_handler(payload)
 
-    first, retried = update_requests(backend)
+    first, retried = [r for r in update_requests(backend) if "ModelCard" not in r]  # the decision's
     assert first["CustomerMetadataProperties"] != retried["CustomerMetadataProperties"]  # decided-at
     assert first["ClientToken"] != retried["ClientToken"]
     assert_one_request_per_token([first, retried])
@@ -85,7 +86,11 @@ def test_given_an_attach_that_failed_when_it_is_retried_later_then_the_changed_r
 
 
 def test_given_a_write_whose_response_was_lost_when_the_sdk_resends_it_then_the_same_bytes_apply_once(
-    backend: LocalBackend, plan_handler: Any, attach_handler: Any, fixed_clock: list[datetime]
+    backend: LocalBackend,
+    plan_handler: Any,
+    attach_handler: Any,
+    fixed_clock: list[datetime],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     arn = seed(backend, fixture("churn-xgboost-passing.json"))
     payload = attach_input(backend, plan_handler, arn)
@@ -98,14 +103,25 @@ def test_given_a_write_whose_response_was_lost_when_the_sdk_resends_it_then_the_
         operations={"UpdateModelPackage"},
         seed=_seed_failing_first_attempt_only(arn),
     )
+    # The seed is chosen for the decision's write; the card's own write (after it) runs without faults.
+    real = SageMakerRegistry.update_model_package
+
+    def decision_only(self: SageMakerRegistry, request: dict[str, Any]) -> None:
+        real(self, request)
+        if "ModelApprovalStatus" in request and backend.faults is not None:
+            injected.extend(backend.faults.injected)
+            backend.faults = None
+
+    injected: list[Any] = []
+    monkeypatch.setattr(SageMakerRegistry, "update_model_package", decision_only)
 
     attach_handler(payload)
     attach_handler(payload)  # and the step itself runs again, a retried Lambda invocation
 
-    assert backend.faults.injected, "the first attempt's response was dropped"
+    assert injected, "the first attempt's response was dropped"
     assert_one_request_per_token(update_requests(backend))
     changes = [e for e in backend.emitted_events if e["detail"]["ModelPackageArn"] == arn]
-    assert len(changes) == 1  # applied once: one state change
+    assert len(changes) == 2  # applied once: one state change for the decision, one for its card
     described = backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
     names = [spec["Name"] for spec in described["AdditionalInferenceSpecifications"]]
     assert names

@@ -117,7 +117,10 @@ def test_attach_adds_one_spec_per_target_and_the_decision_in_the_same_call(
         naming.metadata_key("graviton"),
     }
     assert naming.is_compiled_record(metadata[naming.metadata_key("graviton")])
-    assert sagemaker_writes(backend) == ["UpdateModelPackage"]
+    # The specs and the decision in one UpdateModelPackage; the model card in its own, after it.
+    assert sagemaker_writes(backend) == ["UpdateModelPackage", "UpdateModelPackage"]
+    card = [c.params for c in backend.writes if c.service == "sagemaker"][1]
+    assert set(card) == {"ModelPackageArn", "ModelCard", "ClientToken"}
 
 
 def test_attached_spec_carries_the_compiled_artifact_and_neo_image(

@@ -76,3 +76,26 @@ def test_a_registered_version_is_not_written_again_when_the_event_comes_twice(
     plan_handler(event_for(arn))
 
     assert updates(backend) == []
+
+
+def test_with_register_logged_an_inference_pipeline_is_checked_first_and_stays_logged_without_a_write(
+    backend: LocalBackend, plan_handler: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neo compiles one model (CreateCompilationJob InputConfig.S3Uri: "a single gzip compressed tar
+    archive"): a Logged pipeline would be converted to Registered and then skipped; it is not converted."""
+    register_logged(tmp_path, monkeypatch)
+    arn = seed_logged(backend)
+    sagemaker = backend.client("sagemaker")
+    with backend.unrecorded():
+        spec = sagemaker.describe_model_package(ModelPackageName=arn)["InferenceSpecification"]
+        first = spec["Containers"][0]
+        spec["Containers"] = [{"Image": first["Image"], "ModelDataUrl": first["ModelDataUrl"]}, first]
+        sagemaker.update_model_package(ModelPackageArn=arn, InferenceSpecification=spec)
+    backend.clear_records()
+
+    plan = plan_handler(event_for(arn))
+
+    assert updates(backend) == []
+    assert describe(backend, arn)["ModelPackageRegistrationType"] == "Logged"
+    assert plan["has_work"] is False
+    assert "inference pipeline of 2 containers" in plan["reason"]

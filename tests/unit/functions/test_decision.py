@@ -345,7 +345,9 @@ def test_given_the_version_our_decision_left_then_nothing_is_decided_or_written(
 def test_given_a_retried_step_of_the_same_execution_then_nothing_more_is_written() -> None:
     first = decide(evidence())
 
-    again = decide(evidence(version=applied(package(), first.request)))
+    assert first.request is not None
+    written_card = {"ModelCard": first.card_requests[0][0]["ModelCard"]} if first.card_requests[0] else {}
+    again = decide(evidence(version=applied(package(), {**first.request, **written_card})))
 
     assert again.request is None
     assert again.outcome.action == "skipped"
@@ -405,7 +407,10 @@ def test_given_a_persons_card_then_ours_is_added_agreeing_with_the_status_and_th
 
     assert decision.card is not None
     assert decision.card.model_card is not None
-    assert written(decision)["ModelCard"] == decision.card.model_card
+    assert "ModelCard" not in written(decision)  # the decision's request never carries the card
+    together, apart = decision.card_requests
+    assert [r["ModelCard"] for r in together] == [decision.card.model_card]
+    assert [set(r["ModelCard"]) for r in apart] == [{"ModelCardContent"}, {"ModelCardStatus"}]
     assert decision.card.model_card["ModelCardStatus"] == "Approved"
     content = json.loads(decision.card.model_card["ModelCardContent"])
     assert content["intended_uses"] == PERSON_CARD["intended_uses"]
@@ -415,7 +420,9 @@ def test_given_a_persons_card_then_ours_is_added_agreeing_with_the_status_and_th
 def test_given_a_second_run_on_the_version_as_written_then_nothing_more_is_written() -> None:
     first = decide(evidence(reports=report(0.7134)))
 
-    again = decide(evidence(version=applied(package(), first.request)))
+    assert first.request is not None
+    written_card = {"ModelCard": first.card_requests[0][0]["ModelCard"]} if first.card_requests[0] else {}
+    again = decide(evidence(version=applied(package(), {**first.request, **written_card})))
 
     assert first.card is not None
     assert first.card.model_card is not None

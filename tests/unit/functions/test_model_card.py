@@ -263,3 +263,60 @@ def test_a_concluded_shadow_test_adds_its_outcome_and_health_readings_and_keeps_
     assert metrics["shadow 5xx errors"] == 3
     assert entry(document, "decision") == entry(decided, "decision")
     assert document["intended_uses"] == PERSON["intended_uses"]
+
+
+# A person's status is kept: the README promises a person's card is kept, and "Draft" while re-reviewing
+# is theirs to set. Our last written status is recorded on our entries (metadata.card_status).
+def test_our_entries_record_the_status_we_wrote() -> None:
+    first = write(package(PERSON, status="Draft"))
+
+    assert first.model_card is not None
+    assert first.model_card["ModelCardStatus"] == "Approved"
+    assert entry(content(first), "decision")["metadata"][model_card.STATUS_KEY] == "Approved"
+    assert not list(VALIDATOR.iter_errors(content(first)))
+
+
+def test_a_status_a_person_set_after_our_write_is_kept_and_the_content_still_written() -> None:
+    ours = content(write(package(PERSON)))  # we wrote Approved ...
+    reviewed = package(ours, status="Draft")  # ... then a person set Draft
+
+    again = write(reviewed, auc=0.5)  # a later decision (Rejected -> Draft would be ours)
+    shadow = model_card.card_update(
+        reviewed, {"shadow": model_card.shadow_entry("x", "COMPLETED", "ok", {}, "t")}, "Approved"
+    )
+
+    assert again.model_card is not None
+    assert "ModelCardStatus" not in again.model_card
+    assert shadow.model_card is not None
+    assert "ModelCardStatus" not in shadow.model_card
+    assert entry(content(shadow), "decision")["metadata"][model_card.STATUS_KEY] == "Approved"
+
+
+def test_the_status_we_wrote_is_not_sent_again_when_it_would_not_change() -> None:
+    ours = content(write(package(PERSON)))
+
+    again = write(package(ours, status="Approved"))
+
+    assert again.model_card is not None
+    assert set(again.model_card) == {"ModelCardContent"}
+
+
+def test_the_card_write_has_a_two_call_form_content_then_status_each_with_its_own_token() -> None:
+    # UpdateModelCard: "You cannot update both model card content and model card status in a single call".
+    together, apart = model_card.card_requests(
+        "arn:x", {"ModelCardContent": "{}", "ModelCardStatus": "Draft"}
+    )
+    alone, same = model_card.card_requests("arn:x", {"ModelCardContent": "{}"})
+
+    assert [set(r["ModelCard"]) for r in together] == [{"ModelCardContent", "ModelCardStatus"}]
+    assert [set(r["ModelCard"]) for r in apart] == [{"ModelCardContent"}, {"ModelCardStatus"}]
+    assert apart[0]["ClientToken"] != apart[1]["ClientToken"]
+    assert alone == same
+
+
+def test_a_card_failure_is_recorded_within_the_metadata_value_limit() -> None:
+    request = model_card.card_failure_request("arn:x", "ValidationException: " + "x" * 400)
+
+    value = request["CustomerMetadataProperties"][model_card.CARD_KEY]
+    assert value.startswith("FAILED: ValidationException")
+    assert len(value) <= 256  # UpdateModelPackage CustomerMetadataProperties: value maximum 256

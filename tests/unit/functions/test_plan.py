@@ -297,3 +297,64 @@ def test_each_job_stops_at_its_targets_time_limit_or_else_the_groups() -> None:
     targets = plan(AutopilotConfig.model_validate(raw)).targets
 
     assert [t.request["StoppingCondition"]["MaxRuntimeInSeconds"] for t in targets] == [1200, 1200, 2400]
+
+
+# registerLogged checks first, converts after (issue: a Logged pipeline, Marketplace container or
+# uncompressed model was converted to Registered and then skipped). UpdateModelPackage:
+# "ModelPackageRegistrationType - The package registration type of the model package input."
+def registering(config: AutopilotConfig, **overrides: Any) -> Any:
+    from registry_autopilot.logic.plan import plan_with_registration
+
+    raw = config.model_dump(by_alias=True)
+    raw["groups"]["churn-xgboost"]["registerLogged"] = True
+    opted = AutopilotConfig.model_validate(raw)
+    package = ModelPackage.from_describe(describe_output(ModelPackageRegistrationType="Logged", **overrides))
+    return plan_with_registration(
+        package, PlanContext(config=opted, artifacts_bucket=ARTIFACTS_BUCKET, now=NOW)
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        (
+            containers({"Image": "img", "ModelDataUrl": TAR}, {**XGB, "ModelDataUrl": TAR}),
+            "inference pipeline",
+        ),
+        (containers({**XGB, "ModelDataUrl": TAR, "ProductId": "prod-abc123"}), "AWS Marketplace"),
+        (
+            containers(
+                {
+                    **XGB,
+                    "ModelDataSource": {
+                        "S3DataSource": {
+                            "S3Uri": "s3://m/",
+                            "S3DataType": "S3Prefix",
+                            "CompressionType": "None",
+                        }
+                    },
+                }
+            ),
+            "uncompressed ModelDataSource",
+        ),
+    ],
+)
+def test_a_logged_version_neo_cannot_compile_stays_logged_with_the_reason(
+    config: AutopilotConfig, spec: dict[str, Any], why: str
+) -> None:
+    planned = registering(config, **spec)
+
+    assert planned.registration is None
+    assert planned.plan.has_work is False
+    assert planned.plan.reason.startswith("left Logged")
+    assert why in planned.plan.reason
+
+
+def test_a_logged_version_that_will_be_compiled_is_converted_first(config: AutopilotConfig) -> None:
+    planned = registering(config)
+
+    assert planned.registration == {
+        "ModelPackageArn": planned.plan.model_package_arn,
+        "ModelPackageRegistrationType": "Registered",
+    }
+    assert [t.target for t in planned.plan.targets] == ["ml-c5", "ml-m5", "graviton"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -472,3 +473,13 @@ def test_given_sagemaker_refusing_the_experiment_then_its_reason_is_the_refusal(
     assert refused.record["CustomerMetadataProperties"][logic.OUTCOME_KEY] == (
         "INELIGIBLE: SageMaker refused the experiment: Marketplace"
     )
+
+
+def test_the_shadow_variant_is_named_in_one_place_and_never_shadow() -> None:
+    """StopInferenceExperiment's ModelVariantActions are keyed by the experiment's variant names: the
+    runbook (docs/SHADOW_VARIANT.md) cites this rule, so it must be the code's."""
+    from registry_autopilot.logic.shadow import SHADOW_VARIANT_PREFIX, shadow_variant_name
+
+    assert shadow_variant_name(7, "AllTraffic") == f"{SHADOW_VARIANT_PREFIX}7" == "shadow-v7"
+    assert shadow_variant_name(7, "shadow-v7") == "shadow-v7-candidate"
+    assert "shadow-v<VERSION>" in (Path(__file__).resolve().parents[3] / "docs/SHADOW_VARIANT.md").read_text()

@@ -138,3 +138,53 @@ def test_given_a_template_with_a_bad_role_policy_when_checked_then_the_finding_n
 
     assert finding.where == "RolePolicy[1]"
     assert finding.action == "sagemaker:StopInferenceExperiment"
+
+
+# Service Authorization Reference (Amazon CloudWatch Logs): `log-group` is
+# `arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}`; CreateLogGroup, logGroupName:
+# "Pattern: [\.\-_/#A-Za-z0-9]+" (no ':'). `log-stream` is `log-group:${LogGroupName}:log-stream:...`.
+LOGS = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/CompilationJobs"
+
+
+def test_given_create_log_group_on_the_groups_streams_form_when_checked_then_it_never_matches() -> None:
+    group = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}"
+    found = problems(allow(["logs:CreateLogGroup", "logs:DescribeLogStreams"], f"{LOGS}:*"))
+
+    assert found == [f"matches no resource type it accepts: ['{group}']"] * 2
+
+
+def test_given_create_log_group_on_the_log_group_arn_when_checked_then_it_passes() -> None:
+    assert problems(allow(["logs:CreateLogGroup", "logs:DescribeLogStreams"], LOGS)) == []
+
+
+def test_given_stream_actions_on_the_groups_streams_form_when_checked_then_they_pass() -> None:
+    assert problems(allow(["logs:CreateLogStream", "logs:PutLogEvents"], f"{LOGS}:log-stream:*")) == []
+    assert problems(allow(["logs:PutLogEvents"], f"{LOGS}:*")) == []
+
+
+def test_given_a_lambda_function_with_qualifiers_when_checked_then_it_still_passes() -> None:
+    # A function name's placeholder keeps ':' (`function:NAME:ALIAS` is a qualified function ARN).
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:Plan"
+    assert problems(allow("lambda:InvokeFunction", [arn, f"{arn}:*"])) == []
+
+
+def test_given_a_bad_grant_in_a_roles_inline_policy_when_checked_then_it_is_found() -> None:
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [
+                        {
+                            "PolicyName": "Permissions",
+                            "PolicyDocument": {"Statement": [allow("logs:CreateLogGroup", f"{LOGS}:*")]},
+                        }
+                    ]
+                },
+            }
+        }
+    }
+
+    (finding,) = check_template(template)
+
+    assert finding.where == "Role[0]"
