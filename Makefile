@@ -39,6 +39,12 @@ $(VENV)/.installed: requirements.txt
 	@$(UV) pip install --quiet --python $(PY) -r requirements.txt
 	@touch $@
 
+# XGBoost 1.7 (the sagemaker-xgboost:1.7-1 image's): make e2e-aws trains the tiny model with it, and
+# make test loads the e2e model artifacts with it (tests/e2e/test_tiny_model_loads.py).
+$(VENV)/.e2e-installed: requirements-e2e.txt $(VENV)/.installed
+	@$(UV) pip install --quiet --python $(PY) -r requirements-e2e.txt
+	@touch $@
+
 node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -63,7 +69,7 @@ lint: $(VENV)/.installed ## ruff lint + format check, and the import contracts (
 typecheck: $(VENV)/.installed ## mypy
 	@$(VENV)/bin/mypy
 
-pytest: install ## pytest alone (unit, integration, infrastructure, e2e), without lint and types
+pytest: install $(VENV)/.e2e-installed ## pytest alone (unit, integration, infrastructure, e2e), without lint and types
 	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 docs: $(VENV)/.installed ## Build the documentation site into build/site (mkdocs --strict: dead links fail)
@@ -89,8 +95,7 @@ deploy: install ## Deploy with your AWS credentials (pass context with CDK_ARGS=
 e2e-aws-plan: install ## What `make e2e-aws` would create and cost; needs no credentials
 	@$(PY) scripts/e2e_aws.py --dry-run $(E2E_ARGS)
 
-e2e-aws: install ## Prove the lifecycle in your account: E2E_ARGS="--account ID --region R [--profile P] --yes"
-	@$(UV) pip install --quiet --python $(PY) -r requirements-e2e.txt
+e2e-aws: install $(VENV)/.e2e-installed ## Prove the lifecycle in your account: E2E_ARGS="--account ID --region R [--profile P] --yes"
 	@$(PY) scripts/e2e_aws.py $(E2E_ARGS)
 
 e2e-aws-clean: install ## Retry the clean-up of an interrupted `make e2e-aws` (build/e2e-aws/resources.json)
