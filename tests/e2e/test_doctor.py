@@ -497,6 +497,7 @@ def test_a_group_prefix_grant_is_explained_and_the_groups_it_reaches_unlisted_ar
 def test_without_a_prefix_doctor_has_nothing_to_explain_about_watching(stack: EmbeddedStack) -> None:
     assert not [c for c in doctor(stack).checks if c.area == "Watching"]
 
+
 # IAM API Reference, SimulatePrincipalPolicy: "To get the list of context keys that the policies require
 # for correct simulation, use GetContextKeysForPrincipalPolicy." EvaluationResult.MissingContextValues:
 # "A list of context keys that are required by the included input policies but that were not provided by
