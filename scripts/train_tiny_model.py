@@ -13,7 +13,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-import xgboost  # type: ignore[import-not-found]  # optional: requirements-e2e.txt
+import xgboost  # type: ignore[import-not-found, import-untyped, unused-ignore]  # requirements-e2e.txt
 
 ROWS, FEATURES, TREES, SEED = 200, 4, 2, 17
 
