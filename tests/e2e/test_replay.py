@@ -230,7 +230,8 @@ def test_a_replay_stopped_at_the_cap_says_it_was_the_cap_and_names_the_flag(
     out = capsys.readouterr().out
     assert code == 1
     assert (
-        "stopped at the cap of 1 deliveries with 1 events still queued: raise it with --max-deliveries N"
+        # The decision and the model card are two writes, each a state change SageMaker reports.
+        "stopped at the cap of 1 deliveries with 2 events still queued: raise it with --max-deliveries N"
         in out
     )
     assert "exit status 1: delivery had to stop at the cap (--max-deliveries)" in out

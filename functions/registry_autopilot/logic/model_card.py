@@ -52,7 +52,6 @@ MAX_NOTES = 1024  # simple_metric notes: maxLength 1024
 OWNER_KEY = "registry_autopilot_entry"
 STATUS_KEY = "card_status"  # the ModelCardStatus we last wrote, on each of our entries
 CARD_KEY = "autopilot:model-card"  # on the version: why our last card write was refused
-MAX_METADATA_PROPERTY = 256  # CustomerMetadataProperties value: maximum length 256
 ARCHIVED = "Archived"
 # ModelApprovalStatus -> ModelCardStatus. Rejected maps to Draft, not Archived: Archived cannot be
 # undone or updated, and a rejected version can be re-opened by a person and decided again.
@@ -351,9 +350,8 @@ def card_requests(arn: str, card: Mapping[str, str]) -> tuple[list[dict[str, Any
 
 def card_failure_request(arn: str, reason: str) -> dict[str, Any]:
     """Record on the version why our card write was refused (the decision itself was written)."""
-    text = " ".join(f"FAILED: {reason}".split())
-    if len(text) > MAX_METADATA_PROPERTY:
-        text = text[: MAX_METADATA_PROPERTY - 3] + "..."
+    # Only characters the metadata value pattern allows, at most 256 (naming.metadata_value).
+    text = naming.metadata_value("FAILED", reason)
     return _token({"ModelPackageArn": arn, "CustomerMetadataProperties": {CARD_KEY: text}})
 
 

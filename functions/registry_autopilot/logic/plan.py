@@ -117,7 +117,6 @@ def plan_with_registration(package: ModelPackage, ctx: PlanContext) -> Registrat
 
 
 KEY_RECORD = "autopilot:kms"  # on the version: why it was not handled (its KMS key)
-MAX_METADATA_VALUE = 256  # UpdateModelPackage CustomerMetadataProperties: value maximum length 256
 
 
 def key_refusal(arn: str, key: str | None, configured: list[str]) -> tuple[str, dict[str, Any]]:
@@ -128,7 +127,7 @@ def key_refusal(arn: str, key: str | None, configured: list[str]) -> tuple[str, 
         why = f"SKIPPED: encrypted with {named}; the function was refused kms:Decrypt on it (key policy?)"
     else:
         why = f"SKIPPED: encrypted with {named}, not in modelKmsKeyArns (cdk.json); add it, deploy, retry"
-    value = why if len(why) <= MAX_METADATA_VALUE else why[: MAX_METADATA_VALUE - 3] + "..."
+    value = naming.metadata_text(why)  # only characters the metadata value pattern allows, <= 256
     request = {"ModelPackageArn": arn, "CustomerMetadataProperties": {KEY_RECORD: value}}
     return why, {**request, "ClientToken": naming.client_token(json.dumps(request, sort_keys=True))}
 
