@@ -33,6 +33,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,17 +115,27 @@ def pastes_in(path: Path, text: str) -> list[Paste]:
 
 @functools.cache
 def _run(command: str, expected_exit: int) -> str:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "200", "NO_COLOR": "1"}
-    done = subprocess.run(
-        command,
-        shell=True,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+    # Each command runs in a local world of its own (none recorded: `status --local` and the other
+    # --local verbs use the demo's), so a paste never depends on what another paste, or the reader's
+    # own replays, left in .cache/local-world/.
+    with tempfile.TemporaryDirectory() as world:
+        env = {
+            **os.environ,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+            "AUTOPILOT_LOCAL_WORLD": str(Path(world) / "world.json"),
+        }
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
     if done.returncode != expected_exit:
         raise PasteError(
             f"`{command}` exited {done.returncode}, the paste expects {expected_exit}:\n{done.stderr[-2000:]}"
