@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autopilot.account.versions import describe_version
 from autopilot.errors import InvalidInput
 from registry_autopilot.logic import naming
 from registry_autopilot.models.config import AutopilotConfig
@@ -128,18 +129,6 @@ def execution_input(described: dict[str, Any], arn: str) -> dict[str, Any]:
     }
 
 
-def _describe(sagemaker: Any, arn: str) -> dict[str, Any]:
-    from botocore.exceptions import ClientError
-
-    try:
-        return dict(sagemaker.describe_model_package(ModelPackageName=arn))
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        if code in ("ValidationException", "ResourceNotFound", "ResourceNotFoundException"):
-            raise InvalidInput(f"VERSION_ARN {arn}: no such model package version ({code})") from None
-        raise
-
-
 def retry_target(
     sagemaker: Any, sfn: Any, *, state_machine_arn: str, arn: str, target: str, config: AutopilotConfig
 ) -> RetryOutcome:
@@ -155,7 +144,7 @@ def retry_target(
             f"TARGET {target!r}: not a Neo target of group {match['group']!r}; "
             f"its targets: {', '.join(names)}"
         )
-    described = _describe(sagemaker, arn)
+    described = describe_version(sagemaker, arn, argument="VERSION_ARN")
     key = naming.metadata_key(target)
     record = str(described.get("CustomerMetadataProperties", {}).get(key, "(none)"))
     if described.get("ModelApprovalStatus") == "Rejected":
@@ -168,7 +157,7 @@ def retry_target(
         return RetryOutcome(arn, target, record, False, "", "", "nothing to retry")
     if not retrying:
         sagemaker.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={key: "RETRY"})
-        described = _describe(sagemaker, arn)
+        described = describe_version(sagemaker, arn, argument="VERSION_ARN")
     name = execution_name(arn, target, described["LastModifiedTime"])
     payload = json.dumps(execution_input(described, arn), sort_keys=True)
     execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"

@@ -139,8 +139,9 @@ def state_change_event(described: dict[str, Any], arn: str) -> dict[str, Any]:
     }
 
 
-def describe_version(sagemaker: Any, arn: str) -> dict[str, Any]:
-    """DescribeModelPackage of `arn`; InvalidInput naming it when the account holds no such version."""
+def describe_version(sagemaker: Any, arn: str, *, argument: str = "") -> dict[str, Any]:
+    """DescribeModelPackage of `arn`; InvalidInput naming it (and the verb's `argument`, when given)
+    when the account holds no such version."""
     from botocore.exceptions import ClientError
 
     try:
@@ -148,7 +149,8 @@ def describe_version(sagemaker: Any, arn: str) -> dict[str, Any]:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
         if code in ("ValidationException", "ResourceNotFound", "ResourceNotFoundException"):
-            raise InvalidInput(f"{arn}: no such model package version ({code})") from None
+            named = f"{argument} {arn}" if argument else arn
+            raise InvalidInput(f"{named}: no such model package version ({code})") from None
         raise
 
 
