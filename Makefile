@@ -37,6 +37,9 @@ $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) pip install --quiet --python $(PY) -r requirements.txt
+	@# The project's packages on the venv's path (functions/ holds registry_autopilot), so its tools
+	@# (lint-imports, a plain .venv/bin/python) find them from any directory, as pytest does.
+	@$(PY) -c 'import pathlib, site; pathlib.Path(site.getsitepackages()[0], "registry-autopilot.pth").write_text("$(CURDIR)\n$(CURDIR)/functions\n")'
 	@touch $@
 
 # XGBoost 1.7 (the sagemaker-xgboost:1.7-1 image's): make e2e-aws trains the tiny model with it, and
