@@ -36,11 +36,7 @@ def _keep_world() -> None:
     from autopilot.embedded import world
 
     world.keep_demo()
-    print(
-        f"local world kept in {world.shown()}: `status --local`, `retry --local` and `doctor --local` "
-        f"read it; {world.CLEAR_HINT}",
-        file=sys.stderr,
-    )
+    print(world.kept_note(), file=sys.stderr)
 
 
 def add_parser(verbs: Any) -> None:

@@ -62,11 +62,7 @@ def _keep_world(args: argparse.Namespace, events: list[Any], objects: dict[str, 
         "rounds": args.rounds,
     }
     world.keep_replay(args.event_files, events, objects, options)
-    print(
-        f"local world kept in {world.shown()}: `status --local`, `retry --local` and `doctor --local` "
-        f"read it; {world.CLEAR_HINT}",
-        file=sys.stderr,
-    )
+    print(world.kept_note(), file=sys.stderr)
 
 
 def add_parser(verbs: Any) -> None:

@@ -30,6 +30,14 @@ def world_file() -> Path:
     return Path(os.environ.get("AUTOPILOT_LOCAL_WORLD") or DEFAULT_FILE)
 
 
+def kept_note() -> str:
+    """What `replay` and `demo` say once they have kept the world (on stderr)."""
+    return (
+        f"local world kept in {shown()}: `status --local`, `retry --local` and `doctor --local` "
+        f"read it; {CLEAR_HINT}"
+    )
+
+
 def shown(path: Path | None = None) -> str:
     path = path or world_file()
     try:
