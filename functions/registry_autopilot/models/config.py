@@ -69,6 +69,9 @@ GroupName = Annotated[str, StringConstraints(pattern=GROUP_NAME_PATTERN)]
 CompileRuntimeSeconds = Annotated[int, Field(ge=1, le=MAX_COMPILE_RUNTIME_SECONDS)]
 RoleArn = Annotated[str, StringConstraints(pattern=ROLE_ARN_PATTERN)]
 InstanceType = Annotated[str, StringConstraints(pattern=INSTANCE_TYPE_PATTERN)]
+# A 12-digit AWS account ID.
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 
 
 class _Model(BaseModel):
@@ -297,6 +300,8 @@ class ShadowConfig(_Model):
     data_capture: DataCapture | None = None
     health_gates: HealthGates | None = None
     lifecycle: ShadowLifecycle | None = None
+    # The account of the production endpoint (docs/ACCOUNTS.md). Unset: the group's account.
+    endpoint_account_id: AccountId | None = None
 
     @model_validator(mode="after")
     def _promotion_consistent(self) -> Self:
@@ -334,6 +339,8 @@ class GroupConfig(_Model):
     # A version registered as `Logged` (ModelPackageRegistrationType) is skipped unless this is true;
     # then it is first changed to `Registered` with UpdateModelPackage and handled like any other.
     register_logged: bool = False
+    # The account whose registry holds the group (docs/ACCOUNTS.md). Unset: the automation stack's account.
+    account_id: AccountId | None = None
 
     def max_runtime_seconds(self, target: NeoTarget) -> int:
         """The job limit of `target`: its own `compileMaxRuntimeSeconds`, else the group's."""
@@ -412,7 +419,9 @@ class AutopilotConfig(_Model):
         default_factory=list
     )
     # The AWS account this configuration is for; `cdk synth` for another account refuses it.
-    account: Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")] | None = None
+    # With groups or endpoints in other accounts it is required: the companion stacks name it (trust,
+    # forwarding target) and `cdk synth` needs no credentials to know it (docs/ACCOUNTS.md).
+    account: AccountId | None = None
     # Marks the sample configuration shipped in cdk.json: local runs and tests use it, and `cdk synth`
     # for a real account refuses it (infra/deployable.py) until it is edited and this key removed.
     sample: bool = False
@@ -456,3 +465,52 @@ class AutopilotConfig(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _automation_account_known(self) -> Self:
+        """Companion stacks in other accounts trust and forward to the automation account by number."""
+        if self.account is None and self.named_accounts():
+            raise ValueError(
+                "groups name other accounts (accountId, shadow.endpointAccountId): set 'account' to the "
+                "12-digit account the automation stack is deployed in"
+            )
+        return self
+
+    def named_accounts(self) -> set[str]:
+        """Every account a group or its endpoint names explicitly."""
+        named = {g.account_id for g in self.groups.values() if g.account_id is not None}
+        named |= {
+            g.shadow.endpoint_account_id
+            for g in self.groups.values()
+            if g.shadow is not None and g.shadow.endpoint_account_id is not None
+        }
+        return named
+
+    def registry_account(self, group: str) -> str | None:
+        """The account whose registry holds `group`; None: the automation stack's own (unknown)."""
+        return self.groups[group].account_id or self.account
+
+    def endpoint_account(self, group: str) -> str | None:
+        """The account of `group`'s production endpoint; None: the automation stack's own (unknown)."""
+        shadow = self.groups[group].shadow
+        own = shadow.endpoint_account_id if shadow is not None else None
+        return own or self.registry_account(group)
+
+    def other_accounts(self) -> list[str]:
+        """The accounts other than the automation account that hold a group or an endpoint, sorted: one
+        companion stack each (docs/ACCOUNTS.md)."""
+        return sorted(self.named_accounts() - {self.account} if self.account else self.named_accounts())
+
+    def registry_accounts(self) -> list[str]:
+        """The other accounts that hold watched groups (they forward events and share versions)."""
+        return sorted({a for g in self.groups if (a := self.registry_account(g)) and a != self.account})
+
+    def endpoint_accounts(self) -> list[str]:
+        """The other accounts that hold production endpoints (shadow tests run there)."""
+        return sorted(
+            {
+                a
+                for g, c in self.groups.items()
+                if c.shadow is not None and (a := self.endpoint_account(g)) and a != self.account
+            }
+        )
