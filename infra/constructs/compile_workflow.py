@@ -50,7 +50,9 @@ billed transition per target).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from typing import Any
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -68,6 +70,7 @@ from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.compile_watcher import CompileWatcher
 from infra.constructs.lambda_function import LambdaFactory, retention_days
 from infra.constructs.sagemaker_roles import SageMakerRoles
+from registry_autopilot.logic import accounts
 from registry_autopilot.logic.naming import COMPILE_WAITS_PREFIX
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -218,6 +221,7 @@ class CompileWorkflow(Construct):
             comment="Every target is attached or recorded, or the version is skipped",
         )
 
+        self._role_statements: list[iam.PolicyStatement] = []
         branch = self._target_branch(config, artifacts)
 
         compile_each = sfn.Map(
@@ -311,6 +315,8 @@ class CompileWorkflow(Construct):
         # The SDK tasks grant what they call (CreateCompilationJob, PassRole, the wait's PutObject);
         # tags on CreateCompilationJob also need sagemaker:AddTags.
         self.state_machine.add_to_role_policy(sagemaker_access.compile_job_companions(self))
+        for statement in self._role_statements:
+            self.state_machine.add_to_role_policy(statement)
         self.watcher = CompileWatcher(
             self,
             "Watcher",
@@ -371,32 +377,82 @@ class CompileWorkflow(Construct):
                 additional_iam_statements=[pass_role],
                 result_path=sfn.JsonPath.DISCARD,
             )
+            finish(state_id, create)
+            return create
+
+        def create_job_elsewhere(state_id: str, source: dict[str, str]) -> sfn.CustomState:
+            """The version's own account compiles it (docs/ACCOUNTS.md): the task runs as that account's
+            access role (Credentials, from Plan) with that account's Neo role. A CustomState, because
+            CallAwsService would grant sts:AssumeRole on every role when the role is a path; the state
+            machine may assume exactly the configured accounts' access roles (below)."""
+            create = sfn.CustomState(
+                self,
+                state_id,
+                state_json={
+                    "Type": "Task",
+                    "Resource": f"arn:{Aws.PARTITION}:states:::aws-sdk:sagemaker:createCompilationJob",
+                    "Credentials": {"RoleArn.$": "$.access_role_arn"},
+                    "Parameters": {
+                        "CompilationJobName.$": "$.request.CompilationJobName",
+                        "RoleArn.$": "$.neo_role_arn",
+                        "OutputConfig.$": "$.request.OutputConfig",
+                        "StoppingCondition.$": "$.request.StoppingCondition",
+                        "Tags.$": "$.request.Tags",
+                        **source,
+                    },
+                    "ResultPath": None,
+                },
+            )
+            finish(state_id, create)
+            return create
+
+        def finish(state_id: str, create: Any) -> None:
             _retry_sagemaker(create)
             # The job exists already (duplicate event, retried execution): wait for it as for a new one.
             create.add_catch(await_job, errors=[ALREADY_EXISTS], result_path=sfn.JsonPath.DISCARD)
             self._retry_transient(state_id, create, counter="create_retries", give_up=record_error)
             create.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             create.next(await_job)
-            return create
 
+        def create_in_its_account(state_id: str, source: dict[str, str]) -> sfn.IChainable:
+            if not elsewhere:
+                return create_job(state_id, source)
+            return (
+                sfn.Choice(self, f"{state_id}Where")
+                .when(sfn.Condition.is_null("$.access_role_arn"), create_job(state_id, source))
+                .otherwise(create_job_elsewhere(f"{state_id}InItsAccount", source))
+            )
+
+        elsewhere = bool(config.registry_accounts())
+        if elsewhere:
+            self._grant_access_roles(config)
         input_kinds = {group.compile_input is not None for group in config.groups.values()}
         from_package = {"ModelPackageVersionArn.$": "$.request.ModelPackageVersionArn"}
         from_input = {"InputConfig.$": "$.request.InputConfig"}
         branch: sfn.IChainable
         if input_kinds == {False}:
-            branch = create_job("CreateCompilationJob", from_package)
+            branch = create_in_its_account("CreateCompilationJob", from_package)
         elif input_kinds == {True}:
-            branch = create_job("CreateCompilationJob", from_input)
+            branch = create_in_its_account("CreateCompilationJob", from_input)
         else:
             branch = (
                 sfn.Choice(self, "ChooseCompileInput")
                 .when(
                     sfn.Condition.boolean_equals("$.uses_input_config", True),
-                    create_job("CreateCompilationJobFromInputConfig", from_input),
+                    create_in_its_account("CreateCompilationJobFromInputConfig", from_input),
                 )
-                .otherwise(create_job("CreateCompilationJobFromPackage", from_package))
+                .otherwise(create_in_its_account("CreateCompilationJobFromPackage", from_package))
             )
         return branch
+
+    def _grant_access_roles(self, config: AutopilotConfig) -> None:
+        """The state machine creates jobs in the registry accounts as their access roles, and only those."""
+        partition = Stack.of(self).partition
+        roles = [
+            accounts.access_role_arn(partition, account, config.stack_name)
+            for account in config.registry_accounts()
+        ]
+        self._role_statements.append(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=roles))
 
     def _await_job(self, config: AutopilotConfig, artifacts: CompiledArtifacts) -> sfn.TaskStateBase:
         """Write the task token where the compile watcher finds it, and wait for its report.
@@ -427,7 +483,7 @@ class CompileWorkflow(Construct):
                 # The job and the deadline in the key: the watcher decides from its listing whether a
                 # wait needs reading this round (logic/compile_watch.needs_read).
                 "Key.$": (
-                    f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}/{{}}', $.job_name, $.deadline, "
+                    f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}/{{}}', $.wait_job, $.deadline, "
                     "$$.Execution.Name)"
                 ),
                 "Body": sfn.JsonPath.task_token,

@@ -8,6 +8,7 @@ from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry, SageMakerThrottled
 from registry_autopilot.logic import decision
+from registry_autopilot.logic.accounts import foreign_version
 from registry_autopilot.logic.plan import PlanContext, key_refusal, plan_compilation, plan_with_registration
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
 from registry_autopilot.models.errors import ModelKeyNotReadable
@@ -27,14 +28,20 @@ def plan(
     notifier: Notifier | None = None,
 ) -> PlanResult:
     detail = change.detail
-    if detail.ModelPackageGroupName not in settings.config.groups:
-        # Decided from config alone: no read for groups the rule should not have matched.
+    group = detail.ModelPackageGroupName
+    not_ours = (
+        f"group {group!r} is not watched"
+        if group not in settings.config.groups
+        else foreign_version(settings.config.registry_account(group), detail.ModelPackageArn)
+    )
+    if not_ours is not None:
+        # Decided from config alone: no read for groups (or accounts) the rule should not have matched.
         result = PlanResult(
             model_package_arn=detail.ModelPackageArn,
-            group=detail.ModelPackageGroupName,
+            group=group,
             version=detail.ModelPackageVersion,
             has_work=False,
-            reason=f"group {detail.ModelPackageGroupName!r} is not watched",
+            reason=not_ours,
         )
     else:
         # The event is a hint; the version's current state decides (events arrive late and twice).
