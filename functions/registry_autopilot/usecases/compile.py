@@ -113,8 +113,13 @@ def attach(
 ) -> AttachResult:
     """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call, then
     the model card in its own: read the evidence, decide once (logic/decision.py), write, notify."""
-    first = registry.describe_model_package(request.model_package_arn)
     group = settings.config.groups.get(request.group)
+    foreign = foreign_version(settings.config.registry_account(request.group), request.model_package_arn)
+    if group is not None and foreign is not None:
+        # Plan skips such a version; a direct invocation must not write to it either.
+        logger.warning("version of another account; nothing attached", extra={"reason": foreign})
+        return AttachResult(model_package_arn=request.model_package_arn, updated=False)
+    first = registry.describe_model_package(request.model_package_arn)
     if group is None:
         logger.warning("group no longer configured; nothing attached", extra={"group": request.group})
         return AttachResult(model_package_arn=first.ModelPackageArn, updated=False)
