@@ -28,8 +28,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         from autopilot.embedded.synth import shipped_config
 
         try:
+            profiles = account_profiles(args.account_profile)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        try:
             client, region = aws_client_factory(args.profile, args.region)
-            report = run_doctor(shipped_config(), client, region)
+            others = {account: aws_client_factory(name, region)[0] for account, name in profiles.items()}
+            report = run_doctor(shipped_config(), client, region, others)
         except CannotRun as exc:
             print(f"error: doctor cannot run: {exc}", file=sys.stderr)
             return EXIT_CANNOT_RUN
@@ -57,5 +63,25 @@ def add_parser(verbs: Any) -> None:
         help="check the local world instead: the one the last `replay` or `demo` left behind, with the "
         "stack deployed locally (the demo's when none is kept)",
     )
+    doctor.add_argument(
+        "--account-profile",
+        action="append",
+        default=[],
+        metavar="ACCOUNT=PROFILE",
+        help="credentials for another account the configuration names (accountId, "
+        "shadow.endpointAccountId): its access role, forwarding rule and group policies are checked "
+        "with this AWS profile; repeat for each account (docs/ACCOUNTS.md)",
+    )
     add_aws_options(doctor)
     doctor.set_defaults(run=cmd_doctor)
+
+
+def account_profiles(pairs: list[str]) -> dict[str, str]:
+    """`ACCOUNT=PROFILE` pairs as a mapping; a malformed pair is a ValueError naming it."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        account, _, profile = pair.partition("=")
+        if not (account.isdigit() and len(account) == 12 and profile):
+            raise ValueError(f"--account-profile {pair!r}: expected ACCOUNT=PROFILE, ACCOUNT of 12 digits")
+        found[account] = profile
+    return found

@@ -110,3 +110,15 @@ def partition_of_arn(arn: str, default: str = "aws") -> str:
     """The partition field of `arn` (`default` when it is not an ARN)."""
     parts = arn.split(":", 2)
     return parts[1] if len(parts) == 3 and parts[0] == "arn" and parts[1] else default
+
+
+# What a group shares with the accounts of its shadow endpoints (SageMaker Developer Guide, "Set up
+# discoverability": the owner runs put-model-package-group-policy with "Action":
+# ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackageGroup"]
+# on the group's ARN and `model-package/<group>/*`); "the resource consumer can register or deploy a
+# model package from a different account if they have the necessary permissions" ("Accessibility").
+GROUP_SHARE_ACTIONS = (
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:ListModelPackages",
+    "sagemaker:DescribeModelPackageGroup",
+)
