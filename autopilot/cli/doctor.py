@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from autopilot.account.credentials import add_aws_options
+from autopilot.account.credentials import account_profiles, add_account_profiles, add_aws_options
 from autopilot.cli.output import EXIT_INVALID, emit
 
 EXIT_CANNOT_RUN = EXIT_INVALID
@@ -63,25 +63,6 @@ def add_parser(verbs: Any) -> None:
         help="check the local world instead: the one the last `replay` or `demo` left behind, with the "
         "stack deployed locally (the demo's when none is kept)",
     )
-    doctor.add_argument(
-        "--account-profile",
-        action="append",
-        default=[],
-        metavar="ACCOUNT=PROFILE",
-        help="credentials for another account the configuration names (accountId, "
-        "shadow.endpointAccountId): its access role, forwarding rule and group policies are checked "
-        "with this AWS profile; repeat for each account (docs/ACCOUNTS.md)",
-    )
+    add_account_profiles(doctor, "its access role, forwarding rule and group policies are checked")
     add_aws_options(doctor)
     doctor.set_defaults(run=cmd_doctor)
-
-
-def account_profiles(pairs: list[str]) -> dict[str, str]:
-    """`ACCOUNT=PROFILE` pairs as a mapping; a malformed pair is a ValueError naming it."""
-    found: dict[str, str] = {}
-    for pair in pairs:
-        account, _, profile = pair.partition("=")
-        if not (account.isdigit() and len(account) == 12 and profile):
-            raise ValueError(f"--account-profile {pair!r}: expected ACCOUNT=PROFILE, ACCOUNT of 12 digits")
-        found[account] = profile
-    return found
