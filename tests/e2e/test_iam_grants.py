@@ -71,6 +71,7 @@ NOT_EXERCISED: dict[str, dict[str, str]] = {
     "shadow_start": {
         "sagemaker:ListTags": "an owned experiment already exists on the endpoint: its owner tag is read",
         "sagemaker:StopInferenceExperiment": "a newer version supersedes the running shadow test",
+        "sns:Publish": "a version that cannot be shadow-tested is notified (the refusal)",
     },
     "compile_watcher": {
         "sagemaker:StopCompilationJob": "a job still running at the workflow's deadline is stopped",
