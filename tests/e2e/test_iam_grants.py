@@ -93,6 +93,7 @@ SERVICE_PREFIX = {
     "sns": "sns",
     "cloudwatch": "cloudwatch",
     "stepfunctions": "states",
+    "sts": "sts",  # the clients of other accounts assume their access roles (adapters.clients)
 }
 
 
@@ -197,7 +198,7 @@ def _static_calls(handler: str) -> set[str]:
         if ".adapters." not in name:
             continue
         source = _module_path(name).read_text()
-        for service in set(re.findall(r'client\("([a-z0-9-]+)"\)', source)):
+        for service in set(re.findall(r'client\("([a-z0-9-]+)"[,)]', source)):
             model = session.get_service_model(service)
             by_method = {re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower(): op for op in model.operation_names}
             for node in ast.walk(ast.parse(source)):
