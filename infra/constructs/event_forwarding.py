@@ -52,12 +52,7 @@ class EventForwarding(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
             description="Registry Autopilot: EventBridge forwards model package state changes with this role",
-            inline_policies={
-                "PutEvents": iam.PolicyDocument(
-                    statements=[iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn])]
-                )
-            },
-        )
+        )  # the target grants it events:PutEvents on the automation account's bus, and nothing else
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",

@@ -6,7 +6,7 @@ resource (infra/group_policy/handler.py): it merges our statement into the group
 the statements it does not own, and removes only ours on delete. One resource whatever the number of
 groups, so the template stays bounded.
 
-The statement (infra/group_policy/handler.py, `share_statement`) lets the endpoint accounts' roles under
+The statement (infra/group_policy/handler.py, `share_statements`) lets the endpoint accounts' roles under
 /registry-autopilot/ describe the group and its versions, which is what CreateModel from a version of
 another account needs (SageMaker Developer Guide, "Set up discoverability"; docs/FIDELITY.md).
 """
@@ -115,23 +115,21 @@ class GroupSharing(Construct):
 def group_policies(scope: Construct, *, stack_name: str, shares: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
     """The `ModelPackageGroupPolicy` of each group the stack creates and shares (the same statement the
     custom resource writes into existing groups)."""
-    from infra.group_policy.handler import POLICY_VERSION, share_statement
+    from infra.group_policy.handler import POLICY_VERSION, share_statements
 
     stack = Stack.of(scope)
     return {
         group: {
             "Version": POLICY_VERSION,
-            "Statement": [
-                share_statement(
-                    sid=share_sid(stack_name),
-                    partition=stack.partition,
-                    region=stack.region,
-                    owner=stack.account,
-                    group=group,
-                    accounts=accounts,
-                    role_path=ACCESS_ROLE_PATH,
-                )
-            ],
+            "Statement": share_statements(
+                sid=share_sid(stack_name),
+                partition=stack.partition,
+                region=stack.region,
+                owner=stack.account,
+                group=group,
+                accounts=accounts,
+                role_path=ACCESS_ROLE_PATH,
+            ),
         }
         for group, accounts in sorted(shares.items())
     }

@@ -8,7 +8,7 @@ group whose policy ends up empty has it deleted (DeleteModelPackageGroupPolicy).
 groups an update drops, only our statement is removed.
 
 This module ships alone (the Lambda runtime's boto3, nothing else); `share_statement` and `merged` are
-pure, and infra uses `share_statement` for the groups the stacks create, so both paths write the same
+pure, and infra uses `share_statements` for the groups the stacks create, so both paths write the same
 statement.
 """
 
@@ -29,33 +29,39 @@ VERSION_ACTIONS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackage
 GROUP_ACTIONS = ["sagemaker:DescribeModelPackageGroup"]
 
 
-def share_statement(
+def share_statements(
     *, sid: str, partition: str, region: str, owner: str, group: str, accounts: list[str], role_path: str
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
     """What `accounts` may do with `group` in `owner`'s registry: read the group and its versions,
-    only through roles under `role_path` (the roles Registry Autopilot's stacks create there)."""
+    only through roles under `role_path` (the roles Registry Autopilot's stacks create there). Two
+    statements, so each action names only the resource type it accepts (Service Authorization
+    Reference: DescribeModelPackageGroup acts on `model-package-group`, the others on `model-package`);
+    both Sids start with `sid`."""
     arn = f"arn:{partition}:sagemaker:{region}:{owner}"
     principals = [f"arn:{partition}:iam::{account}:root" for account in sorted(accounts)]
     roles = [f"arn:{partition}:iam::{account}:role{role_path}*" for account in sorted(accounts)]
-    return {
-        "Sid": sid,
+    common = {
         "Effect": "Allow",
         "Principal": {"AWS": principals if len(principals) > 1 else principals[0]},
-        "Action": [*VERSION_ACTIONS, *GROUP_ACTIONS],
-        "Resource": [f"{arn}:model-package-group/{group}", f"{arn}:model-package/{group}/*"],
         "Condition": {"ArnLike": {"aws:PrincipalArn": roles if len(roles) > 1 else roles[0]}},
     }
+    return [
+        {"Sid": f"{sid}Versions", **common, "Action": VERSION_ACTIONS, "Resource": f"{arn}:model-package/{group}/*"},
+        {"Sid": f"{sid}Group", **common, "Action": GROUP_ACTIONS, "Resource": f"{arn}:model-package-group/{group}"},
+    ]
 
 
-def merged(current: dict[str, Any] | None, sid: str, ours: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`current` without our statement (by Sid), plus `ours` when given; None when nothing is left."""
+def merged(
+    current: dict[str, Any] | None, sid: str, ours: list[dict[str, Any]] | None
+) -> dict[str, Any] | None:
+    """`current` without our statements (their Sid starts with `sid`), plus `ours` when given; None when
+    nothing is left."""
     kept = [
         statement
         for statement in _statements(current)
-        if not (isinstance(statement, dict) and statement.get("Sid") == sid)
+        if not (isinstance(statement, dict) and str(statement.get("Sid", "")).startswith(sid))
     ]
-    if ours is not None:
-        kept.append(ours)
+    kept += ours or []
     if not kept:
         return None
     version = (current or {}).get("Version", POLICY_VERSION)
@@ -130,7 +136,7 @@ def apply(groups: Any, properties: dict[str, Any], shared: dict[str, list[str]],
             "remove them from the configuration, and deploy again"
         )
     for group, accounts in sorted(shared.items()):
-        ours = share_statement(
+        ours = share_statements(
             sid=sid,
             partition=properties["Partition"],
             region=properties["Region"],
