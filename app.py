@@ -38,7 +38,9 @@ def build(app: App, *, account: str | None = None) -> RegistryAutopilotStack:
         config=config,
         lambda_dependencies_dir=app.node.try_get_context(constants.DEPENDENCIES_DIR_CONTEXT_KEY),
     )
-    stack.companions = [CompanionStack(app, config=config, account=other) for other in config.other_accounts()]
+    stack.companions = [
+        CompanionStack(app, config=config, account=other) for other in config.other_accounts()
+    ]
     add_checks(app)
     return stack
 

@@ -56,7 +56,7 @@ class CompanionStack(Stack):
                 "NeoRole",
                 name=plan.neo_role_name(),
                 account=account,
-                description="Registry Autopilot: SageMaker Neo compiles this account's watched versions with this role",
+                description="Registry Autopilot: SageMaker Neo compiles this account's watched versions",
                 statements=account_roles.neo_statements(self, plan, account),
             )
             self.forwarding = EventForwarding(
@@ -73,7 +73,7 @@ class CompanionStack(Stack):
                 "ShadowRole",
                 name=plan.shadow_role_name(),
                 account=account,
-                description="Registry Autopilot: SageMaker runs shadow models and inference experiments with this role",
+                description="Registry Autopilot: SageMaker runs shadow models and inference experiments",
                 statements=account_roles.shadow_statements(self, plan, account),
             )
         self.access = AccessRole(
@@ -81,7 +81,9 @@ class CompanionStack(Stack):
             "Access",
             plan=plan,
             account=account,
-            neo_role_arn=account_roles.role_arn(self, account, plan.neo_role_name()) if self.neo_role else None,
+            neo_role_arn=account_roles.role_arn(self, account, plan.neo_role_name())
+            if self.neo_role
+            else None,
             shadow_role_arn=(
                 account_roles.role_arn(self, account, plan.shadow_role_name()) if self.shadow_role else None
             ),

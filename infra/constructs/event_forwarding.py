@@ -35,7 +35,10 @@ def forwarding_pattern(groups: list[str], prefix: str | None) -> dict[str, Any]:
     return {
         "source": [constants.EVENT_SOURCE],
         "detail-type": [constants.EVENT_DETAIL_TYPE],
-        "detail": {"ModelPackageGroupName": watched_groups(groups, prefix), "ModelPackageStatus": ["Completed"]},
+        "detail": {
+            "ModelPackageGroupName": watched_groups(groups, prefix),
+            "ModelPackageStatus": ["Completed"],
+        },
     }
 
 
@@ -69,7 +72,7 @@ class EventForwarding(Construct):
         self.rule = events.Rule(
             self,
             "Rule",
-            description="Forwards watched groups' model package state changes to Registry Autopilot's account",
+            description="Forwards watched groups' model package state changes to Registry Autopilot",
             event_pattern=events.EventPattern(
                 source=self.pattern["source"],
                 detail_type=self.pattern["detail-type"],
