@@ -520,3 +520,121 @@ def test_stack_templates_lists_every_stack_with_its_account(
         (f"{STACK}-{ENDPOINT}", ENDPOINT, False),
     ]
     assert [s.template for s in listed] == [template(app, a) for a in (AUTOMATION, REGISTRY, ENDPOINT)]
+
+
+def test_the_companions_are_deployed_after_the_automation_stack(app: Synthesized) -> None:
+    manifest = json.loads((app.outdir / "manifest.json").read_text())
+
+    for account in (REGISTRY, ENDPOINT):
+        assert STACK in manifest["artifacts"][f"{STACK}-{account}"]["dependencies"]
+
+
+# --- deployable, and what one account keeps ---------------------------------------------------------
+def test_synthesizing_for_the_automation_account_is_allowed_and_for_another_refused_naming_account() -> None:
+    """`cdk deploy --all` runs with the automation account's credentials: CDK_DEFAULT_ACCOUNT is it."""
+    from infra.config import load_config
+    from infra.deployable import deployment_problems
+
+    config = load_config(three_accounts())
+
+    assert deployment_problems(config, AUTOMATION) == []
+    assert deployment_problems(config, REGISTRY) == [
+        f"  autopilot.account: {AUTOMATION} -> {REGISTRY}, or synthesize with that account"
+    ]
+
+
+def test_a_group_naming_the_automation_account_itself_makes_no_companion() -> None:
+    from infra.accounts import AccountPlan
+    from infra.config import load_config
+
+    raw = three_accounts()
+    for group in raw["groups"].values():
+        group["accountId"] = AUTOMATION
+        group.get("shadow", {}).pop("endpointAccountId", None)
+
+    assert not AccountPlan(load_config(raw)).multi_account
+
+
+def test_the_single_account_sample_is_one_stack_with_nothing_cross_account(synthesized: Synthesized) -> None:
+    """cdk.json's sample: the same stack as before issue 25 (no account in the patterns, no role path, no
+    bus policy, no group policy writer, no companion)."""
+    resources = synthesized.template["Resources"].values()
+
+    assert list(synthesized.stacks) == [STACK]
+    assert not [
+        r
+        for r in resources
+        if r["Type"] in ("AWS::Events::EventBusPolicy", "Custom::ModelPackageGroupPolicies")
+    ]
+    assert not [r for r in resources if r["Type"] == "AWS::IAM::Role" and "Path" in r["Properties"]]
+    assert not [r for r in resources if "account" in r["Properties"].get("EventPattern", {})]
+    assert "sts:AssumeRole" not in json.dumps([r for r in resources if r["Type"] == "AWS::IAM::Policy"])
+
+
+# --- the central registry: the automation account holds the groups, created by the stack ------------
+def central_registry() -> dict[str, Any]:
+    raw = three_accounts()
+    for group in raw["groups"].values():
+        group.pop("accountId")
+    return raw | {"createModelPackageGroups": True}
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory: pytest.TempPathFactory, staged_dependencies: Path) -> Synthesized:
+    from infra.constants import DEPENDENCIES_DIR_CONTEXT_KEY
+
+    context = cdk_json_context() | {
+        "autopilot": central_registry(),
+        DEPENDENCIES_DIR_CONTEXT_KEY: str(staged_dependencies),
+    }
+    return synthesize_app(tmp_path_factory.mktemp("cdk-out-central"), context)
+
+
+def test_a_central_registry_shares_the_groups_it_creates_through_their_own_policy(
+    central: Synthesized,
+) -> None:
+    automation = central.stacks[STACK][1]
+    groups = {
+        g["Properties"]["ModelPackageGroupName"]: g["Properties"].get("ModelPackageGroupPolicy")
+        for g in of_type(automation, "AWS::SageMaker::ModelPackageGroup").values()
+    }
+
+    assert central.synth_error is None
+    assert list(central.stacks) == [STACK, f"{STACK}-{ENDPOINT}"]
+    assert groups["fraud-pytorch"] is None  # no shadow test elsewhere: not shared
+    statements = groups["churn-xgboost"]["Statement"]
+    assert [s["Sid"] for s in statements] == [f"{share_sid(STACK)}Versions", f"{share_sid(STACK)}Group"]
+    assert {text(s["Principal"]["AWS"]) for s in statements} == {f"arn:<AWS::Partition>:iam::{ENDPOINT}:root"}
+    assert of_type(automation, "Custom::ModelPackageGroupPolicies") == {}
+    for statement in statements:
+        assert check_statement("group policy", statement, automation["Resources"]) == []
+
+
+def test_a_central_registry_needs_no_bus_policy_and_its_rules_accept_its_own_account_only(
+    central: Synthesized,
+) -> None:
+    automation = central.stacks[STACK][1]
+    patterns = [
+        r["Properties"]["EventPattern"]
+        for r in of_type(automation, "AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]
+    ]
+
+    assert of_type(automation, "AWS::Events::EventBusPolicy") == {}
+    assert [p["account"] for p in patterns] == [[AUTOMATION], [AUTOMATION]]
+
+
+def test_the_endpoint_account_reads_the_central_registry_s_versions(central: Synthesized) -> None:
+    endpoint = central.stacks[f"{STACK}-{ENDPOINT}"][1]
+    (role_id,) = [
+        lid
+        for lid, r in of_type(endpoint, "AWS::IAM::Role").items()
+        if r["Properties"].get("RoleName") == ACCESS_ROLE
+    ]
+    statements = {s.get("Sid"): s for s in role_statements(endpoint, role_id)}
+
+    assert [text(r) for r in as_list(statements["ReadSharedVersions"]["Resource"])] == [
+        f"arn:<AWS::Partition>:sagemaker:<AWS::Region>:{AUTOMATION}:model-package/churn-xgboost/*"
+    ]
+    assert check_template(endpoint, acknowledged_wildcards=WILDCARD_GRANTS) == []
+    assert central.report["pluginReports"][0]["violations"] == []
