@@ -175,4 +175,5 @@ class RegistryAutopilotStack(Stack):
                 shares=shares,
                 prefix=config.group_name_prefix,
                 log_retention=retention_days(config.log_retention_days),
+                key=self.alerting.key,
             )

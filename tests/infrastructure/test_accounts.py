@@ -302,7 +302,16 @@ def test_the_registry_account_forwards_its_groups_state_changes_to_the_automatio
         },
     }
     assert text(target["Arn"]) == bus
-    assert "Arn" in target["DeadLetterConfig"]
+    queue_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    (alarm,) = [
+        a["Properties"]
+        for a in of_type(registry, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Dimensions"]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    ]
+    (topic_id,) = of_type(registry, "AWS::SNS::Topic")
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]  # the failure reaches the notification topic
+    assert "KmsMasterKeyId" in registry["Resources"][queue_id]["Properties"]
     role_id = target["RoleArn"]["Fn::GetAtt"][0]
     assert [(s["Action"], text(s["Resource"])) for s in role_statements(registry, role_id)] == [
         ("events:PutEvents", bus)
