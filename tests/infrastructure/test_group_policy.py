@@ -199,8 +199,7 @@ def test_the_response_names_the_resource_and_the_request(monkeypatch: pytest.Mon
 def test_the_handler_ships_alone_importing_only_the_standard_library_and_the_runtime_s_boto3() -> None:
     """Its asset is this one file (infra/constructs/group_sharing.py). Lambda Developer Guide, "Building
     Lambda functions with Python": "Your code runs in an environment that includes the SDK for Python
-    (Boto3)"; nothing else may be imported (the model package group policy operations it calls date from
-    2020, older than any supported runtime's SDK)."""
+    (Boto3)"; nothing else may be imported."""
     import ast
     import sys
     from pathlib import Path
