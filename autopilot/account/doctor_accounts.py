@@ -33,12 +33,16 @@ ClientFactory = Callable[[str], Any]
 class Doctor(Protocol):
     """What these checks use of `autopilot.account.doctor.Doctor` (its report and its clients)."""
 
-    config: AutopilotConfig
-    client: ClientFactory
-    region: str
+    @property
+    def config(self) -> AutopilotConfig: ...
+
+    @property
+    def region(self) -> str: ...
 
     @property
     def partition(self) -> str: ...
+
+    def client(self, service: str) -> Any: ...
 
     def add(self, area: str, name: str, result: Any, detail: str, fix: str = "") -> None: ...
 
