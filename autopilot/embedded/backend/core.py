@@ -683,6 +683,8 @@ class LocalBackend:
 
     def _create_compilation_job(self, call: _Call) -> None:
         self.compilation_jobs.check_create(call.body)
+        jobs = list(sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.values())
+        self.compilation_jobs.check_quota(str(call.body["CompilationJobName"]), jobs)
         if call.body.get("ModelPackageVersionArn"):
             sm.check_compilable(call.account_id, call.region, call.body["ModelPackageVersionArn"])
 
