@@ -28,6 +28,8 @@ The definition is executed as synthesized (no rewriting); the local pieces are a
     string as it is. See `sdk_parameters`.
   * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
     `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
+  * `$$.State.EnteredTime` is the backend's simulated time (moto takes the machine's), so a state that
+    compares it with a deadline sees the time the rest of the run sees.
 
 Must run inside an active moto mock (the local backend).
 """
@@ -270,6 +272,7 @@ def local_execution(
         return _lambda_response(invoke, parameters)
 
     with (
+        _entered_time_simulated(),
         mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
         _token_waits_simulated(tokens),
@@ -289,6 +292,26 @@ def local_execution(
             yield waits
         finally:
             interpreter_log.setLevel(saved_level)
+
+
+@contextmanager
+def _entered_time_simulated() -> Iterator[None]:
+    """States entered get `$$.State.EnteredTime` from the active backend's clock."""
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+
+    from autopilot.embedded.backend.core import active_clock
+
+    class _SimulatedDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            clock = active_clock()
+            if clock is None:
+                return dt.datetime.now(tz)
+            return clock.now().astimezone(tz) if tz is not None else clock.now()
+
+    module = SimpleNamespace(datetime=_SimulatedDatetime, timezone=dt.timezone)
+    with mock.patch.object(state_module, "datetime", module):
+        yield
 
 
 @contextmanager

@@ -344,12 +344,11 @@ class CompilationJobs:
         with self._lock:
             if any(job.compilation_job_name == job_name for job in jobs):
                 return
-            running = sum(
-                1
+            statuses = (
+                self.current_status(job.compilation_job_name, target_key(job.output_config or {}), False)[0]
                 for job in jobs
-                if self.current_status(job.compilation_job_name, target_key(job.output_config or {}), False)[0]
-                not in TERMINAL_COMPILATION
             )
+            running = sum(1 for status in statuses if status not in TERMINAL_COMPILATION)
             if running >= quota:
                 self.refused_for_quota += 1
                 # The wording follows SageMaker's account-level limit messages; AWS does not document

@@ -86,6 +86,12 @@ class _Registry:
     lock = threading.Lock()
 
 
+def active_clock() -> Clock | None:
+    """The simulated clock of the active LocalBackend (None outside one)."""
+    backend = _Registry.backend
+    return backend.clock if backend is not None else None
+
+
 def _on_before_parameter_build(
     params: dict[str, Any], model: OperationModel, context: dict[str, Any], **_: Any
 ) -> None:
