@@ -47,11 +47,13 @@ def test_three_targets_under_a_quota_of_one_job_compile_one_after_another_and_al
     assert {r["status"] for r in result.output["results"]} == {"COMPLETED"}
     # Two of the three creates met the full quota at least once, and each waited before trying again.
     refusals = failed_task_errors(result)
-    assert refusals and set(refusals) == {QUOTA_ERROR}
+    assert refusals
+    assert set(refusals) == {QUOTA_ERROR}
     assert backend.compilation_jobs.refused_for_quota == len(refusals)
     assert len(quota_waits(result.states_entered())) == len(refusals)
     # Every wait lies within its cap (the first at most QUOTA_WAIT_CAPS[0], none above the last).
-    assert result.waits and all(QUOTA_WAIT_CAPS[0] // 2 <= w <= QUOTA_WAIT_CAPS[-1] for w in result.waits)
+    assert result.waits
+    assert all(QUOTA_WAIT_CAPS[0] // 2 <= w <= QUOTA_WAIT_CAPS[-1] for w in result.waits)
 
 
 def test_a_quota_still_full_at_the_deadline_records_the_target_failed_with_the_quota_message(
@@ -99,5 +101,6 @@ def test_the_quota_is_no_longer_retried_by_the_bounded_retry_rule(synthesized: S
 
     for definition in synthesized.state_machines.values():
         walk(definition["States"])
-    assert rules and not [rule for rule in rules if QUOTA_ERROR in rule["ErrorEquals"]]
+    assert rules
+    assert not [rule for rule in rules if QUOTA_ERROR in rule["ErrorEquals"]]
     assert [c["Next"] for c in catches if c["ErrorEquals"] == [QUOTA_ERROR]]

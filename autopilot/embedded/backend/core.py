@@ -62,6 +62,7 @@ class RecordedCall:
     operation: str
     params: dict[str, Any]
     error_code: str | None
+    thread: int = 0  # the thread that made it (threading.get_ident)
 
     @property
     def is_write(self) -> bool:
@@ -502,7 +503,9 @@ class LocalBackend:
         if getattr(self._quiet, "on", False):
             return
         params = context.get(_PARAMS_KEY) or {}
-        call = RecordedCall(model.service_model.service_name, model.name, dict(params), error_code)
+        call = RecordedCall(
+            model.service_model.service_name, model.name, dict(params), error_code, threading.get_ident()
+        )
         with self._lock:
             self.calls.append(call)
 

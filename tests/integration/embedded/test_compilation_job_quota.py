@@ -32,8 +32,8 @@ def refusal(call: Any) -> dict[str, Any]:
 
 
 def test_create_compilation_job_declares_resource_limit_exceeded_in_the_service_model() -> None:
-    operation = botocore.session.get_session().get_service_model("sagemaker").operation_model(
-        "CreateCompilationJob"
+    operation = (
+        botocore.session.get_session().get_service_model("sagemaker").operation_model("CreateCompilationJob")
     )
     assert "ResourceLimitExceeded" in {shape.name for shape in operation.error_shapes}
 
