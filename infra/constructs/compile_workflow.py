@@ -399,7 +399,7 @@ class CompileWorkflow(Construct):
             create.next(await_job)
             return create
 
-        input_kinds = {group.compile_input is not None for group in config.groups.values()}
+        input_kinds = {group.compile_input is not None for group in config.settings_by_key().values()}
         from_package = {"ModelPackageVersionArn.$": "$.request.ModelPackageVersionArn"}
         from_input = {"InputConfig.$": "$.request.InputConfig"}
         branch: sfn.IChainable
@@ -622,7 +622,7 @@ class CompileWorkflow(Construct):
         function.add_to_role_policy(statement)
         if function.role is not None:
             acknowledge_wildcard_resources(function.role, resources, reason)
-        if any(group.approval.compare_to_approved for group in config.groups.values()):
+        if any(group.approval.compare_to_approved for group in config.settings_by_key().values()):
             # ListModelPackages names no version in its request, so no version ARN can scope it (the
             # reference lists model-package; which ARN AWS authorizes the list against is not
             # documented: docs/FIDELITY.md); the function reads the group it decides for.

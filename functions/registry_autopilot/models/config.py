@@ -397,6 +397,10 @@ class AutopilotConfig(_Model):
     # that carries it but is not configured gets events, and the functions skip it (they act only on
     # the groups configured here).
     group_name_prefix: Annotated[str, StringConstraints(pattern=NAME_PREFIX_PATTERN)] | None = None
+    # The settings of a group that carries `groupNamePrefix` and has no entry in `groups`: a new team's
+    # group is watched from its first version, with no deploy (docs/CONFIGURATION.md, "Many groups").
+    # No `shadow` (a shadow test needs the group's own production endpoint) and no `accountId`.
+    group_defaults: GroupConfig | None = None
     # The same for the production endpoints of shadow tests: `endpoint/<prefix>*` and their log groups.
     endpoint_name_prefix: Annotated[str, StringConstraints(pattern=NAME_PREFIX_PATTERN)] | None = None
     # Roles SageMaker assumes for Neo compilation jobs and for shadow models and experiments. Unset: the
@@ -465,6 +469,46 @@ class AutopilotConfig(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _defaults_apply_by_prefix(self) -> Self:
+        defaults = self.group_defaults
+        if defaults is None:
+            return self
+        problems = []
+        if self.group_name_prefix is None:
+            problems.append(
+                "groupDefaults applies to the groups that carry groupNamePrefix: set groupNamePrefix"
+            )
+        if defaults.shadow is not None:
+            problems.append(
+                "groupDefaults.shadow: a shadow test needs the group's own production endpoint; configure "
+                "the group in 'groups' to shadow-test it"
+            )
+        if defaults.account_id is not None:
+            problems.append("groupDefaults.accountId: configure a group of another account in 'groups'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def group(self, name: str) -> GroupConfig | None:
+        """The settings of group `name`: its entry in `groups`, else `groupDefaults` when the name
+        carries `groupNamePrefix`; None for a group that is not watched."""
+        configured = self.groups.get(name)
+        if configured is not None:
+            return configured
+        prefix = self.group_name_prefix
+        if self.group_defaults is not None and prefix is not None and name.startswith(prefix):
+            return self.group_defaults
+        return None
+
+    def settings_by_key(self) -> dict[str, GroupConfig]:
+        """Every group settings object with its key in the configuration (`groups.<name>`,
+        `groupDefaults`), for the checks synthesis makes on each."""
+        found = {f"groups.{name}": group for name, group in self.groups.items()}
+        if self.group_defaults is not None:
+            found["groupDefaults"] = self.group_defaults
+        return found
 
     @model_validator(mode="after")
     def _automation_account_known(self) -> Self:

@@ -27,7 +27,7 @@ def plan(
     notifier: Notifier | None = None,
 ) -> PlanResult:
     detail = change.detail
-    if detail.ModelPackageGroupName not in settings.config.groups:
+    if settings.config.group(detail.ModelPackageGroupName) is None:
         # Decided from config alone: no read for groups the rule should not have matched.
         result = PlanResult(
             model_package_arn=detail.ModelPackageArn,
@@ -107,7 +107,7 @@ def attach(
     """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call, then
     the model card in its own: read the evidence, decide once (logic/decision.py), write, notify."""
     first = registry.describe_model_package(request.model_package_arn)
-    group = settings.config.groups.get(request.group)
+    group = settings.config.group(request.group)
     if group is None:
         logger.warning("group no longer configured; nothing attached", extra={"group": request.group})
         return AttachResult(model_package_arn=first.ModelPackageArn, updated=False)
