@@ -475,9 +475,9 @@ def _executions_counted(tokens: TokenWaits | None) -> Iterator[None]:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import JobPool
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    original_start = ExecutionWorker.start
-    original_logic = ExecutionWorker._execution_logic
-    original_await = JobPool.await_jobs
+    original_start: Callable[[Any], None] = ExecutionWorker.start
+    original_logic: Callable[[Any], None] = ExecutionWorker._execution_logic
+    original_await: Callable[[Any], None] = JobPool.await_jobs
 
     def start(self: Any) -> None:
         if tokens is not None:
