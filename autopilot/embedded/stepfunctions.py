@@ -289,9 +289,6 @@ class TokenWaits:
             self.running_iterations -= 1
 
 
-_TOKEN_POLL_SECONDS = 1.0
-
-
 @contextmanager
 def local_execution(
     invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None, tokens: TokenWaits | None = None
@@ -394,9 +391,9 @@ def _token_waits_simulated(tokens: TokenWaits | None) -> Iterator[None]:
             tokens.pending.append(wait)
         try:
             # SendTaskSuccess sets the event, and so does `elapse` when TimeoutSeconds have passed on
-            # the simulated clock: no polling, so thousands of waiting branches cost nothing.
-            while not callback_endpoint._notify_event.wait(timeout=_TOKEN_POLL_SECONDS):
-                pass
+            # the simulated clock: no polling (thousands of waiting branches waking each second kept
+            # the interpreter's lock busy), so a waiting branch costs nothing.
+            callback_endpoint._notify_event.wait()
             return None if wait.expired else callback_endpoint.get_outcome()  # None: States.Timeout
         finally:
             with tokens.lock:

@@ -280,6 +280,7 @@ class CompilationJobs:
     _compiling_since: dict[str, datetime] = field(default_factory=dict)  # first seen INPROGRESS
     _ended: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # timed out or stopped
     _stopping: dict[str, datetime] = field(default_factory=dict)  # job -> when StopCompilationJob came
+    _open: set[str] = field(default_factory=set)  # jobs created and not yet seen ended (the quota's count)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def script(self, job_name: str, statuses: list[str], failure_reason: str | None = None) -> None:
@@ -344,11 +345,15 @@ class CompilationJobs:
         with self._lock:
             if any(job.compilation_job_name == job_name for job in jobs):
                 return
-            statuses = (
-                self.current_status(job.compilation_job_name, target_key(job.output_config or {}), False)[0]
-                for job in jobs
-            )
-            running = sum(1 for status in statuses if status not in TERMINAL_COMPILATION)
+            # Only the jobs not yet seen ended are looked at (a job that ended stays ended): a burst of
+            # creates does not walk every job the account ever ran.
+            known = {job.compilation_job_name: job for job in jobs}
+            for name in list(self._open):
+                job = known.get(name)
+                key = target_key(job.output_config or {}) if job is not None else ""
+                if job is None or self.current_status(name, key, False)[0] in TERMINAL_COMPILATION:
+                    self._open.discard(name)
+            running = len(self._open)
             if running >= quota:
                 self.refused_for_quota += 1
                 # The wording follows SageMaker's account-level limit messages; AWS does not document
@@ -364,6 +369,7 @@ class CompilationJobs:
         """Record a job SageMaker accepted: its MaxRuntimeInSeconds bounds its compile time."""
         with self._lock:
             self._created[job_name] = self.clock.now()
+            self._open.add(job_name)
             limit = (request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
             if limit is not None:
                 self._limits[job_name] = int(limit)
