@@ -596,7 +596,11 @@ def _verdict(met: bool) -> str:
 
 
 def run(
-    *, import_runs: int = IMPORT_RUNS, warm_runs: int = WARM_RUNS, events: int = REPLAY_EVENTS
+    *,
+    import_runs: int = IMPORT_RUNS,
+    warm_runs: int = WARM_RUNS,
+    events: int = REPLAY_EVENTS,
+    in_flight_versions: int = IN_FLIGHT_VERSIONS,
 ) -> BenchReport:
     seconds: dict[str, float] = {}
 
@@ -632,10 +636,15 @@ def run(
         watcher_rounds = measure_rounds(app.config)
     with timed("cli"):
         cli = measure_cli(import_runs)
-    with timed(f"{IN_FLIGHT_VERSIONS:,} versions in flight"):
-        in_flight = run_versions_in_flight(
-            IN_FLIGHT_VERSIONS, IN_FLIGHT_GROUPS, quota=IN_FLIGHT_QUOTA, compile_seconds=IN_FLIGHT_COMPILE
-        )
+    in_flight: VersionsInFlight | None = None
+    if in_flight_versions:
+        # The groups and the quota scale with the versions (1,000: 300 groups, a quota of 250).
+        groups = max(1, in_flight_versions * IN_FLIGHT_GROUPS // IN_FLIGHT_VERSIONS)
+        quota = max(1, in_flight_versions * IN_FLIGHT_QUOTA // IN_FLIGHT_VERSIONS)
+        with timed(f"{in_flight_versions:,} versions in flight"):
+            in_flight = run_versions_in_flight(
+                in_flight_versions, groups, quota=quota, compile_seconds=IN_FLIGHT_COMPILE
+            )
     cost = pricing.version_cost(version_usage(lifecycle, cold))
     fixed = fixed_monthly(app, cold)
     with timed("scale (1, 100, 500 groups)"):
