@@ -79,3 +79,22 @@ def test_the_sagemaker_calls_of_a_round_grow_with_the_jobs_that_ended_in_it(run:
         # One describe per job that ended (answered), beside the listing: never one per waiting branch.
         assert answered <= sagemaker_calls <= answered + in_flight_pages
     assert {answered for answered, _ in run.round_sagemaker_calls()} != {0}
+
+
+def test_the_bench_rows_report_the_run(run: VersionsInFlight) -> None:
+    """`make bench` prints these rows from the same run at the issue's size (bench/run.py)."""
+    from types import SimpleNamespace
+
+    from bench.run import BenchReport
+
+    rows = BenchReport.in_flight_rows(SimpleNamespace(in_flight=run))  # type: ignore[arg-type]
+
+    decided, quota, busiest = rows
+    assert busiest[1].strip().startswith("busiest watcher round")
+    assert decided[1].startswith(f"{VERSIONS:,} versions registered within a minute, {GROUPS} groups")
+    assert "0 executions failed, 0 versions not attached or decided" in decided[2]
+    assert f"a quota of {QUOTA} concurrent jobs" in decided[2]
+    assert quota[2].startswith(
+        f"{run.refused_for_quota:,} ResourceLimitExceeded, {VERSIONS * 3:,} jobs created"
+    )
+    assert [row[4] for row in rows] == ["met", "met", "met"]
