@@ -62,11 +62,12 @@ from infra.config import WATCHER_ROUND_SECONDS
 
 REPLAY_EVENTS = 1_000
 # Versions in flight (bench/inflight.py): the burst, on an account whose quota on concurrent
-# compilation jobs lets 3,000 jobs of 5 minutes drain within compileTimeoutMinutes (120): at least
-# 3,000 x 5 / 120 = 125; the embedded account's default is 10 (docs/FIDELITY.md).
+# compilation jobs lets 3,000 jobs of 5 minutes drain within compileTimeoutMinutes (120), which needs
+# at least 3,000 x 5 / 120 = 125; 500 drains it in about half an hour (the embedded account's default
+# is 10, docs/FIDELITY.md; every refusal is states the local interpreter runs, minutes of this run).
 IN_FLIGHT_VERSIONS = 1_000
 IN_FLIGHT_GROUPS = 300
-IN_FLIGHT_QUOTA = 250
+IN_FLIGHT_QUOTA = 500
 IN_FLIGHT_COMPILE = 300
 # States a quota refusal costs: QuotaWaits (Choice), the wait's Pass, QuotaBeforeDeadline (Choice),
 # QuotaWait (Wait) and the create again (infra/constructs/compile_workflow.py, _wait_for_quota).
@@ -638,7 +639,7 @@ def run(
         cli = measure_cli(import_runs)
     in_flight: VersionsInFlight | None = None
     if in_flight_versions:
-        # The groups and the quota scale with the versions (1,000: 300 groups, a quota of 250).
+        # The groups and the quota scale with the versions (1,000: 300 groups, a quota of 500).
         groups = max(1, in_flight_versions * IN_FLIGHT_GROUPS // IN_FLIGHT_VERSIONS)
         quota = max(1, in_flight_versions * IN_FLIGHT_QUOTA // IN_FLIGHT_VERSIONS)
         with timed(f"{in_flight_versions:,} versions in flight"):
