@@ -16,9 +16,9 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,27 @@ class Routed:
     rejections: list[str] = field(default_factory=list)
     # What each function target that succeeded returned, in the order the targets ran.
     function_results: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class WatcherRound:
+    """One compile watcher round of a run with many executions: when, its calls (the round's own,
+    not those of the branches it resumed), and how many waits it answered."""
+
+    at: datetime
+    calls: list[RecordedCall]
+    answered: int
+    failures: list[str]
+
+
+@dataclass
+class InFlight:
+    """A run of many executions at once (`EmbeddedStack.run_in_flight`)."""
+
+    executions: dict[str, dict[str, Any]]  # execution ARN -> DescribeExecution at its end
+    rounds: list[WatcherRound]
+    started: datetime
+    ended: datetime
 
 
 @dataclass
@@ -332,6 +353,84 @@ class EmbeddedStack:
         for run in runs:
             self.watcher_failures.extend(run.failures)
         return float(WATCHER_ROUND_SECONDS)
+
+    def run_in_flight(
+        self,
+        deliveries: list[tuple[datetime, dict[str, Any] | Callable[[], dict[str, Any]]]],
+        *,
+        timeout_seconds: float = 3600.0,
+    ) -> InFlight:
+        """Deliver each event at its time (a callable makes it then, e.g. by registering a version) and
+        let every execution it starts run at once, as they do in
+        AWS: branches wait for their callbacks, Wait states and retry intervals sleep on the simulated
+        clock, and the clock moves (to the next sleeper due, or the compile watcher's next round, each
+        minute) only when every execution and branch waits. Returns each execution's end and the
+        watcher's rounds. `timeout_seconds` is real time, a guard against a run that never ends."""
+        import time as real_time
+
+        from autopilot.embedded.stepfunctions import TokenWaits, local_execution, state_machine_arn
+
+        clock = self.backend.clock
+        tokens = TokenWaits(simulated=True, clock=clock)
+        sfn = self.backend.client("stepfunctions")
+        started: list[str] = []
+        rounds: list[WatcherRound] = []
+        began = clock.now()
+        next_round = began + timedelta(seconds=WATCHER_ROUND_SECONDS)
+        guard = real_time.monotonic() + timeout_seconds
+        with local_execution(self.route_lambda, None, tokens):
+            for at, event in sorted(deliveries, key=lambda item: item[0]):
+                if at > clock.now():
+                    self._move_clock(tokens, at)
+                delivered = event() if callable(event) else event
+                for rule in rules_reached(self.app, delivered):
+                    for target in rule.targets:
+                        if target.kind != "state-machine":
+                            continue
+                        definition = self.app.state_machines[target.logical_id]
+                        self._executions += 1
+                        with self.backend.unrecorded():  # StartExecution stands in for EventBridge
+                            machine = state_machine_arn(sfn, definition, self._state_machines)
+                            started.append(
+                                sfn.start_execution(
+                                    stateMachineArn=machine,
+                                    name=f"local-{self._executions:04d}",
+                                    input=json.dumps(delivered),
+                                )["executionArn"]
+                            )
+            while tokens.executions_alive > 0:
+                if real_time.monotonic() > guard:
+                    raise TimeoutError(f"{tokens.executions_alive} executions still running")
+                if not tokens.waiting():
+                    real_time.sleep(0.002)
+                    continue
+                due = tokens.next_due()
+                if due is not None and due < next_round:
+                    self._move_clock(tokens, due)
+                    continue
+                self._move_clock(tokens, next_round)
+                rounds.append(self._in_flight_round())
+                next_round += timedelta(seconds=WATCHER_ROUND_SECONDS)
+            with self.backend.unrecorded():
+                ends = {arn: sfn.describe_execution(executionArn=arn) for arn in started}
+        return InFlight(executions=ends, rounds=rounds, started=began, ended=clock.now())
+
+    def _move_clock(self, tokens: Any, when: datetime) -> None:
+        elapsed = (when - self.backend.clock.now()).total_seconds()
+        self.backend.clock.set(when)
+        tokens.elapse(elapsed)
+        tokens.release()
+
+    def _in_flight_round(self) -> WatcherRound:
+        at = self.backend.clock.now()
+        first = len(self.backend.calls)
+        with self.backend.recorded():
+            (run,) = self.run_schedule(self.schedule_rule("compile_watcher"))
+        me = threading.get_ident()
+        calls = [call for call in self.backend.calls[first:] if call.thread == me]
+        answered = sum(1 for call in calls if call.operation == "SendTaskSuccess")
+        self.watcher_failures.extend(run.failures)
+        return WatcherRound(at=at, calls=calls, answered=answered, failures=run.failures)
 
     def schedule_rule(self, handler: str) -> str:
         """The schedule rule whose target runs `handler` (e.g. `roller`, `compile_watcher`)."""

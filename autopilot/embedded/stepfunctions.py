@@ -28,6 +28,8 @@ The definition is executed as synthesized (no rewriting); the local pieces are a
     string as it is. See `sdk_parameters`.
   * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
     `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
+  * `$$.State.EnteredTime` is the backend's simulated time (moto takes the machine's), so a state that
+    compares it with a deadline sees the time the rest of the run sees.
 
 Must run inside an active moto mock (the local backend).
 """
@@ -193,11 +195,23 @@ class TokenWait:
 
     endpoint: Any  # moto's CallbackEndpoint
     remaining: float
+    expired: bool = False
+
+
+@dataclass
+class Sleeper:
+    """A Wait state or a retry's interval of a run with many executions: it sleeps until the clock
+    reaches `due` (released by the run, which moves the clock)."""
+
+    due: dt.datetime
+    event: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
 class TokenWaits:
-    """The tasks of the running executions that wait for a callback (`.waitForTaskToken`)."""
+    """The tasks of the running executions that wait for a callback (`.waitForTaskToken`), and, for a
+    run of many executions at once (`clock` set), the Wait states and retry intervals that sleep on the
+    simulated clock instead of moving it."""
 
     simulated: bool = False  # count TimeoutSeconds in simulated seconds (`elapse`), not in real time
     pending: list[TokenWait] = field(default_factory=list)
@@ -205,21 +219,66 @@ class TokenWaits:
     # Map workers launched and not yet out of jobs: time may pass only when every one of them waits on
     # a token, so a branch still creating its job is never overtaken by the clock.
     running_iterations: int = 0
+    # Executions started and not ended (`alive`), and those of them not waiting on their Map's branches
+    # (`running`): an execution's own thread counts until it waits for its branches.
+    executions_alive: int = 0
+    executions_running: int = 0
+    # With a clock, Wait states and retry intervals sleep until the run moves the clock past them.
+    clock: Any = None
+    sleepers: list[Sleeper] = field(default_factory=list)
 
     def elapse(self, seconds: float) -> None:
+        """`seconds` of simulated time passed: a callback not answered within its TimeoutSeconds
+        expires (its task fails with States.Timeout)."""
         with self.lock:
             for wait in self.pending:
                 wait.remaining -= seconds
+                if wait.remaining <= 0 and not wait.endpoint._notify_event.is_set():
+                    wait.expired = True
+                    wait.endpoint._notify_event.set()  # wakes the task; a late answer is TaskTimedOut
 
     def waiting(self) -> bool:
-        """Every running branch waits for a callback that has not come (SendTaskSuccess sets it at
-        once) within its TimeoutSeconds, and at least one does: nothing else can happen until time
-        passes."""
+        """Every running branch and execution waits (for a callback that has not come, SendTaskSuccess
+        sets it at once, within its TimeoutSeconds; or for the clock), and at least one does: nothing
+        else can happen until time passes."""
         with self.lock:
-            waiting = sum(
-                1 for wait in self.pending if not wait.endpoint._notify_event.is_set() and wait.remaining > 0
-            )
-            return waiting > 0 and waiting >= self.running_iterations
+            waiting = sum(1 for wait in self.pending if not wait.endpoint._notify_event.is_set())
+            waiting += sum(1 for sleeper in self.sleepers if not sleeper.event.is_set())
+            return waiting > 0 and waiting >= self.running_iterations + self.executions_running
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep `seconds` of simulated time (a run with a clock): until `release` passes them."""
+        sleeper = Sleeper(due=self.clock.now() + dt.timedelta(seconds=seconds))
+        with self.lock:
+            self.sleepers.append(sleeper)
+        sleeper.event.wait()
+
+    def next_due(self) -> dt.datetime | None:
+        with self.lock:
+            return min((s.due for s in self.sleepers if not s.event.is_set()), default=None)
+
+    def release(self) -> None:
+        """Wake the sleepers whose time has come on the clock."""
+        now = self.clock.now()
+        with self.lock:
+            due = [s for s in self.sleepers if s.due <= now]
+            self.sleepers = [s for s in self.sleepers if s.due > now]
+        for sleeper in due:
+            sleeper.event.set()
+
+    def execution_started(self) -> None:
+        with self.lock:
+            self.executions_alive += 1
+            self.executions_running += 1
+
+    def execution_ended(self) -> None:
+        with self.lock:
+            self.executions_alive -= 1
+            self.executions_running -= 1
+
+    def execution_blocked(self, blocked: bool) -> None:
+        with self.lock:
+            self.executions_running += -1 if blocked else 1
 
     def iteration_started(self) -> None:
         with self.lock:
@@ -228,9 +287,6 @@ class TokenWaits:
     def iteration_ended(self) -> None:
         with self.lock:
             self.running_iterations -= 1
-
-
-_TOKEN_POLL_SECONDS = 0.005
 
 
 @contextmanager
@@ -258,24 +314,30 @@ def local_execution(
 
     def fake_wait(self: Any, env: Any, wait_seconds: int) -> None:
         waits.append(int(wait_seconds))
-        if on_wait is not None:
+        if tokens is not None and tokens.clock is not None:
+            tokens.sleep(int(wait_seconds))
+        elif on_wait is not None:
             on_wait(int(wait_seconds))
 
     def retry_backoff(seconds: float) -> None:
         # Retry intervals are simulated time too: a retried task must not stall a local run.
-        if on_wait is not None:
+        if tokens is not None and tokens.clock is not None:
+            tokens.sleep(int(seconds))
+        elif on_wait is not None:
             on_wait(int(seconds))
 
     def fake_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         return _lambda_response(invoke, parameters)
 
     with (
+        _entered_time_simulated(),
         mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
         _token_waits_simulated(tokens),
         _callbacks_answer_once(),
         _sdk_blobs_as_json(aws_sdk.StateTaskServiceAwsSdk),
         _iterations_counted(tokens),
+        _executions_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
@@ -289,6 +351,26 @@ def local_execution(
             yield waits
         finally:
             interpreter_log.setLevel(saved_level)
+
+
+@contextmanager
+def _entered_time_simulated() -> Iterator[None]:
+    """States entered get `$$.State.EnteredTime` from the active backend's clock."""
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+
+    from autopilot.embedded.backend.core import active_clock
+
+    class _SimulatedDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            clock = active_clock()
+            if clock is None:
+                return dt.datetime.now(tz)
+            return clock.now().astimezone(tz) if tz is not None else clock.now()
+
+    module = SimpleNamespace(datetime=_SimulatedDatetime, timezone=dt.timezone)
+    with mock.patch.object(state_module, "datetime", module):
+        yield
 
 
 @contextmanager
@@ -308,10 +390,11 @@ def _token_waits_simulated(tokens: TokenWaits | None) -> Iterator[None]:
         with tokens.lock:
             tokens.pending.append(wait)
         try:
-            while wait.remaining > 0:
-                if callback_endpoint._notify_event.wait(timeout=_TOKEN_POLL_SECONDS):
-                    return callback_endpoint.get_outcome()
-            return None  # TimeoutSeconds passed on the simulated clock: States.Timeout
+            # SendTaskSuccess sets the event, and so does `elapse` when TimeoutSeconds have passed on
+            # the simulated clock: no polling (thousands of waiting branches waking each second kept
+            # the interpreter's lock busy), so a waiting branch costs nothing.
+            callback_endpoint._notify_event.wait()
+            return None if wait.expired else callback_endpoint.get_outcome()  # None: States.Timeout
         finally:
             with tokens.lock:
                 tokens.pending.remove(wait)
@@ -380,6 +463,46 @@ def _callbacks_answer_once() -> Iterator[None]:
 # Tokens answered with SendTaskSuccess in this process (tokens are unique): a second answer, even after
 # the execution has ended, is TaskTimedOut as in Step Functions.
 _ANSWERED_TOKENS: set[str] = set()
+
+
+@contextmanager
+def _executions_counted(tokens: TokenWaits | None) -> Iterator[None]:
+    """Count the executions started and not ended, and whether each one's own thread runs or waits
+    for its Map's branches (which are counted themselves)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import JobPool
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_start: Callable[[Any], None] = ExecutionWorker.start
+    original_logic: Callable[[Any], None] = ExecutionWorker._execution_logic
+    original_await: Callable[[Any], None] = JobPool.await_jobs
+
+    def start(self: Any) -> None:
+        if tokens is not None:
+            tokens.execution_started()
+        original_start(self)
+
+    def execution_logic(self: Any) -> None:
+        try:
+            original_logic(self)
+        finally:
+            if tokens is not None:
+                tokens.execution_ended()
+
+    def await_jobs(self: Any) -> None:
+        if tokens is not None:
+            tokens.execution_blocked(True)
+        try:
+            original_await(self)
+        finally:
+            if tokens is not None:
+                tokens.execution_blocked(False)
+
+    with (
+        mock.patch.object(ExecutionWorker, "start", start),
+        mock.patch.object(ExecutionWorker, "_execution_logic", execution_logic),
+        mock.patch.object(JobPool, "await_jobs", await_jobs),
+    ):
+        yield
 
 
 @contextmanager

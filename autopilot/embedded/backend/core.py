@@ -62,6 +62,7 @@ class RecordedCall:
     operation: str
     params: dict[str, Any]
     error_code: str | None
+    thread: int = 0  # the thread that made it (threading.get_ident)
 
     @property
     def is_write(self) -> bool:
@@ -84,6 +85,12 @@ class _Registry:
 
     backend: LocalBackend | None = None
     lock = threading.Lock()
+
+
+def active_clock() -> Clock | None:
+    """The simulated clock of the active LocalBackend (None outside one)."""
+    backend = _Registry.backend
+    return backend.clock if backend is not None else None
 
 
 def _on_before_parameter_build(
@@ -496,7 +503,9 @@ class LocalBackend:
         if getattr(self._quiet, "on", False):
             return
         params = context.get(_PARAMS_KEY) or {}
-        call = RecordedCall(model.service_model.service_name, model.name, dict(params), error_code)
+        call = RecordedCall(
+            model.service_model.service_name, model.name, dict(params), error_code, threading.get_ident()
+        )
         with self._lock:
             self.calls.append(call)
 
@@ -683,6 +692,8 @@ class LocalBackend:
 
     def _create_compilation_job(self, call: _Call) -> None:
         self.compilation_jobs.check_create(call.body)
+        jobs = list(sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.values())
+        self.compilation_jobs.check_quota(str(call.body["CompilationJobName"]), jobs)
         if call.body.get("ModelPackageVersionArn"):
             sm.check_compilable(call.account_id, call.region, call.body["ModelPackageVersionArn"])
 
