@@ -41,7 +41,8 @@ from autopilot.errors import InvalidInput
 from infra.config import WATCHER_ROUND_SECONDS
 
 HANDLER_PACKAGE = "registry_autopilot.handlers"
-HANDLERS_DIR = Path(__file__).resolve().parents[2] / "functions" / "registry_autopilot" / "handlers"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"  # the functions' asset
+HANDLERS_DIR = FUNCTIONS_DIR / "registry_autopilot" / "handlers"
 
 # Fields of a state-change event's detail that CreateModelPackage accepts as they are.
 _SEEDED_FIELDS = (
@@ -200,6 +201,10 @@ class EmbeddedStack:
         env["AUTOPILOT_CONFIG_FILE"] = str(self._config_file)  # /var/task/... in Lambda
         env["AWS_REGION"] = self.backend.region
         env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+        # Set by the Lambda runtime in every function. The X-Ray SDK reads it when the first Tracer is
+        # created: in Lambda it samples locally; anywhere else it creates two X-Ray clients for
+        # centralized sampling, a tenth of a second that the deployed function never spends.
+        env["LAMBDA_TASK_ROOT"] = str(FUNCTIONS_DIR)  # /var/task in Lambda: the function's code
         return env
 
     # -- running functions ---------------------------------------------------------------------

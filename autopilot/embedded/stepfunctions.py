@@ -40,6 +40,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import threading
 import time
 import traceback
@@ -47,6 +48,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -248,6 +250,7 @@ def local_execution(
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     waits: list[int] = []
     # moto logs every failed state at ERROR with its whole parse tree; the execution result and
@@ -277,6 +280,11 @@ def local_execution(
         _sdk_blobs_as_json(aws_sdk.StateTaskServiceAwsSdk),
         _iterations_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        mock.patch.object(
+            StepFunctionsParserBackend,
+            "_validate_definition",
+            staticmethod(_validated_once(StepFunctionsParserBackend._validate_definition)),
+        ),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
@@ -480,12 +488,66 @@ def _assumed_client(original: Callable[..., Any], region: str, service: str, rol
 
 
 def _parsed_program(worker: Any) -> Any:
+    return parsed_program(worker._evaluation_details.state_machine_details.definition)
+
+
+# Parsed programs are also kept on disk, so a new process (each CLI verb is one) does not parse the
+# same definition again: parsing the compile workflow takes a third of a second, loading it a
+# millisecond. The key is the definition's text with the versions of moto and Python that parsed it, so
+# a changed definition, or another interpreter, is parsed afresh; nothing else is read from the file.
+PROGRAM_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "asl"
+
+
+def _program_file(text: str) -> Path:
+    import sys
+
+    from moto import __version__ as moto_version
+
+    key = f"{moto_version}\n{sys.version}\n{text}".encode()
+    return PROGRAM_CACHE_DIR / f"{hashlib.sha256(key).hexdigest()[:32]}.pickle"
+
+
+def parsed_program(text: str) -> Any:
+    """moto's evaluation program for the definition `text`, parsed once (per process, and on disk).
+    A definition that does not parse raises as moto's parser does, and is not kept."""
+    if text in _PROGRAMS:
+        return _PROGRAMS[text]
+    import pickle
+
+    path = _program_file(text)
+    try:
+        _PROGRAMS[text] = pickle.loads(path.read_bytes())  # noqa: S301 - written below, under .cache/
+        return _PROGRAMS[text]
+    except Exception:  # absent, or unreadable: parse again
+        pass
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    text = worker._evaluation_details.state_machine_details.definition
-    if text not in _PROGRAMS:
-        _PROGRAMS[text] = AmazonStateLanguageParser.parse(text)[0]
-    return _PROGRAMS[text]
+    program = AmazonStateLanguageParser.parse(text)[0]
+    try:
+        blob = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)  # before any execution uses it
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(blob)
+        temporary.replace(path)
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        pass  # kept in this process only
+    _PROGRAMS[text] = program
+    return program
+
+
+def _validated_once(original: Callable[[str], None]) -> Callable[[str], None]:
+    """moto validates a definition by parsing it when the state machine is created, then parses it
+    again for every execution: one parse serves both. A definition that does not parse gets moto's
+    own InvalidDefinition."""
+
+    def validate(definition: str) -> None:
+        try:
+            parsed_program(definition)
+        except Exception:
+            original(definition)
+            raise
+
+    return validate
 
 
 def wait_for_end(
