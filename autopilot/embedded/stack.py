@@ -57,6 +57,14 @@ _SEEDED_FIELDS = (
 )
 
 
+# SageMaker operations that cannot see an endpoint, its configuration, a model or an experiment.
+_BLIND_TO_ENDPOINTS = ("ModelPackage", "CompilationJob", "ModelCard")
+
+
+def _may_see_endpoints(service: str, operation: str) -> bool:
+    return service == "sagemaker" and not any(part in operation for part in _BLIND_TO_ENDPOINTS)
+
+
 def available_handlers(app: SynthesizedApp | None = None) -> list[str]:
     """The handlers the stack deploys as functions (not every module in the handlers package)."""
     handlers = (app or synthesize()).functions.values()
@@ -140,6 +148,7 @@ class EmbeddedStack:
         # Whether executions keep their history (the demo and tests read it; replay does not).
         self.keep_history = True
         self._seeded_endpoints: set[str] = set()  # production endpoints created for shadow tests
+        self._expected_endpoints: set[str] = set()  # groups whose endpoint is created when first needed
         self._state_machines: dict[str, str] = {}  # local state machine name -> ARN on this backend
         # Each function's clients, kept between its invocations as a warm Lambda container keeps them.
         self._containers: dict[str, dict[str, Any]] = {}
@@ -374,7 +383,7 @@ class EmbeddedStack:
             version = int(version_text)
         except (IndexError, ValueError):
             return None
-        self.seed_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
+        self.expect_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
         sagemaker = self.backend.client("sagemaker")
         request: dict[str, Any] = {key: detail[key] for key in _SEEDED_FIELDS if detail and key in detail}
         with self.backend.unrecorded():
@@ -396,6 +405,15 @@ class EmbeddedStack:
                     sagemaker.create_model_package(ModelPackageGroupName=group, **request)["ModelPackageArn"]
                 )
         return arn
+
+    def expect_shadow_endpoint(self, group: str) -> None:
+        """The group's production endpoint (`seed_shadow_endpoint`) exists from the first SageMaker call
+        that could see it: any call but those on model packages, compilation jobs and model cards. A run
+        that makes none (a plan, an attach, a compile watcher round) does not create it."""
+        if group in self._expected_endpoints:
+            return
+        self._expected_endpoints.add(group)
+        self.backend.prepare_before(_may_see_endpoints, lambda: self.seed_shadow_endpoint(group))
 
     def seed_shadow_endpoint(self, group: str) -> str | None:
         """Create the production endpoint a group's shadow tests run against (a model, an endpoint

@@ -235,6 +235,8 @@ class LocalBackend:
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._saved_env: dict[str, str | None] = {}
+        # Set-up deferred until a call needs it (`prepare_before`): (wants(service, operation), prepare).
+        self._deferred: list[tuple[Callable[[str, str], bool], Callable[[], object]]] = []
         self._handlers: dict[tuple[str, str], Handler] = {
             ("sagemaker", "UpdateModelPackage"): self._update_model_package,
             ("sagemaker", "DescribeModelPackage"): self._describe_model_package,
@@ -367,6 +369,27 @@ class LocalBackend:
         if key not in self._clients:
             self._clients[key] = self._session.client(service, **kwargs)
         return self._clients[key]
+
+    def prepare_before(self, wants: Callable[[str, str], bool], prepare: Callable[[], object]) -> None:
+        """Run `prepare` once, just before the first call for which `wants(service, operation)` holds,
+        as set-up: unrecorded and held to no role. What no call needs is never made (`invoke plan`
+        does not need the production endpoint a shadow test would run against)."""
+        with self._lock:
+            self._deferred.append((wants, prepare))
+
+    def _prepare_for(self, service: str, operation: str) -> None:
+        with self._lock:
+            due = [entry for entry in self._deferred if entry[0](service, operation)]
+            self._deferred = [entry for entry in self._deferred if entry not in due]
+        if not due:
+            return
+        principal, self.principal = self.principal, None
+        try:
+            with self.unrecorded():
+                for _, prepare in due:
+                    prepare()
+        finally:
+            self.principal = principal
 
     @property
     def writes(self) -> list[RecordedCall]:
@@ -512,6 +535,8 @@ class LocalBackend:
     def _before_call(
         self, model: OperationModel, params: dict[str, Any], context: dict[str, Any]
     ) -> Response | None:
+        if self._deferred:
+            self._prepare_for(model.service_model.service_name, model.name)
         self._pending.call = None
         api_params: dict[str, Any] = context.get(_PARAMS_KEY) or {}
         if self.principal is not None:
