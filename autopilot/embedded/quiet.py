@@ -65,10 +65,11 @@ def share_service_models() -> None:
     def load_service_model(
         self: Any, service_name: str, type_name: str, api_version: str | None = None
     ) -> Any:
-        if service_name not in self.list_available_services(type_name):
-            return original_model(self, service_name, type_name, api_version)  # botocore's error
         if api_version is None:
-            api_version = self.determine_latest_version(service_name, type_name)
+            try:
+                api_version = self.determine_latest_version(service_name, type_name)
+            except Exception:  # an unknown service or type: botocore's own error, as it raises it
+                return original_model(self, service_name, type_name, api_version)
         name = os.path.join(service_name, api_version, type_name)
         # moto's loader looks for its extras under the name without dashes: its own key then.
         extras_name = os.path.join(service_name.replace("-", ""), api_version, type_name)
@@ -76,7 +77,7 @@ def share_service_models() -> None:
             extras_name = name
         extras = tuple(found(self, f"{extras_name}.{kind}-extras") for kind in self.extras_types)
         key = ("model", found(self, name)[:1], extras, extras_name, type_name, api_version)
-        if key not in shared:
+        if key not in shared:  # the first load checks the service as botocore does
             shared[key] = original_model(self, service_name, type_name, api_version)
         return shared[key]
 

@@ -184,10 +184,21 @@ class EmbeddedStack:
         kind = self.app.template["Resources"][logical_id]["Type"]
         with self.backend.unrecorded():
             if kind == "AWS::SNS::Topic":
-                value = str(self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"])
+                # Its ARN is known before it exists; it is created before the first SNS call (a
+                # function that never publishes does not pay for SNS).
+                from moto.utilities.utils import get_partition
+
+                region = self.backend.region
+                value = f"arn:{get_partition(region)}:sns:{region}:{self.backend.account_id}:{logical_id}"
+                self.backend.prepare_before(
+                    lambda service, _operation: service == "sns",
+                    lambda: self.backend.client("sns").create_topic(Name=logical_id),
+                )
             elif kind == "AWS::S3::Bucket":
                 value = local_bucket_name(logical_id)
-                self._create_bucket(value)
+                self.backend.prepare_before(
+                    lambda service, _operation: service == "s3", lambda: self._create_bucket(value)
+                )
             else:
                 value = logical_id
         self._resources[logical_id] = value

@@ -72,3 +72,15 @@ def test_a_deferred_set_up_runs_once() -> None:
         sagemaker.list_endpoints()
 
         assert runs == ["x"]
+
+
+def test_the_notification_topic_a_function_names_exists_from_the_first_sns_call() -> None:
+    with EmbeddedStack() as stack:
+        plan = stack.function_for_handler("plan")
+        environment = stack.function_environment(plan)
+        topics = [v for v in environment.values() if v.startswith("arn:aws:sns:")]
+        assert topics, "the plan function names the notification topic"
+
+        listed = stack.backend.client("sns").list_topics()["Topics"]
+
+        assert [t["TopicArn"] for t in listed] == topics
