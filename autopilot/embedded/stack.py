@@ -57,12 +57,16 @@ _SEEDED_FIELDS = (
 )
 
 
-# SageMaker operations that cannot see an endpoint, its configuration, a model or an experiment.
+# SageMaker operations that cannot see an endpoint, its configuration or a model.
 _BLIND_TO_ENDPOINTS = ("ModelPackage", "CompilationJob", "ModelCard")
 
 
 def _may_see_endpoints(service: str, operation: str) -> bool:
-    return service == "sagemaker" and not any(part in operation for part in _BLIND_TO_ENDPOINTS)
+    if service != "sagemaker" or any(part in operation for part in _BLIND_TO_ENDPOINTS):
+        return False
+    # An experiment exists only once CreateInferenceExperiment made it, which needed the endpoint: the
+    # other experiment calls (a replay's closing list, the roller's reads) find it made or nothing.
+    return "InferenceExperiment" not in operation or operation == "CreateInferenceExperiment"
 
 
 def available_handlers(app: SynthesizedApp | None = None) -> list[str]:
@@ -419,8 +423,9 @@ class EmbeddedStack:
 
     def expect_shadow_endpoint(self, group: str) -> None:
         """The group's production endpoint (`seed_shadow_endpoint`) exists from the first SageMaker call
-        that could see it: any call but those on model packages, compilation jobs and model cards. A run
-        that makes none (a plan, an attach, a compile watcher round) does not create it."""
+        that could see it: any call but those on model packages, compilation jobs, model cards and
+        existing experiments. A run that makes none (a plan, an attach, a compile watcher round) does
+        not create it."""
         if group in self._expected_endpoints:
             return
         self._expected_endpoints.add(group)

@@ -249,6 +249,7 @@ def local_execution(
         state_task_service_aws_sdk as aws_sdk,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -280,6 +281,11 @@ def local_execution(
         _sdk_blobs_as_json(aws_sdk.StateTaskServiceAwsSdk),
         _iterations_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        mock.patch.object(
+            BaseExecutionWorkerCommunication,
+            "terminated",
+            _ended_noted(BaseExecutionWorkerCommunication.terminated),
+        ),
         mock.patch.object(
             StepFunctionsParserBackend,
             "_validate_definition",
@@ -562,17 +568,35 @@ def wait_for_end(
     waits for a callback, call `on_token_wait` (the simulated seconds it returns count against the
     task's TimeoutSeconds) instead of waiting. The execution's DescribeExecution at its end."""
     deadline = time.monotonic() + timeout_seconds
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            return described
+    described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+    while described["status"] == "RUNNING":
         if time.monotonic() > deadline:
             sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
             raise TimeoutError(f"execution {execution_arn} still running after {timeout_seconds} s")
         if on_token_wait is not None and tokens.waiting():
             tokens.elapse(on_token_wait())
-            continue
-        time.sleep(0.01)
+        else:
+            # Woken as soon as an execution's worker ends (`_ended_noted`); asking for the status again
+            # at most every 10 ms otherwise, in case an execution ends some other way.
+            with _ENDED:
+                _ENDED.wait(0.01)
+        described = sfn.describe_execution(executionArn=execution_arn)
+    return described
+
+
+# Notified when an execution's worker thread has recorded its end (its status is no longer RUNNING).
+_ENDED = threading.Condition()
+
+
+def _ended_noted(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    def terminated(self: Any) -> None:
+        try:
+            original(self)
+        finally:
+            with _ENDED:
+                _ENDED.notify_all()
+
+    return terminated
 
 
 def execute(

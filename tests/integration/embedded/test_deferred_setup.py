@@ -84,3 +84,13 @@ def test_the_notification_topic_a_function_names_exists_from_the_first_sns_call(
         listed = stack.backend.client("sns").list_topics()["Topics"]
 
         assert [t["TopicArn"] for t in listed] == topics
+
+
+def test_listing_experiments_before_any_exists_does_not_create_the_endpoint() -> None:
+    with EmbeddedStack() as stack:
+        stack.seed_from_event(_registered())
+
+        listed = stack.backend.client("sagemaker").list_inference_experiments()
+
+        assert listed["InferenceExperiments"] == []
+        assert _endpoints(stack.backend) == []
