@@ -235,11 +235,39 @@ class TokenWaits:
 _TOKEN_POLL_SECONDS = 0.005
 
 
+def _batch_status_alone() -> None:
+    """moto's interpreter imports `moto.batch.utils` for one enum, the status of a Batch job (for
+    Batch tasks, which our state machines do not have). Importing it runs the `moto.batch` package,
+    which loads moto's Batch and EC2 backends: more than the rest of the interpreter, and most of a
+    short replay's time. The enum's module and the one it imports are loaded on their own instead
+    (the same files); `moto.batch` still loads in full, later, for anything that asks for it."""
+    import importlib.util
+    import sys
+
+    if "moto.batch.utils" in sys.modules:
+        return
+    import moto
+
+    folder = Path(moto.__file__).parent / "batch"
+    for name in ("exceptions", "utils"):  # utils imports .exceptions
+        spec = importlib.util.spec_from_file_location(f"moto.batch.{name}", folder / f"{name}.py")
+        if spec is None or spec.loader is None:
+            return  # moto's layout changed: import as moto does
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            del sys.modules[spec.name]
+            return
+
+
 @contextmanager
 def local_execution(
     invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None, tokens: TokenWaits | None = None
 ) -> Iterator[list[int]]:
     """Patch moto's interpreter for local runs; yields the list the waits are recorded in."""
+    _batch_status_alone()
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations import (
         is_operator,
@@ -520,12 +548,14 @@ def parsed_program(text: str) -> Any:
         return _PROGRAMS[text]
     import pickle
 
+    _batch_status_alone()  # before unpickling imports moto's interpreter
     path = _program_file(text)
     try:
         _PROGRAMS[text] = pickle.loads(path.read_bytes())  # noqa: S301 - written below, under .cache/
         return _PROGRAMS[text]
     except Exception:  # absent, or unreadable: parse again
         pass
+    _batch_status_alone()
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     program = AmazonStateLanguageParser.parse(text)[0]

@@ -94,3 +94,30 @@ def test_listing_experiments_before_any_exists_does_not_create_the_endpoint() ->
 
         assert listed["InferenceExperiments"] == []
         assert _endpoints(stack.backend) == []
+
+
+def test_a_replay_loads_neither_moto_batch_nor_ec2(tmp_path: Path) -> None:
+    # moto's interpreter wants one enum from moto.batch; the package itself loads the Batch and EC2
+    # backends, which no state machine of ours uses (a fresh process: this one may have them loaded).
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, runpy\n"
+        "sys.argv = ['autopilot', 'replay', 'events/version-registered.json']\n"
+        "try:\n    runpy.run_module('autopilot', run_name='__main__')\n"
+        "except SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+        "print(sorted(m for m in ('moto.batch', 'moto.ec2') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=EVENTS.parent,
+        env={**os.environ, "AUTOPILOT_LOCAL_WORLD": str(tmp_path / "world.json")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert "exit status 0" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
