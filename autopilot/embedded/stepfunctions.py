@@ -551,7 +551,7 @@ def parsed_program(text: str) -> Any:
     _batch_status_alone()  # before unpickling imports moto's interpreter
     path = _program_file(text)
     try:
-        _PROGRAMS[text] = pickle.loads(path.read_bytes())  # noqa: S301 - written below, under .cache/
+        _PROGRAMS[text] = pickle.loads(path.read_bytes())  # written below, under .cache/
         return _PROGRAMS[text]
     except Exception:  # absent, or unreadable: parse again
         pass

@@ -469,7 +469,9 @@ class LocalBackend:
             report_key = f"{group}/{version}/evaluation.json"
             report = evaluation_report if evaluation_report is not None else {"metrics": {"accuracy": 0.9}}
             objects.append((report_key, json.dumps(report).encode()))
-            self.prepare_before(lambda service, _operation: service == "s3", lambda: self._put(bucket, objects))
+            self.prepare_before(
+                lambda service, _operation: service == "s3", lambda: self._put(bucket, objects)
+            )
             image = image or (
                 f"763104351884.dkr.ecr.{self.region}.amazonaws.com/pytorch-inference:2.0.1-cpu-py310"
             )

@@ -75,7 +75,9 @@ def test_an_unreadable_cache_file_is_parsed_again_and_replaced(
 
 
 def test_a_definition_that_does_not_parse_raises_and_is_not_kept(cache_dir: Path) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - moto's parser's own error
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+
+    with pytest.raises(ASLParserException):
         parsed_program('{"StartAt": "Missing", "States": {"A": {"Type": "Nope"}}}')
 
     assert not cache_dir.exists() or not list(cache_dir.glob("*.pickle"))
