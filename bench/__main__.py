@@ -6,6 +6,7 @@ seven minutes on two cores (longer the first time: the scale rows synthesize thr
 kept in .cache/synth/); no AWS account.
 
     .venv/bin/python -m bench [--import-runs 5] [--warm-runs 200] [--events 1000] [--in-flight 1000]
+    .venv/bin/python -m bench --only cli [--import-runs 5]    # the CLI rows alone, in about a minute
 """
 
 from __future__ import annotations
@@ -39,7 +40,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="where to write the measured memory peaks (default bench/results.json, which is committed)",
     )
+    parser.add_argument(
+        "--only",
+        choices=["cli"],
+        help="measure only these rows (cli: the CLI verbs against the import floor); nothing is written",
+    )
     args = parser.parse_args(argv)
+    if args.only == "cli":
+        from bench.cli import measure_cli
+        from bench.run import cli_rows, render_rows
+
+        started = time.perf_counter()
+        print(render_rows(cli_rows(measure_cli(args.import_runs))))
+        print(f"\nFinished in {time.perf_counter() - started:.0f} s (cli).")
+        return 0
 
     import logging
 
