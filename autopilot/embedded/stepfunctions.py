@@ -291,7 +291,6 @@ class TokenWaits:
             self.running_iterations -= 1
 
 
-
 def _batch_status_alone() -> None:
     """moto's interpreter imports `moto.batch.utils` for one enum, the status of a Batch job (for
     Batch tasks, which our state machines do not have). Importing it runs the `moto.batch` package,
