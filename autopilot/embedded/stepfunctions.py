@@ -616,7 +616,8 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)
-        if role_arn:
+        # moto hands every task the execution's own role when it names no Credentials.
+        if role_arn and role_arn != LOCAL_ROLE_ARN:
             return _assumed_client(original, region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
