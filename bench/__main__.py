@@ -7,6 +7,7 @@ kept in .cache/synth/), plus the versions in flight, about 40 minutes at the ful
 0` skips them); no AWS account.
 
     .venv/bin/python -m bench [--import-runs 5] [--warm-runs 200] [--events 1000] [--in-flight 1000]
+    .venv/bin/python -m bench --only cli [--import-runs 5]    # the CLI rows alone, in about a minute
 """
 
 from __future__ import annotations
@@ -40,7 +41,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="where to write the measured memory peaks (default bench/results.json, which is committed)",
     )
+    parser.add_argument(
+        "--only",
+        choices=["cli"],
+        help="measure only these rows (cli: the CLI verbs against the import floor); nothing is written",
+    )
     args = parser.parse_args(argv)
+    if args.only == "cli":
+        from bench.cli import measure_cli
+        from bench.run import cli_rows, render_rows
+
+        started = time.perf_counter()
+        print(render_rows(cli_rows(measure_cli(args.import_runs))))
+        print(f"\nFinished in {time.perf_counter() - started:.0f} s (cli).")
+        return 0
 
     import logging
 

@@ -541,39 +541,44 @@ class BenchReport:
         ]
 
     def cli_rows(self) -> list[tuple[str, str, str, str, str]]:
-        """Row 8: a CLI verb's time against importing boto3 and moto."""
-        rows: list[tuple[str, str, str, str, str]] = []
-        if self.cli is not None:
-            floor = statistics.median(self.cli.floor)
-            for name in self.cli.commands:
-                rows.append(
-                    (
-                        "8",
-                        f"{name} (median of {self.cli.runs})",
-                        f"{self.cli.ratio(name):.2f}x: {self.cli.median(name):.2f} s; "
-                        f"import boto3, moto {floor:.2f} s",
-                        f"<= {CLI_GOALS[name]}x",
-                        _verdict(self.cli.ratio(name) <= CLI_GOALS[name]),
-                    )
-                )
-        return rows
+        return [] if self.cli is None else cli_rows(self.cli)
 
     def render(self) -> str:
-        header = ("#", "figure", "measured", "goal", "")
-        rows = self.rows()
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        return render_rows(self.rows())
 
-        def line(cells: tuple[str, ...]) -> str:
-            return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
-        out = [
-            f"Registry Autopilot benchmark: {machine()}",
-            "",
-            line(header),
-            "|" + "|".join("-" * (w + 2) for w in widths) + "|",
-            *(line(row) for row in rows),
-        ]
-        return "\n".join(out)
+def cli_rows(cli: CliTimes) -> list[tuple[str, str, str, str, str]]:
+    """Row 8: a CLI verb's time against importing boto3 and moto."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    floor = statistics.median(cli.floor)
+    for name in cli.commands:
+        rows.append(
+            (
+                "8",
+                f"{name} (median of {cli.runs})",
+                f"{cli.ratio(name):.2f}x: {cli.median(name):.2f} s; import boto3, moto {floor:.2f} s",
+                f"<= {CLI_GOALS[name]}x",
+                _verdict(cli.ratio(name) <= CLI_GOALS[name]),
+            )
+        )
+    return rows
+
+
+def render_rows(rows: list[tuple[str, str, str, str, str]]) -> str:
+    header = ("#", "figure", "measured", "goal", "")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    out = [
+        f"Registry Autopilot benchmark: {machine()}",
+        "",
+        line(header),
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+        *(line(row) for row in rows),
+    ]
+    return "\n".join(out)
 
 
 def _duration(value: timedelta) -> str:

@@ -41,7 +41,8 @@ from autopilot.errors import InvalidInput
 from infra.config import WATCHER_ROUND_SECONDS
 
 HANDLER_PACKAGE = "registry_autopilot.handlers"
-HANDLERS_DIR = Path(__file__).resolve().parents[2] / "functions" / "registry_autopilot" / "handlers"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"  # the functions' asset
+HANDLERS_DIR = FUNCTIONS_DIR / "registry_autopilot" / "handlers"
 
 # Fields of a state-change event's detail that CreateModelPackage accepts as they are.
 _SEEDED_FIELDS = (
@@ -54,6 +55,18 @@ _SEEDED_FIELDS = (
     "ModelPackageRegistrationType",
     "ModelLifeCycle",
 )
+
+
+# SageMaker operations that cannot see an endpoint, its configuration or a model.
+_BLIND_TO_ENDPOINTS = ("ModelPackage", "CompilationJob", "ModelCard")
+
+
+def _may_see_endpoints(service: str, operation: str) -> bool:
+    if service != "sagemaker" or any(part in operation for part in _BLIND_TO_ENDPOINTS):
+        return False
+    # An experiment exists only once CreateInferenceExperiment made it, which needed the endpoint: the
+    # other experiment calls (a replay's closing list, the roller's reads) find it made or nothing.
+    return "InferenceExperiment" not in operation or operation == "CreateInferenceExperiment"
 
 
 def available_handlers(app: SynthesizedApp | None = None) -> list[str]:
@@ -160,6 +173,7 @@ class EmbeddedStack:
         # Whether executions keep their history (the demo and tests read it; replay does not).
         self.keep_history = True
         self._seeded_endpoints: set[str] = set()  # production endpoints created for shadow tests
+        self._expected_endpoints: set[str] = set()  # groups whose endpoint is created when first needed
         self._state_machines: dict[str, str] = {}  # local state machine name -> ARN on this backend
         # Each function's clients, kept between its invocations as a warm Lambda container keeps them.
         self._containers: dict[str, dict[str, Any]] = {}
@@ -195,10 +209,21 @@ class EmbeddedStack:
         kind = self.app.template["Resources"][logical_id]["Type"]
         with self.backend.unrecorded():
             if kind == "AWS::SNS::Topic":
-                value = str(self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"])
+                # Its ARN is known before it exists; it is created before the first SNS call (a
+                # function that never publishes does not pay for SNS).
+                from moto.utilities.utils import get_partition
+
+                region = self.backend.region
+                value = f"arn:{get_partition(region)}:sns:{region}:{self.backend.account_id}:{logical_id}"
+                self.backend.prepare_before(
+                    lambda service, _operation: service == "sns",
+                    lambda: self.backend.client("sns").create_topic(Name=logical_id),
+                )
             elif kind == "AWS::S3::Bucket":
                 value = local_bucket_name(logical_id)
-                self._create_bucket(value)
+                self.backend.prepare_before(
+                    lambda service, _operation: service == "s3", lambda: self._create_bucket(value)
+                )
             else:
                 value = logical_id
         self._resources[logical_id] = value
@@ -221,6 +246,10 @@ class EmbeddedStack:
         env["AUTOPILOT_CONFIG_FILE"] = str(self._config_file)  # /var/task/... in Lambda
         env["AWS_REGION"] = self.backend.region
         env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+        # Set by the Lambda runtime in every function. The X-Ray SDK reads it when the first Tracer is
+        # created: in Lambda it samples locally; anywhere else it creates two X-Ray clients for
+        # centralized sampling, a tenth of a second that the deployed function never spends.
+        env["LAMBDA_TASK_ROOT"] = str(FUNCTIONS_DIR)  # /var/task in Lambda: the function's code
         return env
 
     # -- running functions ---------------------------------------------------------------------
@@ -468,7 +497,7 @@ class EmbeddedStack:
             version = int(version_text)
         except (IndexError, ValueError):
             return None
-        self.seed_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
+        self.expect_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
         sagemaker = self.backend.client("sagemaker")
         request: dict[str, Any] = {key: detail[key] for key in _SEEDED_FIELDS if detail and key in detail}
         with self.backend.unrecorded():
@@ -490,6 +519,16 @@ class EmbeddedStack:
                     sagemaker.create_model_package(ModelPackageGroupName=group, **request)["ModelPackageArn"]
                 )
         return arn
+
+    def expect_shadow_endpoint(self, group: str) -> None:
+        """The group's production endpoint (`seed_shadow_endpoint`) exists from the first SageMaker call
+        that could see it: any call but those on model packages, compilation jobs, model cards and
+        existing experiments. A run that makes none (a plan, an attach, a compile watcher round) does
+        not create it."""
+        if group in self._expected_endpoints:
+            return
+        self._expected_endpoints.add(group)
+        self.backend.prepare_before(_may_see_endpoints, lambda: self.seed_shadow_endpoint(group))
 
     def seed_shadow_endpoint(self, group: str) -> str | None:
         """Create the production endpoint a group's shadow tests run against (a model, an endpoint

@@ -42,6 +42,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import threading
 import time
 import traceback
@@ -49,6 +50,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -289,11 +291,39 @@ class TokenWaits:
             self.running_iterations -= 1
 
 
+def _batch_status_alone() -> None:
+    """moto's interpreter imports `moto.batch.utils` for one enum, the status of a Batch job (for
+    Batch tasks, which our state machines do not have). Importing it runs the `moto.batch` package,
+    which loads moto's Batch and EC2 backends: more than the rest of the interpreter, and most of a
+    short replay's time. The enum's module and the one it imports are loaded on their own instead
+    (the same files); `moto.batch` still loads in full, later, for anything that asks for it."""
+    import importlib.util
+    import sys
+
+    if "moto.batch.utils" in sys.modules:
+        return
+    import moto
+
+    folder = Path(moto.__file__).parent / "batch"
+    for name in ("exceptions", "utils"):  # utils imports .exceptions
+        spec = importlib.util.spec_from_file_location(f"moto.batch.{name}", folder / f"{name}.py")
+        if spec is None or spec.loader is None:
+            return  # moto's layout changed: import as moto does
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            del sys.modules[spec.name]
+            return
+
+
 @contextmanager
 def local_execution(
     invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None, tokens: TokenWaits | None = None
 ) -> Iterator[list[int]]:
     """Patch moto's interpreter for local runs; yields the list the waits are recorded in."""
+    _batch_status_alone()
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations import (
         is_operator,
@@ -303,7 +333,9 @@ def local_execution(
         state_task_service_aws_sdk as aws_sdk,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     waits: list[int] = []
     # moto logs every failed state at ERROR with its whole parse tree; the execution result and
@@ -339,6 +371,16 @@ def local_execution(
         _iterations_counted(tokens),
         _executions_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        mock.patch.object(
+            BaseExecutionWorkerCommunication,
+            "terminated",
+            _ended_noted(BaseExecutionWorkerCommunication.terminated),
+        ),
+        mock.patch.object(
+            StepFunctionsParserBackend,
+            "_validate_definition",
+            staticmethod(_validated_once(StepFunctionsParserBackend._validate_definition)),
+        ),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
@@ -573,6 +615,9 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
     (the clients carry the interpreter's fixed test credentials and no state)."""
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if role_arn:
+            return _assumed_client(original, region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
             _SDK_CLIENTS[key] = original(region, service, state_credentials)
@@ -581,13 +626,87 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
     return client_for
 
 
+def _assumed_client(original: Callable[..., Any], region: str, service: str, role_arn: str) -> Any:
+    """A task with `Credentials` runs as that role (Step Functions API Reference, TaskCredentials: "The
+    ARN of an IAM role that Step Functions assumes for the task. The role can allow cross-account access
+    to resources."): the role is assumed through STS, so its trust policy decides, and the call is made
+    with the session's credentials, so it is served in the role's account."""
+    import boto3
+
+    sts = original(region, "sts", None)
+    session = sts.assume_role(RoleArn=role_arn, RoleSessionName="states-task")["Credentials"]
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"],
+        aws_session_token=session["SessionToken"],
+    )
+
+
 def _parsed_program(worker: Any) -> Any:
+    return parsed_program(worker._evaluation_details.state_machine_details.definition)
+
+
+# Parsed programs are also kept on disk, so a new process (each CLI verb is one) does not parse the
+# same definition again: parsing the compile workflow takes a third of a second, loading it a
+# millisecond. The key is the definition's text with the versions of moto and Python that parsed it, so
+# a changed definition, or another interpreter, is parsed afresh; nothing else is read from the file.
+PROGRAM_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "asl"
+
+
+def _program_file(text: str) -> Path:
+    import sys
+
+    from moto import __version__ as moto_version
+
+    key = f"{moto_version}\n{sys.version}\n{text}".encode()
+    return PROGRAM_CACHE_DIR / f"{hashlib.sha256(key).hexdigest()[:32]}.pickle"
+
+
+def parsed_program(text: str) -> Any:
+    """moto's evaluation program for the definition `text`, parsed once (per process, and on disk).
+    A definition that does not parse raises as moto's parser does, and is not kept."""
+    if text in _PROGRAMS:
+        return _PROGRAMS[text]
+    import pickle
+
+    _batch_status_alone()  # before unpickling imports moto's interpreter
+    path = _program_file(text)
+    try:
+        _PROGRAMS[text] = pickle.loads(path.read_bytes())  # written below, under .cache/
+        return _PROGRAMS[text]
+    except Exception:  # absent, or unreadable: parse again
+        pass
+    _batch_status_alone()
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    text = worker._evaluation_details.state_machine_details.definition
-    if text not in _PROGRAMS:
-        _PROGRAMS[text] = AmazonStateLanguageParser.parse(text)[0]
-    return _PROGRAMS[text]
+    program = AmazonStateLanguageParser.parse(text)[0]
+    try:
+        blob = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)  # before any execution uses it
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(blob)
+        temporary.replace(path)
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        pass  # kept in this process only
+    _PROGRAMS[text] = program
+    return program
+
+
+def _validated_once(original: Callable[[str], None]) -> Callable[[str], None]:
+    """moto validates a definition by parsing it when the state machine is created, then parses it
+    again for every execution: one parse serves both. A definition that does not parse gets moto's
+    own InvalidDefinition."""
+
+    def validate(definition: str) -> None:
+        try:
+            parsed_program(definition)
+        except Exception:
+            original(definition)
+            raise
+
+    return validate
 
 
 def wait_for_end(
@@ -602,17 +721,35 @@ def wait_for_end(
     waits for a callback, call `on_token_wait` (the simulated seconds it returns count against the
     task's TimeoutSeconds) instead of waiting. The execution's DescribeExecution at its end."""
     deadline = time.monotonic() + timeout_seconds
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            return described
+    described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+    while described["status"] == "RUNNING":
         if time.monotonic() > deadline:
             sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
             raise TimeoutError(f"execution {execution_arn} still running after {timeout_seconds} s")
         if on_token_wait is not None and tokens.waiting():
             tokens.elapse(on_token_wait())
-            continue
-        time.sleep(0.01)
+        else:
+            # Woken as soon as an execution's worker ends (`_ended_noted`); asking for the status again
+            # at most every 10 ms otherwise, in case an execution ends some other way.
+            with _ENDED:
+                _ENDED.wait(0.01)
+        described = sfn.describe_execution(executionArn=execution_arn)
+    return described
+
+
+# Notified when an execution's worker thread has recorded its end (its status is no longer RUNNING).
+_ENDED = threading.Condition()
+
+
+def _ended_noted(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    def terminated(self: Any) -> None:
+        try:
+            original(self)
+        finally:
+            with _ENDED:
+                _ENDED.notify_all()
+
+    return terminated
 
 
 def execute(

@@ -520,23 +520,41 @@ class AutopilotConfig(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _defaults_name_no_account(self) -> Self:
+        """A group matched by groupNamePrefix alone lives in the automation account: the companion
+        stacks list the groups they forward and share, so a group of another account is listed."""
+        defaults = self.group_defaults
+        if defaults is not None and (
+            defaults.account_id is not None
+            or (defaults.shadow is not None and defaults.shadow.endpoint_account_id is not None)
+        ):
+            raise ValueError(
+                "groupDefaults cannot set accountId or shadow.endpointAccountId: list the groups of other "
+                "accounts under groups (docs/ACCOUNTS.md)"
+            )
+        return self
+
     def named_accounts(self) -> set[str]:
-        """Every account a group or its endpoint names explicitly."""
-        named = {g.account_id for g in self.groups.values() if g.account_id is not None}
+        """Every account a group (or groupDefaults) or its endpoint names explicitly."""
+        settings = list(self.settings_by_key().values())
+        named = {g.account_id for g in settings if g.account_id is not None}
         named |= {
             g.shadow.endpoint_account_id
-            for g in self.groups.values()
+            for g in settings
             if g.shadow is not None and g.shadow.endpoint_account_id is not None
         }
         return named
 
     def registry_account(self, group: str) -> str | None:
         """The account whose registry holds `group`; None: the automation stack's own (unknown)."""
-        return self.groups[group].account_id or self.account
+        settings = self.group(group)
+        return (settings.account_id if settings is not None else None) or self.account
 
     def endpoint_account(self, group: str) -> str | None:
         """The account of `group`'s production endpoint; None: the automation stack's own (unknown)."""
-        shadow = self.groups[group].shadow
+        settings = self.group(group)
+        shadow = settings.shadow if settings is not None else None
         own = shadow.endpoint_account_id if shadow is not None else None
         return own or self.registry_account(group)
 
@@ -547,14 +565,17 @@ class AutopilotConfig(_Model):
 
     def registry_accounts(self) -> list[str]:
         """The other accounts that hold watched groups (they forward events and share versions)."""
-        return sorted({a for g in self.groups if (a := self.registry_account(g)) and a != self.account})
+        settings = self.settings_by_key().values()
+        return sorted({a for g in settings if (a := g.account_id or self.account) and a != self.account})
 
     def endpoint_accounts(self) -> list[str]:
         """The other accounts that hold production endpoints (shadow tests run there)."""
         return sorted(
             {
                 a
-                for g, c in self.groups.items()
-                if c.shadow is not None and (a := self.endpoint_account(g)) and a != self.account
+                for g in self.settings_by_key().values()
+                if g.shadow is not None
+                and (a := g.shadow.endpoint_account_id or g.account_id or self.account)
+                and a != self.account
             }
         )
