@@ -3,7 +3,8 @@
 Prints one table (the figures of docs/PERFORMANCE.md, each beside its goal) and how long each part
 took, and writes the memory peaks with the commit they were measured on to bench/results.json. Four to
 seven minutes on two cores (longer the first time: the scale rows synthesize three configurations,
-kept in .cache/synth/); no AWS account.
+kept in .cache/synth/), plus the versions in flight, about 40 minutes at the full 1,000 (`--in-flight
+0` skips them); no AWS account.
 
     .venv/bin/python -m bench [--import-runs 5] [--warm-runs 200] [--events 1000] [--in-flight 1000]
     .venv/bin/python -m bench --only cli [--import-runs 5]    # the CLI rows alone, in about a minute

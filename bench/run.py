@@ -63,8 +63,9 @@ from infra.config import WATCHER_ROUND_SECONDS
 REPLAY_EVENTS = 1_000
 # Versions in flight (bench/inflight.py): the burst, on an account whose quota on concurrent
 # compilation jobs lets 3,000 jobs of 5 minutes drain within compileTimeoutMinutes (120), which needs
-# at least 3,000 x 5 / 120 = 125; 500 drains it in about half an hour (the embedded account's default
-# is 10, docs/FIDELITY.md; every refusal is states the local interpreter runs, minutes of this run).
+# at least 3,000 x 5 / 120 = 125; 500 drains it in about half an hour, as fast as the watcher answers
+# (the embedded account's default is 10, docs/FIDELITY.md; every refusal is states the local
+# interpreter runs, minutes of this run).
 IN_FLIGHT_VERSIONS = 1_000
 IN_FLIGHT_GROUPS = 300
 IN_FLIGHT_QUOTA = 500
