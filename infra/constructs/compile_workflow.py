@@ -174,6 +174,7 @@ class CompileWorkflow(Construct):
             description="Plans the Neo compilations a registered model version still needs",
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
             memory_size=constants.PLAN_MEMORY_MB,
+            crosses_accounts=True,
             publishes=True,  # a version under a KMS key not configured is notified (model_keys)
         )
         # Plan writes a version only to register a Logged one or to record why it cannot read it (its
@@ -194,6 +195,7 @@ class CompileWorkflow(Construct):
             timeout=Duration.seconds(60),
             memory_size=constants.ATTACH_MEMORY_MB,
             reserved_concurrent_executions=constants.ATTACH_RESERVED_CONCURRENCY,
+            crosses_accounts=True,
             publishes=True,
         )
         sagemaker_access.allow(
@@ -301,9 +303,24 @@ class CompileWorkflow(Construct):
             encryption_key=alerting.key,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # Multi-account: the workflow creates compilation jobs in the registry accounts with their access
+        # roles, so its role lives under the path those roles trust (docs/ACCOUNTS.md).
+        role_path = functions.cross_account_role_path
+        own_role = (
+            iam.Role(
+                self,
+                "StateMachineRole",
+                assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+                path=role_path,
+                description="Registry Autopilot compile workflow",
+            )
+            if role_path is not None
+            else None
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            role=own_role,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.minutes(config.compile_timeout_minutes + 30),
@@ -328,28 +345,32 @@ class CompileWorkflow(Construct):
 
         self._alarm_on_failed_executions(alerting)
 
-        acknowledge_wildcard_resources(
-            self.state_machine,
-            sagemaker_access.compilation_job_arns(self),
-            sagemaker_access.SCOPED_WILDCARD_REASON,
-        )
-        acknowledge_wildcard_resources(
-            self.state_machine,
-            [artifacts.bucket.arn_for_objects(f"{COMPILE_WAITS_PREFIX}*")],
-            "The compile waits: each branch writes its task token to one object named after its job and "
-            "execution at run time, under this one prefix.",
-        )
-        acknowledge_wildcard_resources(
-            self.state_machine,
-            [f"{function.function_arn}:*" for function in (plan_function, attach_function)],
-            "Invoking the workflow's own functions by any version or alias.",
-        )
-        acknowledge(
-            self.state_machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) have no "
-            "resource-level permissions.",
-        )
+        # The findings sit on the state machine's role: a child of the state machine, or beside it when
+        # the workflow brings its own (multi-account).
+        owners: list[Construct] = [self.state_machine] if own_role is None else [own_role]
+        for owner in owners:
+            acknowledge_wildcard_resources(
+                owner,
+                sagemaker_access.compilation_job_arns(self),
+                sagemaker_access.SCOPED_WILDCARD_REASON,
+            )
+            acknowledge_wildcard_resources(
+                owner,
+                [artifacts.bucket.arn_for_objects(f"{COMPILE_WAITS_PREFIX}*")],
+                "The compile waits: each branch writes its task token to one object named after its job "
+                "and execution at run time, under this one prefix.",
+            )
+            acknowledge_wildcard_resources(
+                owner,
+                [f"{function.function_arn}:*" for function in (plan_function, attach_function)],
+                "Invoking the workflow's own functions by any version or alias.",
+            )
+            acknowledge(
+                owner,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) have no "
+                "resource-level permissions.",
+            )
 
     def _target_branch(self, config: AutopilotConfig, artifacts: CompiledArtifacts) -> sfn.IChainable:
         """[choose input] -> Create -> wait for the compile watcher's report (the branch's result)."""

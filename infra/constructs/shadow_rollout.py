@@ -96,6 +96,7 @@ class ShadowRollout(Construct):
             async_dlq=True,
             memory_size=constants.SHADOW_START_MEMORY_MB,
             reserved_concurrent_executions=constants.SHADOW_START_RESERVED_CONCURRENCY,
+            crosses_accounts=True,
         )
         self.roller_function = functions.create(
             "Roller",
@@ -108,6 +109,7 @@ class ShadowRollout(Construct):
             publishes=True,
             memory_size=constants.ROLLER_MEMORY_MB,
             reserved_concurrent_executions=constants.ROLLER_RESERVED_CONCURRENCY,
+            crosses_accounts=True,
         )
         self._group_prefix = config.group_name_prefix
         self._endpoint_prefix = config.endpoint_name_prefix
