@@ -70,6 +70,7 @@ class RolePolicy:
 
     role: str
     grants: tuple[tuple[str, tuple[str, ...]], ...]
+    arn: str = ""  # the role's ARN, its IAM path included (what aws:PrincipalArn names)
 
     @classmethod
     def from_template(
@@ -89,7 +90,11 @@ class RolePolicy:
                         continue
                     arns = tuple(_resolve(r, region, account) for r in _as_list(statement["Resource"]))
                     grants += [(str(action).lower(), arns) for action in _as_list(statement["Action"])]
-        return cls(role=role_logical_id, grants=tuple(grants))
+        props = template["Resources"].get(role_logical_id, {}).get("Properties", {})
+        path = props.get("Path") if isinstance(props.get("Path"), str) else "/"
+        name = props.get("RoleName") if isinstance(props.get("RoleName"), str) else role_logical_id[:64]
+        arn = f"arn:aws:iam::{account}:role{path}{name}"
+        return cls(role=role_logical_id, grants=tuple(grants), arn=arn)
 
     def allows(self, action: str, resource_arn: str | None) -> bool:
         wanted = action.lower()
