@@ -515,17 +515,20 @@ class LocalBackend:
         description: str | None = None,
         registration_type: str | None = None,
         model_card: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> str:
         """Create ``group`` if needed and register a realistic version in it; returns its ARN.
 
         The model artifact and the evaluation report (``ModelMetrics``) are written to a local S3
         bucket so code that reads them finds them. The version's creation event is emitted, as AWS
-        would; the set-up calls themselves are not recorded.
+        would; the set-up calls themselves are not recorded. `account`: the account whose registry
+        holds the group (default: the backend's own), its artifacts in that account's bucket.
         """
-        bucket = f"autopilot-local-{self.account_id}"
+        owner = account or self.account_id
+        bucket = f"autopilot-local-{owner}"
         with self.unrecorded():
-            s3 = self.client("s3")
-            sagemaker = self.client("sagemaker")
+            s3 = self.client("s3", account=owner)
+            sagemaker = self.client("sagemaker", account=owner)
             existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
             if bucket not in existing:
                 if self.region == "us-east-1":

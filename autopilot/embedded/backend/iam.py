@@ -22,7 +22,12 @@ from typing import Any
 
 # botocore service name -> IAM service prefix, where they differ.
 _PREFIX = {"monitoring": "cloudwatch", "stepfunctions": "states"}
-_DENIAL_CODE = {"s3": "AccessDenied", "sns": "AuthorizationError", "cloudwatch": "AccessDenied"}
+_DENIAL_CODE = {
+    "s3": "AccessDenied",
+    "sns": "AuthorizationError",
+    "cloudwatch": "AccessDenied",
+    "sts": "AccessDenied",
+}
 # SageMaker request parameter -> the resource type its value names.
 _SAGEMAKER_RESOURCE = {
     "EndpointName": "endpoint",
