@@ -281,7 +281,9 @@ class LocalBackend:
         self._current_account_patch: Any = None
         self._delivered: set[str] = set()  # compilation jobs whose artifact has been written
         self.model_packages = sm.ModelPackages(self.clock, self._emit)
-        self.deployments = LocalDeployments()  # stacks deployed locally (CloudFormation's read side)
+        self.deployments = LocalDeployments(
+            account_id
+        )  # stacks deployed locally (CloudFormation's read side)
         self._lock = threading.RLock()
         self._quiet = threading.local()
         self._pending = threading.local()
@@ -329,11 +331,15 @@ class LocalBackend:
             ("iam", "GetContextKeysForPrincipalPolicy"): (
                 lambda c: get_context_keys_for_principal_policy(c.account_id, c.api_params)
             ),
-            ("cloudformation", "DescribeStacks"): lambda c: self.deployments.describe_stacks(c.api_params),
-            ("cloudformation", "DescribeStackResources"): (
-                lambda c: self.deployments.describe_stack_resources(c.api_params)
+            ("cloudformation", "DescribeStacks"): (
+                lambda c: self.deployments.describe_stacks(c.api_params, c.account_id)
             ),
-            ("cloudformation", "DeleteStack"): lambda c: self.deployments.delete_stack(c.api_params),
+            ("cloudformation", "DescribeStackResources"): (
+                lambda c: self.deployments.describe_stack_resources(c.api_params, c.account_id)
+            ),
+            ("cloudformation", "DeleteStack"): lambda c: self.deployments.delete_stack(
+                c.api_params, c.account_id
+            ),
             # Deletes for the e2e world's clean-up (moto has neither).
             ("sagemaker", "DeleteModelPackage"): self._delete_model_package,
             ("sagemaker", "DeleteModelPackageGroup"): self._delete_model_package_group,
