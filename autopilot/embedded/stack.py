@@ -173,6 +173,10 @@ class EmbeddedStack:
         tmp = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="autopilot-local-")))
         self._config_file = tmp / "autopilot_config.json"
         self._config_file.write_text(self.app.config.model_dump_json(by_alias=True))
+        from autopilot.embedded import stepfunctions
+
+        stepfunctions.TASK_CREDENTIALS.append(self.task_client)
+        self._stack.callback(stepfunctions.TASK_CREDENTIALS.remove, self.task_client)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -259,6 +263,32 @@ class EmbeddedStack:
     def function_role(self, logical_id: str) -> RolePolicy:
         """The IAM role the function runs with, as the template grants it."""
         role = self.app.template["Resources"][logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+        return RolePolicy.from_template(
+            self.app.template, role, region=self.backend.region, account=self.backend.account_id
+        )
+
+    def task_client(self, region: str, service: str, role_arn: str) -> Any:
+        """The client of a state machine task with `Credentials`: the state machine's role (from the
+        template) assumes `role_arn`, whose trust policy must allow it (a cross-account task)."""
+        from autopilot.embedded.backend.accounts import Caller
+
+        role = self.state_machine_role()
+        caller = Caller(account=self.backend.account_id, template_role=role, role_arn=role.arn)
+        sts = self.backend.session_client("sts", caller, region_name=region)
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="stepfunctions-task")["Credentials"]
+        return self.backend.client(
+            service,
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+    def state_machine_role(self) -> RolePolicy:
+        """The role of the stack's (compile) state machine, as the template grants it."""
+        resources = self.app.template["Resources"]
+        machine = next(iter(self.app.state_machines))
+        role = resources[machine]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
         return RolePolicy.from_template(
             self.app.template, role, region=self.backend.region, account=self.backend.account_id
         )

@@ -445,11 +445,21 @@ def state_machine_arn(sfn: Any, definition: dict[str, Any], known: dict[str, str
     return known[name]
 
 
+# A task with `Credentials` (`RoleArn`) runs as that role, which the state machine's role assumes
+# (Step Functions Developer Guide, "Accessing resources in other AWS accounts": a task's Credentials
+# field names the role to assume). moto ignores the field; the running stack sets this to make the
+# client: (region, service, role ARN) -> a client whose calls are that role's session.
+TASK_CREDENTIALS: list[Callable[[str, str, str], Any]] = []
+
+
 def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
     """moto creates a new client for every AWS SDK task; one per region and service serves them all
     (the clients carry the interpreter's fixed test credentials and no state)."""
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if role_arn and TASK_CREDENTIALS:
+            return TASK_CREDENTIALS[-1](region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
             _SDK_CLIENTS[key] = original(region, service, state_credentials)

@@ -132,7 +132,10 @@ class RolePolicy:
 def request_arn(
     service: str, operation: str, params: Mapping[str, Any], *, region: str, account: str
 ) -> str | None:
-    """The ARN of the resource a SageMaker request acts on (None where the check is action-level)."""
+    """The ARN of the resource a SageMaker request (or an AssumeRole) acts on (None where the check
+    is action-level)."""
+    if service == "sts" and operation == "AssumeRole" and isinstance(params.get("RoleArn"), str):
+        return str(params["RoleArn"])
     if service != "sagemaker":
         return None
     base = f"arn:aws:sagemaker:{region}:{account}"
