@@ -445,38 +445,27 @@ def state_machine_arn(sfn: Any, definition: dict[str, Any], known: dict[str, str
     return known[name]
 
 
+# A task with `Credentials` (`RoleArn`) runs as that role, which the state machine's role assumes
+# (Step Functions Developer Guide, "Accessing resources in other AWS accounts": a task's Credentials
+# field names the role to assume). moto ignores the field; the running stack sets this to make the
+# client: (region, service, role ARN) -> a client whose calls are that role's session.
+TASK_CREDENTIALS: list[Callable[[str, str, str], Any]] = []
+
+
 def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
     """moto creates a new client for every AWS SDK task; one per region and service serves them all
     (the clients carry the interpreter's fixed test credentials and no state)."""
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)
-        if role_arn:
-            return _assumed_client(original, region, service, str(role_arn))
+        if role_arn and TASK_CREDENTIALS:
+            return TASK_CREDENTIALS[-1](region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
             _SDK_CLIENTS[key] = original(region, service, state_credentials)
         return _SDK_CLIENTS[key]
 
     return client_for
-
-
-def _assumed_client(original: Callable[..., Any], region: str, service: str, role_arn: str) -> Any:
-    """A task with `Credentials` runs as that role (Step Functions API Reference, TaskCredentials: "The
-    ARN of an IAM role that Step Functions assumes for the task. The role can allow cross-account access
-    to resources."): the role is assumed through STS, so its trust policy decides, and the call is made
-    with the session's credentials, so it is served in the role's account."""
-    import boto3
-
-    sts = original(region, "sts", None)
-    session = sts.assume_role(RoleArn=role_arn, RoleSessionName="states-task")["Credentials"]
-    return boto3.client(
-        service,
-        region_name=region,
-        aws_access_key_id=session["AccessKeyId"],
-        aws_secret_access_key=session["SecretAccessKey"],
-        aws_session_token=session["SessionToken"],
-    )
 
 
 def _parsed_program(worker: Any) -> Any:
