@@ -81,7 +81,9 @@ class CompanionStack(Stack):
             "Access",
             plan=plan,
             account=account,
-            neo_role_arn=account_roles.role_arn(self, account, plan.neo_role_name()) if self.neo_role else None,
+            neo_role_arn=account_roles.role_arn(self, account, plan.neo_role_name())
+            if self.neo_role
+            else None,
             shadow_role_arn=(
                 account_roles.role_arn(self, account, plan.shadow_role_name()) if self.shadow_role else None
             ),

@@ -468,7 +468,24 @@ def _sdk_call(
     return Physical(str(deployed.template["Resources"][logical_id]["Type"]), str(physical))
 
 
+def _group_policies(
+    backend: LocalBackend, deployed: DeployedTemplate, logical_id: str, props: dict[str, Any]
+) -> Physical:
+    """Custom::ModelPackageGroupPolicies (infra/group_policy): its function's Create, run with the
+    account's SageMaker client: our statement merged into each listed group's resource policy."""
+    from infra.group_policy import handler
+
+    groups = handler._Groups.__new__(handler._Groups)
+    groups.client = backend.client("sagemaker", account=deployed.account)
+    shared = {
+        str(group): [str(a) for a in accounts] for group, accounts in (props.get("Groups") or {}).items()
+    }
+    handler.apply(groups, props, shared, [])
+    return Physical(str(deployed.template["Resources"][logical_id]["Type"]), _name(deployed, logical_id))
+
+
 CREATORS: dict[str, Creator] = {
+    "Custom::ModelPackageGroupPolicies": _group_policies,
     "AWS::IAM::Role": _role,
     "AWS::IAM::Policy": _policy,
     "AWS::IAM::ManagedPolicy": _managed_policy,

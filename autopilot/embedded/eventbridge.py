@@ -17,6 +17,7 @@ bus policy must admit the role or its account); without one, as the sending acco
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from autopilot.embedded.backend import LocalBackend
@@ -52,8 +53,24 @@ def bus_policy(backend: LocalBackend, bus_arn: str) -> Any:
     return bus.policy if bus is not None else None
 
 
-def forwarding_denial(backend: LocalBackend, account: str, bus_arn: str, role_arn: str | None) -> str | None:
-    """Why EventBridge in `account` may not put the event on `bus_arn` (None when it may)."""
+def forwarding_denial(
+    backend: LocalBackend,
+    account: str,
+    bus_arn: str,
+    role_arn: str | None,
+    event: Mapping[str, Any] | None = None,
+) -> str | None:
+    """Why EventBridge in `account` may not put the event on `bus_arn` (None when it may). The
+    event's source and detail-type are the request's events:source and events:detail-type
+    (EventBridge User Guide, "Using IAM policy conditions in Amazon EventBridge")."""
+    request_context = (
+        {
+            "events:source": [str(event.get("source", ""))],
+            "events:detail-type": [str(event.get("detail-type", ""))],
+        }
+        if event is not None
+        else None
+    )
     caller = Caller(account=account, role_arn=role_arn)
     action = "events:PutEvents"
     reason = identity_denial(caller, action, bus_arn, backend.region) if role_arn else None
@@ -67,6 +84,7 @@ def forwarding_denial(backend: LocalBackend, account: str, bus_arn: str, role_ar
             f"resource policy of event bus {name}",
             account_of(bus_arn),
             backend.region,
+            request_context,
         )
     if reason is None:
         return None

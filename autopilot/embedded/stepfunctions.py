@@ -277,6 +277,7 @@ def local_execution(
         _sdk_blobs_as_json(aws_sdk.StateTaskServiceAwsSdk),
         _iterations_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        _keyword_path_keys(),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
@@ -458,7 +459,8 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)
-        if role_arn and TASK_CREDENTIALS:
+        # A task without Credentials runs as the execution's own role (the interpreter passes it).
+        if role_arn and role_arn != LOCAL_ROLE_ARN and TASK_CREDENTIALS:
             return TASK_CREDENTIALS[-1](region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
@@ -466,6 +468,38 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
         return _SDK_CLIENTS[key]
 
     return client_for
+
+
+@contextmanager
+def _keyword_path_keys() -> Iterator[None]:
+    """A Parameters key that is also an ASL field name with `.$` (`"RoleArn.$"`, which a task with
+    Credentials passes to CreateCompilationJob) is a path like any other key ending in `.$` (States
+    Language, "Parameters": "the name of a key-value pair ... ends with .$"); the local interpreter's
+    grammar reads it as a literal key. Bind it as the path it is."""
+    from moto.stepfunctions.parser.asl.component.common.payload.payloadvalue.payloadbinding import (
+        payload_binding as bindings,
+    )
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+        StringContextPath,
+        StringJsonPath,
+    )
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = Preprocessor.visitPayload_binding_value
+
+    def visit(self: Any, ctx: Any) -> Any:
+        binding = original(self, ctx)
+        value = getattr(getattr(binding, "payload_value", None), "val", None)
+        field = str(getattr(binding, "field", ""))
+        if field.endswith(".$") and isinstance(value, str) and value.startswith("$"):
+            path = StringContextPath(value) if value.startswith("$$") else StringJsonPath(value)
+            return bindings.PayloadBindingStringExpressionSimple(
+                field=field[:-2], string_expression_simple=path
+            )
+        return binding
+
+    with mock.patch.object(Preprocessor, "visitPayload_binding_value", visit):
+        yield
 
 
 def _parsed_program(worker: Any) -> Any:

@@ -65,17 +65,23 @@ UNSCOPABLE_REASON = (
 
 
 def _sagemaker_arn(scope: Construct, resource: str, name: str, account: str | None = None) -> str:
-    return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name, account=account)
+    return Stack.of(scope).format_arn(
+        service="sagemaker", resource=resource, resource_name=name, account=account
+    )
 
 
 def _objects_anywhere(scope: Construct) -> str:
     return f"arn:{Stack.of(scope).partition}:s3:::*/*"
 
 
-def _reads_objects(scope: Construct, sid: str, locations: list[str] | None, owners: list[str]) -> iam.PolicyStatement:
+def _reads_objects(
+    scope: Construct, sid: str, locations: list[str] | None, owners: list[str]
+) -> iam.PolicyStatement:
     """s3:GetObject on the configured locations, else on any bucket the `owners` accounts own."""
     if locations:
-        return iam.PolicyStatement(sid=sid, actions=["s3:GetObject"], resources=_s3_object_arns(scope, locations))
+        return iam.PolicyStatement(
+            sid=sid, actions=["s3:GetObject"], resources=_s3_object_arns(scope, locations)
+        )
     return iam.PolicyStatement(
         sid=sid,
         actions=["s3:GetObject"],
@@ -119,7 +125,9 @@ def registry_statements(
             ],
             resources=jobs,
         ),
-        iam.PolicyStatement(sid="ListCompilationJobs", actions=["sagemaker:ListCompilationJobs"], resources=["*"]),
+        iam.PolicyStatement(
+            sid="ListCompilationJobs", actions=["sagemaker:ListCompilationJobs"], resources=["*"]
+        ),
         sagemaker_access.pass_roles_to_sagemaker([neo_role_arn]),
         *model_keys.write_keys(config),
     ]
@@ -174,7 +182,9 @@ def endpoint_statements(
             actions=["sagemaker:DescribeModel"],
             resources=[_sagemaker_arn(scope, "model", "*")],
         ),
-        iam.PolicyStatement(sid="ReadProductionEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=endpoints),
+        iam.PolicyStatement(
+            sid="ReadProductionEndpoints", actions=["sagemaker:DescribeEndpoint"], resources=endpoints
+        ),
         iam.PolicyStatement(
             sid="ReadEndpointConfigs",
             actions=["sagemaker:DescribeEndpointConfig"],
@@ -187,7 +197,9 @@ def endpoint_statements(
     # account policy evaluation logic": both the identity-based and the resource-based policy must allow).
     versions = [
         arn
-        for registry in sorted({plan.config.registry_account(g) for g in plan.endpoint_groups_in(account)} - {account})
+        for registry in sorted(
+            {plan.config.registry_account(g) for g in plan.endpoint_groups_in(account)} - {account}
+        )
         for arn in sagemaker_access.model_package_arns(
             scope,
             [g for g in plan.endpoint_groups_in(account) if plan.config.registry_account(g) == registry],
@@ -262,7 +274,9 @@ def neo_statements(scope: Construct, plan: AccountPlan, account: str) -> list[ia
         iam.PolicyStatement(
             sid="DescribeWatchedVersions",
             actions=["sagemaker:DescribeModelPackage"],
-            resources=sagemaker_access.model_package_arns(scope, plan.groups_in(account), config.group_name_prefix),
+            resources=sagemaker_access.model_package_arns(
+                scope, plan.groups_in(account), config.group_name_prefix
+            ),
         ),
         *model_keys.read_keys(config),
         iam.PolicyStatement(
@@ -301,7 +315,9 @@ def shadow_statements(scope: Construct, plan: AccountPlan, account: str) -> list
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
             resources=[f"arn:{stack.partition}:ecr:{stack.region}:*:repository/*"],
         ),
-        iam.PolicyStatement(sid="AuthorizeImagePulls", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        iam.PolicyStatement(
+            sid="AuthorizeImagePulls", actions=["ecr:GetAuthorizationToken"], resources=["*"]
+        ),
         *_write_logs(scope, [f"{ENDPOINT_LOG_GROUP_PREFIX}{name}" for name in endpoints]),
         _put_metrics(),
     ]
@@ -339,7 +355,13 @@ def shadow_statements(scope: Construct, plan: AccountPlan, account: str) -> list
 
 
 def sagemaker_role(
-    scope: Construct, construct_id: str, *, name: str, account: str, description: str, statements: list[iam.PolicyStatement]
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    account: str,
+    description: str,
+    statements: list[iam.PolicyStatement],
 ) -> iam.Role:
     role = iam.Role(
         scope,
@@ -350,7 +372,12 @@ def sagemaker_role(
         description=description,
         inline_policies={"Permissions": iam.PolicyDocument(statements=statements)},
     )
-    automation_bucket = {r for s in statements if s.sid in ("WriteCompiledModels", "LocateCompiledModels", "ReadCompiledModels") for r in s.resources}
+    automation_bucket = {
+        r
+        for s in statements
+        if s.sid in ("WriteCompiledModels", "LocateCompiledModels", "ReadCompiledModels")
+        for r in s.resources
+    }
     acknowledge_wildcard_resources(role, sorted(automation_bucket), AUTOMATION_BUCKET_REASON)
     others = [r for s in statements for r in s.resources if r != "*" and r not in automation_bucket]
     acknowledge_wildcard_resources(role, others, ACCESS_REASON)

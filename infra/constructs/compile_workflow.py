@@ -421,7 +421,7 @@ class CompileWorkflow(Construct):
                         "Tags.$": "$.request.Tags",
                         **source,
                     },
-                    "ResultPath": None,
+                    "ResultPath": sfn.JsonPath.DISCARD,
                 },
             )
             finish(state_id, create)

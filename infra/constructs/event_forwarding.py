@@ -35,7 +35,10 @@ def forwarding_pattern(groups: list[str], prefix: str | None) -> dict[str, Any]:
     return {
         "source": [constants.EVENT_SOURCE],
         "detail-type": [constants.EVENT_DETAIL_TYPE],
-        "detail": {"ModelPackageGroupName": watched_groups(groups, prefix), "ModelPackageStatus": ["Completed"]},
+        "detail": {
+            "ModelPackageGroupName": watched_groups(groups, prefix),
+            "ModelPackageStatus": ["Completed"],
+        },
     }
 
 

@@ -112,7 +112,9 @@ class GroupSharing(Construct):
         )
 
 
-def group_policies(scope: Construct, *, stack_name: str, shares: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+def group_policies(
+    scope: Construct, *, stack_name: str, shares: dict[str, list[str]]
+) -> dict[str, dict[str, Any]]:
     """The `ModelPackageGroupPolicy` of each group the stack creates and shares (the same statement the
     custom resource writes into existing groups)."""
     from infra.group_policy.handler import POLICY_VERSION, share_statements

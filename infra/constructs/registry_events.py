@@ -25,7 +25,9 @@ from infra.constructs.alerting import Alerting
 from registry_autopilot.models.config import AutopilotConfig
 
 
-def _state_change_pattern(groups: list[Any], accounts: list[str] | None, **detail: list[str]) -> events.EventPattern:
+def _state_change_pattern(
+    groups: list[Any], accounts: list[str] | None, **detail: list[str]
+) -> events.EventPattern:
     """`accounts`: in a multi-account configuration, the accounts whose events the rule accepts (the
     automation account's own and those the registry accounts forward); None: any (the bus's own)."""
     return events.EventPattern(

@@ -30,7 +30,9 @@ def _spellings(names: Iterable[str]) -> list[str]:
 
 def _arn(scope: IConstruct, resource: str, name: str, account: str | None = None) -> str:
     """A SageMaker ARN in the stack's account, or in `account` (a registry or endpoint account)."""
-    return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name, account=account)
+    return Stack.of(scope).format_arn(
+        service="sagemaker", resource=resource, resource_name=name, account=account
+    )
 
 
 def model_package_arns(
@@ -48,7 +50,9 @@ def model_package_group_arns(
 ) -> list[str]:
     """The groups themselves: `model-package-group/<group>`, or `model-package-group/<prefix>*`."""
     if prefix is not None:
-        return [_arn(scope, "model-package-group", f"{spelling}*", account) for spelling in _spellings([prefix])]
+        return [
+            _arn(scope, "model-package-group", f"{spelling}*", account) for spelling in _spellings([prefix])
+        ]
     return [_arn(scope, "model-package-group", group, account) for group in _spellings(groups)]
 
 
@@ -68,7 +72,8 @@ def read_model_packages(
 ) -> iam.PolicyStatement:
     """DescribeModelPackage on the watched groups' versions (its only resource type: model-package)."""
     return iam.PolicyStatement(
-        actions=["sagemaker:DescribeModelPackage"], resources=model_package_arns(scope, groups, prefix, account)
+        actions=["sagemaker:DescribeModelPackage"],
+        resources=model_package_arns(scope, groups, prefix, account),
     )
 
 

@@ -82,7 +82,9 @@ def read_model_artifacts(
         sid="ReadModelArtifacts",
         actions=["s3:GetObject"],
         resources=[f"arn:{stack.partition}:s3:::*/*"],
-        conditions={"StringEquals": {"s3:ResourceAccount": [stack.account, *owners] if owners else stack.account}},
+        conditions={
+            "StringEquals": {"s3:ResourceAccount": [stack.account, *owners] if owners else stack.account}
+        },
     )
 
 

@@ -46,8 +46,18 @@ def share_statements(
         "Condition": {"ArnLike": {"aws:PrincipalArn": roles if len(roles) > 1 else roles[0]}},
     }
     return [
-        {"Sid": f"{sid}Versions", **common, "Action": VERSION_ACTIONS, "Resource": f"{arn}:model-package/{group}/*"},
-        {"Sid": f"{sid}Group", **common, "Action": GROUP_ACTIONS, "Resource": f"{arn}:model-package-group/{group}"},
+        {
+            "Sid": f"{sid}Versions",
+            **common,
+            "Action": VERSION_ACTIONS,
+            "Resource": f"{arn}:model-package/{group}/*",
+        },
+        {
+            "Sid": f"{sid}Group",
+            **common,
+            "Action": GROUP_ACTIONS,
+            "Resource": f"{arn}:model-package-group/{group}",
+        },
     ]
 
 
@@ -92,7 +102,9 @@ class _Groups:
         import boto3
         from botocore.config import Config
 
-        self.client = boto3.client("sagemaker", config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
+        self.client = boto3.client(
+            "sagemaker", config=Config(retries={"mode": "adaptive", "max_attempts": 10})
+        )
 
     def exists(self, group: str) -> bool:
         from botocore.exceptions import ClientError
@@ -123,7 +135,9 @@ class _Groups:
         if policy is None:
             self.client.delete_model_package_group_policy(ModelPackageGroupName=group)
         else:
-            self.client.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=policy_text(policy))
+            self.client.put_model_package_group_policy(
+                ModelPackageGroupName=group, ResourcePolicy=policy_text(policy)
+            )
 
 
 def apply(groups: Any, properties: dict[str, Any], shared: dict[str, list[str]], dropped: list[str]) -> None:
@@ -179,7 +193,10 @@ def _respond(event: dict[str, Any], status: str, reason: str) -> None:
         }
     ).encode()
     request = urllib.request.Request(
-        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
+        event["ResponseURL"],
+        data=body,
+        method="PUT",
+        headers={"Content-Type": "", "Content-Length": str(len(body))},
     )
     with urllib.request.urlopen(request, timeout=30):  # noqa: S310 (CloudFormation's pre-signed S3 URL)
         pass

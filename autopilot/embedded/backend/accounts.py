@@ -102,6 +102,9 @@ class Caller:
             values["aws:principalorgid"] = [self.org_id]
         if resource_account:
             values["aws:resourceaccount"] = [resource_account]
+            # S3's own key for the bucket owner (Amazon S3 User Guide, "Condition key examples":
+            # s3:ResourceAccount "to restrict ... access to buckets owned by a specific account").
+            values["s3:resourceaccount"] = [resource_account]
         return values
 
 
@@ -184,7 +187,9 @@ def _named(principal: Any, caller: Caller) -> bool:
 def conditions_hold(statement: Mapping[str, Any], context: Mapping[str, list[str]]) -> bool:
     """Whether every condition of the statement holds for `context` (keys lower-cased)."""
     for raw_operator, tests in (statement.get("Condition") or {}).items():
-        operator = str(raw_operator).split(":", 1)[-1].lower()  # ForAnyValue:/ForAllValues:
+        qualifier, _, bare = str(raw_operator).rpartition(":")
+        operator = bare.lower()  # after ForAnyValue:/ForAllValues:
+        every = qualifier.lower() == "forallvalues"
         if_exists = operator.endswith("ifexists")
         operator = operator.removesuffix("ifexists")
         if operator not in _KNOWN_OPERATORS:
@@ -194,13 +199,15 @@ def conditions_hold(statement: Mapping[str, Any], context: Mapping[str, list[str
             wanted = [str(w) for w in _as_list(expected)]
             negated = "not" in operator
             if values is None:
-                if if_exists or negated:
+                # IAM User Guide, "Set operators for multivalued context keys": ForAllValues "returns
+                # true if ... there are no keys in the request".
+                if if_exists or negated or every:
                     continue
                 return False
             if operator in ("bool", "stringequalsignorecase"):
                 ok = any(v.lower() in [w.lower() for w in wanted] for v in values)
             elif operator in ("stringequals", "stringnotequals", "arnequals", "arnnotequals"):
-                ok = any(v in wanted for v in values)
+                ok = (all if every else any)(v in wanted for v in values)
             else:  # *like, and ArnEquals takes wildcards too in practice
                 ok = any(_glob(w, v) for v in values for w in wanted)
             if ok == negated:
@@ -240,7 +247,7 @@ def identity_decision(caller: Caller, action: str, resource: str | None, region:
         sources = _role_sources(caller.account, caller.role_arn)
     except AwsError:
         return None  # the role is gone: its sessions can do nothing
-    context = caller.context(region, account_of(resource or "") or None)
+    context = caller.context(region, resource_account(resource))
     decision = None
     for source in sources:
         for statement in statements(source.document):
@@ -283,12 +290,14 @@ def resource_denial(  # noqa: PLR0917 - the five facts of one decision
     what: str,
     owner: str,
     region: str,
+    request_context: Mapping[str, list[str]] | None = None,
 ) -> str | None:
     """The reason a resource in account `owner` refuses the caller, or None when it may go ahead.
+    `request_context`: the request's own condition keys (a PutEvents entry's events:source, ...).
 
     Same account: the identity policy or the resource policy may allow (an explicit deny in either
     wins). Another account: both must allow ("Cross-account policy evaluation logic")."""
-    context = caller.context(region, owner)
+    context = caller.context(region, owner) | {k.lower(): v for k, v in (request_context or {}).items()}
     decision = evaluate_resource_policy(policy, caller, action, resource, context)
     if decision == "Deny":
         return f"with an explicit deny in the {what} in account {owner}"
@@ -400,6 +409,16 @@ def group_of(arn: str) -> str:
 
 
 # -- resource policies moto keeps ----------------------------------------------------------------------
+def resource_account(resource: str | None) -> str | None:
+    """The account that owns `resource`: its ARN's account field, or, for an S3 bucket or object (whose
+    ARN has none), the account the bucket was created in."""
+    if not resource:
+        return None
+    if resource.startswith(("arn:aws:s3:::", "arn:aws-cn:s3:::", "arn:aws-us-gov:s3:::")):
+        return bucket_owner(resource.split(":::", 1)[1].split("/", 1)[0])
+    return account_of(resource) or None
+
+
 def bucket_owner(bucket: str) -> str | None:
     from moto.s3.models import s3_backends
 

@@ -1,0 +1,216 @@
+"""The whole lifecycle across three accounts (docs/ACCOUNTS.md): the automation stack in one, the
+registry in a second, the production endpoint in a third, each companion stack deployed in its
+account on the embedded backend, which holds every call to the account its credentials name and to
+the grants the templates make.
+
+AWS behaviour relied on (each enforced by the embedded account; docs/FIDELITY.md, "Accounts"):
+- Step Functions API Reference, TaskCredentials: "The ARN of an IAM role that Step Functions assumes
+  for the task. The role can allow cross-account access to resources." (the compilation job is
+  created in the registry account, as its access role).
+- EventBridge User Guide, "Permissions for event buses": "The default event bus in your AWS account
+  only allows events from one account. You can grant additional permissions to an event bus by
+  attaching a resource-based policy to it." (the registry account's state changes reach the
+  automation stack's rules only through its forwarding rule and the automation bus's policy).
+- SageMaker Developer Guide, "Cross-account discoverability": "the resource consumer can register or
+  deploy a model package from a different account if they have the necessary permissions" (the
+  endpoint account creates the shadow model from the version, as the group's policy allows).
+- IAM User Guide, aws:PrincipalArn: "Use this key to compare the Amazon Resource Name (ARN) of the
+  principal that made the request with the ARN that you specify in the policy." (the access roles
+  trust only the automation stack's function roles, by their path).
+
+The second test removes each cross-account grant the four templates make, one at a time, and shows the
+lifecycle no longer completes, with the failure naming what is missing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from autopilot.e2e.world import world_config, world_name
+from autopilot.embedded.deployed import deploy_accounts
+from autopilot.embedded.stack import EmbeddedStack
+from autopilot.embedded.synth import LOCAL_ACCOUNT, SynthesizedApp, synthesize
+from registry_autopilot.logic import shadow as shadow_logic
+from registry_autopilot.models.shadow import TERMINAL_STATUSES
+from tests.e2e.backends import FRAMEWORK, FRAMEWORK_VERSION, WaitTimedOut, _report
+from tests.grants import Grant, grants, without
+
+WORLD = "accounts"
+AUTOMATION, REGISTRY, ENDPOINTS = LOCAL_ACCOUNT, "222222222222", "333333333333"
+GROUP = world_name(WORLD)
+
+
+@pytest.fixture(scope="module")
+def app() -> SynthesizedApp:
+    config = world_config(WORLD, account=AUTOMATION, registry_account=REGISTRY, endpoint_account=ENDPOINTS)
+    # The shortest compile deadline: a job the watcher cannot read (a grant removed) ends the workflow
+    # in a few simulated rounds, not an hour of them.
+    return synthesize(config.model_copy(update={"compile_timeout_minutes": 16}))
+
+
+@dataclass
+class ThreeAccounts:
+    """The lifecycle driven as the accounts would drive it: SageMaker emits state changes in the
+    registry account, EventBridge delivers them (through the forwarding rule), the schedules fire."""
+
+    stack: EmbeddedStack
+    delivered: int = 0
+    problems: list[str] = field(default_factory=list)  # failures and undelivered events, in words
+
+    def pump(self) -> None:
+        for _ in range(200):
+            events = self.stack.backend.emitted_events
+            if self.delivered >= len(events):
+                return
+            event = events[self.delivered]
+            self.delivered += 1
+            routed = self.stack.send_event(event)
+            self.problems += routed.failures + routed.undelivered + self.stack.watcher_failures
+            self.stack.watcher_failures.clear()
+            self.problems += [
+                f"execution {e.status}: {e.error or ''} {e.cause or ''}"
+                for e in routed.executions
+                if e.status != "SUCCEEDED"
+            ]
+        raise AssertionError("more than 200 events in a row: the lifecycle does not settle")
+
+    def tick(self) -> None:
+        self.stack.backend.clock.advance(self.stack.app.config.roller_schedule_minutes * 60)
+        for run in self.stack.run_schedule(self.stack.schedule_rule("roller")):
+            self.problems += run.failures
+        self.pump()
+        self.problems += self.stack.watcher_failures
+        self.stack.watcher_failures.clear()
+
+    def register(self) -> str:
+        arn = self.stack.backend.seed_model_package(
+            GROUP,
+            framework=FRAMEWORK,
+            framework_version=FRAMEWORK_VERSION,
+            instance_types=("ml.c5.large", "ml.m5.large"),
+            evaluation_report=_report(True),
+            account=REGISTRY,
+        )
+        return arn
+
+    def version(self, arn: str) -> dict[str, Any]:
+        with self.stack.backend.unrecorded():
+            sagemaker = self.stack.backend.client("sagemaker", account=REGISTRY)
+            return dict(sagemaker.describe_model_package(ModelPackageName=arn))
+
+    def experiment(self, arn: str) -> dict[str, Any] | None:
+        name = self.version(arn).get("CustomerMetadataProperties", {}).get(shadow_logic.EXPERIMENT_KEY)
+        if not name:
+            return None
+        with self.stack.backend.unrecorded():
+            sagemaker = self.stack.backend.client("sagemaker", account=ENDPOINTS)
+            return dict(sagemaker.describe_inference_experiment(Name=name))
+
+    def run(self, hours: float) -> str:
+        """Register a version and let the accounts run for `hours` of simulated time; the version's ARN."""
+        arn = self.register()
+        self.pump()
+        end = self.stack.backend.clock.now().timestamp() + hours * 3600
+        while self.stack.backend.clock.now().timestamp() < end and not self.problems:
+            experiment = self.experiment(arn)
+            if experiment is not None and experiment.get("Status") in TERMINAL_STATUSES:
+                break
+            self.tick()
+        return arn
+
+
+def three_accounts(
+    app: SynthesizedApp, companions: list[tuple[str, str, dict[str, Any]]]
+) -> Iterator[ThreeAccounts]:
+    with EmbeddedStack(app) as stack:
+        # The group exists before its account's companion stack shares it (an existing group).
+        with stack.backend.unrecorded():
+            sagemaker = stack.backend.client("sagemaker", account=REGISTRY)
+            sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        deploy_accounts(stack, companions)
+        stack.seed_shadow_endpoint(GROUP)
+        world = ThreeAccounts(stack)
+        world.delivered = len(stack.backend.emitted_events)
+        yield world
+
+
+def test_given_three_accounts_when_a_version_is_registered_then_the_whole_lifecycle_runs_each_call_in_its_account(
+    app: SynthesizedApp,
+) -> None:
+    assert [account for account, _, _ in app.companions] == [REGISTRY, ENDPOINTS]
+    for world in three_accounts(app, app.companions):
+        arn = world.run(hours=30)
+        version = world.version(arn)
+        experiment = world.experiment(arn)
+        writes = world.stack.writes()
+
+    assert world.problems == []
+    assert arn.split(":")[4] == REGISTRY
+    assert version["ModelApprovalStatus"] == "Approved"
+    assert sorted(s["Name"] for s in version["AdditionalInferenceSpecifications"]) == [
+        "neo-ml-c5",
+        "neo-ml-m5",
+    ]
+    assert experiment is not None
+    assert experiment["Status"] == "Completed"
+    assert version["CustomerMetadataProperties"].get(shadow_logic.OUTCOME_KEY)
+    where = {(w["operation"], w["account"]) for w in writes}
+    assert ("CreateCompilationJob", REGISTRY) in where
+    assert ("UpdateModelPackage", REGISTRY) in where
+    assert ("CreateModel", ENDPOINTS) in where
+    assert ("CreateInferenceExperiment", ENDPOINTS) in where
+    assert ("UpdateInferenceExperiment", ENDPOINTS) in where
+    assert ("StopInferenceExperiment", ENDPOINTS) in where
+    # Nothing of the registry's or the endpoint's is written in the automation account.
+    assert not {op for op, account in where if account == AUTOMATION} & {
+        "CreateCompilationJob",
+        "UpdateModelPackage",
+        "CreateModel",
+        "CreateInferenceExperiment",
+    }
+
+
+def cross_account_grants(app: SynthesizedApp) -> list[tuple[int, Grant]]:
+    """Every grant of the companions (index in app.companions) and the automation stack's bus,
+    bucket and key policies and its access-role grants."""
+    found: list[tuple[int, Grant]] = []
+    for index, (_, _, template) in enumerate(app.companions):
+        found += [(index, grant) for grant in grants(template)]
+    return found
+
+
+def test_given_any_one_cross_account_grant_removed_then_the_lifecycle_fails_naming_it(
+    app: SynthesizedApp,
+) -> None:
+    removed = cross_account_grants(app)
+    assert len(removed) >= 8  # trust, identity, forward, group, ... of two companions
+    survived: list[str] = []
+    unnamed: list[str] = []
+    for index, grant in removed:
+        companions = copy.deepcopy(app.companions)
+        account, name, template = companions[index]
+        companions[index] = (account, name, without(template, grant))
+        try:
+            for world in three_accounts(app, companions):
+                arn = world.run(hours=30)
+                experiment = world.experiment(arn)
+                version = world.version(arn)
+        except WaitTimedOut:
+            continue
+        completed = (
+            experiment is not None
+            and experiment.get("Status") == "Completed"
+            and version["ModelApprovalStatus"] == "Approved"
+            and len(version.get("AdditionalInferenceSpecifications", [])) == 2
+        )
+        if completed and not world.problems:
+            survived.append(str(grant))
+        elif not world.problems:
+            unnamed.append(str(grant))
+    assert survived == [], f"grants the lifecycle does not need: {survived}"
+    assert unnamed == [], f"grants whose removal fails silently: {unnamed}"
