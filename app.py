@@ -38,7 +38,13 @@ def build(app: App, *, account: str | None = None) -> RegistryAutopilotStack:
         config=config,
         lambda_dependencies_dir=app.node.try_get_context(constants.DEPENDENCIES_DIR_CONTEXT_KEY),
     )
-    stack.companions = [CompanionStack(app, config=config, account=other) for other in config.other_accounts()]
+    stack.companions = [
+        CompanionStack(app, config=config, account=other) for other in config.other_accounts()
+    ]
+    for companion in stack.companions:
+        # Ordering only (no stack reads another's outputs): `cdk deploy --all` deploys the automation
+        # stack first, so its bus and bucket admit the companions' first event and artifact.
+        companion.add_dependency(stack, "the automation stack is deployed before the companions")
     add_checks(app)
     return stack
 

@@ -5,8 +5,9 @@ Synthesized by the same app from the same configuration as the automation stack,
 scope: the forwarding rule targets the automation account's bus in the same region):
 - always: the access role the automation stack's functions assume (infra/constructs/account_roles.py);
 - in a registry account: the Neo role compilation runs with, the rule forwarding the watched groups'
-  state changes to the automation account's bus, the groups' policies sharing them with the endpoint
-  accounts (and the groups themselves with `createModelPackageGroups`);
+  state changes to the automation account's bus (its dead-letter queue alarming to this account's
+  notification topic, `notificationEmail` subscribed), the groups' policies sharing them with the
+  endpoint accounts (and the groups themselves with `createModelPackageGroups`);
 - in an endpoint account: the role the shadow models and experiments run with.
 """
 
@@ -21,6 +22,7 @@ from infra import constants
 from infra.accounts import AccountPlan, companion_stack_name
 from infra.constructs import account_roles
 from infra.constructs.account_roles import AccessRole
+from infra.constructs.alerting import Alerting
 from infra.constructs.event_forwarding import EventForwarding
 from infra.constructs.group_sharing import GroupSharing, group_policies
 from infra.constructs.lambda_function import retention_days
@@ -50,13 +52,16 @@ class CompanionStack(Stack):
         self.group_sharing: GroupSharing | None = None
         self.model_package_groups: ModelPackageGroups | None = None
 
+        self.alerting: Alerting | None = None
         if plan.is_registry(account):
+            # The forwarding rule's failures must reach a person: this account's key, topic and alarms.
+            self.alerting = Alerting(self, "Alerting", notification_email=config.notification_email)
             self.neo_role = account_roles.sagemaker_role(
                 self,
                 "NeoRole",
                 name=plan.neo_role_name(),
                 account=account,
-                description="Registry Autopilot: SageMaker Neo compiles this account's watched versions with this role",
+                description="Registry Autopilot: SageMaker Neo compiles this account's watched versions",
                 statements=account_roles.neo_statements(self, plan, account),
             )
             self.forwarding = EventForwarding(
@@ -65,15 +70,16 @@ class CompanionStack(Stack):
                 automation=str(config.account),
                 groups=plan.groups_in(account),
                 prefix=config.group_name_prefix,
+                alerting=self.alerting,
             )
-            self._share_groups(plan, account)
+            self._share_groups(plan, account, self.alerting)
         if plan.is_endpoint(account):
             self.shadow_role = account_roles.sagemaker_role(
                 self,
                 "ShadowRole",
                 name=plan.shadow_role_name(),
                 account=account,
-                description="Registry Autopilot: SageMaker runs shadow models and inference experiments with this role",
+                description="Registry Autopilot: SageMaker runs shadow models and inference experiments",
                 statements=account_roles.shadow_statements(self, plan, account),
             )
         self.access = AccessRole(
@@ -89,7 +95,7 @@ class CompanionStack(Stack):
             ),
         )
 
-    def _share_groups(self, plan: AccountPlan, account: str) -> None:
+    def _share_groups(self, plan: AccountPlan, account: str, alerting: Alerting) -> None:
         config = self.config
         shares = plan.shares(account)
         if config.create_model_package_groups:
@@ -108,4 +114,5 @@ class CompanionStack(Stack):
                 shares=shares,
                 prefix=config.group_name_prefix,
                 log_retention=retention_days(config.log_retention_days),
+                key=alerting.key,
             )

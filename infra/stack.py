@@ -10,13 +10,13 @@ from constructs import Construct
 
 from infra import constants
 from infra.accounts import AccountPlan
+from infra.constructs import sagemaker_access
 from infra.constructs.alerting import Alerting
 from infra.constructs.artifacts import CompiledArtifacts
-from infra.constructs import sagemaker_access
 from infra.constructs.compile_workflow import CompileWorkflow
 from infra.constructs.cross_account import CrossAccount, assume_access_roles, assume_for
-from infra.constructs.group_sharing import GroupSharing, group_policies
 from infra.constructs.dashboard import Dashboard
+from infra.constructs.group_sharing import GroupSharing, group_policies
 from infra.constructs.lambda_function import LambdaFactory, retention_days
 from infra.constructs.model_groups import ModelPackageGroups
 from infra.constructs.registry_events import RegistryEvents
@@ -175,4 +175,5 @@ class RegistryAutopilotStack(Stack):
                 shares=shares,
                 prefix=config.group_name_prefix,
                 log_retention=retention_days(config.log_retention_days),
+                key=self.alerting.key,
             )

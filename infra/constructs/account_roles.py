@@ -198,7 +198,7 @@ def endpoint_statements(
     versions = [
         arn
         for registry in sorted(
-            {plan.config.registry_account(g) for g in plan.endpoint_groups_in(account)} - {account}
+            {str(plan.config.registry_account(g)) for g in plan.endpoint_groups_in(account)} - {account}
         )
         for arn in sagemaker_access.model_package_arns(
             scope,

@@ -70,7 +70,6 @@ from infra.constructs.artifacts import CompiledArtifacts
 from infra.constructs.compile_watcher import CompileWatcher
 from infra.constructs.lambda_function import LambdaFactory, retention_days
 from infra.constructs.sagemaker_roles import SageMakerRoles
-from registry_autopilot.logic import accounts
 from registry_autopilot.logic.naming import COMPILE_WAITS_PREFIX
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -223,7 +222,6 @@ class CompileWorkflow(Construct):
             comment="Every target is attached or recorded, or the version is skipped",
         )
 
-        self._role_statements: list[iam.PolicyStatement] = []
         branch = self._target_branch(config, artifacts)
 
         compile_each = sfn.Map(
@@ -332,8 +330,6 @@ class CompileWorkflow(Construct):
         # The SDK tasks grant what they call (CreateCompilationJob, PassRole, the wait's PutObject);
         # tags on CreateCompilationJob also need sagemaker:AddTags.
         self.state_machine.add_to_role_policy(sagemaker_access.compile_job_companions(self))
-        for statement in self._role_statements:
-            self.state_machine.add_to_role_policy(statement)
         self.watcher = CompileWatcher(
             self,
             "Watcher",
@@ -444,9 +440,9 @@ class CompileWorkflow(Construct):
                 .otherwise(create_job_elsewhere(f"{state_id}InItsAccount", source))
             )
 
+        # The state machine's role may assume exactly the registry accounts' access roles
+        # (infra/stack.py: cross_account.assume_access_roles).
         elsewhere = bool(config.registry_accounts())
-        if elsewhere:
-            self._grant_access_roles(config)
         input_kinds = {group.compile_input is not None for group in config.groups.values()}
         from_package = {"ModelPackageVersionArn.$": "$.request.ModelPackageVersionArn"}
         from_input = {"InputConfig.$": "$.request.InputConfig"}
@@ -465,15 +461,6 @@ class CompileWorkflow(Construct):
                 .otherwise(create_in_its_account("CreateCompilationJobFromPackage", from_package))
             )
         return branch
-
-    def _grant_access_roles(self, config: AutopilotConfig) -> None:
-        """The state machine creates jobs in the registry accounts as their access roles, and only those."""
-        partition = Stack.of(self).partition
-        roles = [
-            accounts.access_role_arn(partition, account, config.stack_name)
-            for account in config.registry_accounts()
-        ]
-        self._role_statements.append(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=roles))
 
     def _await_job(self, config: AutopilotConfig, artifacts: CompiledArtifacts) -> sfn.TaskStateBase:
         """Write the task token where the compile watcher finds it, and wait for its report.

@@ -5,10 +5,11 @@ exists in a single-account configuration.
   them), and only SageMaker's model package state changes (condition keys `events:source` and
   `events:detail-type`); the rules accept those accounts' events (`account` in their patterns,
   infra/constructs/registry_events.py).
-- The artifacts bucket admits, per registry account, its Neo role writing `compiled/*`, and per endpoint
-  account, its shadow role reading `compiled/*`: one statement per account, never per group. The
-  principal is the account, narrowed to the role by `aws:PrincipalArn`, so the policy is valid before
-  the companion stacks (and their roles) exist. The bucket is SSE-S3 (infra/constructs/artifacts.py):
+- The artifacts bucket admits the registry accounts' Neo roles writing `compiled/*` and the endpoint
+  accounts' shadow roles reading it: one statement per kind of role, listing the accounts (never the
+  groups), so the policy grows by two ARNs per account. The principals are the accounts, narrowed to
+  exactly those roles by `aws:PrincipalArn`, so the policy is valid before the companion stacks (and
+  their roles) exist. The bucket is SSE-S3 (infra/constructs/artifacts.py):
   there is no key policy to extend.
 - The functions that call into other accounts may assume exactly the access roles of the accounts they
   need (Attach, Plan, the compile watcher and the compile workflow: the registry accounts; ShadowStart
@@ -83,39 +84,50 @@ class CrossAccount(Construct):
                 },
             )
         compiled = bucket.arn_for_objects(f"{COMPILED_PREFIX}*")
-        for account in registries:
-            neo = companion_role_arn(partition, account, plan.neo_role_name())
+        neo_roles = [companion_role_arn(partition, a, plan.neo_role_name()) for a in registries]
+        shadow_accounts = plan.endpoint_accounts()
+        shadow_roles = [companion_role_arn(partition, a, plan.shadow_role_name()) for a in shadow_accounts]
+        if registries:
             bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"NeoWritesCompiledModels{account}",
-                    principals=[iam.AccountPrincipal(account)],
-                    actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-                    resources=[compiled],
-                    conditions={"ArnEquals": {"aws:PrincipalArn": neo}},
+                _from_roles(
+                    "NeoWritesCompiledModels",
+                    registries,
+                    neo_roles,
+                    ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+                    compiled,
                 )
             )
             bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"NeoLocatesCompiledModels{account}",
-                    principals=[iam.AccountPrincipal(account)],
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[bucket.bucket_arn],
-                    conditions={"ArnEquals": {"aws:PrincipalArn": neo}},
+                _from_roles(
+                    "NeoLocatesCompiledModels",
+                    registries,
+                    neo_roles,
+                    ["s3:ListBucket", "s3:GetBucketLocation"],
+                    bucket.bucket_arn,
                 )
             )
-        for account in plan.endpoint_accounts():
+        if shadow_accounts:
             bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"ShadowModelsReadCompiledModels{account}",
-                    principals=[iam.AccountPrincipal(account)],
-                    actions=["s3:GetObject"],
-                    resources=[compiled],
-                    conditions={
-                        "ArnEquals": {
-                            "aws:PrincipalArn": companion_role_arn(
-                                partition, account, plan.shadow_role_name()
-                            )
-                        }
-                    },
+                _from_roles(
+                    "ShadowModelsReadCompiledModels",
+                    shadow_accounts,
+                    shadow_roles,
+                    ["s3:GetObject"],
+                    compiled,
                 )
             )
+
+
+def _from_roles(
+    sid: str, accounts: list[str], roles: list[str], actions: list[str], resource: str
+) -> iam.PolicyStatement:
+    """One statement for one kind of role whatever the number of accounts: the principals are the
+    accounts, narrowed to exactly our roles there by `aws:PrincipalArn` (a role ARN as principal would make
+    the policy invalid until the role exists; the condition names it before it does)."""
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.AccountPrincipal(account) for account in accounts],
+        actions=actions,
+        resources=[resource],
+        conditions={"ArnEquals": {"aws:PrincipalArn": roles if len(roles) > 1 else roles[0]}},
+    )

@@ -4,7 +4,8 @@ EventBridge (User Guide, "Permissions for event buses"): "We recommend always us
 target of a rule is an event bus." The rule's target therefore has its own role, allowed
 `events:PutEvents` on the automation account's default bus and nothing else; the automation stack's bus
 policy admits this account (infra/constructs/cross_account.py). Delivery failures go to a dead-letter
-queue (SSE-SQS, so EventBridge needs no key grant) that alarms in this account.
+queue, encrypted with the companion's key, whose alarm publishes to the companion's notification topic
+(the same `Alerting` as the automation stack's, `notificationEmail` subscribed).
 
 The pattern matches what the automation stack's rules can act on: source aws.sagemaker, the state-change
 detail type, a `Completed` version of a watched group of this account (by name, or by groupNamePrefix).
@@ -14,16 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
-from infra.checks import acknowledge
+from infra.constructs.alerting import Alerting
 from infra.constructs.registry_events import watched_groups
 
 
@@ -44,7 +43,14 @@ def forwarding_pattern(groups: list[str], prefix: str | None) -> dict[str, Any]:
 
 class EventForwarding(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, automation: str, groups: list[str], prefix: str | None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        automation: str,
+        groups: list[str],
+        prefix: str | None,
+        alerting: Alerting,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -56,23 +62,13 @@ class EventForwarding(Construct):
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
             description="Registry Autopilot: EventBridge forwards model package state changes with this role",
         )  # the target grants it events:PutEvents on the automation account's bus, and nothing else
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(constants.DLQ_RETENTION_DAYS),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the forwarding rule's target; it alarms when it "
-            "holds a message.",
-        )
+        # Encrypted with this stack's key (its policy admits EventBridge's dead letters); the queue alarms
+        # to this account's notification topic (`notificationEmail` subscribes to it).
+        self.dead_letter_queue = alerting.dead_letter_queue(self, "DeadLetters")
         self.rule = events.Rule(
             self,
             "Rule",
-            description="Forwards watched groups' model package state changes to Registry Autopilot's account",
+            description="Forwards watched groups' model package state changes to Registry Autopilot",
             event_pattern=events.EventPattern(
                 source=self.pattern["source"],
                 detail_type=self.pattern["detail-type"],
@@ -85,16 +81,4 @@ class EventForwarding(Construct):
                 role=self.role,
                 dead_letter_queue=self.dead_letter_queue,
             )
-        )
-        self.alarm = cloudwatch.Alarm(
-            self,
-            "DeadLettersNotEmpty",
-            alarm_description="Registry Autopilot: a model package event could not be forwarded",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )

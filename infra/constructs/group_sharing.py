@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -44,11 +45,14 @@ class GroupSharing(Construct):
         shares: dict[str, list[str]],
         prefix: str | None,
         log_retention: logs.RetentionDays,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         groups = sagemaker_access.model_package_group_arns(self, sorted(shares), prefix)
-        log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.DESTROY
+        )
         role = iam.Role(
             self,
             "Role",

@@ -94,6 +94,7 @@ class ShadowRollout(Construct):
             environment=environment,
             timeout=Duration.seconds(60),
             async_dlq=True,
+            publishes=True,  # a version that cannot be shadow-tested is notified (usecases.shadow._refuse)
             memory_size=constants.SHADOW_START_MEMORY_MB,
             reserved_concurrent_executions=constants.SHADOW_START_RESERVED_CONCURRENCY,
             crosses_accounts=True,

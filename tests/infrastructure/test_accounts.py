@@ -175,7 +175,9 @@ def test_every_iam_statement_of_the_stack_of_matches_the_service_authorization_r
 
 @pytest.mark.parametrize("account", [AUTOMATION, REGISTRY, ENDPOINT])
 def test_the_stack_of_fits_every_deploy_time_quota(app: Synthesized, account: str) -> None:
-    (path,) = [p for p in app.outdir.glob("*.template.json") if json.loads(p.read_text()) == template(app, account)]
+    (path,) = [
+        p for p in app.outdir.glob("*.template.json") if json.loads(p.read_text()) == template(app, account)
+    ]
 
     assert quotas.template_problems(template(app, account), path.stat().st_size) == []
 
@@ -201,7 +203,9 @@ def test_the_access_role_of_trusts_only_the_automation_stack_s_roles(app: Synthe
     assert statement["Action"] == "sts:AssumeRole"
     assert text(statement["Principal"]["AWS"]) == f"arn:<AWS::Partition>:iam::{AUTOMATION}:root"
     assert {k: {kk: text(vv) for kk, vv in v.items()} for k, v in statement["Condition"].items()} == {
-        "ArnLike": {"aws:PrincipalArn": f"arn:<AWS::Partition>:iam::{AUTOMATION}:role/registry-autopilot/{STACK}/*"}
+        "ArnLike": {
+            "aws:PrincipalArn": f"arn:<AWS::Partition>:iam::{AUTOMATION}:role/registry-autopilot/{STACK}/*"
+        }
     }
 
 
@@ -257,7 +261,9 @@ def test_the_automation_bus_admits_put_events_from_exactly_the_registry_accounts
     assert policy["Properties"]["EventBusName"] == "default"
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "events:PutEvents"
-    assert [text(p) for p in as_list(statement["Principal"]["AWS"])] == [f"arn:<AWS::Partition>:iam::{REGISTRY}:root"]
+    assert [text(p) for p in as_list(statement["Principal"]["AWS"])] == [
+        f"arn:<AWS::Partition>:iam::{REGISTRY}:root"
+    ]
     assert statement["Condition"] == {
         "StringEquals": {
             "events:source": "aws.sagemaker",
@@ -290,10 +296,22 @@ def test_the_registry_account_forwards_its_groups_state_changes_to_the_automatio
     assert rule["EventPattern"] == {
         "source": ["aws.sagemaker"],
         "detail-type": ["SageMaker Model Package State Change"],
-        "detail": {"ModelPackageGroupName": ["churn-xgboost", "fraud-pytorch"], "ModelPackageStatus": ["Completed"]},
+        "detail": {
+            "ModelPackageGroupName": ["churn-xgboost", "fraud-pytorch"],
+            "ModelPackageStatus": ["Completed"],
+        },
     }
     assert text(target["Arn"]) == bus
-    assert "Arn" in target["DeadLetterConfig"]
+    queue_id = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    (alarm,) = [
+        a["Properties"]
+        for a in of_type(registry, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Dimensions"]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    ]
+    (topic_id,) = of_type(registry, "AWS::SNS::Topic")
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]  # the failure reaches the notification topic
+    assert "KmsMasterKeyId" in registry["Resources"][queue_id]["Properties"]
     role_id = target["RoleArn"]["Fn::GetAtt"][0]
     assert [(s["Action"], text(s["Resource"])) for s in role_statements(registry, role_id)] == [
         ("events:PutEvents", bus)
@@ -319,7 +337,7 @@ def test_one_custom_resource_shares_the_registry_account_s_existing_groups_with_
     assert properties["RolePath"] == "/registry-autopilot/"
 
 
-def test_the_shared_statements_grant_what_the_discoverability_page_lists_to_the_endpoint_account_s_roles() -> None:
+def test_the_shared_statements_grant_the_discoverability_page_s_actions_to_the_endpoint_roles() -> None:
     versions, group = share_statements(
         sid=share_sid(STACK),
         partition="aws",
@@ -349,7 +367,9 @@ def test_the_shared_statements_grant_what_the_discoverability_page_lists_to_the_
 def test_the_group_policy_writer_may_touch_only_the_shared_groups(app: Synthesized) -> None:
     registry = template(app, REGISTRY)
     (function,) = [
-        f for f in of_type(registry, "AWS::Lambda::Function").values() if "shares model package groups" in f["Properties"]["Description"]
+        f
+        for f in of_type(registry, "AWS::Lambda::Function").values()
+        if "shares model package groups" in f["Properties"]["Description"]
     ]
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     sagemaker = [s for s in role_statements(registry, role_id) if str(s["Action"]).count("sagemaker:")]
@@ -360,7 +380,7 @@ def test_the_group_policy_writer_may_touch_only_the_shared_groups(app: Synthesiz
 
 
 # --- the artifacts bucket --------------------------------------------------------------------------
-def test_the_artifacts_bucket_admits_one_statement_per_account_the_neo_role_writing_and_the_shadow_role_reading(
+def test_the_artifacts_bucket_admits_the_neo_roles_writing_and_the_shadow_roles_reading_compiled_artifacts(
     app: Synthesized,
 ) -> None:
     automation = template(app, AUTOMATION)
@@ -370,33 +390,40 @@ def test_the_artifacts_bucket_admits_one_statement_per_account_the_neo_role_writ
         if "CompiledArtifactsBucket" in p["Properties"]["Bucket"]["Ref"]
     ]
     cross = {s["Sid"]: s for s in policy if "Sid" in s}
+    neo = f"arn:<AWS::Partition>:iam::{REGISTRY}:role/registry-autopilot/RegistryAutopilot-neo"
+    shadow = f"arn:<AWS::Partition>:iam::{ENDPOINT}:role/registry-autopilot/RegistryAutopilot-shadow"
 
     assert set(cross) == {
-        f"NeoWritesCompiledModels{REGISTRY}",
-        f"NeoLocatesCompiledModels{REGISTRY}",
-        f"ShadowModelsReadCompiledModels{ENDPOINT}",
+        "NeoWritesCompiledModels",
+        "NeoLocatesCompiledModels",
+        "ShadowModelsReadCompiledModels",
     }
-    write = cross[f"NeoWritesCompiledModels{REGISTRY}"]
+    write, locate, read = (
+        cross[sid]
+        for sid in ("NeoWritesCompiledModels", "NeoLocatesCompiledModels", "ShadowModelsReadCompiledModels")
+    )
     assert text(write["Principal"]["AWS"]) == f"arn:<AWS::Partition>:iam::{REGISTRY}:root"
     assert sorted(write["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     assert text(write["Resource"]).endswith("/compiled/*")
-    assert text(write["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == (
-        f"arn:<AWS::Partition>:iam::{REGISTRY}:role/registry-autopilot/RegistryAutopilot-neo"
-    )
-    read = cross[f"ShadowModelsReadCompiledModels{ENDPOINT}"]
+    assert text(write["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == neo
+    assert sorted(locate["Action"]) == ["s3:GetBucketLocation", "s3:ListBucket"]
+    assert text(locate["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == neo
+    assert text(read["Principal"]["AWS"]) == f"arn:<AWS::Partition>:iam::{ENDPOINT}:root"
     assert read["Action"] == "s3:GetObject"
     assert text(read["Resource"]).endswith("/compiled/*")
-    assert text(read["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == (
-        f"arn:<AWS::Partition>:iam::{ENDPOINT}:role/registry-autopilot/RegistryAutopilot-shadow"
-    )
+    assert text(read["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == shadow
 
 
-def test_the_artifacts_bucket_stays_sse_s3_so_no_key_policy_needs_the_other_accounts(app: Synthesized) -> None:
+def test_the_artifacts_bucket_stays_sse_s3_so_no_key_policy_needs_the_other_accounts(
+    app: Synthesized,
+) -> None:
     """Amazon S3 User Guide, "Protecting data with server-side encryption": with SSE-S3 "each object is
     encrypted with a unique key" managed by S3; a reader needs no KMS permission (docs/FIDELITY.md)."""
     buckets = of_type(template(app, AUTOMATION), "AWS::S3::Bucket")
     encryption = {
-        lid: b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        lid: b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]
         for lid, b in buckets.items()
     }
 
@@ -416,17 +443,29 @@ def test_the_companion_roles_carry_the_names_the_functions_compute(app: Synthesi
     }
 
     assert names == {
-        REGISTRY: sorted([(access_role_name(STACK), "/registry-autopilot/"), (neo_role_name(STACK), "/registry-autopilot/")]),
+        REGISTRY: sorted(
+            [
+                (access_role_name(STACK), "/registry-autopilot/"),
+                (neo_role_name(STACK), "/registry-autopilot/"),
+            ]
+        ),
         ENDPOINT: sorted(
-            [(access_role_name(STACK), "/registry-autopilot/"), (shadow_role_name(STACK), "/registry-autopilot/")]
+            [
+                (access_role_name(STACK), "/registry-autopilot/"),
+                (shadow_role_name(STACK), "/registry-autopilot/"),
+            ]
         ),
     }
 
 
-def test_the_registry_access_role_compiles_with_the_neo_role_and_passes_nothing_else(app: Synthesized) -> None:
+def test_the_registry_access_role_compiles_with_the_neo_role_and_passes_nothing_else(
+    app: Synthesized,
+) -> None:
     registry = template(app, REGISTRY)
     (role_id,) = [
-        lid for lid, r in of_type(registry, "AWS::IAM::Role").items() if r["Properties"].get("RoleName") == ACCESS_ROLE
+        lid
+        for lid, r in of_type(registry, "AWS::IAM::Role").items()
+        if r["Properties"].get("RoleName") == ACCESS_ROLE
     ]
     statements = role_statements(registry, role_id)
     passes = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
@@ -436,14 +475,22 @@ def test_the_registry_access_role_compiles_with_the_neo_role_and_passes_nothing_
         f"arn:<AWS::Partition>:iam::{REGISTRY}:role/registry-autopilot/RegistryAutopilot-neo"
     ]
     assert passes[0]["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    assert {"sagemaker:CreateCompilationJob", "sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage"} <= actions
+    assert {
+        "sagemaker:CreateCompilationJob",
+        "sagemaker:UpdateModelPackage",
+        "sagemaker:DescribeModelPackage",
+    } <= actions
     assert not any(a.startswith("sagemaker:") and "InferenceExperiment" in a for a in actions)
 
 
-def test_the_endpoint_access_role_reads_the_shared_versions_and_runs_shadow_tests_only(app: Synthesized) -> None:
+def test_the_endpoint_access_role_reads_the_shared_versions_and_runs_shadow_tests_only(
+    app: Synthesized,
+) -> None:
     endpoint = template(app, ENDPOINT)
     (role_id,) = [
-        lid for lid, r in of_type(endpoint, "AWS::IAM::Role").items() if r["Properties"].get("RoleName") == ACCESS_ROLE
+        lid
+        for lid, r in of_type(endpoint, "AWS::IAM::Role").items()
+        if r["Properties"].get("RoleName") == ACCESS_ROLE
     ]
     statements = {s.get("Sid"): s for s in role_statements(endpoint, role_id)}
     actions = {a for s in statements.values() for a in as_list(s["Action"])}
@@ -458,7 +505,9 @@ def test_the_endpoint_access_role_reads_the_shared_versions_and_runs_shadow_test
     )
 
 
-def test_stack_templates_lists_every_stack_with_its_account(app: Synthesized, tmp_path: Path, staged_dependencies: Path) -> None:
+def test_stack_templates_lists_every_stack_with_its_account(
+    app: Synthesized, tmp_path: Path, staged_dependencies: Path
+) -> None:
     """The helper local runs use to deploy each template into its account."""
     from aws_cdk import App
 
@@ -468,7 +517,8 @@ def test_stack_templates_lists_every_stack_with_its_account(app: Synthesized, tm
 
     cdk_app = App(
         outdir=str(tmp_path),
-        context=cdk_json_context() | {"autopilot": three_accounts(), DEPENDENCIES_DIR_CONTEXT_KEY: str(staged_dependencies)},
+        context=cdk_json_context()
+        | {"autopilot": three_accounts(), DEPENDENCIES_DIR_CONTEXT_KEY: str(staged_dependencies)},
     )
     stack = app_module.build(cdk_app)
     listed = stack_templates(cdk_app.synth(), stack)
@@ -479,3 +529,121 @@ def test_stack_templates_lists_every_stack_with_its_account(app: Synthesized, tm
         (f"{STACK}-{ENDPOINT}", ENDPOINT, False),
     ]
     assert [s.template for s in listed] == [template(app, a) for a in (AUTOMATION, REGISTRY, ENDPOINT)]
+
+
+def test_the_companions_are_deployed_after_the_automation_stack(app: Synthesized) -> None:
+    manifest = json.loads((app.outdir / "manifest.json").read_text())
+
+    for account in (REGISTRY, ENDPOINT):
+        assert STACK in manifest["artifacts"][f"{STACK}-{account}"]["dependencies"]
+
+
+# --- deployable, and what one account keeps ---------------------------------------------------------
+def test_synthesizing_for_the_automation_account_is_allowed_and_for_another_refused_naming_account() -> None:
+    """`cdk deploy --all` runs with the automation account's credentials: CDK_DEFAULT_ACCOUNT is it."""
+    from infra.config import load_config
+    from infra.deployable import deployment_problems
+
+    config = load_config(three_accounts())
+
+    assert deployment_problems(config, AUTOMATION) == []
+    assert deployment_problems(config, REGISTRY) == [
+        f"  autopilot.account: {AUTOMATION} -> {REGISTRY}, or synthesize with that account"
+    ]
+
+
+def test_a_group_naming_the_automation_account_itself_makes_no_companion() -> None:
+    from infra.accounts import AccountPlan
+    from infra.config import load_config
+
+    raw = three_accounts()
+    for group in raw["groups"].values():
+        group["accountId"] = AUTOMATION
+        group.get("shadow", {}).pop("endpointAccountId", None)
+
+    assert not AccountPlan(load_config(raw)).multi_account
+
+
+def test_the_single_account_sample_is_one_stack_with_nothing_cross_account(synthesized: Synthesized) -> None:
+    """cdk.json's sample: the same stack as before issue 25 (no account in the patterns, no role path, no
+    bus policy, no group policy writer, no companion)."""
+    resources = synthesized.template["Resources"].values()
+
+    assert list(synthesized.stacks) == [STACK]
+    assert not [
+        r
+        for r in resources
+        if r["Type"] in ("AWS::Events::EventBusPolicy", "Custom::ModelPackageGroupPolicies")
+    ]
+    assert not [r for r in resources if r["Type"] == "AWS::IAM::Role" and "Path" in r["Properties"]]
+    assert not [r for r in resources if "account" in r["Properties"].get("EventPattern", {})]
+    assert "sts:AssumeRole" not in json.dumps([r for r in resources if r["Type"] == "AWS::IAM::Policy"])
+
+
+# --- the central registry: the automation account holds the groups, created by the stack ------------
+def central_registry() -> dict[str, Any]:
+    raw = three_accounts()
+    for group in raw["groups"].values():
+        group.pop("accountId")
+    return raw | {"createModelPackageGroups": True}
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory: pytest.TempPathFactory, staged_dependencies: Path) -> Synthesized:
+    from infra.constants import DEPENDENCIES_DIR_CONTEXT_KEY
+
+    context = cdk_json_context() | {
+        "autopilot": central_registry(),
+        DEPENDENCIES_DIR_CONTEXT_KEY: str(staged_dependencies),
+    }
+    return synthesize_app(tmp_path_factory.mktemp("cdk-out-central"), context)
+
+
+def test_a_central_registry_shares_the_groups_it_creates_through_their_own_policy(
+    central: Synthesized,
+) -> None:
+    automation = central.stacks[STACK][1]
+    groups = {
+        g["Properties"]["ModelPackageGroupName"]: g["Properties"].get("ModelPackageGroupPolicy")
+        for g in of_type(automation, "AWS::SageMaker::ModelPackageGroup").values()
+    }
+
+    assert central.synth_error is None
+    assert list(central.stacks) == [STACK, f"{STACK}-{ENDPOINT}"]
+    assert groups["fraud-pytorch"] is None  # no shadow test elsewhere: not shared
+    statements = groups["churn-xgboost"]["Statement"]
+    assert [s["Sid"] for s in statements] == [f"{share_sid(STACK)}Versions", f"{share_sid(STACK)}Group"]
+    assert {text(s["Principal"]["AWS"]) for s in statements} == {f"arn:<AWS::Partition>:iam::{ENDPOINT}:root"}
+    assert of_type(automation, "Custom::ModelPackageGroupPolicies") == {}
+    for statement in statements:
+        assert check_statement("group policy", statement, automation["Resources"]) == []
+
+
+def test_a_central_registry_needs_no_bus_policy_and_its_rules_accept_its_own_account_only(
+    central: Synthesized,
+) -> None:
+    automation = central.stacks[STACK][1]
+    patterns = [
+        r["Properties"]["EventPattern"]
+        for r in of_type(automation, "AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]
+    ]
+
+    assert of_type(automation, "AWS::Events::EventBusPolicy") == {}
+    assert [p["account"] for p in patterns] == [[AUTOMATION], [AUTOMATION]]
+
+
+def test_the_endpoint_account_reads_the_central_registry_s_versions(central: Synthesized) -> None:
+    endpoint = central.stacks[f"{STACK}-{ENDPOINT}"][1]
+    (role_id,) = [
+        lid
+        for lid, r in of_type(endpoint, "AWS::IAM::Role").items()
+        if r["Properties"].get("RoleName") == ACCESS_ROLE
+    ]
+    statements = {s.get("Sid"): s for s in role_statements(endpoint, role_id)}
+
+    assert [text(r) for r in as_list(statements["ReadSharedVersions"]["Resource"])] == [
+        f"arn:<AWS::Partition>:sagemaker:<AWS::Region>:{AUTOMATION}:model-package/churn-xgboost/*"
+    ]
+    assert check_template(endpoint, acknowledged_wildcards=WILDCARD_GRANTS) == []
+    assert central.report["pluginReports"][0]["violations"] == []

@@ -23,8 +23,13 @@ PROPERTIES = {
     "Owner": "222222222222",
     "RolePath": "/registry-autopilot/",
 }
-FOREIGN = {"Sid": "TeamReaders", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
-           "Action": "sagemaker:DescribeModelPackageGroup", "Resource": "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/churn"}
+FOREIGN = {
+    "Sid": "TeamReaders",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+    "Action": "sagemaker:DescribeModelPackageGroup",
+    "Resource": "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/churn",
+}
 
 
 class FakeGroups:
@@ -47,7 +52,12 @@ class FakeGroups:
 
 def ours(group: str, accounts: list[str]) -> list[dict[str, Any]]:
     return handler.share_statements(
-        sid=SID, partition="aws", region="us-east-1", owner="222222222222", group=group, accounts=accounts,
+        sid=SID,
+        partition="aws",
+        region="us-east-1",
+        owner="222222222222",
+        group=group,
+        accounts=accounts,
         role_path="/registry-autopilot/",
     )
 
@@ -57,11 +67,16 @@ def test_sharing_a_group_with_a_policy_keeps_the_statements_it_does_not_own() ->
 
     handler.apply(groups, PROPERTIES, {"churn": ["333333333333"]}, [])
 
-    assert groups.policies["churn"] == {"Version": "2012-10-17", "Statement": [FOREIGN, *ours("churn", ["333333333333"])]}
+    assert groups.policies["churn"] == {
+        "Version": "2012-10-17",
+        "Statement": [FOREIGN, *ours("churn", ["333333333333"])],
+    }
 
 
 def test_sharing_again_with_another_account_replaces_our_statements_instead_of_adding_more() -> None:
-    groups = FakeGroups({"churn": {"Version": "2012-10-17", "Statement": [FOREIGN, *ours("churn", ["333333333333"])]}})
+    groups = FakeGroups(
+        {"churn": {"Version": "2012-10-17", "Statement": [FOREIGN, *ours("churn", ["333333333333"])]}}
+    )
 
     handler.apply(groups, PROPERTIES, {"churn": ["555555555555"]}, [])
 
@@ -69,7 +84,9 @@ def test_sharing_again_with_another_account_replaces_our_statements_instead_of_a
 
 
 def test_a_group_already_shared_as_configured_is_not_written() -> None:
-    groups = FakeGroups({"churn": {"Version": "2012-10-17", "Statement": [FOREIGN, *ours("churn", ["333333333333"])]}})
+    groups = FakeGroups(
+        {"churn": {"Version": "2012-10-17", "Statement": [FOREIGN, *ours("churn", ["333333333333"])]}}
+    )
 
     handler.apply(groups, PROPERTIES, {"churn": ["333333333333"]}, [])
 
@@ -106,8 +123,15 @@ def test_a_merged_policy_past_20480_characters_is_refused_before_the_call() -> N
 
 
 def test_delete_releases_every_group_and_an_update_releases_the_groups_it_drops() -> None:
-    create = {"RequestType": "Create", "ResourceProperties": {**PROPERTIES, "Groups": {"a": ["3"], "b": ["3"]}}}
-    update = {**create, "RequestType": "Update", "OldResourceProperties": {"Groups": {"a": ["3"], "c": ["3"]}}}
+    create = {
+        "RequestType": "Create",
+        "ResourceProperties": {**PROPERTIES, "Groups": {"a": ["3"], "b": ["3"]}},
+    }
+    update = {
+        **create,
+        "RequestType": "Update",
+        "OldResourceProperties": {"Groups": {"a": ["3"], "c": ["3"]}},
+    }
     delete = {**create, "RequestType": "Delete"}
 
     assert handler.plan(create) == ({"a": ["3"], "b": ["3"]}, [])
@@ -115,16 +139,26 @@ def test_delete_releases_every_group_and_an_update_releases_the_groups_it_drops(
     assert handler.plan(delete) == ({}, ["a", "b"])
 
 
-def test_any_failure_reaches_cloudformation_as_failed_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_any_failure_reaches_cloudformation_as_failed_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     sent: list[tuple[str, str]] = []
     monkeypatch.setattr(handler, "_respond", lambda event, status, reason: sent.append((status, reason)))
     monkeypatch.setattr(handler, "_Groups", lambda: FakeGroups({}))
-    event = {"RequestType": "Create", "ResourceProperties": {**PROPERTIES, "Groups": {"gone": ["333333333333"]}}}
+    event = {
+        "RequestType": "Create",
+        "ResourceProperties": {**PROPERTIES, "Groups": {"gone": ["333333333333"]}},
+    }
 
     handler.handler(event, None)
 
-    assert sent == [("FAILED", "ValueError: model package group(s) not found in this account: gone; create them, "
-                     "or remove them from the configuration, and deploy again")]
+    assert sent == [
+        (
+            "FAILED",
+            "ValueError: model package group(s) not found in this account: gone; create them, "
+            "or remove them from the configuration, and deploy again",
+        )
+    ]
 
 
 def test_the_response_names_the_resource_and_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,7 +171,9 @@ def test_the_response_names_the_resource_and_the_request(monkeypatch: pytest.Mon
         def __exit__(self, *_: object) -> None:
             return None
 
-    monkeypatch.setattr(handler.urllib.request, "urlopen", lambda request, timeout: requests.append(request) or Opened())
+    monkeypatch.setattr(
+        handler.urllib.request, "urlopen", lambda request, timeout: requests.append(request) or Opened()
+    )
     event = {
         "ResponseURL": "https://example.com/presigned",
         "StackId": "stack",
@@ -151,6 +187,29 @@ def test_the_response_names_the_resource_and_the_request(monkeypatch: pytest.Mon
     (request,) = requests
     assert request.get_method() == "PUT"
     assert json.loads(request.data) == {
-        "Status": "SUCCESS", "Reason": "done", "PhysicalResourceId": SID, "StackId": "stack",
-        "RequestId": "request", "LogicalResourceId": "GroupSharing",
+        "Status": "SUCCESS",
+        "Reason": "done",
+        "PhysicalResourceId": SID,
+        "StackId": "stack",
+        "RequestId": "request",
+        "LogicalResourceId": "GroupSharing",
     }
+
+
+def test_the_handler_ships_alone_importing_only_the_standard_library_and_the_runtime_s_boto3() -> None:
+    """Its asset is this one file (infra/constructs/group_sharing.py). Lambda Developer Guide, "Building
+    Lambda functions with Python": "Your code runs in an environment that includes the SDK for Python
+    (Boto3)"; nothing else may be imported."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    tree = ast.parse(Path(handler.__file__).read_text())
+    roots = {
+        (alias.name if isinstance(node, ast.Import) else str(node.module)).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+
+    assert roots - set(sys.stdlib_module_names) == {"boto3", "botocore"}
