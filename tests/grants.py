@@ -90,6 +90,13 @@ def grants(template: dict[str, Any]) -> list[Grant]:
                 arn = json.dumps(target.get("Arn"))
                 if "event-bus" in arn:
                     found.append(Grant(logical_id, "forward", ("Targets", index), f"target {arn}"))
+        elif kind == "Custom::ModelPackageGroupPolicies":
+            # infra/group_policy: each group shared with each endpoint account is one grant.
+            for group, accounts in (props.get("Groups") or {}).items():
+                for index, account in enumerate(accounts):
+                    found.append(
+                        Grant(logical_id, "group", ("Groups", group, index), f"{group} shared with {account}")
+                    )
         elif str(kind).startswith("Custom::") and _sdk_policy(props) is not None:
             policy = (_sdk_policy(props) or {}).get("parameters", {}).get("ResourcePolicy")
             document = json.loads(policy) if isinstance(policy, str) else policy
@@ -127,7 +134,35 @@ def without(template: dict[str, Any], grant: Grant) -> dict[str, Any]:
         props["ModelPackageGroupPolicy"] = json.dumps(document)
         return changed
     _remove(props, grant.path)
+    _drop_empty_policies(resources, grant.logical_id)
     return changed
+
+
+def _drop_empty_policies(resources: dict[str, Any], logical_id: str) -> None:
+    """IAM refuses a policy without statements (MalformedPolicyDocument): a policy whose last
+    statement was removed is removed with it, as a user removing that grant would."""
+    resource = resources[logical_id]
+    props = resource.get("Properties", {})
+    if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        if not (props.get("PolicyDocument") or {}).get("Statement"):
+            del resources[logical_id]
+    elif resource["Type"] == "AWS::IAM::Role":
+        props["Policies"] = [p for p in props.get("Policies", []) if p["PolicyDocument"].get("Statement")]
+    elif resource["Type"] == "Custom::ModelPackageGroupPolicies":
+        props["Groups"] = {group: accounts for group, accounts in props.get("Groups", {}).items() if accounts}
+
+
+def statement_of(template: dict[str, Any], grant: Grant) -> Any:
+    """The statement (or rule target, or group entry) a grant names, as the template holds it."""
+    node: Any = template["Resources"][grant.logical_id]
+    if not grant.path:
+        return node
+    node = node["Properties"]
+    for step in grant.path:
+        if isinstance(node, str):
+            node = json.loads(node)
+        node = node[step]
+    return node
 
 
 def _remove(container: Any, path: tuple[Any, ...]) -> None:

@@ -234,7 +234,13 @@ def evaluate_resource_policy(
     return "Allow" if allowed else None
 
 
-def identity_decision(caller: Caller, action: str, resource: str | None, region: str) -> str | None:
+def identity_decision(
+    caller: Caller,
+    action: str,
+    resource: str | None,
+    region: str,
+    request_context: Mapping[str, list[str]] | None = None,
+) -> str | None:
     """What the caller's own policies say: "Allow", "Deny" or None (no statement allows)."""
     if caller.is_admin:
         return "Allow"
@@ -247,7 +253,9 @@ def identity_decision(caller: Caller, action: str, resource: str | None, region:
         sources = _role_sources(caller.account, caller.role_arn)
     except AwsError:
         return None  # the role is gone: its sessions can do nothing
-    context = caller.context(region, resource_account(resource))
+    context = caller.context(region, resource_account(resource)) | {
+        key.lower(): value for key, value in (request_context or {}).items()
+    }
     decision = None
     for source in sources:
         for statement in statements(source.document):
@@ -271,9 +279,15 @@ def denied(
     return AwsError(code, f"User: {caller.arn} is not authorized to perform: {action}{target} {why}", 403)
 
 
-def identity_denial(caller: Caller, action: str, resource: str | None, region: str) -> str | None:
+def identity_denial(
+    caller: Caller,
+    action: str,
+    resource: str | None,
+    region: str,
+    request_context: Mapping[str, list[str]] | None = None,
+) -> str | None:
     """The reason the caller's own policies refuse `action`, or None when they allow it."""
-    decision = identity_decision(caller, action, resource, region)
+    decision = identity_decision(caller, action, resource, region, request_context)
     if decision == "Allow":
         return None
     who = caller.role_arn or (caller.template_role.role if caller.template_role else caller.arn)

@@ -252,6 +252,37 @@ def _statement_permission(original: Any) -> Any:
     return is_action_permitted
 
 
+# The role a SageMaker create passes to the service, by parameter.
+_PASSED_ROLES = ("RoleArn", "ExecutionRoleArn")
+
+
+def _companion_denial(  # noqa: PLR0917 - the facts of one request
+    caller: Caller, service: str, operation: str, params: Mapping[str, Any], resource: str | None, region: str
+) -> tuple[str, str | None, str | None]:
+    """(action, resource, reason) for the first companion permission a role session's SageMaker
+    create lacks: iam:PassRole on the role it hands to SageMaker (IAM User Guide, "Grant a user
+    permissions to pass a role to an AWS service": "To pass a role (and its permissions) to an AWS
+    service, a user must have permissions to pass the role to the service."), and sagemaker:AddTags
+    when it tags what it creates (the Service Authorization Reference lists sagemaker:AddTags among
+    the dependent actions of SageMaker's Create* actions that take Tags)."""
+    if service != "sagemaker" or not operation.startswith("Create"):
+        return "", None, None
+    for parameter in _PASSED_ROLES:
+        role = params.get(parameter)
+        if isinstance(role, str):
+            passed = {"iam:PassedToService": ["sagemaker.amazonaws.com"]}
+            reason = identity_denial(caller, "iam:PassRole", role, region, passed)
+            if reason is not None:
+                return "iam:PassRole", role, reason
+    if params.get("Tags"):
+        # The create is the tagging action (condition key sagemaker:TaggingAction).
+        tagging = {"sagemaker:TaggingAction": [operation]}
+        reason = identity_denial(caller, "sagemaker:AddTags", resource, region, tagging)
+        if reason is not None:
+            return "sagemaker:AddTags", resource, reason
+    return "", None, None
+
+
 class LocalBackend:
     """moto's ``mock_aws`` plus the layer that makes SageMaker behave like AWS where moto does not."""
 
@@ -688,6 +719,8 @@ class LocalBackend:
         action = f"{prefix}:{OPERATION_ACTIONS.get((service, operation), operation)}"
         resource = resource_arn(service, operation, params, region=region, account=caller.account)
         reason = identity_denial(caller, action, resource, region)
+        if reason is None:
+            action, resource, reason = _companion_denial(caller, service, operation, params, resource, region)
         if reason is None:
             return None
         return denied(
