@@ -314,3 +314,112 @@ def test_a_write_in_another_account_is_reported_with_that_account(stack: Embedde
     (write,) = [w for w in stack.writes() if w["operation"] == "UpdateModelPackage"]
     assert write["account"] == REGISTRY
     assert write["principal"] == f"arn:aws:iam::{REGISTRY}:root"
+
+
+# -- a custom resource backed by the template's own function -----------------------------------------------
+def _share_handler(event: dict[str, Any], _context: Any) -> None:
+    """A custom resource handler of the companion's shape: puts a group policy for a group that
+    exists already, then answers CloudFormation at the ResponseURL (as handlers do with urllib)."""
+    import urllib.request
+
+    import boto3
+
+    status, reason = "SUCCESS", ""
+    properties = event["ResourceProperties"]
+    try:
+        boto3.client("sagemaker").put_model_package_group_policy(
+            ModelPackageGroupName=properties["Group"], ResourcePolicy=json.dumps(properties["Policy"])
+        )
+    except Exception as exc:  # the handler reports any failure to CloudFormation
+        status, reason = "FAILED", str(exc)
+    body = json.dumps(
+        {"Status": status, "Reason": reason, "PhysicalResourceId": properties["Group"]}
+    ).encode()
+    urllib.request.urlopen(urllib.request.Request(event["ResponseURL"], data=body, method="PUT"))
+
+
+def _with_custom_share(grant_put: bool) -> dict[str, Any]:
+    actions = (
+        ["sagemaker:PutModelPackageGroupPolicy"] if grant_put else ["sagemaker:GetModelPackageGroupPolicy"]
+    )
+    policy = COMPANION["Resources"]["Group"]["Properties"]["ModelPackageGroupPolicy"]
+    return {
+        "Resources": {
+            "ShareRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "share",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+                            },
+                        }
+                    ],
+                },
+            },
+            "ShareFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Handler": "handler.handler", "Role": {"Fn::GetAtt": ["ShareRole", "Arn"]}},
+            },
+            "Share": {
+                "Type": "Custom::GroupShare",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["ShareFunction", "Arn"]},
+                    "Group": "existing",
+                    "Policy": policy,
+                },
+            },
+        }
+    }
+
+
+def test_a_custom_resource_runs_its_handler_as_its_functions_role_in_its_account(
+    stack: EmbeddedStack,
+) -> None:
+    stack.backend.client("sagemaker", account=REGISTRY).create_model_package_group(
+        ModelPackageGroupName="existing"
+    )
+
+    deploy_accounts(
+        stack,
+        [(REGISTRY, f"{STACK}-{REGISTRY}", _with_custom_share(grant_put=True))],
+        custom={"Custom::GroupShare": _share_handler},
+    )
+
+    got = stack.backend.client("sagemaker", account=REGISTRY).get_model_package_group_policy(
+        ModelPackageGroupName="existing"
+    )
+    assert json.loads(got["ResourcePolicy"])["Statement"][0]["Sid"] == "EndpointAccount"
+    # In the registry account only (the handler's clients were that account's).
+    with pytest.raises(ClientError):
+        stack.backend.client("sagemaker").get_model_package_group_policy(ModelPackageGroupName="existing")
+
+
+def test_a_custom_resource_whose_role_lacks_the_grant_fails_the_deployment_naming_it(
+    stack: EmbeddedStack,
+) -> None:
+    stack.backend.client("sagemaker", account=REGISTRY).create_model_package_group(
+        ModelPackageGroupName="existing"
+    )
+
+    with pytest.raises(RuntimeError) as raised:
+        deploy_accounts(
+            stack,
+            [(REGISTRY, f"{STACK}-{REGISTRY}", _with_custom_share(grant_put=False))],
+            custom={"Custom::GroupShare": _share_handler},
+        )
+
+    assert "custom resource Share failed" in str(raised.value)
+    assert "sagemaker:PutModelPackageGroupPolicy" in str(raised.value)
