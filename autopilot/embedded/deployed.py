@@ -408,22 +408,29 @@ def _bucket(
     if backend.region != "us-east-1":
         location = {"CreateBucketConfiguration": {"LocationConstraint": backend.region}}
     s3.create_bucket(Bucket=name, **location)
-    rules = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
-    if rules:
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        k: v
-                        for k, v in rule.items()
-                        if k in ("ApplyServerSideEncryptionByDefault", "BucketKeyEnabled")
-                    }
-                    for rule in rules
-                ]
-            },
-        )
+    encrypt_bucket(backend, deployed.account, name, props)
     return Physical("AWS::S3::Bucket", name, {"Arn": f"arn:aws:s3:::{name}", "BucketName": name})
+
+
+def encrypt_bucket(backend: LocalBackend, account: str, name: str, props: dict[str, Any]) -> None:
+    """The template's default encryption on the bucket (CloudFormation's `ServerSideEncryptionByDefault`
+    is the API's `ApplyServerSideEncryptionByDefault`), so a customer managed key's policy is enforced."""
+    rules = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or []
+    converted = []
+    for rule in rules:
+        default = rule.get("ServerSideEncryptionByDefault") or rule.get("ApplyServerSideEncryptionByDefault")
+        entry: dict[str, Any] = {}
+        if default:
+            entry["ApplyServerSideEncryptionByDefault"] = {
+                k: v for k, v in default.items() if k in ("SSEAlgorithm", "KMSMasterKeyID")
+            }
+        if "BucketKeyEnabled" in rule:
+            entry["BucketKeyEnabled"] = bool(rule["BucketKeyEnabled"])
+        converted.append(entry)
+    if converted:
+        backend.client("s3", account=account).put_bucket_encryption(
+            Bucket=name, ServerSideEncryptionConfiguration={"Rules": converted}
+        )
 
 
 def _bucket_policy(
@@ -648,6 +655,12 @@ def deploy_accounts(
         existing=buckets,
         only={"AWS::KMS::Key", "AWS::Events::EventBusPolicy", "AWS::S3::BucketPolicy"},
     )
+    for logical_id, found in buckets.items():
+        props = resolve(
+            stack.app.template["Resources"][logical_id].get("Properties", {}), automation, backend.region
+        )
+        with backend.unrecorded():
+            encrypt_bucket(backend, backend.account_id, found.ref, props)
     deployed = [automation]
     for account, name, template in companions:
         deployed.append(deploy_template(backend, account, name, template, custom=custom))

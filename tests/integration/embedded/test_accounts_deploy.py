@@ -252,6 +252,10 @@ def test_every_grant_of_a_template_can_be_removed_one_at_a_time() -> None:
         reduced = without(COMPANION, grant)
         assert grant not in grants(reduced)
         assert len(grants(reduced)) == len(found) - 1
+    assert [(g.logical_id, g.kind) for g in found if g.names_account(AUTOMATION)] == [
+        ("AccessRole", "trust"),
+        ("Forward", "forward"),
+    ]
     assert [g.kind for g in grants(BUS_POLICY)] == ["bus"]
     assert grants(without(BUS_POLICY, grants(BUS_POLICY)[0])) == []
 
