@@ -52,8 +52,13 @@ def bus_policy(backend: LocalBackend, bus_arn: str) -> Any:
     return bus.policy if bus is not None else None
 
 
-def forwarding_denial(backend: LocalBackend, account: str, bus_arn: str, role_arn: str | None) -> str | None:
-    """Why EventBridge in `account` may not put the event on `bus_arn` (None when it may)."""
+def forwarding_denial(
+    backend: LocalBackend, account: str, bus_arn: str, role_arn: str | None, event: dict[str, Any]
+) -> str | None:
+    """Why EventBridge in `account` may not put `event` on `bus_arn` (None when it may). The bus
+    policy's conditions see the event's `events:source` and `events:detail-type` (EventBridge User
+    Guide, "Using IAM policy conditions": "events:source" and "events:detail-type" are the keys a
+    PutEvents is matched on)."""
     caller = Caller(account=account, role_arn=role_arn)
     action = "events:PutEvents"
     reason = identity_denial(caller, action, bus_arn, backend.region) if role_arn else None
@@ -67,6 +72,10 @@ def forwarding_denial(backend: LocalBackend, account: str, bus_arn: str, role_ar
             f"resource policy of event bus {name}",
             account_of(bus_arn),
             backend.region,
+            {
+                "events:source": str(event.get("source", "")),
+                "events:detail-type": str(event.get("detail-type", "")),
+            },
         )
     if reason is None:
         return None

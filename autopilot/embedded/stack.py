@@ -354,7 +354,7 @@ class EmbeddedStack:
             )
             return False
         for rule, role_arn in rules:
-            reason = forwarding_denial(self.backend, source, bus, role_arn)
+            reason = forwarding_denial(self.backend, source, bus, role_arn, event)
             if reason is None:
                 routed.forwarded_by.append(f"{source}:{rule}")
                 return True

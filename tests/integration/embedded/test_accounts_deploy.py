@@ -128,6 +128,13 @@ BUS_POLICY: dict[str, Any] = {
                     "Principal": {"AWS": f"arn:aws:iam::{REGISTRY}:root"},
                     "Action": "events:PutEvents",
                     "Resource": BUS,
+                    # The event's own keys: only SageMaker's state changes are admitted.
+                    "Condition": {
+                        "StringEquals": {
+                            "events:source": "aws.sagemaker",
+                            "events:detail-type": "SageMaker Model Package State Change",
+                        }
+                    },
                 },
             },
         }
@@ -227,6 +234,23 @@ def test_without_the_bus_policy_the_forwarded_event_is_refused_naming_the_bus_po
         in reason
     )
     assert f"resource policy of event bus default in account {AUTOMATION} does not allow it" in reason
+
+
+def test_an_event_the_bus_policys_conditions_do_not_admit_is_refused(stack: EmbeddedStack) -> None:
+    _deploy(stack)
+    event = _event("version-registered.json")
+    event["source"] = "com.example.registry"
+    companion_rule = stack.backend.client("events", account=REGISTRY)
+    companion_rule.put_rule(Name="all", EventPattern=json.dumps({"account": [REGISTRY]}))
+    companion_rule.put_targets(Rule="all", Targets=[{"Id": "bus", "Arn": BUS}])
+
+    routed = stack.send_event(event)
+
+    assert routed.forwarded_by == []
+    assert (
+        "resource policy of event bus default in account 111111111111 does not allow it"
+        in routed.undelivered[0]
+    )
 
 
 def test_a_forwarded_event_of_a_watched_group_matches_the_automation_stacks_rule(
