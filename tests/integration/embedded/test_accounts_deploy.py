@@ -451,3 +451,69 @@ def test_a_custom_resource_whose_role_lacks_the_grant_fails_the_deployment_namin
 
     assert "custom resource Share failed" in str(raised.value)
     assert "sagemaker:PutModelPackageGroupPolicy" in str(raised.value)
+
+
+# -- a function of the automation stack, as its template makes its role ------------------------------------
+ACCESS = f"arn:aws:iam::{REGISTRY}:role/registry-autopilot/{STACK}-access"
+
+
+def _plan_role(app: SynthesizedApp, *, path: str | None, grant: bool) -> Any:
+    """The Plan function's role from the template, with the IAM path and sts:AssumeRole grant the
+    automation stack gives its roles in a multi-account layout."""
+    from autopilot.embedded.backend.iam import RolePolicy
+
+    template = copy.deepcopy(app.template)
+    plan = next(logical for logical, handler in app.functions.items() if handler.endswith(".plan.handler"))
+    role = template["Resources"][plan]["Properties"]["Role"]["Fn::GetAtt"][0]
+    if path:
+        template["Resources"][role]["Properties"]["Path"] = path
+    if grant:
+        policy = next(
+            r
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        )
+        policy["Properties"]["PolicyDocument"]["Statement"].append(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ACCESS}
+        )
+    return RolePolicy.from_template(template, role, region=REGION, account=AUTOMATION)
+
+
+def _as_function(stack: EmbeddedStack, role: Any) -> Any:
+    stack.backend.principal = role
+    try:
+        return stack.backend.client("sts").assume_role(RoleArn=ACCESS, RoleSessionName="plan")
+    finally:
+        stack.backend.principal = None
+
+
+def test_a_function_role_under_the_trusted_path_with_the_grant_assumes_the_access_role(
+    stack: EmbeddedStack, app: SynthesizedApp
+) -> None:
+    _deploy(stack)
+
+    answer = _as_function(stack, _plan_role(app, path=f"/registry-autopilot/{STACK}/", grant=True))
+
+    assert answer["AssumedRoleUser"]["Arn"].startswith(
+        f"arn:aws:sts::{REGISTRY}:assumed-role/{STACK}-access/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "grant", "named"),
+    [
+        (None, True, "trust policy of role registry-autopilot/registry-autopilot-access"),
+        (f"/registry-autopilot/{STACK}/", False, "no identity-based policy allows the sts:AssumeRole action"),
+    ],
+    ids=["outside the trusted path", "without the sts:AssumeRole grant"],
+)
+def test_a_function_role_missing_either_side_of_the_grant_cannot_assume_the_access_role(
+    stack: EmbeddedStack, app: SynthesizedApp, path: str | None, grant: bool, named: str
+) -> None:
+    _deploy(stack)
+
+    with pytest.raises(ClientError) as raised:
+        _as_function(stack, _plan_role(app, path=path, grant=grant))
+
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert named in str(raised.value)
