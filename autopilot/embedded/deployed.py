@@ -15,9 +15,9 @@ in an account.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from autopilot.embedded.backend import LocalBackend
 from autopilot.embedded.stack import EmbeddedStack
@@ -626,14 +626,23 @@ def _is_sdk(resource: dict[str, Any]) -> bool:
     return "Create" in resource.get("Properties", {})
 
 
+class StackInAccount(Protocol):
+    """A synthesized stack with its account (the shape of infra's `stack_templates` entries)."""
+
+    account: str | None
+    stack_name: str
+    template: dict[str, Any]
+
+
 def deploy_accounts(
     stack: EmbeddedStack,
-    companions: list[tuple[str, str, dict[str, Any]]],
+    companions: Sequence[tuple[str, str, dict[str, Any]] | StackInAccount],
     *,
     custom: dict[str, CustomHandler] | None = None,
 ) -> list[DeployedTemplate]:
     """The automation stack in its account (`deploy_locally`, plus its bus and key policies) and each
-    companion `(account, stack name, template)` in its own account: what `cdk deploy --all` leaves in
+    companion in its own account, given as `(account, stack name, template)` or as the entries of
+    infra's `stack_templates` (the automation one skipped): what `cdk deploy --all` leaves in
     each account. Events emitted in a companion's account then reach the automation stack only
     through its deployed forwarding rules (`EmbeddedStack.send_event`)."""
     deploy_locally(stack)
@@ -662,7 +671,13 @@ def deploy_accounts(
         with backend.unrecorded():
             encrypt_bucket(backend, backend.account_id, found.ref, props)
     deployed = [automation]
-    for account, name, template in companions:
+    for entry in companions:
+        if isinstance(entry, tuple):
+            account, name, template = entry
+        else:
+            if getattr(entry, "automation", False) or entry.account is None:
+                continue  # the automation stack, deployed above
+            account, name, template = entry.account, entry.stack_name, entry.template
         deployed.append(deploy_template(backend, account, name, template, custom=custom))
         stack.companion_accounts[account] = name
     return deployed

@@ -194,6 +194,28 @@ def test_each_template_is_deployed_in_its_own_account(stack: EmbeddedStack) -> N
     assert names == [f"{STACK}-{REGISTRY}"]
 
 
+def test_the_stacks_can_be_given_as_synthesized_stacks_with_their_accounts(stack: EmbeddedStack) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Synthesized:
+        stack_name: str
+        account: str | None
+        automation: bool
+        template: dict[str, Any]
+
+    deploy_accounts(
+        stack,
+        [
+            Synthesized(STACK, AUTOMATION, True, stack.app.template),
+            Synthesized(f"{STACK}-{REGISTRY}", REGISTRY, False, COMPANION),
+        ],
+    )
+
+    assert stack.companion_accounts == {REGISTRY: f"{STACK}-{REGISTRY}"}
+    assert stack.backend.client("iam", account=REGISTRY).get_role(RoleName=f"{STACK}-access")["Role"]
+
+
 def test_an_event_of_the_registry_account_reaches_the_automation_rules_through_its_forwarding_rule(
     stack: EmbeddedStack,
 ) -> None:
