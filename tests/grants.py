@@ -30,6 +30,12 @@ class Grant:
     kind: str
     path: tuple[Any, ...]  # from the resource's Properties to the statement (or target); () = whole resource
     summary: str
+    text: str = ""  # the statement (or target, or resource) as JSON
+
+    def names_account(self, account: str) -> bool:
+        """Whether the grant names `account` (a principal, a condition, a target bus): with the
+        template's own account, the cross-account grants of a layout are the ones naming another."""
+        return account in self.text
 
     def __str__(self) -> str:
         return f"{self.kind} {self.logical_id}{''.join(f'[{p}]' for p in self.path)}: {self.summary}"
@@ -84,31 +90,40 @@ def grants(template: dict[str, Any]) -> list[Grant]:
         elif kind == "AWS::SageMaker::ModelPackageGroup" and props.get("ModelPackageGroupPolicy"):
             documents.append(("group", ("ModelPackageGroupPolicy",), props["ModelPackageGroupPolicy"]))
         elif kind == "AWS::Events::EventBusPolicy":
-            found.append(Grant(logical_id, "bus", (), _summary(props.get("Statement") or props)))
+            found.append(
+                Grant(logical_id, "bus", (), _summary(props.get("Statement") or props), json.dumps(props))
+            )
         elif kind == "AWS::Events::Rule":
             for index, target in enumerate(props.get("Targets", [])):
                 arn = json.dumps(target.get("Arn"))
                 if "event-bus" in arn:
-                    found.append(Grant(logical_id, "forward", ("Targets", index), f"target {arn}"))
+                    found.append(
+                        Grant(logical_id, "forward", ("Targets", index), f"target {arn}", json.dumps(target))
+                    )
         elif kind == "Custom::ModelPackageGroupPolicies":
             # infra/group_policy: each group shared with each endpoint account is one grant.
             for group, accounts in (props.get("Groups") or {}).items():
                 for index, account in enumerate(accounts):
-                    found.append(
-                        Grant(logical_id, "group", ("Groups", group, index), f"{group} shared with {account}")
-                    )
+                    summary = f"{group} shared with {account}"
+                    found.append(Grant(logical_id, "group", ("Groups", group, index), summary, summary))
         elif str(kind).startswith("Custom::") and _sdk_policy(props) is not None:
             policy = (_sdk_policy(props) or {}).get("parameters", {}).get("ResourcePolicy")
             document = json.loads(policy) if isinstance(policy, str) else policy
             statements = list(_statements(document, ()))
             if statements:
                 for path, statement in statements:
-                    found.append(Grant(logical_id, "group", ("Create", *path), _summary(statement)))
+                    found.append(
+                        Grant(
+                            logical_id, "group", ("Create", *path), _summary(statement), json.dumps(statement)
+                        )
+                    )
             else:
-                found.append(Grant(logical_id, "group", (), "PutModelPackageGroupPolicy"))
+                found.append(Grant(logical_id, "group", (), "PutModelPackageGroupPolicy", json.dumps(props)))
         for grant_kind, path, document in documents:
             for statement_path, statement in _statements(document, path):
-                found.append(Grant(logical_id, grant_kind, statement_path, _summary(statement)))
+                found.append(
+                    Grant(logical_id, grant_kind, statement_path, _summary(statement), json.dumps(statement))
+                )
     return found
 
 

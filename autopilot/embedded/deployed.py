@@ -15,9 +15,9 @@ in an account.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from autopilot.embedded.backend import LocalBackend
 from autopilot.embedded.stack import EmbeddedStack
@@ -408,22 +408,29 @@ def _bucket(
     if backend.region != "us-east-1":
         location = {"CreateBucketConfiguration": {"LocationConstraint": backend.region}}
     s3.create_bucket(Bucket=name, **location)
-    rules = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
-    if rules:
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        k: v
-                        for k, v in rule.items()
-                        if k in ("ApplyServerSideEncryptionByDefault", "BucketKeyEnabled")
-                    }
-                    for rule in rules
-                ]
-            },
-        )
+    encrypt_bucket(backend, deployed.account, name, props)
     return Physical("AWS::S3::Bucket", name, {"Arn": f"arn:aws:s3:::{name}", "BucketName": name})
+
+
+def encrypt_bucket(backend: LocalBackend, account: str, name: str, props: dict[str, Any]) -> None:
+    """The template's default encryption on the bucket (CloudFormation's `ServerSideEncryptionByDefault`
+    is the API's `ApplyServerSideEncryptionByDefault`), so a customer managed key's policy is enforced."""
+    rules = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or []
+    converted = []
+    for rule in rules:
+        default = rule.get("ServerSideEncryptionByDefault") or rule.get("ApplyServerSideEncryptionByDefault")
+        entry: dict[str, Any] = {}
+        if default:
+            entry["ApplyServerSideEncryptionByDefault"] = {
+                k: v for k, v in default.items() if k in ("SSEAlgorithm", "KMSMasterKeyID")
+            }
+        if "BucketKeyEnabled" in rule:
+            entry["BucketKeyEnabled"] = bool(rule["BucketKeyEnabled"])
+        converted.append(entry)
+    if converted:
+        backend.client("s3", account=account).put_bucket_encryption(
+            Bucket=name, ServerSideEncryptionConfiguration={"Rules": converted}
+        )
 
 
 def _bucket_policy(
@@ -501,6 +508,83 @@ CREATORS: dict[str, Creator] = {
 _ORDER = ["AWS::KMS::Key", "AWS::S3::Bucket", "AWS::IAM::Role", "AWS::SageMaker::ModelPackageGroup"]
 
 
+CustomHandler = Callable[[dict[str, Any], Any], Any]
+
+
+def _run_custom(
+    backend: LocalBackend,
+    deployed: DeployedTemplate,
+    logical_id: str,
+    props: dict[str, Any],
+    handler: CustomHandler,
+) -> Physical:
+    """A custom resource backed by a Lambda function of the template: its documented effect is its
+    handler's, run in-process with CloudFormation's Create request, as the function's role (a session
+    in the stack's account, held to the role's policies) when the template gives it one. The response
+    the handler sends to the ResponseURL decides: FAILED stops the deployment with its reason."""
+    import os
+    import uuid
+    from unittest import mock
+
+    import boto3  # type: ignore[import-untyped,unused-ignore]
+
+    from autopilot.embedded.backend.accounts import Caller
+
+    kind = str(deployed.template["Resources"][logical_id]["Type"])
+    role_arn = _function_role(deployed, deployed.template["Resources"][logical_id].get("Properties", {}))
+    key = backend.accounts.admin_key(deployed.account)
+    if role_arn:
+        key = f"ASIALOCALCR{abs(hash((deployed.account, role_arn))) % 10**9:09d}"
+        backend.accounts.add_session(key, Caller(account=deployed.account, role_arn=role_arn))
+    event = {
+        "RequestType": "Create",
+        "ServiceToken": props.get("ServiceToken"),
+        "ResponseURL": "https://cloudformation-custom-resource-response.local/",
+        "StackId": f"arn:aws:cloudformation:{backend.region}:{deployed.account}:stack/{deployed.stack_name}",
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": logical_id,
+        "ResourceType": kind,
+        "ResourceProperties": props,
+    }
+    responses: list[dict[str, Any]] = []
+
+    def respond(request: Any, *args: Any, **kwargs: Any) -> Any:
+        body = getattr(request, "data", None) or kwargs.get("data")
+        responses.append(json.loads(body or b"{}"))
+        return mock.MagicMock()
+
+    env = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": backend.region}
+    saved_session = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = None
+    try:
+        with mock.patch.dict(os.environ, env), mock.patch("urllib.request.urlopen", respond):
+            os.environ.pop("AWS_SESSION_TOKEN", None)
+            handler(event, None)
+    finally:
+        boto3.DEFAULT_SESSION = saved_session
+    answer: dict[str, Any] = responses[-1] if responses else {"Status": "SUCCESS"}
+    if answer.get("Status") == "FAILED":
+        raise RuntimeError(
+            f"{deployed.stack_name}: custom resource {logical_id} failed: {answer.get('Reason')}"
+        )
+    physical = str(answer.get("PhysicalResourceId") or _name(deployed, logical_id))
+    return Physical(kind, physical, {k: str(v) for k, v in (answer.get("Data") or {}).items()})
+
+
+def _function_role(deployed: DeployedTemplate, raw_props: dict[str, Any]) -> str | None:
+    """The deployed role of the template's function the custom resource's ServiceToken names
+    (`{"Fn::GetAtt": [FUNCTION, "Arn"]}`)."""
+    token = raw_props.get("ServiceToken")
+    if not (isinstance(token, dict) and "Fn::GetAtt" in token):
+        return None
+    function = deployed.template["Resources"].get(token["Fn::GetAtt"][0], {})
+    role = function.get("Properties", {}).get("Role")
+    if function.get("Type") != "AWS::Lambda::Function" or role is None:
+        return None
+    resolved = resolve(role, deployed, "")
+    return resolved if isinstance(resolved, str) and ":role/" in resolved else None
+
+
 def deploy_template(
     backend: LocalBackend,
     account: str,
@@ -509,12 +593,14 @@ def deploy_template(
     *,
     existing: dict[str, Physical] | None = None,
     only: set[str] | None = None,
+    custom: dict[str, CustomHandler] | None = None,
 ) -> DeployedTemplate:
     """One template in one account, as CloudFormation would leave it: every resource of a type in
     CREATORS (roles with trust and policies, group policies, rules with their targets, bus, bucket and
     key policies, SDK calls), intrinsics resolved; other types are listed in `skipped`. `existing`:
     resources already there under these logical ids (the automation stack's own names); `only`: the
-    types to create."""
+    types to create; `custom`: custom resource type -> the Lambda handler that implements it (run as
+    its function's role, `_run_custom`)."""
     deployed = DeployedTemplate(account, stack_name, template, dict(existing or {}))
     resources = template.get("Resources", {})
 
@@ -530,11 +616,16 @@ def deploy_template(
             )
             if logical_id in deployed.resources or (only is not None and kind not in only):
                 continue
-            if creator is None:
+            if creator is None and kind not in (custom or {}):
                 deployed.skipped[logical_id] = kind
                 continue
             props = resolve(resource.get("Properties", {}), deployed, backend.region)
-            created = creator(backend, deployed, logical_id, props)
+            created: Physical | None
+            if kind in (custom or {}):
+                created = _run_custom(backend, deployed, logical_id, props, (custom or {})[kind])
+            else:
+                assert creator is not None
+                created = creator(backend, deployed, logical_id, props)
             if created is not None:
                 deployed.resources[logical_id] = created
     from autopilot.embedded.backend.cloudformation import StackRecord
@@ -552,11 +643,23 @@ def _is_sdk(resource: dict[str, Any]) -> bool:
     return "Create" in resource.get("Properties", {})
 
 
+class StackInAccount(Protocol):
+    """A synthesized stack with its account (the shape of infra's `stack_templates` entries)."""
+
+    account: str | None
+    stack_name: str
+    template: dict[str, Any]
+
+
 def deploy_accounts(
-    stack: EmbeddedStack, companions: list[tuple[str, str, dict[str, Any]]]
+    stack: EmbeddedStack,
+    companions: Sequence[tuple[str, str, dict[str, Any]] | StackInAccount],
+    *,
+    custom: dict[str, CustomHandler] | None = None,
 ) -> list[DeployedTemplate]:
     """The automation stack in its account (`deploy_locally`, plus its bus and key policies) and each
-    companion `(account, stack name, template)` in its own account: what `cdk deploy --all` leaves in
+    companion in its own account, given as `(account, stack name, template)` or as the entries of
+    infra's `stack_templates` (the automation one skipped): what `cdk deploy --all` leaves in
     each account. Events emitted in a companion's account then reach the automation stack only
     through its deployed forwarding rules (`EmbeddedStack.send_event`)."""
     deploy_locally(stack)
@@ -578,8 +681,20 @@ def deploy_accounts(
         existing=buckets,
         only={"AWS::KMS::Key", "AWS::Events::EventBusPolicy", "AWS::S3::BucketPolicy"},
     )
+    for logical_id, found in buckets.items():
+        props = resolve(
+            stack.app.template["Resources"][logical_id].get("Properties", {}), automation, backend.region
+        )
+        with backend.unrecorded():
+            encrypt_bucket(backend, backend.account_id, found.ref, props)
     deployed = [automation]
-    for account, name, template in companions:
-        deployed.append(deploy_template(backend, account, name, template))
+    for entry in companions:
+        if isinstance(entry, tuple):
+            account, name, template = entry
+        else:
+            if getattr(entry, "automation", False) or entry.account is None:
+                continue  # the automation stack, deployed above
+            account, name, template = entry.account, entry.stack_name, entry.template
+        deployed.append(deploy_template(backend, account, name, template, custom=custom))
         stack.companion_accounts[account] = name
     return deployed

@@ -17,7 +17,6 @@ bus policy must admit the role or its account); without one, as the sending acco
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from autopilot.embedded.backend import LocalBackend
@@ -54,23 +53,12 @@ def bus_policy(backend: LocalBackend, bus_arn: str) -> Any:
 
 
 def forwarding_denial(
-    backend: LocalBackend,
-    account: str,
-    bus_arn: str,
-    role_arn: str | None,
-    event: Mapping[str, Any] | None = None,
+    backend: LocalBackend, account: str, bus_arn: str, role_arn: str | None, event: dict[str, Any]
 ) -> str | None:
-    """Why EventBridge in `account` may not put the event on `bus_arn` (None when it may). The
-    event's source and detail-type are the request's events:source and events:detail-type
-    (EventBridge User Guide, "Using IAM policy conditions in Amazon EventBridge")."""
-    request_context = (
-        {
-            "events:source": [str(event.get("source", ""))],
-            "events:detail-type": [str(event.get("detail-type", ""))],
-        }
-        if event is not None
-        else None
-    )
+    """Why EventBridge in `account` may not put `event` on `bus_arn` (None when it may). The bus
+    policy's conditions see the event's `events:source` and `events:detail-type` (EventBridge User
+    Guide, "Using IAM policy conditions": "events:source" and "events:detail-type" are the keys a
+    PutEvents is matched on)."""
     caller = Caller(account=account, role_arn=role_arn)
     action = "events:PutEvents"
     reason = identity_denial(caller, action, bus_arn, backend.region) if role_arn else None
@@ -84,7 +72,10 @@ def forwarding_denial(
             f"resource policy of event bus {name}",
             account_of(bus_arn),
             backend.region,
-            request_context,
+            {
+                "events:source": str(event.get("source", "")),
+                "events:detail-type": str(event.get("detail-type", "")),
+            },
         )
     if reason is None:
         return None

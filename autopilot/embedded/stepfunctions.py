@@ -246,6 +246,7 @@ def local_execution(
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk as aws_sdk,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -279,6 +280,9 @@ def local_execution(
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
         _keyword_path_keys(),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
+        mock.patch.object(
+            StateTask, "_eval_state_credentials", _explicit_credentials(StateTask._eval_state_credentials)
+        ),
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
         mock.patch.object(
@@ -458,9 +462,10 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
     (the clients carry the interpreter's fixed test credentials and no state)."""
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto gives every task the execution's role when it names none: only a task's own
+        # `Credentials` (marked by `_explicit_credentials`) switches roles.
         role_arn = getattr(state_credentials, "role_arn", None)
-        # A task without Credentials runs as the execution's own role (the interpreter passes it).
-        if role_arn and role_arn != LOCAL_ROLE_ARN and TASK_CREDENTIALS:
+        if role_arn and TASK_CREDENTIALS and getattr(state_credentials, "explicit", False):
             return TASK_CREDENTIALS[-1](region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
@@ -500,6 +505,18 @@ def _keyword_path_keys() -> Iterator[None]:
 
     with mock.patch.object(Preprocessor, "visitPayload_binding_value", visit):
         yield
+
+
+def _explicit_credentials(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark the credentials a task state names itself (its `Credentials` field)."""
+
+    def evaluate(self: Any, env: Any) -> Any:
+        credentials = original(self, env)
+        if self.credentials:
+            credentials.explicit = True
+        return credentials
+
+    return evaluate
 
 
 def _parsed_program(worker: Any) -> Any:

@@ -79,6 +79,8 @@ class Caller:
             return self.session_arn
         if self.template_role is not None:
             return f"arn:aws:sts::{self.account}:assumed-role/{self.template_role.role}/local"
+        if self.role_arn:
+            return self.role_arn  # a service acting with the role (Neo, EventBridge, a model)
         return f"arn:aws:iam::{self.account}:root"
 
     @property
@@ -304,14 +306,16 @@ def resource_denial(  # noqa: PLR0917 - the five facts of one decision
     what: str,
     owner: str,
     region: str,
-    request_context: Mapping[str, list[str]] | None = None,
+    extra_context: Mapping[str, str] | None = None,
 ) -> str | None:
     """The reason a resource in account `owner` refuses the caller, or None when it may go ahead.
-    `request_context`: the request's own condition keys (a PutEvents entry's events:source, ...).
+    `extra_context`: the request's own condition keys (an event's `events:source`, say).
 
     Same account: the identity policy or the resource policy may allow (an explicit deny in either
     wins). Another account: both must allow ("Cross-account policy evaluation logic")."""
-    context = caller.context(region, owner) | {k.lower(): v for k, v in (request_context or {}).items()}
+    context = caller.context(region, owner)
+    for key, value in (extra_context or {}).items():
+        context[key.lower()] = [value]
     decision = evaluate_resource_policy(policy, caller, action, resource, context)
     if decision == "Deny":
         return f"with an explicit deny in the {what} in account {owner}"

@@ -931,7 +931,8 @@ class LocalBackend:
         package = self.model_packages.find(call.account_id, call.region, call.body["ModelPackageName"])
         described = self.model_packages.describe(package)
         key = (described.get("SecurityConfig") or {}).get("KmsKeyId")
-        role = self.principal
+        caller = call.caller
+        role = caller.template_role if caller is not None else self.principal
         all_data = call.body.get("IncludedData", "AllData") == "AllData"
         if all_data and key and role is not None and not role.allows("kms:Decrypt", str(key)):
             raise AwsError(
@@ -940,6 +941,13 @@ class LocalBackend:
                 f"authorized to perform: kms:Decrypt on resource: {key}",
                 403,
             )
+        if all_data and key and caller is not None and role is None and not caller.is_admin:
+            # A role session (another account's access role): its own policy and the key's policy.
+            reason = self.kms_denial(
+                caller, "kms:Decrypt", str(key), account_of(str(key)) or call.account_id, call.region
+            )
+            if reason is not None:
+                raise denied(caller, "kms:Decrypt", str(key), reason)
         if call.body.get("IncludedData") == "MetadataOnly" and "ModelCard" in described:
             described["ModelCard"] = {
                 k: v for k, v in described["ModelCard"].items() if k != "ModelCardContent"

@@ -490,3 +490,77 @@ def test_with_the_bucket_policy_the_neo_job_completes_and_its_artifact_is_in_the
     assert job["CompilationJobStatus"] == "COMPLETED"
     key = job["ModelArtifacts"]["S3ModelArtifacts"].removeprefix(f"s3://{BUCKET}/")
     assert backend.client("s3").head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0
+
+
+# -- the shadow variant's model data, read by the endpoint account's role ----------------------------------
+INFRA = {
+    "InfrastructureType": "RealTimeInference",
+    "RealTimeInferenceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+}
+
+
+def _endpoint_with_shadow_model(backend: LocalBackend, role: str) -> Any:
+    sagemaker = backend.client("sagemaker", account=ENDPOINT)
+    sagemaker.create_model(
+        ModelName="prod-model",
+        ExecutionRoleArn=role,
+        PrimaryContainer={"Image": "img", "ModelDataUrl": "s3://b/m.tar.gz"},
+    )
+    sagemaker.create_model(
+        ModelName="shadow-model",
+        ExecutionRoleArn=role,
+        PrimaryContainer={"Image": "img", "ModelDataUrl": f"s3://{BUCKET}/compiled/model.tar.gz"},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="prod-config",
+        ProductionVariants=[
+            {
+                "VariantName": "prod",
+                "ModelName": "prod-model",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="prod", EndpointConfigName="prod-config")
+    return sagemaker
+
+
+def _experiment(sagemaker: Any, role: str) -> Any:
+    return sagemaker.create_inference_experiment(
+        Name="churn-v2",
+        Type="ShadowMode",
+        RoleArn=role,
+        EndpointName="prod",
+        ModelVariants=[
+            {"ModelName": "prod-model", "VariantName": "prod", "InfrastructureConfig": INFRA},
+            {"ModelName": "shadow-model", "VariantName": "shadow", "InfrastructureConfig": INFRA},
+        ],
+        ShadowModeConfig={
+            "SourceModelVariantName": "prod",
+            "ShadowModelVariants": [{"ShadowModelVariantName": "shadow", "SamplingPercentage": 5}],
+        },
+    )
+
+
+def test_a_shadow_model_whose_data_is_in_the_automation_bucket_needs_the_bucket_policy_for_its_role(
+    backend: LocalBackend,
+) -> None:
+    # "To allow cross-account access, you attach a resource-based policy to the resource that you want to
+    # share": the endpoint account's shadow role reads the compiled artifact in the automation bucket.
+    role, _ = _reader(backend)
+    _bucket(backend)
+    sagemaker = _endpoint_with_shadow_model(backend, role)
+
+    code, message = _error(lambda: _experiment(sagemaker, role))
+    assert code == "ValidationException"
+    assert f"Could not access model data at s3://{BUCKET}/compiled/model.tar.gz for variant shadow" in message
+    assert f"bucket policy of {BUCKET} in account {AUTOMATION} does not allow it for {role}" in message
+
+    backend.client("s3").put_bucket_policy(
+        Bucket=BUCKET,
+        Policy=_doc(_allow("s3:GetObject", f"arn:aws:s3:::{BUCKET}/compiled/*", Principal={"AWS": role})),
+    )
+    _experiment(sagemaker, role)
+    assert backend.experiments_in(ENDPOINT).status("churn-v2") == "Creating"
+    assert backend.experiments.names() == []  # the automation account has none

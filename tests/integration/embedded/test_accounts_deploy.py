@@ -128,6 +128,13 @@ BUS_POLICY: dict[str, Any] = {
                     "Principal": {"AWS": f"arn:aws:iam::{REGISTRY}:root"},
                     "Action": "events:PutEvents",
                     "Resource": BUS,
+                    # The event's own keys: only SageMaker's state changes are admitted.
+                    "Condition": {
+                        "StringEquals": {
+                            "events:source": "aws.sagemaker",
+                            "events:detail-type": "SageMaker Model Package State Change",
+                        }
+                    },
                 },
             },
         }
@@ -187,6 +194,28 @@ def test_each_template_is_deployed_in_its_own_account(stack: EmbeddedStack) -> N
     assert names == [f"{STACK}-{REGISTRY}"]
 
 
+def test_the_stacks_can_be_given_as_synthesized_stacks_with_their_accounts(stack: EmbeddedStack) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Synthesized:
+        stack_name: str
+        account: str | None
+        automation: bool
+        template: dict[str, Any]
+
+    deploy_accounts(
+        stack,
+        [
+            Synthesized(STACK, AUTOMATION, True, stack.app.template),
+            Synthesized(f"{STACK}-{REGISTRY}", REGISTRY, False, COMPANION),
+        ],
+    )
+
+    assert stack.companion_accounts == {REGISTRY: f"{STACK}-{REGISTRY}"}
+    assert stack.backend.client("iam", account=REGISTRY).get_role(RoleName=f"{STACK}-access")["Role"]
+
+
 def test_an_event_of_the_registry_account_reaches_the_automation_rules_through_its_forwarding_rule(
     stack: EmbeddedStack,
 ) -> None:
@@ -229,6 +258,23 @@ def test_without_the_bus_policy_the_forwarded_event_is_refused_naming_the_bus_po
     assert f"resource policy of event bus default in account {AUTOMATION} does not allow it" in reason
 
 
+def test_an_event_the_bus_policys_conditions_do_not_admit_is_refused(stack: EmbeddedStack) -> None:
+    _deploy(stack)
+    event = _event("version-registered.json")
+    event["source"] = "com.example.registry"
+    companion_rule = stack.backend.client("events", account=REGISTRY)
+    companion_rule.put_rule(Name="all", EventPattern=json.dumps({"account": [REGISTRY]}))
+    companion_rule.put_targets(Rule="all", Targets=[{"Id": "bus", "Arn": BUS}])
+
+    routed = stack.send_event(event)
+
+    assert routed.forwarded_by == []
+    assert (
+        "resource policy of event bus default in account 111111111111 does not allow it"
+        in routed.undelivered[0]
+    )
+
+
 def test_a_forwarded_event_of_a_watched_group_matches_the_automation_stacks_rule(
     stack: EmbeddedStack,
 ) -> None:
@@ -252,6 +298,10 @@ def test_every_grant_of_a_template_can_be_removed_one_at_a_time() -> None:
         reduced = without(COMPANION, grant)
         assert grant not in grants(reduced)
         assert len(grants(reduced)) == len(found) - 1
+    assert [(g.logical_id, g.kind) for g in found if g.names_account(AUTOMATION)] == [
+        ("AccessRole", "trust"),
+        ("Forward", "forward"),
+    ]
     assert [g.kind for g in grants(BUS_POLICY)] == ["bus"]
     assert grants(without(BUS_POLICY, grants(BUS_POLICY)[0])) == []
 
@@ -314,3 +364,178 @@ def test_a_write_in_another_account_is_reported_with_that_account(stack: Embedde
     (write,) = [w for w in stack.writes() if w["operation"] == "UpdateModelPackage"]
     assert write["account"] == REGISTRY
     assert write["principal"] == f"arn:aws:iam::{REGISTRY}:root"
+
+
+# -- a custom resource backed by the template's own function -----------------------------------------------
+def _share_handler(event: dict[str, Any], _context: Any) -> None:
+    """A custom resource handler of the companion's shape: puts a group policy for a group that
+    exists already, then answers CloudFormation at the ResponseURL (as handlers do with urllib)."""
+    import urllib.request
+
+    import boto3
+
+    status, reason = "SUCCESS", ""
+    properties = event["ResourceProperties"]
+    try:
+        boto3.client("sagemaker").put_model_package_group_policy(
+            ModelPackageGroupName=properties["Group"], ResourcePolicy=json.dumps(properties["Policy"])
+        )
+    except Exception as exc:  # the handler reports any failure to CloudFormation
+        status, reason = "FAILED", str(exc)
+    body = json.dumps(
+        {"Status": status, "Reason": reason, "PhysicalResourceId": properties["Group"]}
+    ).encode()
+    urllib.request.urlopen(urllib.request.Request(event["ResponseURL"], data=body, method="PUT"))
+
+
+def _with_custom_share(grant_put: bool) -> dict[str, Any]:
+    actions = (
+        ["sagemaker:PutModelPackageGroupPolicy"] if grant_put else ["sagemaker:GetModelPackageGroupPolicy"]
+    )
+    policy = COMPANION["Resources"]["Group"]["Properties"]["ModelPackageGroupPolicy"]
+    return {
+        "Resources": {
+            "ShareRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "share",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+                            },
+                        }
+                    ],
+                },
+            },
+            "ShareFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Handler": "handler.handler", "Role": {"Fn::GetAtt": ["ShareRole", "Arn"]}},
+            },
+            "Share": {
+                "Type": "Custom::GroupShare",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["ShareFunction", "Arn"]},
+                    "Group": "existing",
+                    "Policy": policy,
+                },
+            },
+        }
+    }
+
+
+def test_a_custom_resource_runs_its_handler_as_its_functions_role_in_its_account(
+    stack: EmbeddedStack,
+) -> None:
+    stack.backend.client("sagemaker", account=REGISTRY).create_model_package_group(
+        ModelPackageGroupName="existing"
+    )
+
+    deploy_accounts(
+        stack,
+        [(REGISTRY, f"{STACK}-{REGISTRY}", _with_custom_share(grant_put=True))],
+        custom={"Custom::GroupShare": _share_handler},
+    )
+
+    got = stack.backend.client("sagemaker", account=REGISTRY).get_model_package_group_policy(
+        ModelPackageGroupName="existing"
+    )
+    assert json.loads(got["ResourcePolicy"])["Statement"][0]["Sid"] == "EndpointAccount"
+    # In the registry account only (the handler's clients were that account's).
+    with pytest.raises(ClientError):
+        stack.backend.client("sagemaker").get_model_package_group_policy(ModelPackageGroupName="existing")
+
+
+def test_a_custom_resource_whose_role_lacks_the_grant_fails_the_deployment_naming_it(
+    stack: EmbeddedStack,
+) -> None:
+    stack.backend.client("sagemaker", account=REGISTRY).create_model_package_group(
+        ModelPackageGroupName="existing"
+    )
+
+    with pytest.raises(RuntimeError) as raised:
+        deploy_accounts(
+            stack,
+            [(REGISTRY, f"{STACK}-{REGISTRY}", _with_custom_share(grant_put=False))],
+            custom={"Custom::GroupShare": _share_handler},
+        )
+
+    assert "custom resource Share failed" in str(raised.value)
+    assert "sagemaker:PutModelPackageGroupPolicy" in str(raised.value)
+
+
+# -- a function of the automation stack, as its template makes its role ------------------------------------
+ACCESS = f"arn:aws:iam::{REGISTRY}:role/registry-autopilot/{STACK}-access"
+
+
+def _plan_role(app: SynthesizedApp, *, path: str | None, grant: bool) -> Any:
+    """The Plan function's role from the template, with the IAM path and sts:AssumeRole grant the
+    automation stack gives its roles in a multi-account layout."""
+    from autopilot.embedded.backend.iam import RolePolicy
+
+    template = copy.deepcopy(app.template)
+    plan = next(logical for logical, handler in app.functions.items() if handler.endswith(".plan.handler"))
+    role = template["Resources"][plan]["Properties"]["Role"]["Fn::GetAtt"][0]
+    if path:
+        template["Resources"][role]["Properties"]["Path"] = path
+    if grant:
+        policy = next(
+            r
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        )
+        policy["Properties"]["PolicyDocument"]["Statement"].append(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ACCESS}
+        )
+    return RolePolicy.from_template(template, role, region=REGION, account=AUTOMATION)
+
+
+def _as_function(stack: EmbeddedStack, role: Any) -> Any:
+    stack.backend.principal = role
+    try:
+        return stack.backend.client("sts").assume_role(RoleArn=ACCESS, RoleSessionName="plan")
+    finally:
+        stack.backend.principal = None
+
+
+def test_a_function_role_under_the_trusted_path_with_the_grant_assumes_the_access_role(
+    stack: EmbeddedStack, app: SynthesizedApp
+) -> None:
+    _deploy(stack)
+
+    answer = _as_function(stack, _plan_role(app, path=f"/registry-autopilot/{STACK}/", grant=True))
+
+    assert answer["AssumedRoleUser"]["Arn"].startswith(
+        f"arn:aws:sts::{REGISTRY}:assumed-role/{STACK}-access/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "grant", "named"),
+    [
+        (None, True, "trust policy of role registry-autopilot/registry-autopilot-access"),
+        (f"/registry-autopilot/{STACK}/", False, "no identity-based policy allows the sts:AssumeRole action"),
+    ],
+    ids=["outside the trusted path", "without the sts:AssumeRole grant"],
+)
+def test_a_function_role_missing_either_side_of_the_grant_cannot_assume_the_access_role(
+    stack: EmbeddedStack, app: SynthesizedApp, path: str | None, grant: bool, named: str
+) -> None:
+    _deploy(stack)
+
+    with pytest.raises(ClientError) as raised:
+        _as_function(stack, _plan_role(app, path=path, grant=grant))
+
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert named in str(raised.value)
