@@ -314,7 +314,7 @@ def synthesize(config: AutopilotConfig | None = None, *, use_cache: bool = True)
         _TEMPLATES[fingerprint] = json.loads(cached.read_text())
     if use_cache and fingerprint in _TEMPLATES:
         kept = copy.deepcopy(_TEMPLATES[fingerprint])
-        return read_wiring(config, kept["automation"], [tuple(c) for c in kept["companions"]])  # type: ignore[misc]
+        return read_wiring(config, kept["automation"], [tuple(c) for c in kept["companions"]])
     print("synthesizing the stack (kept in .cache/synth/ for the next run) ...", file=sys.stderr)
     template, companions = synthesize_templates(config)
     if use_cache:
