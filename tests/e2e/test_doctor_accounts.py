@@ -12,19 +12,26 @@ discoverability": the group's resource policy grants "sagemaker:DescribeModelPac
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from autopilot.account.doctor import DoctorReport, run_doctor
+from autopilot.account.doctor import ClientFactory, DoctorReport, run_doctor
 from autopilot.embedded.synth import SynthesizedApp, read_wiring
-from tests.e2e.test_accounts_lifecycle import ENDPOINTS, REGISTRY, app, three_accounts_of  # noqa: F401
+from tests.e2e.three_accounts import ENDPOINTS, REGISTRY, three_account_app, three_accounts_of
 from tests.grants import grants, without
+
+
+@pytest.fixture(scope="module")
+def app() -> SynthesizedApp:
+    return three_account_app()
 
 
 def doctor(app: SynthesizedApp, *, profiles: tuple[str, ...] = (REGISTRY, ENDPOINTS)) -> DoctorReport:
     with three_accounts_of(app) as world:
         backend = world.stack.backend
-        others = {
-            account: (lambda service, a=account: backend.client(service, account=a)) for account in profiles
+        others: dict[str, ClientFactory] = {
+            account: functools.partial(backend.client, account=account) for account in profiles
         }
         return run_doctor(app.config, backend.client, backend.region, others)
 
@@ -33,7 +40,7 @@ def checks(report: DoctorReport, area_prefix: str) -> dict[str, tuple[str, str]]
     return {c.name: (c.result, c.fix) for c in report.checks if c.area.startswith(area_prefix)}
 
 
-def test_given_every_stack_deployed_then_each_account_passes(app: SynthesizedApp) -> None:  # noqa: F811
+def test_given_every_stack_deployed_then_each_account_passes(app: SynthesizedApp) -> None:
     report = doctor(app)
 
     assert checks(report, "Accounts")[f"event bus admits {REGISTRY}"][0] == "PASS"
@@ -58,7 +65,7 @@ def test_given_every_stack_deployed_then_each_account_passes(app: SynthesizedApp
     [("forward", "forwarding rule"), ("group", "group autopilot-e2e-accounts policy")],
 )
 def test_given_a_registry_grant_missing_then_doctor_fails_it_naming_the_stack_to_deploy(
-    app: SynthesizedApp,  # noqa: F811
+    app: SynthesizedApp,
     kind: str,
     check: str,
 ) -> None:
@@ -74,7 +81,7 @@ def test_given_a_registry_grant_missing_then_doctor_fails_it_naming_the_stack_to
     assert report.exit_code == 1
 
 
-def test_given_no_profile_for_an_account_then_it_is_reported_unchecked(app: SynthesizedApp) -> None:  # noqa: F811
+def test_given_no_profile_for_an_account_then_it_is_reported_unchecked(app: SynthesizedApp) -> None:
     report = doctor(app, profiles=(REGISTRY,))
 
     result, fix = checks(report, f"Account: {ENDPOINTS}")["checked"]
