@@ -36,6 +36,9 @@ def quiet_cdk_environment() -> dict[str, str]:
             "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(REPO_ROOT / ".cache" / "jsii")
         ),
         "CDK_DISABLE_CLI_TELEMETRY": "true",
+        # cdk-nag's event bus rule (AwsSolutions-EVB1) reads CfnEventBusPolicy's deprecated `principal`
+        # property, which would print a deprecation warning on every multi-account synth.
+        "JSII_DEPRECATED": os.environ.get("JSII_DEPRECATED", "quiet"),
     }
 
 

@@ -36,6 +36,14 @@ TEMPLATE_BYTES = 1_000_000
 RESOURCES = 500
 # Step Functions service quotas: "Maximum size of state machine definition: 1 MB (hard quota)".
 STATE_MACHINE_DEFINITION_BYTES = 1_000_000
+# The resource policies a multi-account configuration writes (docs/ACCOUNTS.md):
+# Amazon S3 User Guide, "Bucket policies and user policies": "Bucket policies are limited to 20 KB in size."
+BUCKET_POLICY_BYTES = 20_000
+# EventBridge quotas: "Event bus policy size | 10,240 | Adjustable | Maximum policy size, in characters. This
+# policy size increases each time you grant access to another account." (ours is one statement of it).
+EVENT_BUS_POLICY_CHARS = 10_240
+# SageMaker API Reference, PutModelPackageGroupPolicy: "ResourcePolicy ... Maximum length of 20480."
+MODEL_PACKAGE_GROUP_POLICY_CHARS = 20_480
 
 # The longest value each pseudo parameter can take (partitions: aws-us-gov; regions: 14 characters).
 _PSEUDO = {
@@ -134,6 +142,27 @@ def measures(template: dict[str, Any], template_bytes: int) -> Iterator[Measure]
             )
             for role in filter(None, map(_role_of, properties.get("Roles", []))):
                 attached[role] += 1
+        elif kind == "AWS::S3::BucketPolicy":
+            yield Measure(
+                "S3 bucket policy size (bytes)",
+                logical_id,
+                compact_length(properties["PolicyDocument"]),
+                BUCKET_POLICY_BYTES,
+            )
+        elif kind == "AWS::Events::EventBusPolicy" and "Statement" in properties:
+            yield Measure(
+                "EventBridge event bus policy size (characters)",
+                logical_id,
+                compact_length(properties["Statement"]),
+                EVENT_BUS_POLICY_CHARS,
+            )
+        elif kind == "AWS::SageMaker::ModelPackageGroup" and "ModelPackageGroupPolicy" in properties:
+            yield Measure(
+                "SageMaker model package group policy size (characters)",
+                logical_id,
+                compact_length(properties["ModelPackageGroupPolicy"]),
+                MODEL_PACKAGE_GROUP_POLICY_CHARS,
+            )
         elif kind == "AWS::StepFunctions::StateMachine":
             definition = properties.get("DefinitionString", properties.get("Definition", ""))
             rendered = _rendered(definition)
@@ -165,6 +194,6 @@ def check_template_file(path: Path) -> None:
     if problems:
         raise ConfigError(
             "refusing this configuration: its template breaks AWS quotas that CloudFormation enforces "
-            "at deploy time (watch many groups by groupNamePrefix and endpointNamePrefix, "
+            f"at deploy time ({path.name}; watch many groups by groupNamePrefix and endpointNamePrefix, "
             "docs/CONFIGURATION.md):\n" + "\n".join(f"  {problem}" for problem in problems)
         )

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-_PREFIXES = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"), ("us-isob-", "aws-iso-b"))
+from registry_autopilot.logic.accounts import PARTITION_PREFIXES as _PREFIXES
+from registry_autopilot.logic.accounts import partition_of_arn
 
 
 @lru_cache(maxsize=32)
@@ -29,5 +30,4 @@ def partition_for_region(region: str) -> str:
 
 def partition_of(arn: str, default: str = "aws") -> str:
     """The partition field of `arn` (`default` when it is not an ARN)."""
-    parts = arn.split(":", 2)
-    return parts[1] if len(parts) == 3 and parts[0] == "arn" and parts[1] else default
+    return partition_of_arn(arn, default)

@@ -77,6 +77,31 @@ def add_aws_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE, then the default chain)")
 
 
+def add_account_profiles(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--account-profile ACCOUNT=PROFILE`, repeatable: credentials for the other accounts a
+    multi-account configuration names (docs/ACCOUNTS.md)."""
+    parser.add_argument(
+        "--account-profile",
+        action="append",
+        default=[],
+        metavar="ACCOUNT=PROFILE",
+        help=f"credentials for another account the configuration names (accountId, "
+        f"shadow.endpointAccountId): {what} with this AWS profile; repeat for each account "
+        "(docs/ACCOUNTS.md)",
+    )
+
+
+def account_profiles(pairs: list[str]) -> dict[str, str]:
+    """`ACCOUNT=PROFILE` pairs as a mapping; a malformed pair is a ValueError naming it."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        account, _, profile = pair.partition("=")
+        if not (account.isdigit() and len(account) == 12 and profile):
+            raise ValueError(f"--account-profile {pair!r}: expected ACCOUNT=PROFILE, ACCOUNT of 12 digits")
+        found[account] = profile
+    return found
+
+
 def _profile_hint(profile: str | None) -> str:
     return f" --profile {profile}" if profile else ""
 

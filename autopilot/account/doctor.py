@@ -885,9 +885,19 @@ class Doctor:
             )
 
 
-def run_doctor(config: AutopilotConfig, client: ClientFactory, region: str) -> DoctorReport:
+def run_doctor(
+    config: AutopilotConfig,
+    client: ClientFactory,
+    region: str,
+    other_accounts: dict[str, ClientFactory] | None = None,
+) -> DoctorReport:
+    """`other_accounts`: clients for the other accounts the configuration names (account -> clients);
+    an account without them is reported unchecked (docs/ACCOUNTS.md)."""
+    from autopilot.account.doctor_accounts import AccountsDoctor
+
     doctor = Doctor(config=config, client=client, region=region)
     account = doctor.run()
+    AccountsDoctor(doctor, dict(other_accounts or {})).run()
     return DoctorReport(account=account, region=region, checks=doctor.checks)
 
 

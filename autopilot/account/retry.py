@@ -32,7 +32,7 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,17 +177,37 @@ def compile_state_machine_id(app: Any) -> str:
     return str(logical_id)
 
 
-def retry_on_aws(version_arn: str, neo_target: str, profile: str | None, region: str | None) -> RetryOutcome:
-    """`retry_target` against the stack deployed in the account `profile` and `region` resolve to."""
-    from autopilot.account.credentials import aws_errors
+def retry_on_aws(
+    version_arn: str,
+    neo_target: str,
+    profile: str | None,
+    region: str | None,
+    account_profiles: dict[str, str] | None = None,
+) -> RetryOutcome:
+    """`retry_target` against the stack deployed in the account `profile` and `region` resolve to. A
+    version in another account (docs/ACCOUNTS.md) is read and marked there, with the profile
+    `account_profiles` gives for that account; the workflow starts in the automation account."""
+    from autopilot.account.credentials import aws_errors, resolve_aws
     from autopilot.account.runner import deployed_resources
     from autopilot.account.versions import require_version_ref, target_for
     from autopilot.embedded.synth import synthesize
 
     ref = require_version_ref(version_arn)
     target = target_for(ref, profile, region)  # with no region configured, the ARN's
-    version_arn = ref.arn(target)  # GROUP/VERSION: in the account and region resolved
     app = synthesize()
+    if ref.account is None:  # GROUP/VERSION: the group's account when it names one
+        configured = app.config.registry_account(ref.group) if ref.group in app.config.groups else None
+        ref = replace(ref, account=configured) if configured else ref
+    version_arn = ref.arn(target)  # GROUP/VERSION: in the account and region resolved
+    registry = target
+    elsewhere = (account_profiles or {}).get(ref.account or "")
+    if ref.account and ref.account != target.account and elsewhere:
+        registry = resolve_aws(elsewhere, target.region)
+    elif ref.account and ref.account in app.config.other_accounts() and ref.account != target.account:
+        raise InvalidInput(
+            f"VERSION_ARN {version_arn} is in account {ref.account}: pass --account-profile "
+            f"{ref.account}=PROFILE to mark it there (docs/ACCOUNTS.md)"
+        )
     with aws_errors(target):
         physical = deployed_resources(target, app.config.stack_name).get(compile_state_machine_id(app))
         if physical is None:
@@ -196,7 +216,7 @@ def retry_on_aws(version_arn: str, neo_target: str, profile: str | None, region:
                 "read): deploy it with `cdk deploy` first"
             )
         return retry_target(
-            target.client("sagemaker"),
+            registry.client("sagemaker"),
             target.client("stepfunctions"),
             state_machine_arn=physical,
             arn=version_arn,

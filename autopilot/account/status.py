@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autopilot.account.arns import partition_for_region
+from registry_autopilot.logic.accounts import account_of
 
 if TYPE_CHECKING:
     from registry_autopilot.models.config import AutopilotConfig
@@ -189,6 +190,13 @@ class StatusReader:
     client: ClientFactory
     region: str
     _executions: list[dict[str, Any]] | None = None
+    # Clients for the other accounts the configuration names (`--account-profile`; docs/ACCOUNTS.md):
+    # a version and its jobs are read in its registry account, its experiment in its endpoint account.
+    elsewhere: dict[str, ClientFactory] = field(default_factory=dict)
+
+    def client_in(self, account: str | None) -> ClientFactory:
+        """The clients of `account`: its profile's when given, else the caller's own."""
+        return self.elsewhere.get(account or "", self.client)
 
     def compile_state_machine(self) -> str | None:
         cloudformation = self.client("cloudformation")
@@ -240,11 +248,11 @@ class StatusReader:
     def version(self, arn: str) -> VersionStatus:
         from registry_autopilot.logic import naming
 
-        sagemaker = self.client("sagemaker")
+        registry = self.client_in(account_of(arn))
         try:
-            described = sagemaker.describe_model_package(ModelPackageName=arn)
+            described = registry("sagemaker").describe_model_package(ModelPackageName=arn)
         except Exception as exc:
-            raise NotFound(f"{arn}: {_code(exc)}") from None
+            raise NotFound(f"{arn}: {_code(exc)}{self._profile_hint(account_of(arn))}") from None
         group = str(described.get("ModelPackageGroupName", arn.split("/")[-2]))
         number = int(described.get("ModelPackageVersion") or arn.rsplit("/", 1)[-1])
         metadata: dict[str, str] = described.get("CustomerMetadataProperties") or {}
@@ -254,7 +262,7 @@ class StatusReader:
             record = metadata.get(naming.metadata_key(target.name), "")
             retried = _RETRIED_JOB.search(record)
             job = retried["job"] if retried else naming.compilation_job_name(group, number, target)
-            targets.append(self.neo_target(arn, target.name, job, record, described))
+            targets.append(self.neo_target(arn, target.name, job, record, described, registry=registry))
         audit = {k: v for k, v in metadata.items() if k.startswith(AUDIT_PREFIX)}
         executions = [
             {k: v for k, v in e.items() if k != "version"} for e in self.executions() if e["version"] == arn
@@ -278,13 +286,21 @@ class StatusReader:
         )
 
     def neo_target(
-        self, arn: str, target: str, job: str, record: str, described: dict[str, Any]
+        self,
+        arn: str,
+        target: str,
+        job: str,
+        record: str,
+        described: dict[str, Any],
+        *,
+        registry: ClientFactory | None = None,
     ) -> dict[str, Any]:
         spec = f"neo-{target}"
         attached = spec in {s["Name"] for s in described.get("AdditionalInferenceSpecifications", [])}
         status, reason = ("ATTACHED" if attached else "-"), None
         try:
-            compiled = self.client("sagemaker").describe_compilation_job(CompilationJobName=job)
+            # The job runs in the version's own account (docs/ACCOUNTS.md).
+            compiled = (registry or self.client)("sagemaker").describe_compilation_job(CompilationJobName=job)
             status = "ATTACHED" if attached else str(compiled["CompilationJobStatus"])
             reason = compiled.get("FailureReason")
         except Exception:
@@ -307,7 +323,10 @@ class StatusReader:
             return None
         view: dict[str, Any] = {"experiment": name, "outcome": metadata.get(OUTCOME_KEY)}
         try:
-            experiment = self.client("sagemaker").describe_inference_experiment(Name=name)
+            endpoints = self.client_in(
+                self.config.endpoint_account(group) if group in self.config.groups else None
+            )
+            experiment = endpoints("sagemaker").describe_inference_experiment(Name=name)
         except Exception as exc:
             view["status"] = f"not found ({_code(exc)})"
             return view
@@ -321,8 +340,15 @@ class StatusReader:
         view["steps"] = steps
         return view
 
+    def _profile_hint(self, account: str) -> str:
+        """What to pass when a read in another account failed for want of its credentials."""
+        if account and account in self.config.other_accounts() and account not in self.elsewhere:
+            return f"; the version is in account {account}: pass --account-profile {account}=PROFILE"
+        return ""
+
     def group(self, name: str, rows: int = GROUP_ROWS) -> GroupStatus:
-        sagemaker = self.client("sagemaker")
+        account = self.config.registry_account(name) if name in self.config.groups else None
+        sagemaker = self.client_in(account)("sagemaker")
         try:
             listed = sagemaker.list_model_packages(
                 ModelPackageGroupName=name, SortBy="CreationTime", SortOrder="Descending", MaxResults=rows
@@ -338,10 +364,15 @@ class StatusReader:
 
 
 def read_status(
-    target: str, config: AutopilotConfig, client: ClientFactory, region: str
+    target: str,
+    config: AutopilotConfig,
+    client: ClientFactory,
+    region: str,
+    elsewhere: dict[str, ClientFactory] | None = None,
 ) -> VersionStatus | GroupStatus:
-    """`target` is a version ARN, `GROUP/VERSION`, or a group name."""
-    reader = StatusReader(config, client, region)
+    """`target` is a version ARN, `GROUP/VERSION`, or a group name. `elsewhere`: clients for the other
+    accounts the configuration names."""
+    reader = StatusReader(config, client, region, elsewhere=dict(elsewhere or {}))
     if target.startswith("arn:"):
         if ":model-package/" not in target:
             raise NotFound(f"{target} is not a model package version ARN")
@@ -350,7 +381,8 @@ def read_status(
     if number:
         if not number.isdigit():
             raise NotFound(f"{target}: expected GROUP/VERSION with a version number")
-        account = client("sts").get_caller_identity()["Account"]
+        configured = config.registry_account(group) if group in config.groups else None
+        account = configured or client("sts").get_caller_identity()["Account"]
         partition = partition_for_region(region)
         return reader.version(f"arn:{partition}:sagemaker:{region}:{account}:model-package/{group}/{number}")
     return reader.group(group)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from autopilot.account.credentials import add_aws_options
+from autopilot.account.credentials import account_profiles, add_account_profiles, add_aws_options
 from autopilot.cli.output import EXIT_INVALID, emit
 
 EXIT_CANNOT_RUN = EXIT_INVALID
@@ -28,8 +28,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         from autopilot.embedded.synth import shipped_config
 
         try:
+            profiles = account_profiles(args.account_profile)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        try:
             client, region = aws_client_factory(args.profile, args.region)
-            report = run_doctor(shipped_config(), client, region)
+            others = {account: aws_client_factory(name, region)[0] for account, name in profiles.items()}
+            report = run_doctor(shipped_config(), client, region, others)
         except CannotRun as exc:
             print(f"error: doctor cannot run: {exc}", file=sys.stderr)
             return EXIT_CANNOT_RUN
@@ -57,5 +63,6 @@ def add_parser(verbs: Any) -> None:
         help="check the local world instead: the one the last `replay` or `demo` left behind, with the "
         "stack deployed locally (the demo's when none is kept)",
     )
+    add_account_profiles(doctor, "its access role, forwarding rule and group policies are checked")
     add_aws_options(doctor)
     doctor.set_defaults(run=cmd_doctor)

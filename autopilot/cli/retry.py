@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autopilot.account.credentials import add_aws_options
+from autopilot.account.credentials import account_profiles, add_account_profiles, add_aws_options
 from autopilot.cli.inputs import load_event
-from autopilot.cli.output import EXIT_OK, emit
+from autopilot.cli.output import EXIT_INVALID, EXIT_OK, emit
 
 
 def _local_arn(ref: Any, stack: Any = None) -> str:
@@ -58,7 +58,12 @@ def cmd_retry(args: argparse.Namespace) -> int:
         world.add_retry(outcome.model_package_arn, args.target)
         emit({"retry": outcome.as_dict()}, args.json, outcome.render())
         return EXIT_OK
-    outcome = retry_on_aws(args.version_arn, args.target, args.profile, args.region)
+    try:
+        profiles = account_profiles(args.account_profile)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    outcome = retry_on_aws(args.version_arn, args.target, args.profile, args.region, profiles)
     emit({"retry": outcome.as_dict()}, args.json, outcome.render())
     return EXIT_OK
 
@@ -90,5 +95,6 @@ def add_parser(verbs: Any) -> None:
         "behind, or, with EVENT_FILE..., these events replayed first; the retry is kept in the world",
     )
     retry.add_argument("--json", action="store_true", help="machine-readable output")
+    add_account_profiles(retry, "a version of that account is read and marked RETRY there")
     add_aws_options(retry)
     retry.set_defaults(run=cmd_retry)

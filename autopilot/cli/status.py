@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from autopilot.account.credentials import add_aws_options
+from autopilot.account.credentials import account_profiles, add_account_profiles, add_aws_options
 from autopilot.cli.output import EXIT_INVALID, EXIT_OK, emit
 
 
@@ -42,14 +42,19 @@ def cmd_status(args: argparse.Namespace) -> int:
             from autopilot.account.versions import client_factory, parse_version_ref, target_for
             from autopilot.embedded.synth import shipped_config
 
+            profiles = account_profiles(args.account_profile)
             ref = parse_version_ref(args.target)
             if ref is None:  # a group: the region is the configured one
                 client, region = aws_client_factory(args.profile, args.region)
-                report = read_status(args.target, shipped_config(), client, region)
+                elsewhere = {a: aws_client_factory(name, region)[0] for a, name in profiles.items()}
+                report = read_status(args.target, shipped_config(), client, region, elsewhere)
             else:  # a version: with no region configured, the ARN's
                 target = target_for(ref, args.profile, args.region)
-                report = read_status(ref.arn(target), shipped_config(), client_factory(target), target.region)
-    except (CannotRun, NotFound) as exc:
+                elsewhere = {a: aws_client_factory(name, target.region)[0] for a, name in profiles.items()}
+                report = read_status(
+                    ref.arn(target), shipped_config(), client_factory(target), target.region, elsewhere
+                )
+    except (CannotRun, NotFound, ValueError) as exc:
         print(f"error: status: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except (ClientError, BotoCoreError) as exc:  # expired credentials, access denied on a read, ...
@@ -84,5 +89,6 @@ def add_parser(verbs: Any) -> None:
     status.add_argument(
         "--clear", action="store_true", help="forget the local world the last replay or demo left, and stop"
     )
+    add_account_profiles(status, "a version, its jobs and its experiment are read in their accounts")
     add_aws_options(status)
     status.set_defaults(run=cmd_status)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
+from registry_autopilot.logic.accounts import AccountAccess, partition_of_region
 from registry_autopilot.models.config import AutopilotConfig
 from registry_autopilot.models.errors import InvalidInput
 
@@ -37,6 +38,15 @@ class Settings(BaseModel):
     region: Region
     config_file: Path
     config: AutopilotConfig
+
+    @property
+    def access(self) -> AccountAccess:
+        """Which role a call about another account's resource is made as (docs/ACCOUNTS.md)."""
+        return AccountAccess(
+            own=self.config.account,
+            stack_name=self.config.stack_name,
+            partition=partition_of_region(self.region),
+        )
 
 
 class SettingsError(InvalidInput):

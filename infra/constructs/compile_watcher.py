@@ -64,6 +64,7 @@ class CompileWatcher(Construct):
             memory_size=constants.COMPILE_WATCHER_MEMORY_MB,
             reserved_concurrent_executions=constants.COMPILE_WATCHER_RESERVED_CONCURRENCY,
             traced=False,
+            crosses_accounts=True,
         )
         # The next round does what a failed one did not: no retries, no queued rounds.
         self.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))

@@ -50,7 +50,9 @@ billed transition per target).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from typing import Any
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -171,6 +173,7 @@ class CompileWorkflow(Construct):
             description="Plans the Neo compilations a registered model version still needs",
             environment={"ARTIFACTS_BUCKET": artifacts.bucket.bucket_name},
             memory_size=constants.PLAN_MEMORY_MB,
+            crosses_accounts=True,
             publishes=True,  # a version under a KMS key not configured is notified (model_keys)
         )
         # Plan writes a version only to register a Logged one or to record why it cannot read it (its
@@ -191,6 +194,7 @@ class CompileWorkflow(Construct):
             timeout=Duration.seconds(60),
             memory_size=constants.ATTACH_MEMORY_MB,
             reserved_concurrent_executions=constants.ATTACH_RESERVED_CONCURRENCY,
+            crosses_accounts=True,
             publishes=True,
         )
         sagemaker_access.allow(
@@ -297,9 +301,24 @@ class CompileWorkflow(Construct):
             encryption_key=alerting.key,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # Multi-account: the workflow creates compilation jobs in the registry accounts with their access
+        # roles, so its role lives under the path those roles trust (docs/ACCOUNTS.md).
+        role_path = functions.cross_account_role_path
+        own_role = (
+            iam.Role(
+                self,
+                "StateMachineRole",
+                assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+                path=role_path,
+                description="Registry Autopilot compile workflow",
+            )
+            if role_path is not None
+            else None
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            role=own_role,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.minutes(config.compile_timeout_minutes + 30),
@@ -322,28 +341,32 @@ class CompileWorkflow(Construct):
 
         self._alarm_on_failed_executions(alerting)
 
-        acknowledge_wildcard_resources(
-            self.state_machine,
-            sagemaker_access.compilation_job_arns(self),
-            sagemaker_access.SCOPED_WILDCARD_REASON,
-        )
-        acknowledge_wildcard_resources(
-            self.state_machine,
-            [artifacts.bucket.arn_for_objects(f"{COMPILE_WAITS_PREFIX}*")],
-            "The compile waits: each branch writes its task token to one object named after its job and "
-            "execution at run time, under this one prefix.",
-        )
-        acknowledge_wildcard_resources(
-            self.state_machine,
-            [f"{function.function_arn}:*" for function in (plan_function, attach_function)],
-            "Invoking the workflow's own functions by any version or alias.",
-        )
-        acknowledge(
-            self.state_machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) have no "
-            "resource-level permissions.",
-        )
+        # The findings sit on the state machine's role: a child of the state machine, or beside it when
+        # the workflow brings its own (multi-account).
+        owners: list[Construct] = [self.state_machine] if own_role is None else [own_role]
+        for owner in owners:
+            acknowledge_wildcard_resources(
+                owner,
+                sagemaker_access.compilation_job_arns(self),
+                sagemaker_access.SCOPED_WILDCARD_REASON,
+            )
+            acknowledge_wildcard_resources(
+                owner,
+                [artifacts.bucket.arn_for_objects(f"{COMPILE_WAITS_PREFIX}*")],
+                "The compile waits: each branch writes its task token to one object named after its job "
+                "and execution at run time, under this one prefix.",
+            )
+            acknowledge_wildcard_resources(
+                owner,
+                [f"{function.function_arn}:*" for function in (plan_function, attach_function)],
+                "Invoking the workflow's own functions by any version or alias.",
+            )
+            acknowledge(
+                owner,
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) have no "
+                "resource-level permissions.",
+            )
 
     def _target_branch(self, config: AutopilotConfig, artifacts: CompiledArtifacts) -> sfn.IChainable:
         """[choose input] -> Create -> wait for the compile watcher's report (the branch's result)."""
@@ -371,30 +394,71 @@ class CompileWorkflow(Construct):
                 additional_iam_statements=[pass_role],
                 result_path=sfn.JsonPath.DISCARD,
             )
+            finish(state_id, create)
+            return create
+
+        def create_job_elsewhere(state_id: str, source: dict[str, str]) -> sfn.CustomState:
+            """The version's own account compiles it (docs/ACCOUNTS.md): the task runs as that account's
+            access role (Credentials, from Plan) with that account's Neo role. A CustomState, because
+            CallAwsService would grant sts:AssumeRole on every role when the role is a path; the state
+            machine may assume exactly the configured accounts' access roles (below)."""
+            create = sfn.CustomState(
+                self,
+                state_id,
+                state_json={
+                    "Type": "Task",
+                    "Resource": f"arn:{Aws.PARTITION}:states:::aws-sdk:sagemaker:createCompilationJob",
+                    "Credentials": {"RoleArn.$": "$.access_role_arn"},
+                    "Parameters": {
+                        "CompilationJobName.$": "$.request.CompilationJobName",
+                        "RoleArn.$": "$.neo_role_arn",
+                        "OutputConfig.$": "$.request.OutputConfig",
+                        "StoppingCondition.$": "$.request.StoppingCondition",
+                        "Tags.$": "$.request.Tags",
+                        **source,
+                    },
+                    "ResultPath": sfn.JsonPath.DISCARD,
+                },
+            )
+            finish(state_id, create)
+            return create
+
+        def finish(state_id: str, create: Any) -> None:
             _retry_sagemaker(create)
             # The job exists already (duplicate event, retried execution): wait for it as for a new one.
             create.add_catch(await_job, errors=[ALREADY_EXISTS], result_path=sfn.JsonPath.DISCARD)
             self._retry_transient(state_id, create, counter="create_retries", give_up=record_error)
             create.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             create.next(await_job)
-            return create
 
+        def create_in_its_account(state_id: str, source: dict[str, str]) -> sfn.IChainable:
+            if not elsewhere:
+                return create_job(state_id, source)
+            return (
+                sfn.Choice(self, f"{state_id}Where")
+                .when(sfn.Condition.is_null("$.access_role_arn"), create_job(state_id, source))
+                .otherwise(create_job_elsewhere(f"{state_id}InItsAccount", source))
+            )
+
+        # The state machine's role may assume exactly the registry accounts' access roles
+        # (infra/stack.py: cross_account.assume_access_roles).
+        elsewhere = bool(config.registry_accounts())
         input_kinds = {group.compile_input is not None for group in config.groups.values()}
         from_package = {"ModelPackageVersionArn.$": "$.request.ModelPackageVersionArn"}
         from_input = {"InputConfig.$": "$.request.InputConfig"}
         branch: sfn.IChainable
         if input_kinds == {False}:
-            branch = create_job("CreateCompilationJob", from_package)
+            branch = create_in_its_account("CreateCompilationJob", from_package)
         elif input_kinds == {True}:
-            branch = create_job("CreateCompilationJob", from_input)
+            branch = create_in_its_account("CreateCompilationJob", from_input)
         else:
             branch = (
                 sfn.Choice(self, "ChooseCompileInput")
                 .when(
                     sfn.Condition.boolean_equals("$.uses_input_config", True),
-                    create_job("CreateCompilationJobFromInputConfig", from_input),
+                    create_in_its_account("CreateCompilationJobFromInputConfig", from_input),
                 )
-                .otherwise(create_job("CreateCompilationJobFromPackage", from_package))
+                .otherwise(create_in_its_account("CreateCompilationJobFromPackage", from_package))
             )
         return branch
 
@@ -427,7 +491,7 @@ class CompileWorkflow(Construct):
                 # The job and the deadline in the key: the watcher decides from its listing whether a
                 # wait needs reading this round (logic/compile_watch.needs_read).
                 "Key.$": (
-                    f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}/{{}}', $.job_name, $.deadline, "
+                    f"States.Format('{COMPILE_WAITS_PREFIX}{{}}/{{}}/{{}}', $.wait_job, $.deadline, "
                     "$$.Execution.Name)"
                 ),
                 "Body": sfn.JsonPath.task_token,

@@ -27,6 +27,7 @@ from infra.checks import acknowledge
 from infra.constructs.alerting import Alerting
 from infra.dependency_layer import bundled_layer_code
 from infra.functions_path import FUNCTIONS_ROOT
+from registry_autopilot.logic.accounts import automation_role_path
 from registry_autopilot.models.config import AutopilotConfig
 
 PACKAGE_NAME = "registry_autopilot"
@@ -168,6 +169,10 @@ class LambdaFactory(Construct):
         )
         self.functions: list[lambda_.Function] = []
         self.dead_letter_queues: list[sqs.Queue] = []
+        # The IAM path of the roles that call into other accounts; None in a single-account configuration.
+        self.cross_account_role_path: str | None = (
+            automation_role_path(config.stack_name) if config.other_accounts() else None
+        )
 
     def create(
         self,
@@ -183,6 +188,7 @@ class LambdaFactory(Construct):
         reserved_concurrent_executions: int | None = None,
         scope: Construct | None = None,
         traced: bool = True,
+        crosses_accounts: bool = False,
     ) -> lambda_.Function:
         """A function running `handler` (e.g. `registry_autopilot.handlers.plan.handler`).
 
@@ -195,6 +201,8 @@ class LambdaFactory(Construct):
         encryption needs) to the functions whose code publishes; no other function gets it.
         `traced=False` turns active tracing off (a function on a per-minute schedule, nearly always
         idle, would be most of the stack's X-Ray traces).
+        `crosses_accounts=True` marks a function that calls into other accounts: in a multi-account
+        configuration its role lives under the path the access roles trust (docs/ACCOUNTS.md).
         """
         parent = scope or self
         log_group = logs.LogGroup(
@@ -211,6 +219,7 @@ class LambdaFactory(Construct):
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Registry Autopilot {construct_id} function",
+            path=self.cross_account_role_path if crosses_accounts else None,
         )
         log_group.grant_write(role)
 

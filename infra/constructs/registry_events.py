@@ -20,14 +20,20 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import constants
+from infra.accounts import AccountPlan
 from infra.constructs.alerting import Alerting
 from registry_autopilot.models.config import AutopilotConfig
 
 
-def _state_change_pattern(groups: list[Any], **detail: list[str]) -> events.EventPattern:
+def _state_change_pattern(
+    groups: list[Any], accounts: list[str] | None, **detail: list[str]
+) -> events.EventPattern:
+    """`accounts`: in a multi-account configuration, the accounts whose events the rule accepts (the
+    automation account's own and those the registry accounts forward); None: any (the bus's own)."""
     return events.EventPattern(
         source=[constants.EVENT_SOURCE],
         detail_type=[constants.EVENT_DETAIL_TYPE],
+        account=accounts,
         detail={"ModelPackageGroupName": groups, **detail},
     )
 
@@ -54,8 +60,12 @@ class RegistryEvents(Construct):
         self.dead_letter_queue: sqs.Queue = alerting.dead_letter_queue(self, "TargetDeadLetters")
         self.patterns: dict[str, dict[str, Any]] = {}
 
+        # Multi-account: events forwarded from the registry accounts arrive on this bus with their own
+        # `account`; the rules accept exactly the accounts that hold watched groups.
+        accounts = AccountPlan(config).event_accounts() if config.other_accounts() else None
         registered = _state_change_pattern(
             watched_groups(list(config.groups), config.group_name_prefix),
+            accounts,
             ModelPackageStatus=["Completed"],
             ModelApprovalStatus=["PendingManualApproval"],
         )
@@ -78,6 +88,7 @@ class RegistryEvents(Construct):
             # (SageMaker API Reference, ModelPackage.ModelPackageStatus). Approval alone is not enough.
             approved = _state_change_pattern(
                 watched_groups(self.shadowed_groups, config.group_name_prefix),
+                accounts,
                 ModelPackageStatus=["Completed"],
                 ModelApprovalStatus=["Approved"],
             )
@@ -106,8 +117,11 @@ class RegistryEvents(Construct):
 
 def _as_json(pattern: events.EventPattern) -> dict[str, Any]:
     """The pattern as it appears in the template (CloudFormation's spelling of the keys)."""
-    return {
+    spelled: dict[str, Any] = {
         "source": list(pattern.source or []),
         "detail-type": list(pattern.detail_type or []),
-        "detail": dict(pattern.detail or {}),
     }
+    if pattern.account:
+        spelled["account"] = list(pattern.account)
+    spelled["detail"] = dict(pattern.detail or {})
+    return spelled

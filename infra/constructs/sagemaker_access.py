@@ -28,16 +28,32 @@ def _spellings(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(spelling for name in sorted(names) for spelling in (name, name.lower())))
 
 
-def _arn(scope: IConstruct, resource: str, name: str) -> str:
-    return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
+def _arn(scope: IConstruct, resource: str, name: str, account: str | None = None) -> str:
+    """A SageMaker ARN in the stack's account, or in `account` (a registry or endpoint account)."""
+    return Stack.of(scope).format_arn(
+        service="sagemaker", resource=resource, resource_name=name, account=account
+    )
 
 
-def model_package_arns(scope: IConstruct, groups: Iterable[str], prefix: str | None = None) -> list[str]:
+def model_package_arns(
+    scope: IConstruct, groups: Iterable[str], prefix: str | None = None, account: str | None = None
+) -> list[str]:
     """Every version of the watched groups: `model-package/<group>/*`, or `model-package/<prefix>*`
-    when the groups are watched by their name prefix."""
+    when the groups are watched by their name prefix (in `account`, default the stack's)."""
     if prefix is not None:
-        return [_arn(scope, "model-package", f"{spelling}*") for spelling in _spellings([prefix])]
-    return [_arn(scope, "model-package", f"{group}/*") for group in _spellings(groups)]
+        return [_arn(scope, "model-package", f"{spelling}*", account) for spelling in _spellings([prefix])]
+    return [_arn(scope, "model-package", f"{group}/*", account) for group in _spellings(groups)]
+
+
+def model_package_group_arns(
+    scope: IConstruct, groups: Iterable[str], prefix: str | None = None, account: str | None = None
+) -> list[str]:
+    """The groups themselves: `model-package-group/<group>`, or `model-package-group/<prefix>*`."""
+    if prefix is not None:
+        return [
+            _arn(scope, "model-package-group", f"{spelling}*", account) for spelling in _spellings([prefix])
+        ]
+    return [_arn(scope, "model-package-group", group, account) for group in _spellings(groups)]
 
 
 def endpoint_names(names: Iterable[str], prefix: str | None = None) -> list[str]:
@@ -52,11 +68,12 @@ def compilation_job_arns(scope: IConstruct) -> list[str]:
 
 
 def read_model_packages(
-    scope: IConstruct, groups: Iterable[str], prefix: str | None = None
+    scope: IConstruct, groups: Iterable[str], prefix: str | None = None, account: str | None = None
 ) -> iam.PolicyStatement:
     """DescribeModelPackage on the watched groups' versions (its only resource type: model-package)."""
     return iam.PolicyStatement(
-        actions=["sagemaker:DescribeModelPackage"], resources=model_package_arns(scope, groups, prefix)
+        actions=["sagemaker:DescribeModelPackage"],
+        resources=model_package_arns(scope, groups, prefix, account),
     )
 
 

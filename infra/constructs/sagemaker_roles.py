@@ -65,9 +65,13 @@ def _s3_object_arns(scope: Construct, locations: Iterable[str]) -> list[str]:
     return arns
 
 
-def read_model_artifacts(scope: Construct, config: AutopilotConfig) -> iam.PolicyStatement:
-    """s3:GetObject on `modelArtifactLocations`, or on any bucket the stack's account owns."""
+def read_model_artifacts(
+    scope: Construct, config: AutopilotConfig, other_owners: Iterable[str] = ()
+) -> iam.PolicyStatement:
+    """s3:GetObject on `modelArtifactLocations`, or on any bucket the stack's account (or one of
+    `other_owners`: registry accounts whose versions this account serves) owns."""
     stack = Stack.of(scope)
+    owners = sorted(set(other_owners))
     if config.model_artifact_locations:
         return iam.PolicyStatement(
             sid="ReadModelArtifacts",
@@ -78,7 +82,9 @@ def read_model_artifacts(scope: Construct, config: AutopilotConfig) -> iam.Polic
         sid="ReadModelArtifacts",
         actions=["s3:GetObject"],
         resources=[f"arn:{stack.partition}:s3:::*/*"],
-        conditions={"StringEquals": {"s3:ResourceAccount": stack.account}},
+        conditions={
+            "StringEquals": {"s3:ResourceAccount": [stack.account, *owners] if owners else stack.account}
+        },
     )
 
 
@@ -162,6 +168,20 @@ def _endpoint_spellings(config: AutopilotConfig) -> list[str]:
     return sagemaker_access.endpoint_names(names, config.endpoint_name_prefix)
 
 
+def _registries_served_here(config: AutopilotConfig) -> list[str]:
+    """Other accounts whose groups' shadow tests run on the automation account's endpoints."""
+    return sorted(
+        {
+            registry
+            for group, settings in config.groups.items()
+            if settings.shadow is not None
+            and (registry := config.registry_account(group)) is not None
+            and registry != config.account
+            and config.endpoint_account(group) == config.account
+        }
+    )
+
+
 def experiment_role_statements(
     scope: Construct, config: AutopilotConfig, artifacts: CompiledArtifacts
 ) -> list[iam.PolicyStatement]:
@@ -173,7 +193,7 @@ def experiment_role_statements(
             actions=["s3:GetObject"],
             resources=[artifacts.bucket.arn_for_objects(f"{COMPILED_PREFIX}*")],
         ),
-        read_model_artifacts(scope, config),
+        read_model_artifacts(scope, config, _registries_served_here(config)),
         iam.PolicyStatement(
             sid="PullServingImages",
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],

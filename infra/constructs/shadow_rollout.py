@@ -94,8 +94,10 @@ class ShadowRollout(Construct):
             environment=environment,
             timeout=Duration.seconds(60),
             async_dlq=True,
+            publishes=True,  # a version that cannot be shadow-tested is notified (usecases.shadow._refuse)
             memory_size=constants.SHADOW_START_MEMORY_MB,
             reserved_concurrent_executions=constants.SHADOW_START_RESERVED_CONCURRENCY,
+            crosses_accounts=True,
         )
         self.roller_function = functions.create(
             "Roller",
@@ -108,6 +110,7 @@ class ShadowRollout(Construct):
             publishes=True,
             memory_size=constants.ROLLER_MEMORY_MB,
             reserved_concurrent_executions=constants.ROLLER_RESERVED_CONCURRENCY,
+            crosses_accounts=True,
         )
         self._group_prefix = config.group_name_prefix
         self._endpoint_prefix = config.endpoint_name_prefix

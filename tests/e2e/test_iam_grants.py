@@ -71,6 +71,7 @@ NOT_EXERCISED: dict[str, dict[str, str]] = {
     "shadow_start": {
         "sagemaker:ListTags": "an owned experiment already exists on the endpoint: its owner tag is read",
         "sagemaker:StopInferenceExperiment": "a newer version supersedes the running shadow test",
+        "sns:Publish": "a version that cannot be shadow-tested is notified (the refusal)",
     },
     "compile_watcher": {
         "sagemaker:StopCompilationJob": "a job still running at the workflow's deadline is stopped",
@@ -92,6 +93,7 @@ SERVICE_PREFIX = {
     "sns": "sns",
     "cloudwatch": "cloudwatch",
     "stepfunctions": "states",
+    "sts": "sts",  # the clients of other accounts assume their access roles (adapters.clients)
 }
 
 
@@ -196,7 +198,7 @@ def _static_calls(handler: str) -> set[str]:
         if ".adapters." not in name:
             continue
         source = _module_path(name).read_text()
-        for service in set(re.findall(r'client\("([a-z0-9-]+)"\)', source)):
+        for service in set(re.findall(r'client\("([a-z0-9-]+)"[,)]', source)):
             model = session.get_service_model(service)
             by_method = {re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower(): op for op in model.operation_names}
             for node in ast.walk(ast.parse(source)):

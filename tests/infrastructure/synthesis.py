@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,11 @@ class Synthesized:
     metadata: dict[str, list[dict[str, Any]]]  # <stack>.metadata.json: construct path -> entries
     config: Any  # AutopilotConfig
     synth_error: str | None  # set when a validation plugin failed the synthesis
+    # Every stack of the app (the automation stack first, then one companion per other account):
+    # stack name -> (account, template, metadata).
+    stacks: dict[str, tuple[str | None, dict[str, Any], dict[str, list[dict[str, Any]]]]] = field(
+        default_factory=dict
+    )
 
 
 def synthesize_app(outdir: Path, context: dict[str, Any]) -> Synthesized:
@@ -43,6 +48,17 @@ def synthesize_app(outdir: Path, context: dict[str, Any]) -> Synthesized:
     except RuntimeError as exc:  # cdk-nag findings surface as a failed validation
         error = str(exc)
     report_path = outdir / VALIDATION_REPORT
+    stacks = {
+        each.stack_name: (
+            account,
+            json.loads((outdir / f"{each.artifact_id}.template.json").read_text()),
+            json.loads((outdir / f"{each.artifact_id}.metadata.json").read_text()),
+        )
+        for each, account in [
+            (stack, stack.config.account),
+            *((companion, companion.account) for companion in stack.companions),
+        ]
+    }
     return Synthesized(
         outdir=outdir,
         template=json.loads((outdir / f"{stack.artifact_id}.template.json").read_text()),
@@ -50,4 +66,5 @@ def synthesize_app(outdir: Path, context: dict[str, Any]) -> Synthesized:
         metadata=json.loads((outdir / f"{stack.artifact_id}.metadata.json").read_text()),
         config=stack.config,
         synth_error=error,
+        stacks=stacks,
     )

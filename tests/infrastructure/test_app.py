@@ -157,3 +157,32 @@ def test_given_groups_listed_by_name_past_a_quota_when_synthesized_then_app_py_r
     ]
     assert len(patterns) == 2, result.stderr
     assert all(line.endswith("for a quota of 2,048") for line in patterns)
+
+
+def test_app_py_checks_the_quotas_of_every_stack_it_writes_companions_included(
+    tmp_path: Path, staged_dependencies: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CloudFormation enforces its quotas on each stack it deploys, so `app.py` measures each template,
+    the companion stacks of other accounts included (docs/ACCOUNTS.md)."""
+    from aws_cdk import App
+
+    import app as app_module
+    from tests.infrastructure.test_accounts import three_accounts
+
+    checked: list[str] = []
+    context = cdk_json_context() | {
+        "autopilot": three_accounts(),
+        "lambdaDependenciesDir": str(staged_dependencies),
+    }
+    monkeypatch.setattr(app_module, "check_template_file", lambda path: checked.append(path.name))
+    # main() builds `App()` from the CLI's environment; jsii's Node.js process is already running, so the
+    # context and output directory are handed to the App directly.
+    monkeypatch.setattr(app_module, "App", lambda: App(context=context, outdir=str(tmp_path)))
+    monkeypatch.delenv("CDK_DEFAULT_ACCOUNT", raising=False)
+
+    assert app_module.main() == 0
+    assert checked == [
+        "RegistryAutopilot.template.json",
+        "RegistryAutopilot-222222222222.template.json",
+        "RegistryAutopilot-333333333333.template.json",
+    ]

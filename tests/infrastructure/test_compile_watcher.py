@@ -103,9 +103,10 @@ def test_each_branch_creates_its_job_then_waits_on_a_token_kept_in_the_compile_w
 
     assert wait["Resource"].endswith(":states:::aws-sdk:s3:putObject.waitForTaskToken")
     assert wait["Parameters"]["Body.$"] == "$$.Task.Token"
-    # The job and the deadline in the key: the watcher reads a wait only when it must (needs_read).
+    # The job (with its account when it runs in another) and the deadline in the key: the watcher
+    # reads a wait only when it must (needs_read).
     assert wait["Parameters"]["Key.$"] == (
-        "States.Format('compile-waits/{}/{}/{}', $.job_name, $.deadline, $$.Execution.Name)"
+        "States.Format('compile-waits/{}/{}/{}', $.wait_job, $.deadline, $$.Execution.Name)"
     )
     assert wait["Parameters"]["Metadata"] == {
         "target.$": "$.target",

@@ -262,3 +262,97 @@ def test_the_prefix_grants_pass_the_iam_oracle(organisation: Synthesized) -> Non
     text = json.dumps(organisation.template)
     assert f"model-package/{GROUP_PREFIX}*" in text
     assert f"endpoint/{ENDPOINT_PREFIX}*" in text
+
+
+# --- the same organisation across accounts (issue 25) ------------------------------------------------
+AUTOMATION_ACCOUNT = "111111111111"
+ACCOUNTS = 10
+
+
+def registry_account(index: int) -> str:
+    return f"2{index % ACCOUNTS:011d}"
+
+
+def endpoint_account(index: int) -> str:
+    return f"3{(index // GROUPS_PER_PAIR) % ACCOUNTS:011d}"
+
+
+GROUPS_PER_PAIR = 7  # endpoint accounts change every 7 groups, registries every group: many pairs
+
+
+def organisation_across_accounts() -> dict[str, Any]:
+    """The 500 groups spread over 10 registry accounts, their endpoints over 10 endpoint accounts."""
+    config = organisation_config(GROUPS)
+    config["account"] = AUTOMATION_ACCOUNT
+    for index, name in enumerate(sorted(config["groups"])):
+        group = config["groups"][name]
+        group["accountId"] = registry_account(index)
+        group["shadow"] = {**group["shadow"], "endpointAccountId": endpoint_account(index)}
+    return config
+
+
+@pytest.fixture(scope="module")
+def across_accounts(tmp_path_factory: pytest.TempPathFactory, staged_dependencies: Path) -> Synthesized:
+    from infra.constants import DEPENDENCIES_DIR_CONTEXT_KEY
+
+    context = cdk_json_context() | {
+        "autopilot": organisation_across_accounts(),
+        DEPENDENCIES_DIR_CONTEXT_KEY: str(staged_dependencies),
+    }
+    return synthesize_app(tmp_path_factory.mktemp("cdk-out-500-accounts"), context)
+
+
+def test_500_groups_across_20_accounts_synthesize_into_21_stacks(across_accounts: Synthesized) -> None:
+    assert across_accounts.synth_error is None
+    assert len(across_accounts.stacks) == 1 + 2 * ACCOUNTS
+
+
+def test_every_stack_of_500_groups_across_accounts_fits_every_quota_with_room_to_spare(
+    across_accounts: Synthesized,
+) -> None:
+    for path in across_accounts.outdir.glob("*.template.json"):
+        template = json.loads(path.read_text())
+        quotas.check_template_file(path)
+        over = [
+            m.line
+            for m in quotas.measures(template, path.stat().st_size)
+            if m.value > m.limit * HEADROOM and not m.quota.startswith("IAM managed policies")
+        ]
+        assert over == [], path.name
+
+
+def test_no_policy_in_any_stack_names_a_group_or_an_endpoint(across_accounts: Synthesized) -> None:
+    """The grants name the prefixes and the accounts, never the groups: adding a group grows no policy
+    (the group policy writer's properties list the groups it shares, outside any policy)."""
+    config = across_accounts.config
+    names = [*config.groups, *(g.shadow.endpoint_name for g in config.groups.values() if g.shadow)]
+    for _, template, _ in across_accounts.stacks.values():
+        for resource in template["Resources"].values():
+            if resource["Type"] == "Custom::ModelPackageGroupPolicies":
+                continue
+            text = json.dumps(resource)
+            assert [name for name in names if name in text] == []
+
+
+def test_the_cross_account_statements_grow_with_the_accounts_not_the_groups(
+    across_accounts: Synthesized,
+) -> None:
+    automation = across_accounts.stacks["RegistryAutopilot"][1]
+    (bus,) = of_type(automation, "AWS::Events::EventBusPolicy").values()
+    bucket = next(
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in of_type(automation, "AWS::S3::BucketPolicy").values()
+        if "CompiledArtifactsBucket" in p["Properties"]["Bucket"]["Ref"]
+    )
+
+    cross = {s["Sid"]: s for s in bucket if "Sid" in s}
+
+    assert len(bus["Properties"]["Statement"]["Principal"]["AWS"]) == ACCOUNTS
+    assert sorted(cross) == [
+        "NeoLocatesCompiledModels",
+        "NeoWritesCompiledModels",
+        "ShadowModelsReadCompiledModels",
+    ]
+    for statement in cross.values():
+        assert len(statement["Principal"]["AWS"]) == ACCOUNTS
+        assert len(statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == ACCOUNTS

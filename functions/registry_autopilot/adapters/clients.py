@@ -1,4 +1,8 @@
-"""One boto3 client per service per container, created on first use with explicit retries.
+"""One boto3 client per service (and per account acted in) per container, created on first use with
+explicit retries.
+
+A client for another account acts as that account's access role (docs/ACCOUNTS.md): its credentials
+come from STS AssumeRole on first use and are refreshed before they expire, for the container's life.
 
 botocore is imported with the first client, not when a handler module is imported: it is most of
 boto3's import time, and the function's first AWS call needs it anyway (docs/PERFORMANCE.md).
@@ -30,17 +34,62 @@ def retry_config() -> Any:
     )
 
 
-def client(service: str) -> Any:
-    """The shared client for `service` (boto3 is imported on first use to keep cold starts short)."""
-    existing = _clients.get(service)
+# RoleSessionName of the access roles' sessions: CloudTrail in the other account shows it.
+SESSION_NAME = "registry-autopilot"
+
+
+class AccountAccessDenied(PermissionError):
+    """STS refused the access role of another account: the message names the role and what to deploy."""
+
+
+def client(service: str, role_arn: str | None = None) -> Any:
+    """The shared client for `service`, acting as `role_arn` when given (another account's access role).
+    boto3 is imported on first use to keep cold starts short."""
+    key = service if role_arn is None else f"{service} as {role_arn}"
+    existing = _clients.get(key)
     if existing is not None:
         return existing
     with _lock:
-        if service not in _clients:
+        if key not in _clients:
             import boto3  # type: ignore[import-untyped, unused-ignore]
 
-            _clients[service] = boto3.client(service, config=retry_config())
-        return _clients[service]
+            if role_arn is None:
+                _clients[key] = boto3.client(service, config=retry_config())
+            else:
+                _clients[key] = _assumed_session(role_arn).client(service, config=retry_config())
+        return _clients[key]
+
+
+def _assumed_session(role_arn: str) -> Any:
+    """A session whose credentials are `role_arn`'s, assumed when first needed and again before they
+    expire (botocore refreshes them: DeferredRefreshableCredentials)."""
+    import boto3  # type: ignore[import-untyped, unused-ignore]
+    import botocore.session  # type: ignore[import-untyped, unused-ignore]
+    from botocore.credentials import DeferredRefreshableCredentials  # type: ignore[import-untyped, unused-ignore]
+
+    def assume() -> dict[str, str]:
+        try:
+            answer = client("sts").assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)
+        except Exception as exc:
+            if error_code(exc) in {"AccessDenied", "AccessDeniedException"}:
+                account = role_arn.split(":")[4]
+                raise AccountAccessDenied(
+                    f"cannot act in account {account}: sts:AssumeRole on {role_arn} was refused "
+                    f"({error_message(exc)}). Its trust policy or this function's role lacks the grant: "
+                    "deploy the companion stack for that account (docs/ACCOUNTS.md)"
+                ) from exc
+            raise
+        credentials = answer["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    core = botocore.session.get_session()
+    core._credentials = DeferredRefreshableCredentials(refresh_using=assume, method="sts-assume-role")
+    return boto3.Session(botocore_session=core)
 
 
 def error_code(exc: Exception) -> str:

@@ -15,10 +15,12 @@ Functions (this module and `reports.py` are the only ones that read S3).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from registry_autopilot.adapters.clients import client, error_code
-from registry_autopilot.logic.compile_watch import IN_FLIGHT, JobEnd
+from registry_autopilot.logic.accounts import AccountAccess
+from registry_autopilot.logic.compile_watch import IN_FLIGHT, JobEnd, job_ref, split_ref
 
 LIST_PAGE_SIZE = 100  # ListCompilationJobs.MaxResults maximum
 # The task no longer waits for this token: resumed already, timed out, or its execution ended.
@@ -74,17 +76,32 @@ class CompileWaits:
 
 
 class CompilationJobs:
-    def __init__(self, sagemaker: Any | None = None) -> None:
-        self._sagemaker = sagemaker
+    """The compilation jobs of the watcher's own account and of `accounts` (other registry accounts,
+    acted in as their access roles). A job is named by its reference: `<account>/<job>` in another
+    account (logic/compile_watch.job_ref)."""
 
-    @property
-    def _client(self) -> Any:
-        return self._sagemaker or client("sagemaker")
+    def __init__(
+        self, sagemaker: Any | None = None, access: AccountAccess | None = None, accounts: Sequence[str] = ()
+    ) -> None:
+        self._sagemaker = sagemaker
+        self._access = access
+        self._accounts = tuple(accounts)
+
+    def _client(self, account: str | None) -> Any:
+        if self._sagemaker is not None:
+            return self._sagemaker
+        return client("sagemaker", self._access.role_for(account) if self._access else None)
 
     def in_flight(self, name_contains: str) -> dict[str, str]:
-        """Job name -> status of every job whose name contains `name_contains` and has not ended."""
+        """Job reference -> status of every job whose name contains `name_contains` and has not ended."""
         found: dict[str, str] = {}
-        paginator = self._client.get_paginator("list_compilation_jobs")
+        for account in (None, *self._accounts):
+            found.update(self._in_flight(name_contains, account))
+        return found
+
+    def _in_flight(self, name_contains: str, account: str | None) -> dict[str, str]:
+        found: dict[str, str] = {}
+        paginator = self._client(account).get_paginator("list_compilation_jobs")
         for status in IN_FLIGHT:
             pages = paginator.paginate(
                 NameContains=name_contains,
@@ -93,12 +110,14 @@ class CompilationJobs:
             )
             for page in pages:
                 for job in page.get("CompilationJobSummaries", []):
-                    found[str(job["CompilationJobName"])] = str(job["CompilationJobStatus"])
+                    name = str(job["CompilationJobName"])
+                    found[job_ref(name, account)] = str(job["CompilationJobStatus"])
         return found
 
-    def end(self, job_name: str) -> JobEnd | None:
+    def end(self, ref: str) -> JobEnd | None:
         """How the job ended; None while it has not ended. A job that does not exist raises."""
-        job = self._client.describe_compilation_job(CompilationJobName=job_name)
+        account, job_name = split_ref(ref)
+        job = self._client(account).describe_compilation_job(CompilationJobName=job_name)
         status = str(job["CompilationJobStatus"])
         if status == "COMPLETED":
             artifact = job["ModelArtifacts"]["S3ModelArtifacts"]
@@ -107,8 +126,9 @@ class CompilationJobs:
             return JobEnd(status=status, reason=str(job.get("FailureReason") or "")[:1024] or None)
         return None
 
-    def stop(self, job_name: str) -> None:
-        self._client.stop_compilation_job(CompilationJobName=job_name)
+    def stop(self, ref: str) -> None:
+        account, job_name = split_ref(ref)
+        self._client(account).stop_compilation_job(CompilationJobName=job_name)
 
 
 class Callbacks:

@@ -38,12 +38,14 @@ def _translate(exc: Exception, name: str) -> Exception:
 
 
 class InferenceExperiments:
-    def __init__(self, sagemaker: Any | None = None) -> None:
+    # `role_arn`: the endpoint's account's access role, when the endpoint is in another account.
+    def __init__(self, sagemaker: Any | None = None, role_arn: str | None = None) -> None:
         self._sagemaker = sagemaker
+        self._role_arn = role_arn
 
     @property
     def _client(self) -> Any:
-        return self._sagemaker or client("sagemaker")
+        return self._sagemaker or client("sagemaker", self._role_arn)
 
     def summaries(self, name_prefix: str) -> Iterator[dict[str, Any]]:
         """ListInferenceExperiments, every page, names starting with `name_prefix`."""

@@ -17,12 +17,14 @@ class EndpointNotReady(LookupError):
 
 
 class Hosting:
-    def __init__(self, sagemaker: Any | None = None) -> None:
+    # `role_arn`: the endpoint's account's access role, when the endpoint is in another account.
+    def __init__(self, sagemaker: Any | None = None, role_arn: str | None = None) -> None:
         self._sagemaker = sagemaker
+        self._role_arn = role_arn
 
     @property
     def _client(self) -> Any:
-        return self._sagemaker or client("sagemaker")
+        return self._sagemaker or client("sagemaker", self._role_arn)
 
     def describe_version(self, arn: str) -> ShadowVersion:
         try:

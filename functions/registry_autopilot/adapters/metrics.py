@@ -36,12 +36,14 @@ def _query(
 
 
 class VariantMetrics:
-    def __init__(self, cloudwatch: Any | None = None) -> None:
+    # `role_arn`: the endpoint's account's access role, when the endpoint is in another account.
+    def __init__(self, cloudwatch: Any | None = None, role_arn: str | None = None) -> None:
         self._cloudwatch = cloudwatch
+        self._role_arn = role_arn
 
     @property
     def _client(self) -> Any:
-        return self._cloudwatch or client("cloudwatch")
+        return self._cloudwatch or client("cloudwatch", self._role_arn)
 
     def read(
         self, endpoint: str, production: str, shadow: str, now: datetime, window: timedelta

@@ -38,12 +38,16 @@ class ReportTemporarilyUnavailable(RuntimeError):
 
 
 class EvaluationReports:
-    def __init__(self, s3: Any | None = None) -> None:
+    """Reports are read in the version's account: as its access role when `role_arn` is given (a
+    version in another account; docs/ACCOUNTS.md)."""
+
+    def __init__(self, s3: Any | None = None, role_arn: str | None = None) -> None:
         self._s3 = s3
+        self._role_arn = role_arn
 
     @property
     def _client(self) -> Any:
-        return self._s3 or client("s3")
+        return self._s3 or client("s3", self._role_arn)
 
     def read(self, uri: str) -> ReportRead:
         match = S3_URI.match(uri)

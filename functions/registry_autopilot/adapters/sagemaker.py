@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry_autopilot.adapters.clients import client, error_code
+from registry_autopilot.logic.accounts import AccountAccess
 from registry_autopilot.models.errors import ModelKeyNotReadable, ModelPackageNotFound
 from registry_autopilot.models.registry import ModelPackage
 
@@ -24,16 +25,21 @@ def _raise_if_throttled(exc: Exception, operation: str) -> None:
 
 
 class SageMakerRegistry:
-    def __init__(self, sagemaker: Any | None = None) -> None:
-        self._sagemaker = sagemaker
+    """The registry of the account a version's ARN names: calls about a version in another account are
+    made as that account's access role (`access`; docs/ACCOUNTS.md)."""
 
-    @property
-    def _client(self) -> Any:
-        return self._sagemaker or client("sagemaker")
+    def __init__(self, sagemaker: Any | None = None, access: AccountAccess | None = None) -> None:
+        self._sagemaker = sagemaker
+        self._access = access
+
+    def _client(self, arn: str) -> Any:
+        if self._sagemaker is not None:
+            return self._sagemaker
+        return client("sagemaker", self._access.role_for_arn(arn) if self._access else None)
 
     def describe_model_package(self, arn: str) -> ModelPackage:
         try:
-            response = self._client.describe_model_package(ModelPackageName=arn)
+            response = self._client(arn).describe_model_package(ModelPackageName=arn)
         except Exception as exc:
             # A deleted version answers ValidationException ("does not exist").
             if error_code(exc) in {"ValidationException", "ResourceNotFound"} and "exist" in str(exc):
@@ -47,7 +53,9 @@ class SageMakerRegistry:
     def _key_not_readable(self, arn: str, exc: Exception) -> ModelKeyNotReadable:
         """The version as MetadataOnly shows it ("does not require kms:Decrypt permission"): its key."""
         try:
-            metadata = self._client.describe_model_package(ModelPackageName=arn, IncludedData="MetadataOnly")
+            metadata = self._client(arn).describe_model_package(
+                ModelPackageName=arn, IncludedData="MetadataOnly"
+            )
         except Exception:
             return ModelKeyNotReadable(arn, None, str(exc))
         key = (metadata.get("SecurityConfig") or {}).get("KmsKeyId")
@@ -55,7 +63,7 @@ class SageMakerRegistry:
 
     def update_model_package(self, request: dict[str, Any]) -> None:
         try:
-            self._client.update_model_package(**request)
+            self._client(str(request["ModelPackageArn"])).update_model_package(**request)
         except Exception as exc:
             _raise_if_throttled(exc, "UpdateModelPackage")
             raise
@@ -63,7 +71,7 @@ class SageMakerRegistry:
     def latest_approved(self, group: str, exclude_arn: str) -> ModelPackage | None:
         """The group's most recently created Approved version other than `exclude_arn`
         (ListModelPackages: ModelApprovalStatus filter, SortBy CreationTime, SortOrder Descending)."""
-        page = self._client.list_model_packages(
+        page = self._client(exclude_arn).list_model_packages(
             ModelPackageGroupName=group,
             ModelApprovalStatus="Approved",
             SortBy="CreationTime",

@@ -28,7 +28,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse_input(AttachInput.model_validate, event)
     settings = get_settings()
     notifier = Notifier(settings.notification_topic_arn)
-    result = workflow.attach(
-        request, SageMakerRegistry(), EvaluationReports(), notifier, settings, now=clock.now()
-    )
+    # Reads and writes go to the version's account (its access role when it is another's).
+    registry = SageMakerRegistry(access=settings.access)
+    reports = EvaluationReports(role_arn=settings.access.role_for_arn(request.model_package_arn))
+    result = workflow.attach(request, registry, reports, notifier, settings, now=clock.now())
     return result.model_dump(mode="json")

@@ -26,5 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The deadline computed from this time is the compile watcher's, which reads the same clock.
     settings = get_settings()
     notifier = Notifier(settings.notification_topic_arn)
-    result = workflow.plan(change, SageMakerRegistry(), settings, now=clock.now(), notifier=notifier)
+    result = workflow.plan(
+        change, SageMakerRegistry(access=settings.access), settings, now=clock.now(), notifier=notifier
+    )
     return result.model_dump(mode="json")

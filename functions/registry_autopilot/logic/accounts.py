@@ -13,6 +13,7 @@ configuration, so the roles they name in each other's policies are computed here
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 # IAM RoleName: at most 64 characters ([\w+=,.@-]+).
 MAX_ROLE_NAME = 64
@@ -58,3 +59,66 @@ def account_of(arn: str) -> str:
     """The account field of an ARN (`arn:partition:service:region:account:resource`)."""
     parts = arn.split(":", 5)
     return parts[4] if len(parts) == 6 else ""
+
+
+# IAM User Guide, "IAM ARNs": arn:partition:... ("aws", "aws-cn" for China, "aws-us-gov" for GovCloud).
+PARTITION_PREFIXES = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-iso-", "aws-iso"),
+    ("us-isob-", "aws-iso-b"),
+)
+
+
+def partition_of_region(region: str) -> str:
+    return next((partition for prefix, partition in PARTITION_PREFIXES if region.startswith(prefix)), "aws")
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """Which role a call about a resource in `account` is made as: None (the function's own role) in
+    the automation account, else that account's access role. `own` None: a single-account
+    configuration, where every call is made as the function's own role."""
+
+    own: str | None
+    stack_name: str
+    partition: str = "aws"
+
+    def role_for(self, account: str | None) -> str | None:
+        if not account or self.own is None or account == self.own:
+            return None
+        return access_role_arn(self.partition, account, self.stack_name)
+
+    def role_for_arn(self, arn: str) -> str | None:
+        return self.role_for(account_of(arn))
+
+
+def foreign_version(configured_account: str | None, arn: str) -> str | None:
+    """Why a version is not the configured group's: its ARN names another account than the group's
+    (`accountId`, else the automation account). None when it is, or when no account is configured (a
+    single-account configuration: IAM keeps every call in the function's own account)."""
+    account = account_of(arn)
+    if configured_account is None or account == configured_account:
+        return None
+    return (
+        f"the version is in account {account or '(none)'}, but the group is configured in account "
+        f"{configured_account}: an event from an account the configuration does not name for this group"
+    )
+
+
+def partition_of_arn(arn: str, default: str = "aws") -> str:
+    """The partition field of `arn` (`default` when it is not an ARN)."""
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "arn" and parts[1] else default
+
+
+# What a group shares with the accounts of its shadow endpoints (SageMaker Developer Guide, "Set up
+# discoverability": the owner runs put-model-package-group-policy with "Action":
+# ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackageGroup"]
+# on the group's ARN and `model-package/<group>/*`); "the resource consumer can register or deploy a
+# model package from a different account if they have the necessary permissions" ("Accessibility").
+GROUP_SHARE_ACTIONS = (
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:ListModelPackages",
+    "sagemaker:DescribeModelPackageGroup",
+)

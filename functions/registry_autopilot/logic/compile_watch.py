@@ -1,7 +1,8 @@
 """The compile watch: how a workflow waiting for a compilation job learns how it ended.
 
 Each target's branch of the compile workflow creates its job, then waits on a task token kept in a
-small S3 object (the wait): key `compile-waits/<job name>/<deadline>/<execution name>`, body the token
+small S3 object (the wait): key `compile-waits/[<account>/]<job name>/<deadline>/<execution name>` (the
+account when the job runs in another account than the watcher's; docs/ACCOUNTS.md), body the token
 as JSON text (the way Step Functions stores an AWS SDK integration's blob parameter: a string keeps its
 quotes), metadata the target, the deadline and the execution. Once a minute the compile watcher lists
 the jobs in flight; a wait whose job is no longer in flight has ended: the job is described once and
@@ -41,8 +42,9 @@ EXECUTION_KEY = "execution"  # the execution's ARN; absent from waits written be
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$")
 # The deadline as the workflow writes it (Plan's TIMESTAMP_FORMAT, UTC).
 _KEY_DEADLINE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
+# `<account>/` before the job: a job running in another account (docs/ACCOUNTS.md).
 _WAIT_KEY = re.compile(
-    rf"^{re.escape(naming.COMPILE_WAITS_PREFIX)}(?P<job>[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}})/"
+    rf"^{re.escape(naming.COMPILE_WAITS_PREFIX)}(?:(?P<account>[0-9]{{12}})/)?(?P<job>[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}})/"
     rf"(?:(?P<deadline>{_KEY_DEADLINE})/)?(?P<execution>[^/]+)$"
 )
 
@@ -61,6 +63,12 @@ class Wait:
     target: str
     deadline: datetime
     execution: str | None = None
+    account: str | None = None  # the job runs in this other account
+
+    @property
+    def ref(self) -> str:
+        """The job as the round's listing names it: `<account>/<job>` in another account."""
+        return job_ref(self.job_name, self.account)
 
     @classmethod
     def parse(cls, key: str, body: str, metadata: Mapping[str, str]) -> Wait:
@@ -82,8 +90,24 @@ class Wait:
         if execution is not None and not _EXECUTION_ARN.match(execution):
             raise MalformedWait(f"{key}: metadata {EXECUTION_KEY} is not an execution ARN")
         return cls(
-            key=key, token=token, job_name=job_name, target=target, deadline=deadline, execution=execution
+            key=key,
+            token=token,
+            job_name=job_name,
+            target=target,
+            deadline=deadline,
+            execution=execution,
+            account=match["account"],
         )
+
+
+def job_ref(job_name: str, account: str | None) -> str:
+    return f"{account}/{job_name}" if account else job_name
+
+
+def split_ref(ref: str) -> tuple[str | None, str]:
+    """(account or None, job name) of a job reference."""
+    account, _, job = ref.rpartition("/")
+    return account or None, job
 
 
 def task_token(key: str, body: str) -> str:
@@ -112,6 +136,11 @@ class WaitKey:
 
     job_name: str
     deadline: datetime | None
+    account: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return job_ref(self.job_name, self.account)
 
 
 def parse_key(key: str) -> WaitKey | None:
@@ -123,20 +152,21 @@ def parse_key(key: str) -> WaitKey | None:
     return WaitKey(
         job_name=match["job"],
         deadline=datetime.fromisoformat(deadline) if deadline is not None else None,
+        account=match["account"],
     )
 
 
 def needs_read(listed: WaitKey, in_flight: Mapping[str, str], now: datetime) -> bool:
     """Whether this round must read the wait: its job ended (or is not listed yet), or its deadline
     passed, or the key does not carry the deadline. A job in flight before its deadline: no read."""
-    if listed.job_name not in in_flight or listed.deadline is None:
+    if listed.ref not in in_flight or listed.deadline is None:
         return True
     return now >= listed.deadline
 
 
 def next_step(wait: Wait, in_flight: Mapping[str, str], now: datetime) -> Step:
-    """`in_flight`: job name -> status of every job listed in flight this round."""
-    if wait.job_name not in in_flight:
+    """`in_flight`: job reference -> status of every job listed in flight this round."""
+    if wait.ref not in in_flight:
         return "describe"  # ended (or not listed yet: the describe tells)
     return "stop" if now >= wait.deadline else "wait"
 

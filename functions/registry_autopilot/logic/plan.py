@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from registry_autopilot.logic import approval, naming
+from registry_autopilot.logic import accounts, approval, naming
+from registry_autopilot.logic.accounts import AccountAccess
 from registry_autopilot.models.config import AutopilotConfig, GroupConfig, NeoTarget
 from registry_autopilot.models.registry import ModelPackage, PackageContainer
 from registry_autopilot.models.workflow import CompileTarget, PlanResult, SkippedTarget
@@ -240,6 +241,7 @@ def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
                 deadline=deadline,
                 uses_input_config="InputConfig" in request,
                 request=request,
+                **_where_it_compiles(package.ModelPackageArn, request["CompilationJobName"], ctx),
             )
         )
     return PlanResult(
@@ -249,6 +251,18 @@ def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
         skipped=skipped,
         reason=None if targets else _nothing_to_compile(base["needs_decision"]),
     )
+
+
+def _where_it_compiles(arn: str, job: str, ctx: PlanContext) -> dict[str, str | None]:
+    """A version in another account is compiled there (it can read its own model artifacts), as its
+    access role, with its Neo role; its wait names the account so the watcher describes it there."""
+    access = AccountAccess(ctx.config.account, ctx.config.stack_name, accounts.partition_of_arn(arn))
+    role = access.role_for_arn(arn)
+    if role is None:
+        return {"wait_job": job, "access_role_arn": None, "neo_role_arn": None}
+    account = accounts.account_of(arn)
+    neo = accounts.role_arn(access.partition, account, accounts.neo_role_name(ctx.config.stack_name))
+    return {"wait_job": f"{account}/{job}", "access_role_arn": role, "neo_role_arn": neo}
 
 
 def _retry_attempt(package: ModelPackage) -> str:

@@ -37,6 +37,13 @@ class CompileTarget(_Data):
     uses_input_config: bool
     # CreateCompilationJob request without RoleArn (the state machine adds the configured role).
     request: dict[str, Any]
+    # The job's name in its wait's key: `<account>/<job>` when it runs in another account (the compile
+    # watcher describes it there), else the job's name.
+    wait_job: str = ""
+    # A version in another account (docs/ACCOUNTS.md): the job is created there, as that account's
+    # access role (the task's Credentials), with its Neo role; None in the automation account.
+    access_role_arn: str | None = None
+    neo_role_arn: str | None = None
 
 
 class SkippedTarget(_Data):

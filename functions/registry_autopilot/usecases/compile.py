@@ -8,6 +8,7 @@ from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.reports import EvaluationReports
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry, SageMakerThrottled
 from registry_autopilot.logic import decision
+from registry_autopilot.logic.accounts import foreign_version
 from registry_autopilot.logic.plan import PlanContext, key_refusal, plan_compilation, plan_with_registration
 from registry_autopilot.models.approval import ApprovalOutcome, ApprovedBaseline, ReportRead
 from registry_autopilot.models.errors import ModelKeyNotReadable
@@ -27,14 +28,20 @@ def plan(
     notifier: Notifier | None = None,
 ) -> PlanResult:
     detail = change.detail
-    if detail.ModelPackageGroupName not in settings.config.groups:
-        # Decided from config alone: no read for groups the rule should not have matched.
+    group = detail.ModelPackageGroupName
+    not_ours = (
+        f"group {group!r} is not watched"
+        if group not in settings.config.groups
+        else foreign_version(settings.config.registry_account(group), detail.ModelPackageArn)
+    )
+    if not_ours is not None:
+        # Decided from config alone: no read for groups (or accounts) the rule should not have matched.
         result = PlanResult(
             model_package_arn=detail.ModelPackageArn,
-            group=detail.ModelPackageGroupName,
+            group=group,
             version=detail.ModelPackageVersion,
             has_work=False,
-            reason=f"group {detail.ModelPackageGroupName!r} is not watched",
+            reason=not_ours,
         )
     else:
         # The event is a hint; the version's current state decides (events arrive late and twice).
@@ -106,8 +113,13 @@ def attach(
 ) -> AttachResult:
     """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call, then
     the model card in its own: read the evidence, decide once (logic/decision.py), write, notify."""
-    first = registry.describe_model_package(request.model_package_arn)
     group = settings.config.groups.get(request.group)
+    foreign = foreign_version(settings.config.registry_account(request.group), request.model_package_arn)
+    if group is not None and foreign is not None:
+        # Plan skips such a version; a direct invocation must not write to it either.
+        logger.warning("version of another account; nothing attached", extra={"reason": foreign})
+        return AttachResult(model_package_arn=request.model_package_arn, updated=False)
+    first = registry.describe_model_package(request.model_package_arn)
     if group is None:
         logger.warning("group no longer configured; nothing attached", extra={"group": request.group})
         return AttachResult(model_package_arn=first.ModelPackageArn, updated=False)

@@ -55,7 +55,8 @@ class WatchPorts:
 def default_ports(settings: Settings) -> WatchPorts:
     return WatchPorts(
         waits=CompileWaits(settings.artifacts_bucket, naming.COMPILE_WAITS_PREFIX),
-        jobs=CompilationJobs(),
+        # The jobs of versions in other accounts run there (docs/ACCOUNTS.md): listed there too.
+        jobs=CompilationJobs(access=settings.access, accounts=settings.config.registry_accounts()),
         callbacks=Callbacks(),
     )
 
@@ -87,7 +88,7 @@ def watch(ports: WatchPorts, settings: Settings, *, now: datetime) -> RoundResul
 
 @dataclass(frozen=True)
 class _Round:
-    in_flight: dict[str, str]  # job name -> status, of every job listed in flight this round
+    in_flight: dict[str, str]  # job reference -> status, of every job listed in flight this round
     ends: dict[str, JobEnd | None]  # one describe per job per round (duplicate executions share one)
     now: datetime
     result: RoundResult
@@ -112,9 +113,9 @@ def _handle(key: str, ports: WatchPorts, settings: Settings, this: _Round) -> No
         return
     report: TargetOutcome
     if step == "describe":
-        if wait.job_name not in ends:
+        if wait.ref not in ends:
             try:
-                ends[wait.job_name] = ports.jobs.end(wait.job_name)
+                ends[wait.ref] = ports.jobs.end(wait.ref)
             except Exception as exc:
                 if error_code(exc) == JOB_GONE_CODE:
                     # Deleted (or never created): no later round can read it, so answer the branch now.
@@ -126,7 +127,7 @@ def _handle(key: str, ports: WatchPorts, settings: Settings, this: _Round) -> No
                 reason = unread_reason(settings.config.compile_timeout_minutes, _cause(exc))
                 _resume(ports, wait, timed_out(wait, reason[:1024]), result)
                 return
-        end = ends[wait.job_name]
+        end = ends[wait.ref]
         if end is None and now < wait.deadline:
             return  # not listed in flight, yet not ended when described: next round
         report = outcome(wait, end) if end is not None else _stop(ports.jobs, wait, settings, result)
@@ -157,9 +158,9 @@ def _stop(jobs: CompilationJobs, wait: Wait, settings: Settings, result: RoundRe
     """Stop a job still running at the deadline; if it ended meanwhile, report how it ended."""
     timeout = settings.config.compile_timeout_minutes
     try:
-        jobs.stop(wait.job_name)
+        jobs.stop(wait.ref)
     except Exception as exc:
-        end = jobs.end(wait.job_name)
+        end = jobs.end(wait.ref)
         if end is not None:
             return outcome(wait, end)
         return timed_out(wait, timed_out_reason(timeout, _cause(exc))[:1024])

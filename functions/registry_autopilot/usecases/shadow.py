@@ -11,6 +11,7 @@ experiment starts. An approval of a version older than the one being tested star
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from registry_autopilot.adapters.hosting import Hosting
 from registry_autopilot.adapters.metrics import VariantMetrics
 from registry_autopilot.adapters.notifications import Notifier
 from registry_autopilot.adapters.sagemaker import SageMakerRegistry
-from registry_autopilot.logic import model_card, rollout
+from registry_autopilot.logic import accounts, model_card, rollout
 from registry_autopilot.logic import shadow as logic
 from registry_autopilot.models.config import ShadowConfig
 from registry_autopilot.models.events import ModelPackageStateChangeEvent
@@ -60,6 +61,14 @@ class ShadowPorts:
     registry: SageMakerRegistry
     metrics: VariantMetrics
     notifier: Notifier
+    # The ports of the endpoints in another account (docs/ACCOUNTS.md); None: one account only.
+    elsewhere: Callable[[str], ShadowPorts] | None = None
+
+    def in_account(self, account: str | None) -> ShadowPorts:
+        """The ports for endpoints in `account` (None: the automation account's, these)."""
+        if account is None or self.elsewhere is None:
+            return self
+        return self.elsewhere(account)
 
 
 def _owned(ports: ShadowPorts, owner: str, now: datetime) -> list[ExperimentView]:
@@ -74,13 +83,38 @@ def _owned(ports: ShadowPorts, owner: str, now: datetime) -> list[ExperimentView
     return found
 
 
-def default_ports(settings: Settings) -> ShadowPorts:
+def default_ports(settings: Settings, account: str | None = None) -> ShadowPorts:
+    """The ports of the endpoints in `account` (None: the automation account): experiments, models and
+    metrics there, as its access role; the versions' records in their own accounts (docs/ACCOUNTS.md)."""
+    role = settings.access.role_for(account)
     return ShadowPorts(
-        experiments=InferenceExperiments(),
-        hosting=Hosting(),
-        registry=SageMakerRegistry(),
-        metrics=VariantMetrics(),
+        experiments=InferenceExperiments(role_arn=role),
+        hosting=Hosting(role_arn=role),
+        registry=SageMakerRegistry(access=settings.access),
+        metrics=VariantMetrics(role_arn=role),
         notifier=Notifier(settings.notification_topic_arn),
+        elsewhere=None if account is not None else (lambda other: default_ports(settings, other)),
+    )
+
+
+def endpoint_accounts(settings: Settings) -> list[str | None]:
+    """Where the roller looks for experiments: the automation account, then every endpoint account."""
+    return [None, *settings.config.endpoint_accounts()]
+
+
+def _endpoint_ports(ports: ShadowPorts, settings: Settings, group: str) -> ShadowPorts:
+    account = settings.config.endpoint_account(group)
+    return ports.in_account(account if settings.access.role_for(account) else None)
+
+
+def experiment_role(settings: Settings, group: str) -> str | None:
+    """The role a group's shadow models and experiment run with: the configured (or stack's) one in the
+    automation account, the companion's shadow role in another endpoint account."""
+    account = settings.config.endpoint_account(group)
+    if settings.access.role_for(account) is None or account is None:
+        return settings.config.experiment_role_arn
+    return accounts.role_arn(
+        settings.access.partition, account, accounts.shadow_role_name(settings.config.stack_name)
     )
 
 
@@ -129,9 +163,13 @@ def start(
     arn, group, number = detail.ModelPackageArn, detail.ModelPackageGroupName, detail.ModelPackageVersion
     group_config = settings.config.groups.get(group)
     shadow = group_config.shadow if group_config else None
-    role = settings.config.experiment_role_arn
+    role = experiment_role(settings, group) if group_config else None
     if shadow is None or role is None:
         return StartResult(model_package_arn=arn, started=False, reason=f"group {group!r} has no shadow test")
+    foreign = accounts.foreign_version(settings.config.registry_account(group), arn)
+    if foreign is not None:
+        return StartResult(model_package_arn=arn, started=False, reason=foreign)
+    ports = _endpoint_ports(ports, settings, group)
     version = ports.hosting.describe_version(arn)
     if version.ModelApprovalStatus != "Approved":
         return StartResult(
@@ -351,9 +389,24 @@ def _roll_one(
 def roll(ports: ShadowPorts, settings: Settings, now: datetime) -> RollResult:
     rounds: list[ExperimentRound] = []
     failures = 0
-    for experiment in _owned(ports, settings.config.stack_name, now):
+    owned: list[tuple[ShadowPorts, ExperimentView]] = []
+    for account in endpoint_accounts(settings):
+        here = ports.in_account(account)
         try:
-            rounds.append(_roll_one(ports, experiment, settings, now))
+            owned += [(here, experiment) for experiment in _owned(here, settings.config.stack_name, now)]
+        except Exception as exc:  # one account out of reach never stops the others
+            if account is None:
+                raise
+            failures += 1
+            logger.exception("roller could not list an account's experiments", extra={"account": account})
+            rounds.append(
+                ExperimentRound(
+                    experiment=f"(account {account})", outcome="failed", reason=f"{type(exc).__name__}: {exc}"
+                )
+            )
+    for here, experiment in owned:
+        try:
+            rounds.append(_roll_one(here, experiment, settings, now))
         except ExperimentConflict as exc:
             rounds.append(
                 ExperimentRound(
