@@ -243,6 +243,13 @@ def identity_decision(caller: Caller, action: str, resource: str | None, region:
     except AwsError:
         return None  # the role is gone: its sessions can do nothing
     context = caller.context(region, account_of(resource or "") or None)
+    if resource and resource.startswith("arn:aws:s3:::"):
+        # An S3 ARN names no account: the bucket owner's is the request's s3:ResourceAccount
+        # (Amazon S3 condition keys: "the resource owner's AWS account ID").
+        owner = bucket_owner(resource.removeprefix("arn:aws:s3:::").split("/", 1)[0])
+        if owner:
+            context["s3:resourceaccount"] = [owner]
+            context["aws:resourceaccount"] = [owner]
     decision = None
     for source in sources:
         for statement in statements(source.document):
