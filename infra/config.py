@@ -120,8 +120,8 @@ def _check_against_service_model(config: AutopilotConfig) -> None:
     devices = _service_enum("TargetDevice")
     instance_types = _service_enum("ProductionVariantInstanceType")
     problems = []
-    for group, group_config in config.groups.items():
-        where = f"{CONTEXT_KEY}.groups.{group}"
+    for key, group_config in config.settings_by_key().items():
+        where = f"{CONTEXT_KEY}.{key}"
         for index, target in enumerate(group_config.neo_targets):
             if target.target_device is not None and target.target_device not in devices:
                 problems.append(
@@ -160,7 +160,7 @@ def _check_workflow_outlives_jobs(config: AutopilotConfig) -> None:
     """
     deadline = config.compile_timeout_minutes * 60
     problems = []
-    for group, group_config in config.groups.items():
+    for where, group_config in config.settings_by_key().items():
         targets = group_config.neo_targets
         limits = {target.name: group_config.max_runtime_seconds(target) for target in targets}
         batches = math.ceil(len(targets) / config.compile_max_concurrency)
@@ -170,13 +170,14 @@ def _check_workflow_outlives_jobs(config: AutopilotConfig) -> None:
             continue
         slowest = next(i for i, target in enumerate(targets) if limits[target.name] == longest)
         key = (
-            f"groups.{group}.neoTargets[{slowest}].compileMaxRuntimeSeconds"
+            f"{where}.neoTargets[{slowest}].compileMaxRuntimeSeconds"
             if targets[slowest].compile_max_runtime_seconds is not None
-            else f"groups.{group}.compileMaxRuntimeSeconds"
+            else f"{where}.compileMaxRuntimeSeconds"
         )
+        label = where.replace("groups.", "group ", 1)
         problems.append(
             f"  {CONTEXT_KEY}.compileTimeoutMinutes: {config.compile_timeout_minutes} minutes do not outlive "
-            f"group {group}'s compilation jobs: {len(targets)} target(s) at compileMaxConcurrency "
+            f"{label}'s compilation jobs: {len(targets)} target(s) at compileMaxConcurrency "
             f"{config.compile_max_concurrency} run in {batches} batch(es) of up to {longest} s ({key}) "
             f"plus {WATCHER_ROUND_SECONDS} s for the compile watcher's next round, "
             f"{math.ceil(needed / 60)} minutes in all; raise "
@@ -194,9 +195,9 @@ def _check_neo_instance_types(config: AutopilotConfig) -> None:
     target no SageMaker endpoint serves (edge devices, targetPlatform, ml_eia2)."""
     enum = _service_enum("ProductionVariantInstanceType")
     problems = []
-    for group, group_config in config.groups.items():
+    for key, group_config in config.settings_by_key().items():
         for index, target in enumerate(group_config.neo_targets):
-            where = f"  {CONTEXT_KEY}.groups.{group}.neoTargets[{index}]"
+            where = f"  {CONTEXT_KEY}.{key}.neoTargets[{index}]"
             family = targets.serving_family(target)
             if family is None:
                 if target.instance_types:

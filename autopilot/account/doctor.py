@@ -813,13 +813,19 @@ class Doctor:
             )
         if prefix is None:
             return
+        defaults = self.config.group_defaults is not None
+        acting = (
+            f"the functions act on every one of them: the {len(configured)} configured group(s) with their "
+            "own settings, any other with groupDefaults"
+            if defaults
+            else f"the functions act only on the {len(configured)} configured group(s) and skip any other"
+        )
         self.add(
             "Watching",
             "groups by name prefix",
             "PASS",
             f"the rules match every group named {prefix}* and the functions' roles may describe and "
-            f"update its versions (model-package/{prefix}*); the functions act only on the "
-            f"{len(configured)} configured group(s) and skip any other",
+            f"update its versions (model-package/{prefix}*); {acting}",
         )
         sagemaker = self.client("sagemaker")
         matched: list[str] = []
@@ -834,6 +840,15 @@ class Doctor:
             shown = ", ".join(unlisted[:10]) + (
                 f" and {len(unlisted) - 10} more" if len(unlisted) > 10 else ""
             )
+            if defaults:
+                self.add(
+                    "Watching",
+                    "groups the prefix reaches with groupDefaults",
+                    "PASS",
+                    f"{len(unlisted)} group(s) named {prefix}* are not listed and are handled with "
+                    f"groupDefaults: {shown}",
+                )
+                return
             self.add(
                 "Watching",
                 "groups the prefix reaches but the configuration does not list",

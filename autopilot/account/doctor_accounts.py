@@ -20,15 +20,35 @@ import fnmatch
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from registry_autopilot.logic import accounts
 
 if TYPE_CHECKING:
-    from autopilot.account.doctor import Doctor
     from registry_autopilot.models.config import AutopilotConfig
 
 ClientFactory = Callable[[str], Any]
+
+
+class Doctor(Protocol):
+    """What these checks use of `autopilot.account.doctor.Doctor` (its report and its clients)."""
+
+    @property
+    def config(self) -> AutopilotConfig: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def partition(self) -> str: ...
+
+    def client(self, service: str) -> Any: ...
+
+    def add(self, area: str, name: str, result: Any, detail: str, fix: str = "") -> None: ...
+
+    def safely(self, area: str, check: Callable[..., None], *args: Any) -> None: ...
+
+
 EVENT_SOURCE = "aws.sagemaker"
 EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
 

@@ -324,7 +324,7 @@ class StatusReader:
         view: dict[str, Any] = {"experiment": name, "outcome": metadata.get(OUTCOME_KEY)}
         try:
             endpoints = self.client_in(
-                self.config.endpoint_account(group) if group in self.config.groups else None
+                self.config.endpoint_account(group) if self.config.group(group) is not None else None
             )
             experiment = endpoints("sagemaker").describe_inference_experiment(Name=name)
         except Exception as exc:
@@ -347,7 +347,7 @@ class StatusReader:
         return ""
 
     def group(self, name: str, rows: int = GROUP_ROWS) -> GroupStatus:
-        account = self.config.registry_account(name) if name in self.config.groups else None
+        account = self.config.registry_account(name) if self.config.group(name) is not None else None
         sagemaker = self.client_in(account)("sagemaker")
         try:
             listed = sagemaker.list_model_packages(

@@ -42,24 +42,53 @@ def function_output_to(buffer: IO[str]) -> Iterator[None]:
 
 
 def share_service_models() -> None:
-    """Each boto3 session has its own botocore loader, which parses a service's JSON model again (the
-    SageMaker model alone is megabytes): the local stack makes many sessions. Within this process a
-    service model is parsed once and shared, as one session's loader already shares it between its
-    clients (botocore's `instance_cache`). The model is read-only to botocore."""
+    """Each botocore loader parses a service's JSON model again (the SageMaker model alone is
+    megabytes), and a local run has many: each boto3 session's, moto's own, the configuration
+    check's. Within this process a model is parsed once and shared by every loader that would build it
+    from the same files (the same model file and the same extras files: moto's loader adds its own
+    extras for some services, so its S3 model is its own), as one loader already shares it between
+    its clients (botocore's `instance_cache`); likewise the data files outside any service (the
+    endpoints and partitions tables). The models are read-only to botocore and moto."""
+    import os
+
     from botocore import loaders
 
     if getattr(loaders.Loader, "_autopilot_shared_models", False):
         return
-    original = loaders.Loader.load_service_model
+    original_model = loaders.Loader.load_service_model
+    original_data = loaders.Loader.load_data_with_path
     shared: dict[tuple[Any, ...], Any] = {}
+
+    def found(self: Any, name: str) -> tuple[str, ...]:
+        return tuple(p for p in self._potential_locations(name) if self.file_loader.exists(p))
 
     def load_service_model(
         self: Any, service_name: str, type_name: str, api_version: str | None = None
     ) -> Any:
-        key = (tuple(self.search_paths), service_name, type_name, api_version)
+        if api_version is None:
+            try:
+                api_version = self.determine_latest_version(service_name, type_name)
+            except Exception:  # an unknown service or type: botocore's own error, as it raises it
+                return original_model(self, service_name, type_name, api_version)
+        name = os.path.join(service_name, api_version, type_name)
+        # moto's loader looks for its extras under the name without dashes: its own key then.
+        extras_name = os.path.join(service_name.replace("-", ""), api_version, type_name)
+        if "-" not in service_name or type(self)._find_extras is loaders.Loader._find_extras:
+            extras_name = name
+        extras = tuple(found(self, f"{extras_name}.{kind}-extras") for kind in self.extras_types)
+        key = ("model", found(self, name)[:1], extras, extras_name, type_name, api_version)
+        if key not in shared:  # the first load checks the service as botocore does
+            shared[key] = original_model(self, service_name, type_name, api_version)
+        return shared[key]
+
+    def load_data_with_path(self: Any, name: str) -> Any:
+        if "/" in name:  # a service's file: its loader's own
+            return original_data(self, name)
+        key = ("data", found(self, name)[:1], name)
         if key not in shared:
-            shared[key] = original(self, service_name, type_name, api_version)
+            shared[key] = original_data(self, name)
         return shared[key]
 
     loaders.Loader.load_service_model = load_service_model
+    loaders.Loader.load_data_with_path = load_data_with_path
     loaders.Loader._autopilot_shared_models = True

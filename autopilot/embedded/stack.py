@@ -16,9 +16,9 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ from autopilot.errors import InvalidInput
 from infra.config import WATCHER_ROUND_SECONDS
 
 HANDLER_PACKAGE = "registry_autopilot.handlers"
-HANDLERS_DIR = Path(__file__).resolve().parents[2] / "functions" / "registry_autopilot" / "handlers"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"  # the functions' asset
+HANDLERS_DIR = FUNCTIONS_DIR / "registry_autopilot" / "handlers"
 
 # Fields of a state-change event's detail that CreateModelPackage accepts as they are.
 _SEEDED_FIELDS = (
@@ -54,6 +55,18 @@ _SEEDED_FIELDS = (
     "ModelPackageRegistrationType",
     "ModelLifeCycle",
 )
+
+
+# SageMaker operations that cannot see an endpoint, its configuration or a model.
+_BLIND_TO_ENDPOINTS = ("ModelPackage", "CompilationJob", "ModelCard")
+
+
+def _may_see_endpoints(service: str, operation: str) -> bool:
+    if service != "sagemaker" or any(part in operation for part in _BLIND_TO_ENDPOINTS):
+        return False
+    # An experiment exists only once CreateInferenceExperiment made it, which needed the endpoint: the
+    # other experiment calls (a replay's closing list, the roller's reads) find it made or nothing.
+    return "InferenceExperiment" not in operation or operation == "CreateInferenceExperiment"
 
 
 def available_handlers(app: SynthesizedApp | None = None) -> list[str]:
@@ -117,6 +130,27 @@ class Routed:
 
 
 @dataclass
+class WatcherRound:
+    """One compile watcher round of a run with many executions: when, its calls (the round's own,
+    not those of the branches it resumed), and how many waits it answered."""
+
+    at: datetime
+    calls: list[RecordedCall]
+    answered: int
+    failures: list[str]
+
+
+@dataclass
+class InFlight:
+    """A run of many executions at once (`EmbeddedStack.run_in_flight`)."""
+
+    executions: dict[str, dict[str, Any]]  # execution ARN -> DescribeExecution at its end
+    rounds: list[WatcherRound]
+    started: datetime
+    ended: datetime
+
+
+@dataclass
 class ScheduledRun:
     """One schedule rule fired: the event its targets got, what each returned, and what failed."""
 
@@ -151,6 +185,7 @@ class EmbeddedStack:
         # Whether executions keep their history (the demo and tests read it; replay does not).
         self.keep_history = True
         self._seeded_endpoints: set[str] = set()  # production endpoints created for shadow tests
+        self._expected_endpoints: set[str] = set()  # groups whose endpoint is created when first needed
         self._state_machines: dict[str, str] = {}  # local state machine name -> ARN on this backend
         # Each function's clients, kept between its invocations as a warm Lambda container keeps them.
         self._containers: dict[str, dict[str, Any]] = {}
@@ -193,10 +228,21 @@ class EmbeddedStack:
         kind = self.app.template["Resources"][logical_id]["Type"]
         with self.backend.unrecorded():
             if kind == "AWS::SNS::Topic":
-                value = str(self.backend.client("sns").create_topic(Name=logical_id)["TopicArn"])
+                # Its ARN is known before it exists; it is created before the first SNS call (a
+                # function that never publishes does not pay for SNS).
+                from moto.utilities.utils import get_partition
+
+                region = self.backend.region
+                value = f"arn:{get_partition(region)}:sns:{region}:{self.backend.account_id}:{logical_id}"
+                self.backend.prepare_before(
+                    lambda service, _operation: service == "sns",
+                    lambda: self.backend.client("sns").create_topic(Name=logical_id),
+                )
             elif kind == "AWS::S3::Bucket":
                 value = local_bucket_name(logical_id)
-                self._create_bucket(value)
+                self.backend.prepare_before(
+                    lambda service, _operation: service == "s3", lambda: self._create_bucket(value)
+                )
             else:
                 value = logical_id
         self._resources[logical_id] = value
@@ -219,6 +265,10 @@ class EmbeddedStack:
         env["AUTOPILOT_CONFIG_FILE"] = str(self._config_file)  # /var/task/... in Lambda
         env["AWS_REGION"] = self.backend.region
         env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally
+        # Set by the Lambda runtime in every function. The X-Ray SDK reads it when the first Tracer is
+        # created: in Lambda it samples locally; anywhere else it creates two X-Ray clients for
+        # centralized sampling, a tenth of a second that the deployed function never spends.
+        env["LAMBDA_TASK_ROOT"] = str(FUNCTIONS_DIR)  # /var/task in Lambda: the function's code
         return env
 
     # -- running functions ---------------------------------------------------------------------
@@ -406,6 +456,84 @@ class EmbeddedStack:
             self.watcher_failures.extend(run.failures)
         return float(WATCHER_ROUND_SECONDS)
 
+    def run_in_flight(
+        self,
+        deliveries: list[tuple[datetime, dict[str, Any] | Callable[[], dict[str, Any]]]],
+        *,
+        timeout_seconds: float = 3600.0,
+    ) -> InFlight:
+        """Deliver each event at its time (a callable makes it then, e.g. by registering a version) and
+        let every execution it starts run at once, as they do in
+        AWS: branches wait for their callbacks, Wait states and retry intervals sleep on the simulated
+        clock, and the clock moves (to the next sleeper due, or the compile watcher's next round, each
+        minute) only when every execution and branch waits. Returns each execution's end and the
+        watcher's rounds. `timeout_seconds` is real time, a guard against a run that never ends."""
+        import time as real_time
+
+        from autopilot.embedded.stepfunctions import TokenWaits, local_execution, state_machine_arn
+
+        clock = self.backend.clock
+        tokens = TokenWaits(simulated=True, clock=clock)
+        sfn = self.backend.client("stepfunctions")
+        started: list[str] = []
+        rounds: list[WatcherRound] = []
+        began = clock.now()
+        next_round = began + timedelta(seconds=WATCHER_ROUND_SECONDS)
+        guard = real_time.monotonic() + timeout_seconds
+        with local_execution(self.route_lambda, None, tokens):
+            for at, event in sorted(deliveries, key=lambda item: item[0]):
+                if at > clock.now():
+                    self._move_clock(tokens, at)
+                delivered = event() if callable(event) else event
+                for rule in rules_reached(self.app, delivered):
+                    for target in rule.targets:
+                        if target.kind != "state-machine":
+                            continue
+                        definition = self.app.state_machines[target.logical_id]
+                        self._executions += 1
+                        with self.backend.unrecorded():  # StartExecution stands in for EventBridge
+                            machine = state_machine_arn(sfn, definition, self._state_machines)
+                            started.append(
+                                sfn.start_execution(
+                                    stateMachineArn=machine,
+                                    name=f"local-{self._executions:04d}",
+                                    input=json.dumps(delivered),
+                                )["executionArn"]
+                            )
+            while tokens.executions_alive > 0:
+                if real_time.monotonic() > guard:
+                    raise TimeoutError(f"{tokens.executions_alive} executions still running")
+                if not tokens.waiting():
+                    real_time.sleep(0.002)
+                    continue
+                due = tokens.next_due()
+                if due is not None and due < next_round:
+                    self._move_clock(tokens, due)
+                    continue
+                self._move_clock(tokens, next_round)
+                rounds.append(self._in_flight_round())
+                next_round += timedelta(seconds=WATCHER_ROUND_SECONDS)
+            with self.backend.unrecorded():
+                ends = {arn: sfn.describe_execution(executionArn=arn) for arn in started}
+        return InFlight(executions=ends, rounds=rounds, started=began, ended=clock.now())
+
+    def _move_clock(self, tokens: Any, when: datetime) -> None:
+        elapsed = (when - self.backend.clock.now()).total_seconds()
+        self.backend.clock.set(when)
+        tokens.elapse(elapsed)
+        tokens.release()
+
+    def _in_flight_round(self) -> WatcherRound:
+        at = self.backend.clock.now()
+        first = len(self.backend.calls)
+        with self.backend.recorded():
+            (run,) = self.run_schedule(self.schedule_rule("compile_watcher"))
+        me = threading.get_ident()
+        calls = [call for call in self.backend.calls[first:] if call.thread == me]
+        answered = sum(1 for call in calls if call.operation == "SendTaskSuccess")
+        self.watcher_failures.extend(run.failures)
+        return WatcherRound(at=at, calls=calls, answered=answered, failures=run.failures)
+
     def schedule_rule(self, handler: str) -> str:
         """The schedule rule whose target runs `handler` (e.g. `roller`, `compile_watcher`)."""
         wanted = f"{HANDLER_PACKAGE}.{handler}.handler"
@@ -442,7 +570,7 @@ class EmbeddedStack:
             version = int(version_text)
         except (IndexError, ValueError):
             return None
-        self.seed_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
+        self.expect_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
         # The version is in the account its ARN names (a registry account's, in a multi-account layout).
         owner = arn.split(":")[4] if arn.count(":") >= 5 and arn.split(":")[4] else self.backend.account_id
         sagemaker = self.backend.client("sagemaker", account=owner)
@@ -466,6 +594,16 @@ class EmbeddedStack:
                     sagemaker.create_model_package(ModelPackageGroupName=group, **request)["ModelPackageArn"]
                 )
         return arn
+
+    def expect_shadow_endpoint(self, group: str) -> None:
+        """The group's production endpoint (`seed_shadow_endpoint`) exists from the first SageMaker call
+        that could see it: any call but those on model packages, compilation jobs, model cards and
+        existing experiments. A run that makes none (a plan, an attach, a compile watcher round) does
+        not create it."""
+        if group in self._expected_endpoints:
+            return
+        self._expected_endpoints.add(group)
+        self.backend.prepare_before(_may_see_endpoints, lambda: self.seed_shadow_endpoint(group))
 
     def seed_shadow_endpoint(self, group: str) -> str | None:
         """Create the production endpoint a group's shadow tests run against (a model, an endpoint

@@ -28,6 +28,8 @@ The definition is executed as synthesized (no rewriting); the local pieces are a
     string as it is. See `sdk_parameters`.
   * Timestamp comparisons accept RFC 3339 with fractional seconds and offsets, which is what
     `$$.State.EnteredTime` holds (moto parses only `YYYY-MM-DDTHH:MM:SSZ`).
+  * `$$.State.EnteredTime` is the backend's simulated time (moto takes the machine's), so a state that
+    compares it with a deadline sees the time the rest of the run sees.
 
 Must run inside an active moto mock (the local backend).
 """
@@ -40,6 +42,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import threading
 import time
 import traceback
@@ -47,6 +50,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -193,11 +197,23 @@ class TokenWait:
 
     endpoint: Any  # moto's CallbackEndpoint
     remaining: float
+    expired: bool = False
+
+
+@dataclass
+class Sleeper:
+    """A Wait state or a retry's interval of a run with many executions: it sleeps until the clock
+    reaches `due` (released by the run, which moves the clock)."""
+
+    due: dt.datetime
+    event: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
 class TokenWaits:
-    """The tasks of the running executions that wait for a callback (`.waitForTaskToken`)."""
+    """The tasks of the running executions that wait for a callback (`.waitForTaskToken`), and, for a
+    run of many executions at once (`clock` set), the Wait states and retry intervals that sleep on the
+    simulated clock instead of moving it."""
 
     simulated: bool = False  # count TimeoutSeconds in simulated seconds (`elapse`), not in real time
     pending: list[TokenWait] = field(default_factory=list)
@@ -205,21 +221,66 @@ class TokenWaits:
     # Map workers launched and not yet out of jobs: time may pass only when every one of them waits on
     # a token, so a branch still creating its job is never overtaken by the clock.
     running_iterations: int = 0
+    # Executions started and not ended (`alive`), and those of them not waiting on their Map's branches
+    # (`running`): an execution's own thread counts until it waits for its branches.
+    executions_alive: int = 0
+    executions_running: int = 0
+    # With a clock, Wait states and retry intervals sleep until the run moves the clock past them.
+    clock: Any = None
+    sleepers: list[Sleeper] = field(default_factory=list)
 
     def elapse(self, seconds: float) -> None:
+        """`seconds` of simulated time passed: a callback not answered within its TimeoutSeconds
+        expires (its task fails with States.Timeout)."""
         with self.lock:
             for wait in self.pending:
                 wait.remaining -= seconds
+                if wait.remaining <= 0 and not wait.endpoint._notify_event.is_set():
+                    wait.expired = True
+                    wait.endpoint._notify_event.set()  # wakes the task; a late answer is TaskTimedOut
 
     def waiting(self) -> bool:
-        """Every running branch waits for a callback that has not come (SendTaskSuccess sets it at
-        once) within its TimeoutSeconds, and at least one does: nothing else can happen until time
-        passes."""
+        """Every running branch and execution waits (for a callback that has not come, SendTaskSuccess
+        sets it at once, within its TimeoutSeconds; or for the clock), and at least one does: nothing
+        else can happen until time passes."""
         with self.lock:
-            waiting = sum(
-                1 for wait in self.pending if not wait.endpoint._notify_event.is_set() and wait.remaining > 0
-            )
-            return waiting > 0 and waiting >= self.running_iterations
+            waiting = sum(1 for wait in self.pending if not wait.endpoint._notify_event.is_set())
+            waiting += sum(1 for sleeper in self.sleepers if not sleeper.event.is_set())
+            return waiting > 0 and waiting >= self.running_iterations + self.executions_running
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep `seconds` of simulated time (a run with a clock): until `release` passes them."""
+        sleeper = Sleeper(due=self.clock.now() + dt.timedelta(seconds=seconds))
+        with self.lock:
+            self.sleepers.append(sleeper)
+        sleeper.event.wait()
+
+    def next_due(self) -> dt.datetime | None:
+        with self.lock:
+            return min((s.due for s in self.sleepers if not s.event.is_set()), default=None)
+
+    def release(self) -> None:
+        """Wake the sleepers whose time has come on the clock."""
+        now = self.clock.now()
+        with self.lock:
+            due = [s for s in self.sleepers if s.due <= now]
+            self.sleepers = [s for s in self.sleepers if s.due > now]
+        for sleeper in due:
+            sleeper.event.set()
+
+    def execution_started(self) -> None:
+        with self.lock:
+            self.executions_alive += 1
+            self.executions_running += 1
+
+    def execution_ended(self) -> None:
+        with self.lock:
+            self.executions_alive -= 1
+            self.executions_running -= 1
+
+    def execution_blocked(self, blocked: bool) -> None:
+        with self.lock:
+            self.executions_running += -1 if blocked else 1
 
     def iteration_started(self) -> None:
         with self.lock:
@@ -230,7 +291,31 @@ class TokenWaits:
             self.running_iterations -= 1
 
 
-_TOKEN_POLL_SECONDS = 0.005
+def _batch_status_alone() -> None:
+    """moto's interpreter imports `moto.batch.utils` for one enum, the status of a Batch job (for
+    Batch tasks, which our state machines do not have). Importing it runs the `moto.batch` package,
+    which loads moto's Batch and EC2 backends: more than the rest of the interpreter, and most of a
+    short replay's time. The enum's module and the one it imports are loaded on their own instead
+    (the same files); `moto.batch` still loads in full, later, for anything that asks for it."""
+    import importlib.util
+    import sys
+
+    if "moto.batch.utils" in sys.modules:
+        return
+    import moto
+
+    folder = Path(moto.__file__).parent / "batch"
+    for name in ("exceptions", "utils"):  # utils imports .exceptions
+        spec = importlib.util.spec_from_file_location(f"moto.batch.{name}", folder / f"{name}.py")
+        if spec is None or spec.loader is None:
+            return  # moto's layout changed: import as moto does
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            del sys.modules[spec.name]
+            return
 
 
 @contextmanager
@@ -238,6 +323,7 @@ def local_execution(
     invoke: LambdaRouter, on_wait: Callable[[int], object] | None = None, tokens: TokenWaits | None = None
 ) -> Iterator[list[int]]:
     """Patch moto's interpreter for local runs; yields the list the waits are recorded in."""
+    _batch_status_alone()
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations import (
         is_operator,
@@ -248,7 +334,9 @@ def local_execution(
     )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     waits: list[int] = []
     # moto logs every failed state at ERROR with its whole parse tree; the execution result and
@@ -259,25 +347,41 @@ def local_execution(
 
     def fake_wait(self: Any, env: Any, wait_seconds: int) -> None:
         waits.append(int(wait_seconds))
-        if on_wait is not None:
+        if tokens is not None and tokens.clock is not None:
+            tokens.sleep(int(wait_seconds))
+        elif on_wait is not None:
             on_wait(int(wait_seconds))
 
     def retry_backoff(seconds: float) -> None:
         # Retry intervals are simulated time too: a retried task must not stall a local run.
-        if on_wait is not None:
+        if tokens is not None and tokens.clock is not None:
+            tokens.sleep(int(seconds))
+        elif on_wait is not None:
             on_wait(int(seconds))
 
     def fake_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         return _lambda_response(invoke, parameters)
 
     with (
+        _entered_time_simulated(),
         mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", fake_invoke),
         mock.patch.object(WaitFunction, "_wait_interval", fake_wait),
         _token_waits_simulated(tokens),
         _callbacks_answer_once(),
         _sdk_blobs_as_json(aws_sdk.StateTaskServiceAwsSdk),
         _iterations_counted(tokens),
+        _executions_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        mock.patch.object(
+            BaseExecutionWorkerCommunication,
+            "terminated",
+            _ended_noted(BaseExecutionWorkerCommunication.terminated),
+        ),
+        mock.patch.object(
+            StepFunctionsParserBackend,
+            "_validate_definition",
+            staticmethod(_validated_once(StepFunctionsParserBackend._validate_definition)),
+        ),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
         mock.patch.object(
             StateTask, "_eval_state_credentials", _explicit_credentials(StateTask._eval_state_credentials)
@@ -293,6 +397,26 @@ def local_execution(
             yield waits
         finally:
             interpreter_log.setLevel(saved_level)
+
+
+@contextmanager
+def _entered_time_simulated() -> Iterator[None]:
+    """States entered get `$$.State.EnteredTime` from the active backend's clock."""
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+
+    from autopilot.embedded.backend.core import active_clock
+
+    class _SimulatedDatetime(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            clock = active_clock()
+            if clock is None:
+                return dt.datetime.now(tz)
+            return clock.now().astimezone(tz) if tz is not None else clock.now()
+
+    module = SimpleNamespace(datetime=_SimulatedDatetime, timezone=dt.timezone)
+    with mock.patch.object(state_module, "datetime", module):
+        yield
 
 
 @contextmanager
@@ -312,10 +436,11 @@ def _token_waits_simulated(tokens: TokenWaits | None) -> Iterator[None]:
         with tokens.lock:
             tokens.pending.append(wait)
         try:
-            while wait.remaining > 0:
-                if callback_endpoint._notify_event.wait(timeout=_TOKEN_POLL_SECONDS):
-                    return callback_endpoint.get_outcome()
-            return None  # TimeoutSeconds passed on the simulated clock: States.Timeout
+            # SendTaskSuccess sets the event, and so does `elapse` when TimeoutSeconds have passed on
+            # the simulated clock: no polling (thousands of waiting branches waking each second kept
+            # the interpreter's lock busy), so a waiting branch costs nothing.
+            callback_endpoint._notify_event.wait()
+            return None if wait.expired else callback_endpoint.get_outcome()  # None: States.Timeout
         finally:
             with tokens.lock:
                 tokens.pending.remove(wait)
@@ -384,6 +509,46 @@ def _callbacks_answer_once() -> Iterator[None]:
 # Tokens answered with SendTaskSuccess in this process (tokens are unique): a second answer, even after
 # the execution has ended, is TaskTimedOut as in Step Functions.
 _ANSWERED_TOKENS: set[str] = set()
+
+
+@contextmanager
+def _executions_counted(tokens: TokenWaits | None) -> Iterator[None]:
+    """Count the executions started and not ended, and whether each one's own thread runs or waits
+    for its Map's branches (which are counted themselves)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import JobPool
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_start: Callable[[Any], None] = ExecutionWorker.start
+    original_logic: Callable[[Any], None] = ExecutionWorker._execution_logic
+    original_await: Callable[[Any], None] = JobPool.await_jobs
+
+    def start(self: Any) -> None:
+        if tokens is not None:
+            tokens.execution_started()
+        original_start(self)
+
+    def execution_logic(self: Any) -> None:
+        try:
+            original_logic(self)
+        finally:
+            if tokens is not None:
+                tokens.execution_ended()
+
+    def await_jobs(self: Any) -> None:
+        if tokens is not None:
+            tokens.execution_blocked(True)
+        try:
+            original_await(self)
+        finally:
+            if tokens is not None:
+                tokens.execution_blocked(False)
+
+    with (
+        mock.patch.object(ExecutionWorker, "start", start),
+        mock.patch.object(ExecutionWorker, "_execution_logic", execution_logic),
+        mock.patch.object(JobPool, "await_jobs", await_jobs),
+    ):
+        yield
 
 
 @contextmanager
@@ -507,12 +672,68 @@ def _assumed_client(original: Callable[..., Any], region: str, service: str, rol
 
 
 def _parsed_program(worker: Any) -> Any:
+    return parsed_program(worker._evaluation_details.state_machine_details.definition)
+
+
+# Parsed programs are also kept on disk, so a new process (each CLI verb is one) does not parse the
+# same definition again: parsing the compile workflow takes a third of a second, loading it a
+# millisecond. The key is the definition's text with the versions of moto and Python that parsed it, so
+# a changed definition, or another interpreter, is parsed afresh; nothing else is read from the file.
+PROGRAM_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "asl"
+
+
+def _program_file(text: str) -> Path:
+    import sys
+
+    from moto import __version__ as moto_version
+
+    key = f"{moto_version}\n{sys.version}\n{text}".encode()
+    return PROGRAM_CACHE_DIR / f"{hashlib.sha256(key).hexdigest()[:32]}.pickle"
+
+
+def parsed_program(text: str) -> Any:
+    """moto's evaluation program for the definition `text`, parsed once (per process, and on disk).
+    A definition that does not parse raises as moto's parser does, and is not kept."""
+    if text in _PROGRAMS:
+        return _PROGRAMS[text]
+    import pickle
+
+    _batch_status_alone()  # before unpickling imports moto's interpreter
+    path = _program_file(text)
+    try:
+        _PROGRAMS[text] = pickle.loads(path.read_bytes())  # written below, under .cache/
+        return _PROGRAMS[text]
+    except Exception:  # absent, or unreadable: parse again
+        pass
+    _batch_status_alone()
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    text = worker._evaluation_details.state_machine_details.definition
-    if text not in _PROGRAMS:
-        _PROGRAMS[text] = AmazonStateLanguageParser.parse(text)[0]
-    return _PROGRAMS[text]
+    program = AmazonStateLanguageParser.parse(text)[0]
+    try:
+        blob = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)  # before any execution uses it
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(blob)
+        temporary.replace(path)
+    except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        pass  # kept in this process only
+    _PROGRAMS[text] = program
+    return program
+
+
+def _validated_once(original: Callable[[str], None]) -> Callable[[str], None]:
+    """moto validates a definition by parsing it when the state machine is created, then parses it
+    again for every execution: one parse serves both. A definition that does not parse gets moto's
+    own InvalidDefinition."""
+
+    def validate(definition: str) -> None:
+        try:
+            parsed_program(definition)
+        except Exception:
+            original(definition)
+            raise
+
+    return validate
 
 
 def wait_for_end(
@@ -527,17 +748,35 @@ def wait_for_end(
     waits for a callback, call `on_token_wait` (the simulated seconds it returns count against the
     task's TimeoutSeconds) instead of waiting. The execution's DescribeExecution at its end."""
     deadline = time.monotonic() + timeout_seconds
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
-        if described["status"] != "RUNNING":
-            return described
+    described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+    while described["status"] == "RUNNING":
         if time.monotonic() > deadline:
             sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout")
             raise TimeoutError(f"execution {execution_arn} still running after {timeout_seconds} s")
         if on_token_wait is not None and tokens.waiting():
             tokens.elapse(on_token_wait())
-            continue
-        time.sleep(0.01)
+        else:
+            # Woken as soon as an execution's worker ends (`_ended_noted`); asking for the status again
+            # at most every 10 ms otherwise, in case an execution ends some other way.
+            with _ENDED:
+                _ENDED.wait(0.01)
+        described = sfn.describe_execution(executionArn=execution_arn)
+    return described
+
+
+# Notified when an execution's worker thread has recorded its end (its status is no longer RUNNING).
+_ENDED = threading.Condition()
+
+
+def _ended_noted(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    def terminated(self: Any) -> None:
+        try:
+            original(self)
+        finally:
+            with _ENDED:
+                _ENDED.notify_all()
+
+    return terminated
 
 
 def execute(

@@ -102,6 +102,9 @@ def shipped_config(overrides: dict[str, Any] | None = None) -> AutopilotConfig:
     """The configuration in cdk.json, with `autopilot`/`autopilot.<key>` overrides applied. Without
     overrides it is read and validated once per process while cdk.json stays the same (a copy each
     call, so a caller's change stays its own)."""
+    from autopilot.embedded.quiet import share_service_models
+
+    share_service_models()  # the configuration's checks read the SageMaker model the backend reads too
     if overrides:
         return load_config(merge_context(cdk_json_context().get(CONTEXT_KEY), overrides))
     try:

@@ -73,10 +73,8 @@ from infra.constructs.sagemaker_roles import SageMakerRoles
 from registry_autopilot.logic.naming import COMPILE_WAITS_PREFIX
 from registry_autopilot.models.config import AutopilotConfig
 
-# Transient errors by name: ResourceLimitExceeded is declared by CreateCompilationJob (SageMaker API
-# Reference); the common errors are listed too in case the integration ever names them.
+# Transient errors by name; the common errors are listed in case the integration ever names them.
 RETRYABLE_SAGEMAKER_ERRORS = [
-    "SageMaker.ResourceLimitExceededException",
     "SageMaker.ThrottlingException",
     "SageMaker.InternalFailureException",
     "SageMaker.ServiceUnavailableException",
@@ -98,6 +96,15 @@ TRANSIENT_CAUSE_PATTERNS = (
 # A generic error with a transient cause is tried again at most this many times, after a random wait of
 # up to BACKOFF_CAPS[n] seconds before the n-th retry (full jitter), then recorded as the target's failure.
 BACKOFF_CAPS = (10, 20, 40, 80, 120)
+# The account's quota on concurrent compilation jobs: CreateCompilationJob declares ResourceLimitExceeded
+# ("You have exceeded an SageMaker resource limit", SageMaker API Reference). A burst above the quota is
+# met by waiting, not failing: the branch waits and creates again until the version's compile deadline
+# (`$.deadline`, compileTimeoutMinutes after Plan), the n-th wait between QUOTA_WAIT_CAPS[n] / 2 and
+# QUOTA_WAIT_CAPS[n] seconds (the last cap from then on): jobs take minutes, and the watcher's rounds
+# come each minute, so a wait shorter than half a minute would mostly meet the same full quota. Past the
+# deadline the target is recorded FAILED with the quota's message.
+QUOTA_ERROR = "SageMaker.ResourceLimitExceededException"
+QUOTA_WAIT_CAPS = (60, 120, 240, 300)
 ALREADY_EXISTS = "SageMaker.ResourceInUseException"
 # Errors the attach-and-decide function raises that a later attempt may not see (its class names are
 # the Lambda error types): UpdateModelPackage's ConflictException, S3 not answering after retries.
@@ -373,6 +380,17 @@ class CompileWorkflow(Construct):
         compile_jobs = sagemaker_access.compilation_job_arns(self)
         pass_role = sagemaker_access.pass_roles_to_sagemaker([self._compile_role_arn])
         record_error = _outcome(self, "RecordStepError", "FAILED", **{"reason.$": "$.error.Cause"})
+        quota_met = _outcome(
+            self,
+            "RecordQuotaMet",
+            "FAILED",
+            **{
+                "reason.$": (
+                    "States.Format('the account quota on concurrent compilation jobs was still full at "
+                    "the compile deadline {}: {}', $.deadline, $.error.Cause)"
+                )
+            },
+        )
         await_job = self._await_job(config, artifacts)
 
         def create_job(state_id: str, source: dict[str, str]) -> tasks.CallAwsService:
@@ -427,6 +445,8 @@ class CompileWorkflow(Construct):
             _retry_sagemaker(create)
             # The job exists already (duplicate event, retried execution): wait for it as for a new one.
             create.add_catch(await_job, errors=[ALREADY_EXISTS], result_path=sfn.JsonPath.DISCARD)
+            wait_for_quota = self._wait_for_quota(state_id, create, give_up=quota_met)
+            create.add_catch(wait_for_quota, errors=[QUOTA_ERROR], result_path="$.error")
             self._retry_transient(state_id, create, counter="create_retries", give_up=record_error)
             create.add_catch(record_error, errors=["States.ALL"], result_path="$.error")
             create.next(await_job)
@@ -443,7 +463,7 @@ class CompileWorkflow(Construct):
         # The state machine's role may assume exactly the registry accounts' access roles
         # (infra/stack.py: cross_account.assume_access_roles).
         elsewhere = bool(config.registry_accounts())
-        input_kinds = {group.compile_input is not None for group in config.groups.values()}
+        input_kinds = {group.compile_input is not None for group in config.settings_by_key().values()}
         from_package = {"ModelPackageVersionArn.$": "$.request.ModelPackageVersionArn"}
         from_input = {"InputConfig.$": "$.request.InputConfig"}
         branch: sfn.IChainable
@@ -523,6 +543,62 @@ class CompileWorkflow(Construct):
         could_not_wait = _outcome(self, "RecordWaitFailed", "FAILED", **{"reason.$": "$.error.Cause"})
         await_job.add_catch(could_not_wait, errors=["States.ALL"], result_path="$.error")
         return await_job
+
+    def _wait_for_quota(
+        self, state_id: str, create: tasks.CallAwsService, *, give_up: sfn.IChainable
+    ) -> sfn.IChainable:
+        """ResourceLimitExceeded caught: before the deadline, wait (growing, jittered) and create again;
+        at or past it, `give_up`. The count and the time of the catch go in `$.quota_waits`."""
+        waits = "$.quota_waits"
+        caps = ", ".join(str(cap) for cap in QUOTA_WAIT_CAPS)
+        at = {"at.$": "$$.State.EnteredTime"}
+
+        first = sfn.Pass(
+            self,
+            f"{state_id}QuotaFirstWait",
+            parameters={
+                "count": 1,
+                "wait.$": f"States.MathRandom({QUOTA_WAIT_CAPS[0] // 2}, {QUOTA_WAIT_CAPS[0]})",
+                **at,
+            },
+            result_path=waits,
+        )
+        cap_of_next = f"States.ArrayGetItem(States.Array({caps}), {waits}.count)"
+        following = sfn.Pass(
+            self,
+            f"{state_id}QuotaNextWait",
+            parameters={
+                "count.$": f"States.MathAdd({waits}.count, 1)",
+                "wait.$": f"States.MathRandom({QUOTA_WAIT_CAPS[0] // 2}, {cap_of_next})",
+                **at,
+            },
+            result_path=waits,
+        )
+        last = sfn.Pass(
+            self,
+            f"{state_id}QuotaLastWait",
+            parameters={
+                "count.$": f"{waits}.count",
+                "wait.$": f"States.MathRandom({QUOTA_WAIT_CAPS[-1] // 2}, {QUOTA_WAIT_CAPS[-1]})",
+                **at,
+            },
+            result_path=waits,
+        )
+        wait = sfn.Wait(self, f"{state_id}QuotaWait", time=sfn.WaitTime.seconds_path(f"{waits}.wait"))
+        wait.next(create)
+        before_deadline = (
+            sfn.Choice(self, f"{state_id}QuotaBeforeDeadline")
+            .when(sfn.Condition.timestamp_less_than_json_path(f"{waits}.at", "$.deadline"), wait)
+            .otherwise(give_up)
+        )
+        for state in (first, following, last):
+            state.next(before_deadline)
+        return (
+            sfn.Choice(self, f"{state_id}QuotaWaits")
+            .when(sfn.Condition.is_not_present(waits), first)
+            .when(sfn.Condition.number_less_than(f"{waits}.count", len(QUOTA_WAIT_CAPS)), following)
+            .otherwise(last)
+        )
 
     def _retry_transient(
         self, state_id: str, task: tasks.CallAwsService, *, counter: str, give_up: sfn.IChainable
@@ -610,7 +686,7 @@ class CompileWorkflow(Construct):
         function.add_to_role_policy(statement)
         if function.role is not None:
             acknowledge_wildcard_resources(function.role, resources, reason)
-        if any(group.approval.compare_to_approved for group in config.groups.values()):
+        if any(group.approval.compare_to_approved for group in config.settings_by_key().values()):
             # ListModelPackages names no version in its request, so no version ARN can scope it (the
             # reference lists model-package; which ARN AWS authorizes the list against is not
             # documented: docs/FIDELITY.md); the function reads the group it decides for.

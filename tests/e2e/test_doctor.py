@@ -494,6 +494,29 @@ def test_a_group_prefix_grant_is_explained_and_the_groups_it_reaches_unlisted_ar
     assert "churn-xgboost" not in unlisted
 
 
+def test_with_group_defaults_the_unlisted_groups_the_prefix_reaches_are_named_as_watched_not_warned(
+    stack: EmbeddedStack,
+) -> None:
+    """With groupDefaults, a `<prefix>*` group that `groups` does not list is handled with the defaults
+    (docs/CONFIGURATION.md, "Many groups"): doctor names it as watched, with no warning."""
+    from registry_autopilot.models.config import AutopilotConfig
+
+    raw = stack.app.config.model_dump(by_alias=True, exclude_none=True)
+    churn = raw["groups"]["churn-xgboost"]
+    raw["groups"] = {"churn-xgboost": churn}
+    defaults = {"neoTargets": churn["neoTargets"], "approval": {"mode": "manual"}}
+    config = AutopilotConfig.model_validate(raw | {"groupNamePrefix": "churn-", "groupDefaults": defaults})
+    stack.backend.seed_model_package("churn-newcomer")
+
+    report = run_doctor(config, stack.backend.client, stack.backend.region)
+
+    passed, warned = results(report, "PASS"), results(report, "WARN")
+    assert any("any other with groupDefaults" in line for line in passed)
+    (watched,) = [line for line in passed if line.startswith("Watching | groups the prefix reaches with")]
+    assert "churn-newcomer" in watched
+    assert not [line for line in warned if line.startswith("Watching")]
+
+
 def test_without_a_prefix_doctor_has_nothing_to_explain_about_watching(stack: EmbeddedStack) -> None:
     assert not [c for c in doctor(stack).checks if c.area == "Watching"]
 

@@ -14,21 +14,24 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from autopilot.embedded.backend._wire import validation_error
 
 SCHEMA_PATH = (
     Path(__file__).resolve().parents[3] / "docs" / "schemas" / "model-package-model-card.schema.json"
 )
+if TYPE_CHECKING:
+    import jsonschema
+
 ARCHIVED_MESSAGE = "Model Card is in Archived state"
 BOTH_MESSAGE = "You cannot update both model card content and model card status in a single call"
 
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft7Validator:
+    import jsonschema  # only for a version with a model card: most runs have none
+
     return jsonschema.Draft7Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
@@ -48,6 +51,8 @@ def check_model_card(
         document = json.loads(content)
     except json.JSONDecodeError as exc:
         raise validation_error(f"ModelCardContent is not valid JSON: {exc.msg}") from exc
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(root)"

@@ -22,8 +22,13 @@ from autopilot.embedded.backend.validator import validation_message
 
 @lru_cache(maxsize=8)
 def service_model(service: str = "sagemaker") -> Any:
-    """botocore's service model for `service` (loaded once per process)."""
+    """botocore's service model for `service` (loaded once per process, shared with the backend's
+    sessions)."""
     import botocore.session  # type: ignore[import-untyped,unused-ignore]
+
+    from autopilot.embedded.quiet import share_service_models
+
+    share_service_models()
 
     return botocore.session.get_session().get_service_model(service)
 

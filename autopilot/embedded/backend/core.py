@@ -83,8 +83,9 @@ class RecordedCall:
     operation: str
     params: dict[str, Any]
     error_code: str | None
-    account: str = ""
-    principal: str = ""
+    account: str = ""  # the account the call ran in
+    principal: str = ""  # who made it: a role's session, a function's role, or the account
+    thread: int = 0  # the thread that made it (threading.get_ident)
 
     @property
     def is_write(self) -> bool:
@@ -108,6 +109,12 @@ class _Registry:
 
     backend: LocalBackend | None = None
     lock = threading.Lock()
+
+
+def active_clock() -> Clock | None:
+    """The simulated clock of the active LocalBackend (None outside one)."""
+    backend = _Registry.backend
+    return backend.clock if backend is not None else None
 
 
 def _on_before_parameter_build(
@@ -295,6 +302,10 @@ class LocalBackend:
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._saved_env: dict[str, str | None] = {}
+        # Set-up deferred until a call needs it (`prepare_before`): (wants(service, operation), prepare).
+        self._deferred: list[tuple[Callable[[str, str], bool], Callable[[], object]]] = []
+        self._preparing = threading.RLock()  # held while a deferred set-up runs (its calls re-enter)
+        self._prepares_running = 0
         self._handlers: dict[tuple[str, str], Handler] = {
             ("sagemaker", "UpdateModelPackage"): self._update_model_package,
             ("sagemaker", "DescribeModelPackage"): self._describe_model_package,
@@ -472,6 +483,30 @@ class LocalBackend:
         self.accounts.add_session(key, caller)
         return self.client(service, aws_access_key_id=key, aws_secret_access_key="local", **kwargs)
 
+    def prepare_before(self, wants: Callable[[str, str], bool], prepare: Callable[[], object]) -> None:
+        """Run `prepare` once, just before the first call for which `wants(service, operation)` holds,
+        as set-up: unrecorded and held to no role. What no call needs is never made (`invoke plan`
+        does not need the production endpoint a shadow test would run against)."""
+        with self._preparing:
+            self._deferred.append((wants, prepare))
+
+    def _prepare_for(self, service: str, operation: str) -> None:
+        # A call on another thread waits until a set-up under way has finished: it may need it.
+        with self._preparing:
+            due = [entry for entry in self._deferred if entry[0](service, operation)]
+            if not due:
+                return
+            self._prepares_running += 1  # before the list shrinks: other threads see one or the other
+            self._deferred = [entry for entry in self._deferred if entry not in due]
+            principal, self.principal = self.principal, None
+            try:
+                with self.unrecorded():
+                    for _, prepare in due:
+                        prepare()
+            finally:
+                self._prepares_running -= 1
+                self.principal = principal
+
     @property
     def writes(self) -> list[RecordedCall]:
         with self._lock:
@@ -526,35 +561,31 @@ class LocalBackend:
         """Create ``group`` if needed and register a realistic version in it; returns its ARN.
 
         The model artifact and the evaluation report (``ModelMetrics``) are written to a local S3
-        bucket so code that reads them finds them. The version's creation event is emitted, as AWS
+        bucket so code that reads them finds them: before the first S3 call (`prepare_before`), so a
+        run that reads neither never starts S3. The version's creation event is emitted, as AWS
         would; the set-up calls themselves are not recorded. `account`: the account whose registry
         holds the group (default: the backend's own), its artifacts in that account's bucket.
         """
         owner = account or self.account_id
         bucket = f"autopilot-local-{owner}"
         with self.unrecorded():
-            s3 = self.client("s3", account=owner)
             sagemaker = self.client("sagemaker", account=owner)
-            existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-            if bucket not in existing:
-                if self.region == "us-east-1":
-                    s3.create_bucket(Bucket=bucket)
-                else:
-                    s3.create_bucket(
-                        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region}
-                    )
             groups = sagemaker.list_model_package_groups(NameContains=group)["ModelPackageGroupSummaryList"]
             if group not in {g["ModelPackageGroupName"] for g in groups}:
                 sagemaker.create_model_package_group(ModelPackageGroupName=group)
             count = len(sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"])
             version = count + 1
+            objects: list[tuple[str, bytes]] = []
             data_key = f"{group}/{version}/model.tar.gz"
             if model_data_url is None:
-                s3.put_object(Bucket=bucket, Key=data_key, Body=b"local model artifact")
+                objects.append((data_key, b"local model artifact"))
                 model_data_url = f"s3://{bucket}/{data_key}"
             report_key = f"{group}/{version}/evaluation.json"
             report = evaluation_report if evaluation_report is not None else {"metrics": {"accuracy": 0.9}}
-            s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report).encode())
+            objects.append((report_key, json.dumps(report).encode()))
+            self.prepare_before(
+                lambda service, _operation: service == "s3", lambda: self._put(bucket, objects, owner)
+            )
             image = image or (
                 f"763104351884.dkr.ecr.{self.region}.amazonaws.com/pytorch-inference:2.0.1-cpu-py310"
             )
@@ -594,6 +625,18 @@ class LocalBackend:
             arn: str = sagemaker.create_model_package(**request)["ModelPackageArn"]
             return arn
 
+    def _put(self, bucket: str, objects: list[tuple[str, bytes]], account: str | None = None) -> None:
+        """Put `objects` (key, body) in `bucket` of `account` (default: the backend's own), creating the
+        bucket if needed."""
+        s3 = self.client("s3", account=account)
+        if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            if self.region == "us-east-1":
+                s3.create_bucket(Bucket=bucket)
+            else:
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+        for key, body in objects:
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+
     # -- interception -------------------------------------------------------------------------------
     def _emit(self, event: dict[str, Any]) -> None:
         with self._lock:
@@ -611,6 +654,7 @@ class LocalBackend:
             error_code,
             account=str(context.get(_ACTING_KEY) or (caller.account if caller else self.account_id)),
             principal=caller.arn if caller is not None else f"arn:aws:iam::{self.account_id}:root",
+            thread=threading.get_ident(),
         )
         with self._lock:
             self.calls.append(call)
@@ -627,6 +671,8 @@ class LocalBackend:
     def _before_call(
         self, model: OperationModel, params: dict[str, Any], context: dict[str, Any]
     ) -> Response | None:
+        if self._deferred or self._prepares_running:
+            self._prepare_for(model.service_model.service_name, model.name)
         self._pending.call = None
         service, operation = model.service_model.service_name, model.name
         api_params: dict[str, Any] = context.get(_PARAMS_KEY) or {}
@@ -938,6 +984,8 @@ class LocalBackend:
 
     def _create_compilation_job(self, call: _Call) -> None:
         self.compilation_jobs.check_create(call.body)
+        jobs = list(sm.sagemaker_backend(call.account_id, call.region).compilation_jobs.values())
+        self.compilation_jobs.check_quota(str(call.body["CompilationJobName"]), jobs)
         if call.body.get("ModelPackageVersionArn"):
             sm.check_compilable(call.account_id, call.region, call.body["ModelPackageVersionArn"])
 

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from registry_autopilot.logic import naming
@@ -164,6 +164,29 @@ def needs_read(listed: WaitKey, in_flight: Mapping[str, str], now: datetime) -> 
     return now >= listed.deadline
 
 
+# A round answers at most this many waits; the others are answered by the next rounds, earliest
+# deadline first. Each answer costs four calls (GetObject, DescribeCompilationJob, SendTaskSuccess,
+# DeleteObject): 100 of them take about 40 s at 100 ms a call, within the round's one-minute timeout
+# with room for the listings (docs/PERFORMANCE.md, "At scale").
+ANSWERS_PER_ROUND = 100
+
+
+def to_read(
+    keys: list[str], in_flight: Mapping[str, str], now: datetime, limit: int = ANSWERS_PER_ROUND
+) -> tuple[list[str], int]:
+    """The waits this round reads, earliest deadline first (keys without one, or not ours, before
+    all), at most `limit`; and how many more needed reading and are left for the next round."""
+    needed: list[tuple[datetime, str]] = []
+    for key in keys:
+        listed = parse_key(key)
+        if listed is None or listed.deadline is None:
+            needed.append((datetime.min.replace(tzinfo=UTC), key))
+        elif needs_read(listed, in_flight, now):
+            needed.append((listed.deadline, key))
+    needed.sort()
+    return [key for _, key in needed[:limit]], max(0, len(needed) - limit)
+
+
 def next_step(wait: Wait, in_flight: Mapping[str, str], now: datetime) -> Step:
     """`in_flight`: job reference -> status of every job listed in flight this round."""
     if wait.ref not in in_flight:
@@ -237,6 +260,7 @@ class RoundResult:
     invalid_token: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)  # malformed waits moved out of the prefix, once
     read: int = 0  # waits read (GetObject) this round: those whose job ended or whose deadline passed
+    deferred: int = 0  # waits that needed reading beyond ANSWERS_PER_ROUND: the next round reads them
 
     def problems(self) -> list[str]:
         """What makes the round fail (and the watcher's Errors alarm fire), in words."""

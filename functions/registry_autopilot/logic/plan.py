@@ -100,7 +100,7 @@ def plan_with_registration(package: ModelPackage, ctx: PlanContext) -> Registrat
     `Registered`, and the conversion is written only when that plan compiles something. A Logged
     inference pipeline, Marketplace container or uncompressed model (or one with nothing left to
     compile) stays Logged, with the reason."""
-    group = ctx.config.groups.get(package.ModelPackageGroupName or "")
+    group = ctx.config.group(package.ModelPackageGroupName or "")
     registration = registration_request(package, group)
     if registration is None:
         return RegistrationPlan(None, plan_compilation(package, ctx))
@@ -200,7 +200,7 @@ def _model_archive(container: PackageContainer | None) -> str | None:
 def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
     group_name = package.ModelPackageGroupName or ""
     version = package.ModelPackageVersion or 0
-    group = ctx.config.groups.get(group_name)
+    group = ctx.config.group(group_name)
     base: dict[str, Any] = {
         "model_package_arn": package.ModelPackageArn,
         "group": group_name,

@@ -397,6 +397,10 @@ class AutopilotConfig(_Model):
     # that carries it but is not configured gets events, and the functions skip it (they act only on
     # the groups configured here).
     group_name_prefix: Annotated[str, StringConstraints(pattern=NAME_PREFIX_PATTERN)] | None = None
+    # The settings of a group that carries `groupNamePrefix` and has no entry in `groups`: a new team's
+    # group is watched from its first version, with no deploy (docs/CONFIGURATION.md, "Many groups").
+    # No `shadow` (a shadow test needs the group's own production endpoint) and no `accountId`.
+    group_defaults: GroupConfig | None = None
     # The same for the production endpoints of shadow tests: `endpoint/<prefix>*` and their log groups.
     endpoint_name_prefix: Annotated[str, StringConstraints(pattern=NAME_PREFIX_PATTERN)] | None = None
     # Roles SageMaker assumes for Neo compilation jobs and for shadow models and experiments. Unset: the
@@ -467,6 +471,46 @@ class AutopilotConfig(_Model):
         return self
 
     @model_validator(mode="after")
+    def _defaults_apply_by_prefix(self) -> Self:
+        defaults = self.group_defaults
+        if defaults is None:
+            return self
+        problems = []
+        if self.group_name_prefix is None:
+            problems.append(
+                "groupDefaults applies to the groups that carry groupNamePrefix: set groupNamePrefix"
+            )
+        if defaults.shadow is not None:
+            problems.append(
+                "groupDefaults.shadow: a shadow test needs the group's own production endpoint; configure "
+                "the group in 'groups' to shadow-test it"
+            )
+        if defaults.account_id is not None:
+            problems.append("groupDefaults.accountId: configure a group of another account in 'groups'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def group(self, name: str) -> GroupConfig | None:
+        """The settings of group `name`: its entry in `groups`, else `groupDefaults` when the name
+        carries `groupNamePrefix`; None for a group that is not watched."""
+        configured = self.groups.get(name)
+        if configured is not None:
+            return configured
+        prefix = self.group_name_prefix
+        if self.group_defaults is not None and prefix is not None and name.startswith(prefix):
+            return self.group_defaults
+        return None
+
+    def settings_by_key(self) -> dict[str, GroupConfig]:
+        """Every group settings object with its key in the configuration (`groups.<name>`,
+        `groupDefaults`), for the checks synthesis makes on each."""
+        found = {f"groups.{name}": group for name, group in self.groups.items()}
+        if self.group_defaults is not None:
+            found["groupDefaults"] = self.group_defaults
+        return found
+
+    @model_validator(mode="after")
     def _automation_account_known(self) -> Self:
         """Companion stacks in other accounts trust and forward to the automation account by number."""
         if self.account is None and self.named_accounts():
@@ -476,23 +520,41 @@ class AutopilotConfig(_Model):
             )
         return self
 
+    @model_validator(mode="after")
+    def _defaults_name_no_account(self) -> Self:
+        """A group matched by groupNamePrefix alone lives in the automation account: the companion
+        stacks list the groups they forward and share, so a group of another account is listed."""
+        defaults = self.group_defaults
+        if defaults is not None and (
+            defaults.account_id is not None
+            or (defaults.shadow is not None and defaults.shadow.endpoint_account_id is not None)
+        ):
+            raise ValueError(
+                "groupDefaults cannot set accountId or shadow.endpointAccountId: list the groups of other "
+                "accounts under groups (docs/ACCOUNTS.md)"
+            )
+        return self
+
     def named_accounts(self) -> set[str]:
-        """Every account a group or its endpoint names explicitly."""
-        named = {g.account_id for g in self.groups.values() if g.account_id is not None}
+        """Every account a group (or groupDefaults) or its endpoint names explicitly."""
+        settings = list(self.settings_by_key().values())
+        named = {g.account_id for g in settings if g.account_id is not None}
         named |= {
             g.shadow.endpoint_account_id
-            for g in self.groups.values()
+            for g in settings
             if g.shadow is not None and g.shadow.endpoint_account_id is not None
         }
         return named
 
     def registry_account(self, group: str) -> str | None:
         """The account whose registry holds `group`; None: the automation stack's own (unknown)."""
-        return self.groups[group].account_id or self.account
+        settings = self.group(group)
+        return (settings.account_id if settings is not None else None) or self.account
 
     def endpoint_account(self, group: str) -> str | None:
         """The account of `group`'s production endpoint; None: the automation stack's own (unknown)."""
-        shadow = self.groups[group].shadow
+        settings = self.group(group)
+        shadow = settings.shadow if settings is not None else None
         own = shadow.endpoint_account_id if shadow is not None else None
         return own or self.registry_account(group)
 
@@ -503,14 +565,17 @@ class AutopilotConfig(_Model):
 
     def registry_accounts(self) -> list[str]:
         """The other accounts that hold watched groups (they forward events and share versions)."""
-        return sorted({a for g in self.groups if (a := self.registry_account(g)) and a != self.account})
+        settings = self.settings_by_key().values()
+        return sorted({a for g in settings if (a := g.account_id or self.account) and a != self.account})
 
     def endpoint_accounts(self) -> list[str]:
         """The other accounts that hold production endpoints (shadow tests run there)."""
         return sorted(
             {
                 a
-                for g, c in self.groups.items()
-                if c.shadow is not None and (a := self.endpoint_account(g)) and a != self.account
+                for g in self.settings_by_key().values()
+                if g.shadow is not None
+                and (a := g.shadow.endpoint_account_id or g.account_id or self.account)
+                and a != self.account
             }
         )

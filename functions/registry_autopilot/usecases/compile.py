@@ -31,7 +31,7 @@ def plan(
     group = detail.ModelPackageGroupName
     not_ours = (
         f"group {group!r} is not watched"
-        if group not in settings.config.groups
+        if settings.config.group(group) is None
         else foreign_version(settings.config.registry_account(group), detail.ModelPackageArn)
     )
     if not_ours is not None:
@@ -113,7 +113,7 @@ def attach(
 ) -> AttachResult:
     """Attach the compiled targets and write the approval decision in ONE UpdateModelPackage call, then
     the model card in its own: read the evidence, decide once (logic/decision.py), write, notify."""
-    group = settings.config.groups.get(request.group)
+    group = settings.config.group(request.group)
     foreign = foreign_version(settings.config.registry_account(request.group), request.model_package_arn)
     if group is not None and foreign is not None:
         # Plan skips such a version; a direct invocation must not write to it either.

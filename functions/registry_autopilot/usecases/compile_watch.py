@@ -9,8 +9,9 @@ once (moved out of the prefix, and the round fails once), not read again every r
 
 A round makes one S3 listing per 1,000 waits and one ListCompilationJobs page per 100 jobs in flight
 and status; then it reads, describes, answers and deletes only the waits whose job ended or whose
-deadline passed (the key carries both: logic/compile_watch.needs_read). Throttling is answered by the
-clients' standard-mode retries (adapters/clients.RETRIES), with backoff.
+deadline passed (the key carries both: logic/compile_watch.needs_read), at most ANSWERS_PER_ROUND of
+them, earliest deadline first, so a round stays within its timeout when a burst of jobs ends at once.
+Throttling is answered by the clients' standard-mode retries (adapters/clients.RETRIES), with backoff.
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ from registry_autopilot.logic.compile_watch import (
     RoundResult,
     Wait,
     gone,
-    needs_read,
     next_step,
     outcome,
-    parse_key,
     timed_out,
     timed_out_reason,
+    to_read,
     unread_reason,
 )
 from registry_autopilot.models.workflow import TargetOutcome
@@ -69,10 +69,10 @@ def watch(ports: WatchPorts, settings: Settings, *, now: datetime) -> RoundResul
         return result  # nothing waits: an idle round makes one S3 call
     in_flight = ports.jobs.in_flight(naming.JOB_PREFIX)
     ends: dict[str, JobEnd | None] = {}
-    for key in keys:
-        listed = parse_key(key)
-        if listed is not None and not needs_read(listed, in_flight, now):
-            continue  # its job runs and its deadline is ahead: decided from the key, nothing read
+    # A wait whose job runs and whose deadline is ahead is decided from its key: nothing read. At most
+    # ANSWERS_PER_ROUND of the others are handled, earliest deadline first; the rest next round.
+    reading, result.deferred = to_read(keys, in_flight, now)
+    for key in reading:
         try:
             result.read += 1
             _handle(key, ports, settings, _Round(in_flight, ends, now, result))

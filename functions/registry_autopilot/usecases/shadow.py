@@ -128,7 +128,7 @@ def _supersede(
         raise SupersedeBlocked(f"{older.name} is {older.status}; it can be concluded once Created or Running")
     reason = f"superseded by {group} v{version}"
     version_arn = older.tags.get(logic.VERSION_TAG_KEY)
-    older_group = settings.config.groups.get(older.tags.get(logic.GROUP_TAG_KEY, ""))
+    older_group = settings.config.group(older.tags.get(logic.GROUP_TAG_KEY, ""))
     older_shadow = older_group.shadow if older_group else None
     if version_arn:
         status = older_shadow.lifecycle.superseded_status if older_shadow and older_shadow.lifecycle else None
@@ -161,7 +161,7 @@ def start(
 ) -> StartResult:
     detail = change.detail
     arn, group, number = detail.ModelPackageArn, detail.ModelPackageGroupName, detail.ModelPackageVersion
-    group_config = settings.config.groups.get(group)
+    group_config = settings.config.group(group)
     shadow = group_config.shadow if group_config else None
     role = experiment_role(settings, group) if group_config else None
     if shadow is None or role is None:
@@ -338,7 +338,7 @@ def _conclude(
 def _roll_one(
     ports: ShadowPorts, experiment: ExperimentView, settings: Settings, now: datetime
 ) -> ExperimentRound:
-    group = settings.config.groups.get(experiment.tags.get(logic.GROUP_TAG_KEY, ""))
+    group = settings.config.group(experiment.tags.get(logic.GROUP_TAG_KEY, ""))
     shadow = group.shadow if group else None
     if experiment.is_terminal:
         return _record_if_missing(ports, experiment, shadow, now)

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from registry_autopilot.logic.compile_watch import JobEnd, MalformedWait, Wait, next_step
+from registry_autopilot.logic.compile_watch import ANSWERS_PER_ROUND, JobEnd, MalformedWait, Wait, next_step
 from registry_autopilot.models.config import AutopilotConfig
 from registry_autopilot.settings import Settings
 from registry_autopilot.usecases import compile_watch
@@ -492,3 +492,30 @@ def test_the_longest_wait_key_stays_far_within_s3_s_1024_byte_key_limit() -> Non
 
     assert len(key.encode()) < 1_024 // 4
     assert parse_key(key) is not None
+
+
+def test_given_more_ended_jobs_than_a_round_answers_then_earliest_deadlines_first_and_the_rest_next_round(
+    settings: Settings,
+) -> None:
+    jobs = [f"autopilot-team-{index:04d}-v1-ml-c5-1a2b3c4d" for index in range(ANSWERS_PER_ROUND + 20)]
+    # Later jobs have earlier deadlines: the round takes them first, whatever the listing's order.
+    deadlines = {job: DEADLINE - timedelta(seconds=index) for index, job in enumerate(jobs)}
+    waits = FakeWaits(
+        {
+            keyed(job, deadline=deadlines[job]): (body(f"t-{job}"), metadata(deadline=deadlines[job]))
+            for job in jobs
+        }
+    )
+    fake_jobs = FakeJobs(
+        ended={job: JobEnd(status="COMPLETED", artifact=f"s3://b/{job}.tar.gz") for job in jobs}
+    )
+
+    first = compile_watch.watch(ports(waits, fake_jobs, FakeCallbacks()), settings, now=NOW)
+
+    assert first.read == ANSWERS_PER_ROUND
+    assert first.deferred == 20
+    assert first.problems() == []  # deferring is not a failure: the Errors alarm stays quiet
+    assert sorted(fake_jobs.described) == sorted(jobs[20:])
+    second = compile_watch.watch(ports(waits, fake_jobs, FakeCallbacks()), settings, now=NOW)
+    assert (second.read, second.deferred) == (20, 0)
+    assert waits.objects == {}
