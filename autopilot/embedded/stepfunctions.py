@@ -630,8 +630,10 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
         # moto gives every task the execution's role when it names none: only a task's own
         # `Credentials` (marked by `_explicit_credentials`) switches roles.
         role_arn = getattr(state_credentials, "role_arn", None)
-        if role_arn and TASK_CREDENTIALS and getattr(state_credentials, "explicit", False):
-            return TASK_CREDENTIALS[-1](region, service, str(role_arn))
+        if role_arn and getattr(state_credentials, "explicit", False):
+            if TASK_CREDENTIALS:
+                return TASK_CREDENTIALS[-1](region, service, str(role_arn))
+            return _assumed_client(original, region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
             _SDK_CLIENTS[key] = original(region, service, state_credentials)
@@ -682,6 +684,24 @@ def _explicit_credentials(original: Callable[..., Any]) -> Callable[..., Any]:
         return credentials
 
     return evaluate
+
+
+def _assumed_client(original: Callable[..., Any], region: str, service: str, role_arn: str) -> Any:
+    """A task with `Credentials` runs as that role (Step Functions API Reference, TaskCredentials: "The
+    ARN of an IAM role that Step Functions assumes for the task. The role can allow cross-account access
+    to resources."): the role is assumed through STS, so its trust policy decides, and the call is made
+    with the session's credentials, so it is served in the role's account."""
+    import boto3
+
+    sts = original(region, "sts", None)
+    session = sts.assume_role(RoleArn=role_arn, RoleSessionName="states-task")["Credentials"]
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"],
+        aws_session_token=session["SessionToken"],
+    )
 
 
 def _parsed_program(worker: Any) -> Any:

@@ -564,3 +564,28 @@ def test_a_shadow_model_whose_data_is_in_the_automation_bucket_needs_the_bucket_
     _experiment(sagemaker, role)
     assert backend.experiments_in(ENDPOINT).status("churn-v2") == "Creating"
     assert backend.experiments.names() == []  # the automation account has none
+
+
+def test_a_read_conditioned_on_the_buckets_account_is_allowed_only_in_that_account(
+    backend: LocalBackend,
+) -> None:
+    # s3:ResourceAccount is the bucket owner's account: a role reading "its own account's reports"
+    # reads its account's bucket and not another's.
+    own = f"autopilot-local-{REGISTRY}"
+    backend.seed_model_package(GROUP, account=REGISTRY)
+    _bucket(backend, _allow("s3:GetObject", f"arn:aws:s3:::{BUCKET}/*", Principal={"AWS": REGISTRY}))
+    role = _role(
+        backend,
+        REGISTRY,
+        "reader",
+        _trust(AUTOMATION),
+        _allow(
+            "s3:GetObject", "arn:aws:s3:::*/*", Condition={"StringEquals": {"s3:ResourceAccount": REGISTRY}}
+        ),
+    )
+    s3 = backend.client("s3", **_session(backend, role))
+
+    assert s3.get_object(Bucket=own, Key=f"{GROUP}/1/evaluation.json")["Body"].read()
+    code, message = _error(lambda: s3.get_object(Bucket=BUCKET, Key="compiled/model.tar.gz"))
+    assert code == "AccessDenied"
+    assert "no identity-based policy" in message
