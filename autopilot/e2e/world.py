@@ -59,10 +59,17 @@ def world_name(world_id: str) -> str:
 
 
 def world_config(
-    world_id: str, *, account: str | None = None, instance_type: str = DEFAULT_INSTANCE_TYPE
+    world_id: str,
+    *,
+    account: str | None = None,
+    instance_type: str = DEFAULT_INSTANCE_TYPE,
+    registry_account: str | None = None,
+    endpoint_account: str | None = None,
 ) -> AutopilotConfig:
     """The stack configuration of a world: its own stack name and group, the two cheapest cloud
-    targets, an auto policy on the report's AUC, and a shadow plan that ends in minutes."""
+    targets, an auto policy on the report's AUC, and a shadow plan that ends in minutes. With
+    `registry_account` / `endpoint_account`, the group and its endpoint are in those accounts and
+    `account` is the automation stack's (docs/ACCOUNTS.md)."""
     name = world_name(world_id)
     raw: dict[str, Any] = {
         "stackName": f"AutopilotE2e-{world_id}",
@@ -97,6 +104,11 @@ def world_config(
             }
         },
     }
+    group = raw["groups"][name]
+    if registry_account is not None:
+        group["accountId"] = registry_account
+    if endpoint_account is not None:
+        group["shadow"]["endpointAccountId"] = endpoint_account
     return AutopilotConfig.model_validate(raw)
 
 

@@ -122,7 +122,13 @@ class ReplayReport:
         if self.experiments:
             out.append("inference experiments:")
             out += [f"  {e['name']}: {e['status']}" for e in self.experiments]
-        counts = Counter(f"{w['service']}:{w['operation']}" for w in self.writes)
+        accounts = {w.get("account") for w in self.writes}
+        # Writes in several accounts (a registry or endpoint account besides the automation one): each
+        # line names the account the write was made in.
+        counts = Counter(
+            f"{w['service']}:{w['operation']}" + (f" in {w.get('account')}" if len(accounts) > 1 else "")
+            for w in self.writes
+        )
         out.append(f"AWS writes: {len(self.writes)}")
         out += [f"  {count} x {operation}" for operation, count in sorted(counts.items())]
         out.append(f"rejected or failed: {len(self.rejected)}")

@@ -99,7 +99,15 @@ def _field_problems(message: str) -> str:
 
 
 def _write_summary(call: RecordedCall) -> dict[str, Any]:
-    return {"service": call.service, "operation": call.operation, "params": call.params}
+    """One write as replay and invoke report it: what, with which parameters, in which account and as
+    which principal (an assumed role's session in another account, a function's role)."""
+    return {
+        "service": call.service,
+        "operation": call.operation,
+        "params": call.params,
+        "account": call.account,
+        "principal": call.principal,
+    }
 
 
 @dataclass
@@ -115,6 +123,10 @@ class Routed:
     rejections: list[str] = field(default_factory=list)
     # What each function target that succeeded returned, in the order the targets ran.
     function_results: list[Any] = field(default_factory=list)
+    # An event from another account: the forwarding rules of that account that carried it here.
+    forwarded_by: list[str] = field(default_factory=list)
+    # Why an event from another account did not reach the automation stack's bus (the missing grant).
+    undelivered: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -180,6 +192,9 @@ class EmbeddedStack:
         # Versions created only so that a sample's version number exists (no event names them).
         self.filler_versions: set[str] = set()
         self.watcher_failures: list[str] = []  # compile watcher rounds that failed (the Errors alarm)
+        # Accounts holding a companion stack (account -> stack name): their events come through their
+        # forwarding rules (`autopilot.embedded.deployed.deploy_accounts`).
+        self.companion_accounts: dict[str, str] = {}
         self._invoking = threading.RLock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -193,6 +208,10 @@ class EmbeddedStack:
         tmp = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="autopilot-local-")))
         self._config_file = tmp / "autopilot_config.json"
         self._config_file.write_text(self.app.config.model_dump_json(by_alias=True))
+        from autopilot.embedded import stepfunctions
+
+        stepfunctions.TASK_CREDENTIALS.append(self.task_client)
+        self._stack.callback(stepfunctions.TASK_CREDENTIALS.remove, self.task_client)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -298,6 +317,32 @@ class EmbeddedStack:
             self.app.template, role, region=self.backend.region, account=self.backend.account_id
         )
 
+    def task_client(self, region: str, service: str, role_arn: str) -> Any:
+        """The client of a state machine task with `Credentials`: the state machine's role (from the
+        template) assumes `role_arn`, whose trust policy must allow it (a cross-account task)."""
+        from autopilot.embedded.backend.accounts import Caller
+
+        role = self.state_machine_role()
+        caller = Caller(account=self.backend.account_id, template_role=role, role_arn=role.arn)
+        sts = self.backend.session_client("sts", caller, region_name=region)
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="stepfunctions-task")["Credentials"]
+        return self.backend.client(
+            service,
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+    def state_machine_role(self) -> RolePolicy:
+        """The role of the stack's (compile) state machine, as the template grants it."""
+        resources = self.app.template["Resources"]
+        machine = next(iter(self.app.state_machines))
+        role = resources[machine]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        return RolePolicy.from_template(
+            self.app.template, role, region=self.backend.region, account=self.backend.account_id
+        )
+
     def route_lambda(self, function_arn: str, event: Any) -> Any:
         """A state machine's Lambda task, run as the function its ARN names."""
         return self.invoke_function(function_name_of(function_arn), event)
@@ -307,6 +352,10 @@ class EmbeddedStack:
         """Deliver one event the way EventBridge would: every rule whose pattern matches runs its
         targets (state machines start an execution; functions are invoked)."""
         routed = Routed(event_id=str(event.get("id", "")))
+        source = str(event.get("account", ""))
+        from_another = bool(self.companion_accounts) and source not in ("", self.backend.account_id)
+        if from_another and not self._forwarded(event, routed):
+            return routed
         for rule in rules_reached(self.app, event):
             routed.matched_rules.append(rule.name)
             for target in rule.targets:
@@ -337,6 +386,30 @@ class EmbeddedStack:
                     except Exception as exc:  # an async invoke's failure goes to the DLQ, not the sender
                         routed.failures.append(f"{target.logical_id}: {type(exc).__name__}: {exc}")
         return routed
+
+    def _forwarded(self, event: dict[str, Any], routed: Routed) -> bool:
+        """Whether an event emitted on another account's default bus reaches this stack's bus: a rule
+        of that account must match it and target this account's bus, whose resource policy must
+        admit PutEvents from that account (EventBridge User Guide, "Permissions for event buses":
+        "The default event bus in your AWS account only allows events from one account. You can grant
+        additional permissions to an event bus by attaching a resource-based policy to it.")."""
+        from autopilot.embedded.eventbridge import forwarding_denial, forwarding_rules
+
+        source = str(event["account"])
+        bus = f"arn:aws:events:{self.backend.region}:{self.backend.account_id}:event-bus/default"
+        rules = forwarding_rules(self.backend, source, event, bus)
+        if not rules:
+            routed.undelivered.append(
+                f"no rule on the default event bus of account {source} matches the event and targets {bus}"
+            )
+            return False
+        for rule, role_arn in rules:
+            reason = forwarding_denial(self.backend, source, bus, role_arn, event)
+            if reason is None:
+                routed.forwarded_by.append(f"{source}:{rule}")
+                return True
+            routed.undelivered.append(f"rule {rule} of account {source}: {reason}")
+        return False
 
     # -- schedules ------------------------------------------------------------------------------
     def scheduled_event(self, rule: EventRule) -> dict[str, Any]:
@@ -498,7 +571,9 @@ class EmbeddedStack:
         except (IndexError, ValueError):
             return None
         self.expect_shadow_endpoint(group)  # the production endpoint the group's shadow tests run against
-        sagemaker = self.backend.client("sagemaker")
+        # The version is in the account its ARN names (a registry account's, in a multi-account layout).
+        owner = arn.split(":")[4] if arn.count(":") >= 5 and arn.split(":")[4] else self.backend.account_id
+        sagemaker = self.backend.client("sagemaker", account=owner)
         request: dict[str, Any] = {key: detail[key] for key in _SEEDED_FIELDS if detail and key in detail}
         with self.backend.unrecorded():
             groups = sagemaker.list_model_package_groups(NameContains=group)["ModelPackageGroupSummaryList"]
@@ -507,13 +582,13 @@ class EmbeddedStack:
             existing = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
             for _ in range(len(existing) + 1, version):
                 # earlier versions, so the numbers line up
-                self.filler_versions.add(self.backend.seed_model_package(group))
+                self.filler_versions.add(self.backend.seed_model_package(group, account=owner))
             if len(existing) < version:
                 if (
                     "InferenceSpecification" not in request
                     and request.get("ModelPackageRegistrationType") != "Logged"
                 ):
-                    return self.backend.seed_model_package(group)
+                    return self.backend.seed_model_package(group, account=owner)
                 request.setdefault("ModelApprovalStatus", "PendingManualApproval")
                 return str(
                     sagemaker.create_model_package(ModelPackageGroupName=group, **request)["ModelPackageArn"]
@@ -537,7 +612,9 @@ class EmbeddedStack:
         shadow = group_config.shadow if group_config else None
         if shadow is None:
             return None
-        sagemaker = self.backend.client("sagemaker")
+        # In the group's endpoint account (shadow.endpointAccountId, else the group's account).
+        account = self.app.config.endpoint_account(group) or self.backend.account_id
+        sagemaker = self.backend.client("sagemaker", account=account)
         name = shadow.endpoint_name
         with self.backend.unrecorded():
             if name in self._seeded_endpoints:
@@ -555,7 +632,7 @@ class EmbeddedStack:
                 ExecutionRoleArn=self.app.experiment_role_arn or self.app.compile_role_arn,
                 PrimaryContainer={
                     "Image": image,
-                    "ModelDataUrl": f"s3://autopilot-local-{self.backend.account_id}/{group}/production.tar.gz",
+                    "ModelDataUrl": f"s3://autopilot-local-{account}/{group}/production.tar.gz",
                 },
             )
             sagemaker.create_endpoint_config(
@@ -593,8 +670,11 @@ class EmbeddedStack:
             self.backend.client("s3").create_bucket(Bucket=name, **location)
 
     def model_package_state(self, arn: str) -> dict[str, Any]:
+        owner = arn.split(":")[4] if arn.count(":") >= 5 and arn.split(":")[4] else self.backend.account_id
         with self.backend.unrecorded():
-            described = self.backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
+            described = self.backend.client("sagemaker", account=owner).describe_model_package(
+                ModelPackageName=arn
+            )
         return {
             "ModelPackageArn": arn,
             "ModelApprovalStatus": described.get("ModelApprovalStatus"),
@@ -623,9 +703,11 @@ class InvokeOutcome:
         lines = [f"handler: {self.handler}", "result:"]
         lines += ["  " + line for line in json.dumps(self.result, indent=2, default=str).splitlines()]
         lines.append(f"AWS writes: {len(self.writes)}")
+        accounts = {write.get("account") for write in self.writes}
         for write in self.writes:
             target = _write_target(write["params"])
-            lines.append(f"  {write['service']}:{write['operation']}  {target}")
+            where = f"  (account {write.get('account')})" if len(accounts) > 1 else ""
+            lines.append(f"  {write['service']}:{write['operation']}  {target}{where}")
         if self.state:
             lines.append("model package after the call:")
             for key, value in self.state.items():

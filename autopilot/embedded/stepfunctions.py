@@ -332,6 +332,7 @@ def local_execution(
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk as aws_sdk,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -371,6 +372,7 @@ def local_execution(
         _iterations_counted(tokens),
         _executions_counted(tokens),
         mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_program),
+        _keyword_path_keys(),
         mock.patch.object(
             BaseExecutionWorkerCommunication,
             "terminated",
@@ -382,6 +384,9 @@ def local_execution(
             staticmethod(_validated_once(StepFunctionsParserBackend._validate_definition)),
         ),
         mock.patch.object(aws_sdk, "boto_client_for", _sdk_client(aws_sdk.boto_client_for)),  # type: ignore[attr-defined]
+        mock.patch.object(
+            StateTask, "_eval_state_credentials", _explicit_credentials(StateTask._eval_state_credentials)
+        ),
         mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=retry_backoff)),
         mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, _SDK_ERROR_SERVICE_NAMES),
         mock.patch.object(
@@ -610,14 +615,24 @@ def state_machine_arn(sfn: Any, definition: dict[str, Any], known: dict[str, str
     return known[name]
 
 
+# A task with `Credentials` (`RoleArn`) runs as that role, which the state machine's role assumes
+# (Step Functions Developer Guide, "Accessing resources in other AWS accounts": a task's Credentials
+# field names the role to assume). moto ignores the field; the running stack sets this to make the
+# client: (region, service, role ARN) -> a client whose calls are that role's session.
+TASK_CREDENTIALS: list[Callable[[str, str, str], Any]] = []
+
+
 def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
     """moto creates a new client for every AWS SDK task; one per region and service serves them all
     (the clients carry the interpreter's fixed test credentials and no state)."""
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto gives every task the execution's role when it names none: only a task's own
+        # `Credentials` (marked by `_explicit_credentials`) switches roles.
         role_arn = getattr(state_credentials, "role_arn", None)
-        # moto hands every task the execution's own role when it names no Credentials.
-        if role_arn and role_arn != LOCAL_ROLE_ARN:
+        if role_arn and getattr(state_credentials, "explicit", False):
+            if TASK_CREDENTIALS:
+                return TASK_CREDENTIALS[-1](region, service, str(role_arn))
             return _assumed_client(original, region, service, str(role_arn))
         key = (region, service)
         if key not in _SDK_CLIENTS:
@@ -625,6 +640,50 @@ def _sdk_client(original: Callable[..., Any]) -> Callable[..., Any]:
         return _SDK_CLIENTS[key]
 
     return client_for
+
+
+@contextmanager
+def _keyword_path_keys() -> Iterator[None]:
+    """A Parameters key that is also an ASL field name with `.$` (`"RoleArn.$"`, which a task with
+    Credentials passes to CreateCompilationJob) is a path like any other key ending in `.$` (States
+    Language, "Parameters": "the name of a key-value pair ... ends with .$"); the local interpreter's
+    grammar reads it as a literal key. Bind it as the path it is."""
+    from moto.stepfunctions.parser.asl.component.common.payload.payloadvalue.payloadbinding import (
+        payload_binding as bindings,
+    )
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+        StringContextPath,
+        StringJsonPath,
+    )
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = Preprocessor.visitPayload_binding_value
+
+    def visit(self: Any, ctx: Any) -> Any:
+        binding = original(self, ctx)
+        value = getattr(getattr(binding, "payload_value", None), "val", None)
+        field = str(getattr(binding, "field", ""))
+        if field.endswith(".$") and isinstance(value, str) and value.startswith("$"):
+            path = StringContextPath(value) if value.startswith("$$") else StringJsonPath(value)
+            return bindings.PayloadBindingStringExpressionSimple(
+                field=field[:-2], string_expression_simple=path
+            )
+        return binding
+
+    with mock.patch.object(Preprocessor, "visitPayload_binding_value", visit):
+        yield
+
+
+def _explicit_credentials(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark the credentials a task state names itself (its `Credentials` field)."""
+
+    def evaluate(self: Any, env: Any) -> Any:
+        credentials = original(self, env)
+        if self.credentials:
+            credentials.explicit = True
+        return credentials
+
+    return evaluate
 
 
 def _assumed_client(original: Callable[..., Any], region: str, service: str, role_arn: str) -> Any:

@@ -58,6 +58,9 @@ class SynthesizedApp:
     state_machines: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> ASL
     functions: dict[str, str] = field(default_factory=dict)  # logical id -> handler string
     outputs: dict[str, Any] = field(default_factory=dict)  # output id -> value, resolved locally
+    # One companion stack per other account the configuration names: (account, stack name, template)
+    # (docs/ACCOUNTS.md); none for a single-account configuration.
+    companions: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def compile_role_arn(self) -> str:
@@ -144,6 +147,13 @@ def _captured_stderr() -> Iterator[None]:
 def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
     """The stack's template exactly as `cdk synth` builds it (same app code, feature flags and
     cdk-nag checks), for `config`, with an empty staged dependency layer."""
+    return synthesize_templates(config)[0]
+
+
+def synthesize_templates(
+    config: AutopilotConfig,
+) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+    """The automation stack's template and each companion stack's (account, stack name, template)."""
     os.environ.update(quiet_cdk_environment())  # before aws_cdk starts its Node.js process
     # Imported here: aws_cdk starts a Node.js process, which only synthesis needs.
     from aws_cdk import App
@@ -162,8 +172,11 @@ def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
         with _captured_stderr():
             stack = app_module.build(app)
             assembly = app.synth()
-        template: dict[str, Any] = assembly.get_stack_by_name(stack.stack_name).template
-        return template
+        from infra.assembly import stack_templates
+
+        listed = stack_templates(assembly, stack)
+        companions = [(str(t.account), t.stack_name, t.template) for t in listed if not t.automation]
+        return listed[0].template, companions
 
 
 def local_role_arn(logical_id: str) -> str:
@@ -217,8 +230,12 @@ def _resolve(value: Any, resources: dict[str, Any], app: SynthesizedApp) -> Any:
     return value
 
 
-def read_wiring(config: AutopilotConfig, template: dict[str, Any]) -> SynthesizedApp:
-    app = SynthesizedApp(config=config, template=template)
+def read_wiring(
+    config: AutopilotConfig,
+    template: dict[str, Any],
+    companions: list[tuple[str, str, dict[str, Any]]] | None = None,
+) -> SynthesizedApp:
+    app = SynthesizedApp(config=config, template=template, companions=list(companions or []))
     resources: dict[str, Any] = template.get("Resources", {})
     app.outputs = {
         output_id: _resolve(output["Value"], resources, app)
@@ -292,18 +309,18 @@ def _fingerprint(config: AutopilotConfig) -> str:
 
 def synthesize(config: AutopilotConfig | None = None, *, use_cache: bool = True) -> SynthesizedApp:
     """The synthesized wiring for `config` (default: cdk.json's). Synthesis takes seconds, so the
-    template is kept in .cache/synth/, keyed by the configuration and every file it depends on."""
+    templates are kept in .cache/synth/, keyed by the configuration and every file they depend on."""
     config = config or shipped_config()
     fingerprint = _fingerprint(config)
-    cached = CACHE_DIR / f"{fingerprint}.template.json"
-    if use_cache and fingerprint in _TEMPLATES:
-        return read_wiring(config, copy.deepcopy(_TEMPLATES[fingerprint]))
-    if use_cache and cached.exists():
+    cached = CACHE_DIR / f"{fingerprint}.templates.json"
+    if use_cache and fingerprint not in _TEMPLATES and cached.exists():
         _TEMPLATES[fingerprint] = json.loads(cached.read_text())
-        return read_wiring(config, copy.deepcopy(_TEMPLATES[fingerprint]))
+    if use_cache and fingerprint in _TEMPLATES:
+        kept = copy.deepcopy(_TEMPLATES[fingerprint])
+        return read_wiring(config, kept["automation"], [tuple(c) for c in kept["companions"]])
     print("synthesizing the stack (kept in .cache/synth/ for the next run) ...", file=sys.stderr)
-    template = synthesize_template(config)
+    template, companions = synthesize_templates(config)
     if use_cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(template))
-    return read_wiring(config, template)
+        cached.write_text(json.dumps({"automation": template, "companions": companions}))
+    return read_wiring(config, template, companions)

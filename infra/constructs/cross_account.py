@@ -73,8 +73,10 @@ class CrossAccount(Construct):
                     "Principal": {"AWS": [f"arn:{partition}:iam::{account}:root" for account in registries]},
                     "Action": "events:PutEvents",
                     "Resource": f"arn:{partition}:events:{stack.region}:{stack.account}:event-bus/default",
+                    # As the EventBridge User Guide's example policy for another account's events
+                    # writes it: a PutEvents request may carry several entries.
                     "Condition": {
-                        "StringEquals": {
+                        "ForAllValues:StringEquals": {
                             "events:source": constants.EVENT_SOURCE,
                             "events:detail-type": constants.EVENT_DETAIL_TYPE,
                         }

@@ -84,6 +84,15 @@ def test_the_cli_prints_deliveries_state_and_writes(capsys: pytest.CaptureFixtur
     assert code == EXIT_OK
     assert payload["deliveries"][0]["outcome"] == "ran"
     assert {"service", "operation", "params"} <= set(payload["writes"][0])
+    # Each write names the account it was made in and the principal that made it (one account here:
+    # the event's).
+    event_account = json.loads(REGISTERED.read_text())["account"]
+    assert {w["account"] for w in payload["writes"]} == {event_account}
+    # A function's write names its role's session; the state machine's own SDK tasks (CreateCompilationJob)
+    # run as the account locally (they are not held to its role: docs/FIDELITY.md).
+    principals = {w["operation"]: w["principal"] for w in payload["writes"]}
+    assert principals["UpdateModelPackage"].startswith(f"arn:aws:sts::{event_account}:assumed-role/")
+    assert principals["CreateCompilationJob"] == f"arn:aws:iam::{event_account}:root"
 
 
 def test_the_cli_rejects_a_file_that_is_not_json_before_doing_anything(

@@ -264,8 +264,11 @@ def test_the_automation_bus_admits_put_events_from_exactly_the_registry_accounts
     assert [text(p) for p in as_list(statement["Principal"]["AWS"])] == [
         f"arn:<AWS::Partition>:iam::{REGISTRY}:root"
     ]
+    # EventBridge User Guide, "Example policy: Send events to a custom bus in a different account": the
+    # events:source and events:detail-type conditions under "ForAllValues:StringEquals" (a PutEvents
+    # request carries one or more entries, so both keys are multivalued).
     assert statement["Condition"] == {
-        "StringEquals": {
+        "ForAllValues:StringEquals": {
             "events:source": "aws.sagemaker",
             "events:detail-type": "SageMaker Model Package State Change",
         }

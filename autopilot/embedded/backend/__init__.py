@@ -26,6 +26,10 @@ evaluator, ``iam_simulation.py``); CreateModelPackage and CreateCompilationJob g
 cross-field checks before moto serves them. State lives in moto's SageMaker backend where moto has it
 (model packages, compilation jobs) and in this layer otherwise (experiments, ModelLifeCycle).
 
+Accounts: one backend holds several accounts; each call runs in the account its credentials name
+(`accounts.py`), and the cross-account rules (trust policies, group, bucket, key and bus policies)
+are enforced between them (docs/EMBEDDED.md, "Several accounts").
+
 Clients created before this module was imported, or from a botocore session created before then,
 are not intercepted (moto has the same limit).
 """

@@ -98,6 +98,8 @@ class ModelPackages:
 
     @staticmethod
     def find(account_id: str, region: str, name_or_arn: str) -> Any:
+        if name_or_arn.startswith("arn:") and name_or_arn.count(":") >= 5:
+            account_id = name_or_arn.split(":")[4] or account_id  # an ARN names its own account
         backend = sagemaker_backend(account_id, region)
         key = backend.model_package_name_mapping.get(name_or_arn, name_or_arn)
         package = backend.model_packages.get(key)
@@ -374,6 +376,11 @@ class CompilationJobs:
             if limit is not None:
                 self._limits[job_name] = int(limit)
 
+    def fail(self, job_name: str, reason: str) -> None:
+        """The job ends FAILED with `reason` (its artifact could not be written, say)."""
+        with self._lock:
+            self._ended[job_name] = ("FAILED", reason)
+
     def stop(self, job_name: str, key: str) -> None:
         """StopCompilationJob: Stopping, then Stopped; a job that has ended cannot be stopped."""
         with self._lock:
@@ -506,16 +513,23 @@ class CompilationJobs:
         else:
             out.pop("CompilationEndTime", None)
         out["FailureReason"] = reason or ""
-        location = str((out.get("OutputConfig") or {}).get("S3OutputLocation", "")).rstrip("/")
-        source = str((out.get("InputConfig") or {}).get("S3Uri") or "model.tar.gz")
-        stem = posixpath.basename(source).removesuffix(".tar.gz") or "model"
-        out["ModelArtifacts"] = {"S3ModelArtifacts": f"{location}/{stem}-{key}.tar.gz"}
+        out["ModelArtifacts"] = {
+            "S3ModelArtifacts": artifact_uri(out.get("OutputConfig"), out.get("InputConfig"))
+        }
         image = self.inference_image(key, framework, framework_version) if status == "COMPLETED" else None
         if image:
             out["InferenceImage"] = image
         else:
             out.pop("InferenceImage", None)
         return {k: v for k, v in out.items() if v is not None}
+
+
+def artifact_uri(output_config: Any, input_config: Any) -> str:
+    """Where a job's compiled artifact goes: under its S3OutputLocation, named after its input."""
+    location = str((output_config or {}).get("S3OutputLocation", "")).rstrip("/")
+    source = str((input_config or {}).get("S3Uri") or "model.tar.gz")
+    stem = posixpath.basename(source).removesuffix(".tar.gz") or "model"
+    return f"{location}/{stem}-{target_key(output_config or {})}.tar.gz"
 
 
 def _job_summary(job: Any) -> dict[str, Any]:

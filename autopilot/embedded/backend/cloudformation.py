@@ -26,14 +26,22 @@ class StackRecord:
     outputs: dict[str, str] = field(default_factory=dict)
     status: str = "CREATE_COMPLETE"
     tags: dict[str, str] = field(default_factory=dict)  # the stack's tags (`cdk deploy --tags`)
+    account: str = ""  # the account it is deployed in ("": the backend's own)
 
 
 class LocalDeployments:
-    def __init__(self) -> None:
-        self._stacks: dict[str, StackRecord] = {}
+    """The stacks of every account; each account's CloudFormation sees its own only."""
+
+    def __init__(self, home: str = "") -> None:
+        self.home = home
+        self._stacks: dict[tuple[str, str], StackRecord] = {}
 
     def add(self, record: StackRecord) -> None:
-        self._stacks[record.name] = record
+        self._stacks[(record.account or self.home, record.name)] = record
+
+    def records(self, account: str | None = None) -> list[StackRecord]:
+        wanted = account or self.home
+        return [r for (owner, _), r in self._stacks.items() if owner == wanted]
 
     def tag(self, name: str, tags: dict[str, str]) -> None:
         """The tags `cdk deploy --tags` puts on a stack (and CloudFormation on its resources)."""
@@ -45,15 +53,15 @@ class LocalDeployments:
     def resources(self, name: str) -> dict[str, tuple[str, str]]:
         return self._find(name).resources
 
-    def _find(self, name: str | None) -> StackRecord:
-        for record in self._stacks.values():
+    def _find(self, name: str | None, account: str | None = None) -> StackRecord:
+        for record in self.records(account):
             if name in (record.name, record.stack_id):
                 return record
         raise AwsError("ValidationError", f"Stack with id {name} does not exist")
 
-    def describe_stacks(self, params: dict[str, Any]) -> dict[str, Any]:
+    def describe_stacks(self, params: dict[str, Any], account: str | None = None) -> dict[str, Any]:
         records = (
-            [self._find(params["StackName"])] if params.get("StackName") else list(self._stacks.values())
+            [self._find(params["StackName"], account)] if params.get("StackName") else self.records(account)
         )
         return {
             "Stacks": [
@@ -69,7 +77,7 @@ class LocalDeployments:
             ]
         }
 
-    def delete_stack(self, params: dict[str, Any]) -> dict[str, Any]:
+    def delete_stack(self, params: dict[str, Any], account: str | None = None) -> dict[str, Any]:
         """DeleteStack: the stack and its resources go. CloudFormation API Reference, DeleteStack:
         "Deletes a specified stack. Once the call completes successfully, stack deletion starts.
         Deleted stacks don't show up in the DescribeStacks operation if the deletion has been
@@ -77,12 +85,12 @@ class LocalDeployments:
         reading: deleting twice is idempotent; docs/FIDELITY.md)."""
         name = params.get("StackName")
         for key, record in list(self._stacks.items()):
-            if name in (record.name, record.stack_id):
+            if key[0] == (account or self.home) and name in (record.name, record.stack_id):
                 del self._stacks[key]
         return {}
 
-    def describe_stack_resources(self, params: dict[str, Any]) -> dict[str, Any]:
-        record = self._find(params.get("StackName"))
+    def describe_stack_resources(self, params: dict[str, Any], account: str | None = None) -> dict[str, Any]:
+        record = self._find(params.get("StackName"), account)
         return {
             "StackResources": [
                 {

@@ -22,7 +22,12 @@ from typing import Any
 
 # botocore service name -> IAM service prefix, where they differ.
 _PREFIX = {"monitoring": "cloudwatch", "stepfunctions": "states"}
-_DENIAL_CODE = {"s3": "AccessDenied", "sns": "AuthorizationError", "cloudwatch": "AccessDenied"}
+_DENIAL_CODE = {
+    "s3": "AccessDenied",
+    "sns": "AuthorizationError",
+    "cloudwatch": "AccessDenied",
+    "sts": "AccessDenied",
+}
 # SageMaker request parameter -> the resource type its value names.
 _SAGEMAKER_RESOURCE = {
     "EndpointName": "endpoint",
@@ -70,6 +75,7 @@ class RolePolicy:
 
     role: str
     grants: tuple[tuple[str, tuple[str, ...]], ...]
+    arn: str = ""  # the role's ARN, its IAM path included (what aws:PrincipalArn names)
 
     @classmethod
     def from_template(
@@ -89,7 +95,11 @@ class RolePolicy:
                         continue
                     arns = tuple(_resolve(r, region, account) for r in _as_list(statement["Resource"]))
                     grants += [(str(action).lower(), arns) for action in _as_list(statement["Action"])]
-        return cls(role=role_logical_id, grants=tuple(grants))
+        props = template["Resources"].get(role_logical_id, {}).get("Properties", {})
+        path = props.get("Path") if isinstance(props.get("Path"), str) else "/"
+        name = props.get("RoleName") if isinstance(props.get("RoleName"), str) else role_logical_id[:64]
+        arn = f"arn:aws:iam::{account}:role{path}{name}"
+        return cls(role=role_logical_id, grants=tuple(grants), arn=arn)
 
     def allows(self, action: str, resource_arn: str | None) -> bool:
         wanted = action.lower()
@@ -122,7 +132,10 @@ class RolePolicy:
 def request_arn(
     service: str, operation: str, params: Mapping[str, Any], *, region: str, account: str
 ) -> str | None:
-    """The ARN of the resource a SageMaker request acts on (None where the check is action-level)."""
+    """The ARN of the resource a SageMaker request (or an AssumeRole) acts on (None where the check
+    is action-level)."""
+    if service == "sts" and operation == "AssumeRole" and isinstance(params.get("RoleArn"), str):
+        return str(params["RoleArn"])
     if service != "sagemaker":
         return None
     base = f"arn:aws:sagemaker:{region}:{account}"

@@ -88,8 +88,19 @@ def _assumed_session(role_arn: str) -> Any:
         }
 
     core = botocore.session.get_session()
+    # The default session's loader: service models are read and parsed once per container, not once
+    # per account acted in.
+    core.register_component("data_loader", _default_loader())
     core._credentials = DeferredRefreshableCredentials(refresh_using=assume, method="sts-assume-role")
     return boto3.Session(botocore_session=core)
+
+
+def _default_loader() -> Any:
+    import boto3  # type: ignore[import-untyped, unused-ignore]
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    return boto3.DEFAULT_SESSION._session.get_component("data_loader")
 
 
 def error_code(exc: Exception) -> str:
