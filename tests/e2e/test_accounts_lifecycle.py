@@ -122,8 +122,12 @@ def _failure_recorded(version: dict[str, Any]) -> str | None:
         version.get("ApprovalDescription") or "",
         *version.get("CustomerMetadataProperties", {}).values(),
     ]
-    return next((t for t in texts if "AccessDenied" in t or "not authorized" in t), None)
+    return next((t for t in texts if any(word in t for word in REFUSALS)), None)
 
+
+# How AWS words a refusal: IAM's "not authorized", the AccessDenied codes, and SageMaker's "Could not
+# access model data" when a shadow variant's role may not read its model.
+REFUSALS = ("not authorized", "AccessDenied", "Could not access")
 
 # Grants the embedded account cannot show to be needed, each with why (docs/FIDELITY.md, "Accounts").
 NOT_OBSERVED: dict[str, str] = {
@@ -153,7 +157,7 @@ def _outcome(app: SynthesizedApp, account: str | None, grant: Grant) -> tuple[st
     label = f"{account or AUTOMATION}: {grant}"
     if completed and not named:
         return "survived", label
-    if not any("not authorized" in p or "AccessDenied" in p or "no rule" in p for p in named):
+    if not any(word in p for p in named for word in (*REFUSALS, "no rule")):
         return "unnamed", f"{label}: {named[:1]}"
     return "failed", f"{label}: {named[0][:300]}"
 

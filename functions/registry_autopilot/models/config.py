@@ -549,7 +549,9 @@ class AutopilotConfig(_Model):
     def registry_account(self, group: str) -> str | None:
         """The account whose registry holds `group`; None: the automation stack's own (unknown)."""
         settings = self.group(group)
-        return (settings.account_id if settings is not None else None) or self.account
+        own = settings.account_id if settings is not None else None
+        # `account` alone (no group names another) only guards the deploy: one account, never checked.
+        return own or (self.account if self.named_accounts() else None)
 
     def endpoint_account(self, group: str) -> str | None:
         """The account of `group`'s production endpoint; None: the automation stack's own (unknown)."""

@@ -29,13 +29,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list
         (root / name).write_text(text)
     calls: list[str] = []
 
-    def synthesize_template(config: AutopilotConfig) -> dict[str, Any]:
+    def synthesize_templates(config: AutopilotConfig) -> tuple[dict[str, Any], list[Any]]:
         calls.append(f"synthesis {len(calls) + 1}")
-        return {"Description": calls[-1], "Resources": {}}
+        return {"Description": calls[-1], "Resources": {}}, []
 
     monkeypatch.setattr(synth, "REPO_ROOT", root)
     monkeypatch.setattr(synth, "CACHE_DIR", root / ".cache" / "synth")
-    monkeypatch.setattr(synth, "synthesize_template", synthesize_template)
+    monkeypatch.setattr(synth, "synthesize_templates", synthesize_templates)
     monkeypatch.setattr(synth, "_TEMPLATES", {})
     return root, calls
 
@@ -57,7 +57,7 @@ def test_a_fresh_clone_synthesizes_once_and_the_next_process_reads_the_cache(
 
     assert calls == ["synthesis 1"]
     assert first.template == second.template == {"Description": "synthesis 1", "Resources": {}}
-    assert len(list((root / ".cache" / "synth").glob("*.template.json"))) == 1
+    assert len(list((root / ".cache" / "synth").glob("*.templates.json"))) == 1
 
 
 @pytest.mark.parametrize(

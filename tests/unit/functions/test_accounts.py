@@ -147,3 +147,17 @@ def test_given_a_wait_written_before_accounts_then_it_reads_as_the_watchers_own_
     assert listed is not None
     assert listed.account is None
     assert listed.ref == "autopilot-churn-v1-ml-c5-0a1b2c3d"
+
+
+def test_given_account_alone_then_the_configuration_is_one_account_and_nothing_is_assumed() -> None:
+    raw = config_dict() | {"account": AUTOMATION}
+    config = AutopilotConfig.model_validate(raw)
+    described = describe_output()  # a version of another account than `account`: a local run's
+
+    targets = plan_compilation(
+        ModelPackage.from_describe(described),
+        PlanContext(config=config, artifacts_bucket=ARTIFACTS_BUCKET, now=NOW),
+    ).targets
+
+    assert config.registry_account("churn-xgboost") is None
+    assert {t.access_role_arn for t in targets} == {None}
