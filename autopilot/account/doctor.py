@@ -19,12 +19,13 @@ AWS behaviour relied on (each cited in tests/e2e/test_doctor.py):
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from autopilot.account.arns import partition_for_region
+from autopilot.account.doctor_accounts import as_list as _as_list
+from autopilot.account.doctor_accounts import policy_document as _document
 
 if TYPE_CHECKING:
     from registry_autopilot.models.config import AutopilotConfig, GroupConfig, ShadowConfig
@@ -128,19 +129,6 @@ def missing_context_values(result: dict[str, Any]) -> list[str]:
     for specific in result.get("ResourceSpecificResults") or []:
         found |= set(specific.get("MissingContextValues") or [])
     return sorted(found)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _document(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    from urllib.parse import unquote
-
-    parsed: dict[str, Any] = json.loads(unquote(str(value)))
-    return parsed
 
 
 def trusts_sagemaker(trust_policy: Any) -> bool:

@@ -67,11 +67,13 @@ def deploy_fix(config: AutopilotConfig, account: str) -> str:
     )
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list, as a list."""
     return value if isinstance(value, list) else [value]
 
 
-def _document(value: Any) -> dict[str, Any]:
+def policy_document(value: Any) -> dict[str, Any]:
+    """A policy as a dict: as given, or parsed from the URL-encoded JSON IAM's Get* calls return."""
     if isinstance(value, dict):
         return value
     from urllib.parse import unquote
@@ -85,7 +87,7 @@ def _principal_accounts(statement: dict[str, Any]) -> set[str]:
     principal = statement.get("Principal")
     if principal == "*":
         return {"*"}
-    aws = _as_list(principal.get("AWS", [])) if isinstance(principal, dict) else []
+    aws = as_list(principal.get("AWS", [])) if isinstance(principal, dict) else []
     found = set()
     for item in map(str, aws):
         if item == "*":
@@ -98,7 +100,7 @@ def _principal_accounts(statement: dict[str, Any]) -> set[str]:
 
 
 def _allows(statement: dict[str, Any], action: str) -> bool:
-    actions = [str(a).lower() for a in _as_list(statement.get("Action", []))]
+    actions = [str(a).lower() for a in as_list(statement.get("Action", []))]
     return statement.get("Effect") == "Allow" and any(fnmatch.fnmatchcase(action.lower(), a) for a in actions)
 
 
@@ -106,10 +108,10 @@ def trust_admits_automation(trust_policy: Any, automation: str, path: str) -> st
     """Why the trust policy does not admit the automation stack's function roles to sts:AssumeRole
     (None: it does). It must name the automation account, and narrow it to the roles under `path`
     (ArnLike/ArnEquals aws:PrincipalArn), or name those roles themselves."""
-    for statement in _as_list(_document(trust_policy).get("Statement", [])):
+    for statement in as_list(policy_document(trust_policy).get("Statement", [])):
         if not _allows(statement, "sts:AssumeRole"):
             continue
-        principals = _as_list((statement.get("Principal") or {}).get("AWS", []))
+        principals = as_list((statement.get("Principal") or {}).get("AWS", []))
         role_prefix = f":iam::{automation}:role{path}"
         if any(role_prefix in str(p) for p in principals):
             return None
@@ -119,7 +121,7 @@ def trust_admits_automation(trust_policy: Any, automation: str, path: str) -> st
         narrowed = [
             str(value)
             for operator in ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
-            for value in _as_list((condition.get(operator) or {}).get("aws:PrincipalArn", []))
+            for value in as_list((condition.get(operator) or {}).get("aws:PrincipalArn", []))
         ]
         if any(role_prefix in value for value in narrowed):
             return None
@@ -131,7 +133,7 @@ def bus_admits(policy: Any, account: str) -> bool:
     """The event bus policy allows events:PutEvents from `account` (unconditionally, or by PrincipalOrgID)."""
     if not policy:
         return False
-    for statement in _as_list(_document(policy).get("Statement", [])):
+    for statement in as_list(policy_document(policy).get("Statement", [])):
         if _allows(statement, "events:PutEvents") and (
             account in _principal_accounts(statement) or "*" in _principal_accounts(statement)
         ):
@@ -141,7 +143,7 @@ def bus_admits(policy: Any, account: str) -> bool:
 
 def group_policy_missing(policy: Any, account: str, actions: Iterable[str]) -> list[str]:
     """The actions of `actions` the group's resource policy does not allow to `account`."""
-    statements = _as_list(_document(policy).get("Statement", [])) if policy else []
+    statements = as_list(policy_document(policy).get("Statement", [])) if policy else []
     granted = [s for s in statements if account in _principal_accounts(s) or "*" in _principal_accounts(s)]
     return [action for action in actions if not any(_allows(s, action) for s in granted)]
 
@@ -255,7 +257,7 @@ class AccountsDoctor:
         for page in events.get_paginator("list_rules").paginate(EventBusName="default"):
             for rule in page.get("Rules", []):
                 pattern = json.loads(rule.get("EventPattern") or "{}")
-                if EVENT_SOURCE not in _as_list(pattern.get("source", [])):
+                if EVENT_SOURCE not in as_list(pattern.get("source", [])):
                     continue
                 targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName="default")["Targets"]
                 if any(t.get("Arn") == bus for t in targets) and rule.get("State") == "ENABLED":
