@@ -42,12 +42,7 @@ class Settings(BaseModel):
     @property
     def access(self) -> AccountAccess:
         """Which role a call about another account's resource is made as (docs/ACCOUNTS.md)."""
-        return AccountAccess(
-            # `account` alone only guards the deploy; access roles exist once another account is named.
-            own=self.config.account if self.config.named_accounts() else None,
-            stack_name=self.config.stack_name,
-            partition=partition_of_region(self.region),
-        )
+        return AccountAccess.of(self.config, partition_of_region(self.region))
 
 
 class SettingsError(InvalidInput):

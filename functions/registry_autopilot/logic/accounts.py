@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from registry_autopilot.models.config import AutopilotConfig
 
 # IAM RoleName: at most 64 characters ([\w+=,.@-]+).
 MAX_ROLE_NAME = 64
@@ -83,6 +87,13 @@ class AccountAccess:
     own: str | None
     stack_name: str
     partition: str = "aws"
+
+    @classmethod
+    def of(cls, config: AutopilotConfig, partition: str) -> AccountAccess:
+        """The access of a configuration: `account` alone only guards the deploy (one account, no
+        access roles); access roles exist once a group or endpoint names another account."""
+        own = config.account if config.named_accounts() else None
+        return cls(own=own, stack_name=config.stack_name, partition=partition)
 
     def role_for(self, account: str | None) -> str | None:
         if not account or self.own is None or account == self.own:

@@ -256,8 +256,7 @@ def plan_compilation(package: ModelPackage, ctx: PlanContext) -> PlanResult:
 def _where_it_compiles(arn: str, job: str, ctx: PlanContext) -> dict[str, str | None]:
     """A version in another account is compiled there (it can read its own model artifacts), as its
     access role, with its Neo role; its wait names the account so the watcher describes it there."""
-    own = ctx.config.account if ctx.config.named_accounts() else None  # one account: no access roles
-    access = AccountAccess(own, ctx.config.stack_name, accounts.partition_of_arn(arn))
+    access = AccountAccess.of(ctx.config, accounts.partition_of_arn(arn))
     role = access.role_for_arn(arn)
     if role is None:
         return {"wait_job": job, "access_role_arn": None, "neo_role_arn": None}
