@@ -38,6 +38,16 @@ def companion_stack_name(stack_name: str, account: str) -> str:
     return f"{stack_name[: 128 - 13]}-{account}"
 
 
+# The role `cdk deploy` assumes in each target account (DefaultStackSynthesizer.DEFAULT_DEPLOY_ROLE_ARN
+# with its DEFAULT_QUALIFIER; app.py keeps the default synthesizer). `cdk bootstrap --trust ACCOUNT`
+# lets ACCOUNT assume it, which deploying a companion from the automation account needs.
+CDK_QUALIFIER = "hnb659fds"
+
+
+def cdk_deploy_role_name(account: str, region: str) -> str:
+    return f"cdk-{CDK_QUALIFIER}-deploy-role-{account}-{region}"
+
+
 def role_path_pattern(partition: str, account: str) -> str:
     """Every role our companion stacks create in `account` (the access, Neo and shadow roles)."""
     return f"arn:{partition}:iam::{account}:role{ACCESS_ROLE_PATH}*"

@@ -6,7 +6,9 @@ ACCOUNT=PROFILE`): the access role exists and trusts exactly the automation stac
 registry account forwards its groups' state changes to the automation bus and shares each group with
 the endpoint accounts of its shadow test (the group's resource policy), and holds the role Neo compiles
 with; an endpoint account holds the role its shadow tests run with. A missing piece FAILs and names the
-stack to deploy in which account.
+stack to deploy in which account. Whether `cdk deploy --all` from the automation account can deploy
+there (the account's CDK deploy role trusts the automation account: `cdk bootstrap --trust`) is a
+WARN: a companion deployed another way does not need it.
 
 AWS behaviour relied on (cited in tests/e2e/test_doctor_accounts.py): a role is assumed across
 accounts only when its trust policy names the caller ("the role trust policy ... must specify the
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from infra.accounts import cdk_deploy_role_name, companion_stack_name
 from registry_autopilot.logic import accounts
 
 if TYPE_CHECKING:
@@ -55,7 +58,16 @@ EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
 
 def companion_stack(config: AutopilotConfig, account: str) -> str:
     """The companion stack of `account` (infra: one per other account, `<stackName>-<account>`)."""
-    return f"{config.stack_name}-{account}"
+    return companion_stack_name(config.stack_name, account)
+
+
+def bootstrap_command(account: str, region: str, automation: str) -> str:
+    """docs/ACCOUNTS.md, Deploy: run with that account's credentials."""
+    return (
+        f"npx cdk bootstrap aws://{account}/{region} --trust {automation} --cloudformation-execution-"
+        f"policies arn:aws:iam::aws:policy/AdministratorAccess (with account {account}'s credentials; "
+        "docs/ACCOUNTS.md, Deploy)"
+    )
 
 
 def deploy_fix(config: AutopilotConfig, account: str) -> str:
@@ -207,6 +219,7 @@ class AccountsDoctor:
             )
             return
         fix = deploy_fix(config, account)
+        self.doctor.safely(area, self.bootstrap_trust, area, account, client)
         self.role(area, client, accounts.access_role_name(config.stack_name), fix, automation=automation)
         if account in config.registry_accounts():
             self.role(area, client, accounts.neo_role_name(config.stack_name), fix)
@@ -214,6 +227,38 @@ class AccountsDoctor:
             self.group_policies(area, account, client, fix)
         if account in config.endpoint_accounts():
             self.role(area, client, accounts.shadow_role_name(config.stack_name), fix)
+
+    def bootstrap_trust(self, area: str, account: str, client: ClientFactory) -> None:
+        """The account's CDK deploy role trusts the automation account (`cdk bootstrap --trust`): the
+        bootstrap template's TrustedAccounts are the "List of AWS accounts that are trusted to publish
+        assets and deploy stacks to this environment", and its deploy role lets them sts:AssumeRole."""
+        automation, region = str(self.config.account), self.doctor.region
+        name = cdk_deploy_role_name(account, region)
+        fix = bootstrap_command(account, region, automation)
+        try:
+            role = client("iam").get_role(RoleName=name)["Role"]
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code not in {"NoSuchEntity", "NoSuchEntityException"}:
+                raise
+            detail = f"no CDK deploy role {name}: the account is not bootstrapped for the CDK"
+            detail += "; `cdk deploy --all` cannot deploy here"
+            self.doctor.add(area, "cdk bootstrap", "WARN", detail, fix)
+            return
+        statements = as_list(policy_document(role.get("AssumeRolePolicyDocument", {})).get("Statement", []))
+        trusted = any(
+            _allows(s, "sts:AssumeRole") and automation in _principal_accounts(s) for s in statements
+        )
+        self.doctor.add(
+            area,
+            "cdk bootstrap",
+            "PASS" if trusted else "WARN",
+            f"{name} trusts the automation account {automation}: `cdk deploy --all` deploys here"
+            if trusted
+            else f"{name} does not trust the automation account {automation}: `cdk deploy --all` "
+            "from it cannot deploy here",
+            "" if trusted else fix,
+        )
 
     def role(
         self, area: str, client: ClientFactory, name: str, fix: str, automation: str | None = None

@@ -7,7 +7,10 @@ AWS behaviour relied on: EventBridge User Guide, "Permissions for event buses": 
 in your AWS account only allows events from one account. You can grant additional permissions to an
 event bus by attaching a resource-based policy to it."; SageMaker Developer Guide, "Set up
 discoverability": the group's resource policy grants "sagemaker:DescribeModelPackage",
-"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackageGroup".
+"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackageGroup". The CDK CLI's bootstrap template
+(node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml, the pinned CLI's): its parameter
+TrustedAccounts is the "List of AWS accounts that are trusted to publish assets and deploy stacks to
+this environment", and its DeploymentActionRole lets them sts:AssumeRole.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import functools
 import pytest
 
 from autopilot.account.doctor import ClientFactory, DoctorReport, run_doctor
+from autopilot.embedded.bootstrap import bootstrap
 from autopilot.embedded.synth import SynthesizedApp, read_wiring
 from tests.e2e.three_accounts import ENDPOINTS, REGISTRY, three_account_app, three_accounts_of
 from tests.grants import grants, without
@@ -27,8 +31,10 @@ def app() -> SynthesizedApp:
     return three_account_app()
 
 
-def doctor(app: SynthesizedApp, *, profiles: tuple[str, ...] = (REGISTRY, ENDPOINTS)) -> DoctorReport:
-    with three_accounts_of(app) as world:
+def doctor(
+    app: SynthesizedApp, *, profiles: tuple[str, ...] = (REGISTRY, ENDPOINTS), bootstrapped: bool = True
+) -> DoctorReport:
+    with three_accounts_of(app, bootstrapped=bootstrapped) as world:
         backend = world.stack.backend
         others: dict[str, ClientFactory] = {
             account: functools.partial(backend.client, account=account) for account in profiles
@@ -46,6 +52,7 @@ def test_given_every_stack_deployed_then_each_account_passes(app: SynthesizedApp
     assert checks(report, "Accounts")[f"event bus admits {REGISTRY}"][0] == "PASS"
     registry = checks(report, f"Account: {REGISTRY}")
     assert {name: result for name, (result, _) in registry.items()} == {
+        "cdk bootstrap": "PASS",
         "role AutopilotE2e-accounts-access": "PASS",
         "role AutopilotE2e-accounts-access trust": "PASS",
         "role AutopilotE2e-accounts-neo": "PASS",
@@ -54,10 +61,38 @@ def test_given_every_stack_deployed_then_each_account_passes(app: SynthesizedApp
     }
     endpoints = checks(report, f"Account: {ENDPOINTS}")
     assert {name: result for name, (result, _) in endpoints.items()} == {
+        "cdk bootstrap": "PASS",
         "role AutopilotE2e-accounts-access": "PASS",
         "role AutopilotE2e-accounts-access trust": "PASS",
         "role AutopilotE2e-accounts-shadow": "PASS",
     }
+
+
+def test_given_accounts_not_bootstrapped_then_doctor_warns_with_the_bootstrap_command(
+    app: SynthesizedApp,
+) -> None:
+    report = doctor(app, bootstrapped=False)
+
+    for account in (REGISTRY, ENDPOINTS):
+        result, fix = checks(report, f"Account: {account}")["cdk bootstrap"]
+        assert result == "WARN"
+        assert fix.startswith(f"npx cdk bootstrap aws://{account}/us-east-1 --trust {app.config.account} ")
+    details = [c.detail for c in report.checks if c.name == "cdk bootstrap"]
+    assert all("is not bootstrapped for the CDK" in d for d in details)
+
+
+def test_given_an_account_bootstrapped_without_trust_then_doctor_warns_that_deploy_all_cannot_reach_it(
+    app: SynthesizedApp,
+) -> None:
+    with three_accounts_of(app) as world:
+        backend = world.stack.backend
+        bootstrap(backend, REGISTRY, trust=[])  # bootstrapped again, without --trust
+        others: dict[str, ClientFactory] = {REGISTRY: functools.partial(backend.client, account=REGISTRY)}
+        report = run_doctor(app.config, backend.client, backend.region, others)
+
+    (check,) = [c for c in report.checks if c.area == f"Account: {REGISTRY}" and c.name == "cdk bootstrap"]
+    assert check.result == "WARN"
+    assert f"does not trust the automation account {app.config.account}" in check.detail
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autopilot.e2e.world import world_config, world_name
+from autopilot.embedded.bootstrap import bootstrap
 from autopilot.embedded.deployed import deploy_accounts
 from autopilot.embedded.stack import EmbeddedStack
 from autopilot.embedded.synth import LOCAL_ACCOUNT, SynthesizedApp, synthesize
@@ -107,9 +108,13 @@ class ThreeAccounts:
 
 
 @contextmanager
-def three_accounts_of(app: SynthesizedApp) -> Iterator[ThreeAccounts]:
-    """The three accounts with the automation stack and the companions of `app` deployed."""
+def three_accounts_of(app: SynthesizedApp, *, bootstrapped: bool = True) -> Iterator[ThreeAccounts]:
+    """The three accounts with the automation stack and the companions of `app` deployed (the other
+    accounts bootstrapped for the CDK with --trust the automation account, as docs/ACCOUNTS.md says
+    to, unless `bootstrapped` is False)."""
     with EmbeddedStack(app) as stack:
+        for account in (REGISTRY, ENDPOINTS) if bootstrapped else ():
+            bootstrap(stack.backend, account, trust=[AUTOMATION])
         # The group exists before its account's companion stack shares it (an existing group).
         with stack.backend.unrecorded():
             sagemaker = stack.backend.client("sagemaker", account=REGISTRY)

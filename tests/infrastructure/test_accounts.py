@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from infra import quotas
-from infra.accounts import share_sid
+from infra.accounts import cdk_deploy_role_name, share_sid
 from infra.constructs.sagemaker_access import WILDCARD_GRANTS
 from infra.group_policy.handler import share_statements
 from tests.iam_oracle import check_statement, check_template
@@ -133,6 +133,23 @@ def test_every_stack_is_deployed_in_its_own_account_per_the_cloud_assembly(app: 
         f"{STACK}-{REGISTRY}": f"aws://{REGISTRY}/unknown-region",
         f"{STACK}-{ENDPOINT}": f"aws://{ENDPOINT}/unknown-region",
     }
+
+
+def test_the_deploy_role_doctor_checks_is_the_one_the_cloud_assembly_tells_cdk_deploy_to_assume(
+    app: Synthesized,
+) -> None:
+    """The manifest's `assumeRoleArn` is the role `cdk deploy` assumes in the stack's account (the
+    synthesizer's DEFAULT_DEPLOY_ROLE_ARN); doctor and `make e2e-aws` check its trust by this name."""
+    manifest = json.loads((app.outdir / "manifest.json").read_text())
+    roles = {
+        name: artifact["properties"]["assumeRoleArn"]
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+    for name, (account, _, _) in app.stacks.items():
+        expected = cdk_deploy_role_name(account, "${AWS::Region}")
+        assert roles[name] == f"arn:${{AWS::Partition}}:iam::{account}:role/{expected}"
 
 
 def test_cdk_nag_finds_nothing_unacknowledged_and_every_acknowledgement_gives_its_reason(

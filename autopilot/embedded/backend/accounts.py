@@ -53,6 +53,7 @@ _KNOWN_OPERATORS = {
     "arnnotequals",
     "arnnotlike",
     "bool",
+    "null",
 }
 
 
@@ -199,6 +200,14 @@ def conditions_hold(statement: Mapping[str, Any], context: Mapping[str, list[str
         for key, expected in tests.items():
             values = context.get(str(key).lower())
             wanted = [str(w) for w in _as_list(expected)]
+            if operator == "null":
+                # IAM User Guide, "Condition operator to check existence of condition keys": "Use a
+                # Null condition operator to check if a condition key is absent at the time of
+                # authorization. In the policy statement, use either true (the key doesn't exist
+                # - it is null) or false (the key exists and its value is not null)."
+                if (values is None) != (wanted[:1] == ["true"]):
+                    return False
+                continue
             negated = "not" in operator
             if values is None:
                 # IAM User Guide, "Set operators for multivalued context keys": ForAllValues "returns
