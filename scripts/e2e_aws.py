@@ -4,11 +4,20 @@
     python scripts/e2e_aws.py --account 111122223333 --region eu-west-1 [--profile P] --yes
     python scripts/e2e_aws.py --clean [--record PATH]         # retry the clean-up of a run
 
+Across accounts (docs/ACCOUNTS.md), the automation account is --account, and the world's group and its
+production endpoint go where these name them, each reached with its own profile:
+
+    python scripts/e2e_aws.py --account 111111111111 --region eu-west-1 --profile automation \
+        --registry-account 222222222222 --registry-profile registry \
+        --endpoint-account 333333333333 --endpoint-profile prod --yes
+
 Sequence: plan and cost (autopilot/cost/pricing.py) -> refuse unless the account and region are named
 explicitly (flags or AUTOPILOT_E2E_ACCOUNT / AUTOPILOT_E2E_REGION) and the run is confirmed (--yes or
-AUTOPILOT_E2E_YES=1) -> read-only `doctor` preflight, stop on FAIL -> the world (bucket with a tiny
-model and two evaluation reports, the scratch group, the production endpoint, the stack), each
-resource recorded before it is created -> `doctor` against the deployed world, stop on FAIL -> the
+AUTOPILOT_E2E_YES=1) -> read-only `doctor` preflight, stop on FAIL (and, across accounts, on an account
+whose CDK deploy role does not trust the automation account) -> the world (bucket with a tiny model
+and two evaluation reports, the scratch group, the production endpoint, the stack and its companions),
+each resource recorded with its account before it is created -> `doctor` against the deployed world,
+stop on FAIL -> the
 lifecycle scenarios (`pytest -m aws tests/e2e/test_lifecycle.py`) -> clean-up from the record, even
 when a scenario failed. Exit status: 0 all passed and all removed; 1 a scenario or the clean-up
 failed (the record keeps what is left: `make e2e-aws-clean`); 2 refused (nothing created).
@@ -77,9 +86,12 @@ def argument_problem(account: str | None, region: str | None, instance_type: str
 from autopilot.e2e.world import (  # noqa: E402
     TAG_KEY,
     Account,
+    Accounts,
     CleanupReport,
     Plan,
+    Resource,
     ResourceRecord,
+    as_accounts,
     cleanup,
     evaluation_report,
     make_plan,
@@ -90,6 +102,8 @@ from autopilot.e2e.world import (  # noqa: E402
     world_name,
     world_tags,
 )
+from infra.accounts import companion_stack_name  # noqa: E402
+from registry_autopilot.logic.accounts import partition_of_region, role_arn, shadow_role_name  # noqa: E402
 from registry_autopilot.models.config import AutopilotConfig  # noqa: E402
 
 DEFAULT_RECORD = ROOT / "build" / "e2e-aws" / "resources.json"
@@ -112,8 +126,8 @@ def xgboost_image(region: str) -> str | None:
     return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1" if account else None
 
 
-# What runs the scenarios against a deployed world: (account, world file) -> passed?
-ScenarioRunner = Callable[[Account, Path], bool]
+# What runs the scenarios against a deployed world: (its accounts, world file) -> passed?
+ScenarioRunner = Callable[[Accounts, Path], bool]
 
 
 @dataclass
@@ -132,11 +146,14 @@ class AwsAccount:
         env = dict(os.environ, AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region)
         if self.target.profile:
             env["AWS_PROFILE"] = self.target.profile
+        # With other accounts, every stack: the automation stack first, then each companion, deployed
+        # into its account through that account's CDK deploy role (docs/ACCOUNTS.md, Deploy).
+        stacks = ["--all"] if config.other_accounts() else [config.stack_name]
         command = [
             "npx",
             "cdk",
             "deploy",
-            config.stack_name,
+            *stacks,
             "--require-approval",
             "never",
             "--tags",
@@ -169,22 +186,32 @@ def model_artifact() -> bytes:
 
 # -- the plan -------------------------------------------------------------------------------------------
 def plan_for(config: AutopilotConfig, world_id: str) -> Plan:
-    """The plan, priced by the cost verb's code: the stack's fixed monthly cost from its template."""
-    from autopilot.cost.report import cost_report
+    """The plan, priced by the cost verb's code: the stacks' fixed monthly cost from their templates."""
+    from autopilot.cost.report import companions_fixed_monthly, fixed_monthly
     from autopilot.embedded.synth import synthesize
 
-    report = cost_report(synthesize(config))
-    return make_plan(config, world_id, stack_monthly_usd=report.monthly.total)
+    app = synthesize(config)
+    return make_plan(
+        config,
+        world_id,
+        stack_monthly_usd=fixed_monthly(app).total,
+        companions_monthly_usd=companions_fixed_monthly(app).total,
+    )
 
 
 # -- preflight --------------------------------------------------------------------------------------------
 def preflight_blockers(report: Any, config: AutopilotConfig, *, before_world: bool) -> list[str]:
-    """The FAIL checks that stop the run. Before the world exists, its own group and endpoint and the
-    roles its stack owns are expected to be missing (the run creates them); every other FAIL stops it."""
+    """The checks that stop the run. Before the world exists, its own group and endpoint, the roles its
+    stack owns, and in other accounts everything the companion stacks deploy are expected to be
+    missing (the run creates them); every other FAIL stops it, and so does an account whose CDK deploy
+    role does not trust the automation account (the run deploys with `cdk deploy --all`)."""
     ((group, settings),) = config.groups.items()
     endpoint = settings.shadow.endpoint_name if settings.shadow else ""
     blockers = []
     for check in report.checks:
+        if before_world and check.name == "cdk bootstrap" and check.result != "PASS":
+            blockers.append(f"{check.area}: {check.name}: {check.detail}; {check.fix}")
+            continue
         if check.result != "FAIL":
             continue
         ours = group in check.area or (endpoint and endpoint in check.area)
@@ -196,34 +223,75 @@ def preflight_blockers(report: Any, config: AutopilotConfig, *, before_world: bo
             and "none found in the deployed stack" in check.detail
         ):
             continue
+        if before_world and check.area.startswith("Account") and check.name != "credentials":
+            continue  # the companion stacks' roles, rule and group policy, and the bus policy
         blockers.append(f"{check.area}: {check.name}: {check.detail}")
     return blockers
 
 
-def doctor(account: Account, config: AutopilotConfig, *, before_world: bool) -> list[str]:
+def doctor(accounts: Accounts, config: AutopilotConfig, *, before_world: bool) -> list[str]:
     from autopilot.account.doctor import run_doctor
 
-    report = run_doctor(config, account.client, account.region)
+    from autopilot.account.doctor import ClientFactory
+
+    others: dict[str, ClientFactory] = {a: other.client for a, other in accounts.others.items()}
+    automation = accounts.automation
+    report = run_doctor(config, automation.client, automation.region, others)
     print(report.render())
     return preflight_blockers(report, config, before_world=before_world)
 
 
 # -- the world -----------------------------------------------------------------------------------------------
+def shadow_role(accounts: Accounts, config: AutopilotConfig, outputs: dict[str, str]) -> str:
+    """The role SageMaker runs the world's endpoint models with: the automation stack's experiment
+    role, or in another endpoint account its companion's shadow role (docs/ACCOUNTS.md)."""
+    endpoint = accounts.endpoint(config)
+    if endpoint is accounts.automation:
+        return outputs.get("ExperimentRoleArn", "")
+    partition = partition_of_region(endpoint.region)
+    return role_arn(partition, endpoint.account_id, shadow_role_name(config.stack_name))
+
+
+def model_read_policy(bucket: str, reader_account: str, reader_role: str, partition: str) -> str:
+    """The registry bucket's grant to the endpoint account's shadow role, as docs/ACCOUNTS.md ("What
+    you grant yourself") tells users to write it: the account as principal, narrowed to the role by
+    aws:PrincipalArn, so the policy is valid before the companion stack creates the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ShadowRoleReadsModel",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{reader_account}:root"},
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:{partition}:s3:::{bucket}/model/*",
+                    "Condition": {"ArnEquals": {"aws:PrincipalArn": reader_role}},
+                }
+            ],
+        }
+    )
+
+
 def create_world(
-    account: Account, record: ResourceRecord, config: AutopilotConfig, image: str | None = None
+    account: Account | Accounts, record: ResourceRecord, config: AutopilotConfig, image: str | None = None
 ) -> dict[str, Any]:
-    """Everything the scenarios need, each resource recorded before it is created; returns the
-    world file's content (tests/e2e/backends.py World)."""
+    """Everything the scenarios need, each resource recorded before it is created, each in its
+    account: the bucket and the group in the registry account, the stacks deployed from the
+    automation account (`cdk deploy --all` with other accounts), the production endpoint in the
+    endpoint account. Returns the world file's content (tests/e2e/backends.py World)."""
+    accounts = as_accounts(account)
+    automation, registry, endpoint = accounts.automation, accounts.registry(config), accounts.endpoint(config)
     world_id = record.world_id
     name = world_name(world_id)
     tags = world_tags(world_id)
-    sagemaker, s3 = account.client("sagemaker"), account.client("s3")
-    bucket = f"{name}-{account.account_id}"
-    record.add("bucket", bucket)
+    s3 = registry.client("s3")
+    bucket = f"{name}-{registry.account_id}"
+    record.add("bucket", bucket, registry.account_id)
     location = (
         {}
-        if account.region == "us-east-1"
-        else {"CreateBucketConfiguration": {"LocationConstraint": account.region}}
+        if registry.region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": registry.region}}
     )
     s3.create_bucket(Bucket=bucket, **location)
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
@@ -231,36 +299,47 @@ def create_world(
     s3.put_object(Bucket=bucket, Key="reports/passing.json", Body=evaluation_report(0.93))
     s3.put_object(Bucket=bucket, Key="reports/failing.json", Body=evaluation_report(0.61))
     model_data_url = f"s3://{bucket}/model/model.tar.gz"
-    image = image or xgboost_image(account.region)
+    image = image or xgboost_image(automation.region)
     if image is None:
-        raise ValueError(f"no XGBoost image known for {account.region}: pass --image")
+        raise ValueError(f"no XGBoost image known for {automation.region}: pass --image")
 
-    record.add("group", name)
-    sagemaker.create_model_package_group(ModelPackageGroupName=name, Tags=tags)
+    record.add("group", name, registry.account_id)
+    registry.client("sagemaker").create_model_package_group(ModelPackageGroupName=name, Tags=tags)
 
-    record.add("stack", config.stack_name)
+    stacks = [(config.stack_name, automation)] + [
+        (companion_stack_name(config.stack_name, other), accounts[other]) for other in config.other_accounts()
+    ]
+    for stack, owner in stacks:
+        record.add("stack", stack, owner.account_id)
     try:
-        outputs = account.deploy(config)
+        outputs = automation.deploy(config)
     finally:
         # A failed first deploy rolls back but keeps what has DeletionPolicy Retain (its buckets and
-        # key, listed DELETE_SKIPPED): recorded either way, so the clean-up finds them.
-        try:
-            record_retained(account, record, config.stack_name)
-        except Exception as exc:
-            print(f"note: cannot list the stack's resources ({exc}): retained buckets and key not recorded")
+        # keys, listed DELETE_SKIPPED): recorded either way, so the clean-up finds them.
+        for stack, owner in stacks:
+            try:
+                record_retained(owner, record, stack)
+            except Exception as exc:
+                print(f"note: cannot list {stack}'s resources ({exc}): its retained ones are not recorded")
 
     ((_, settings),) = config.groups.items()
     shadow = settings.shadow
     assert shadow is not None
-    role = outputs.get("ExperimentRoleArn", "")
-    record.add("model", f"{name}-production")
+    role = shadow_role(accounts, config, outputs)
+    if endpoint.account_id != registry.account_id:
+        partition = partition_of_region(registry.region)
+        s3.put_bucket_policy(
+            Bucket=bucket, Policy=model_read_policy(bucket, endpoint.account_id, role, partition)
+        )
+    sagemaker = endpoint.client("sagemaker")
+    record.add("model", f"{name}-production", endpoint.account_id)
     sagemaker.create_model(
         ModelName=f"{name}-production",
         ExecutionRoleArn=role,
         PrimaryContainer={"Image": image, "ModelDataUrl": model_data_url},
         Tags=tags,
     )
-    record.add("endpoint-config", f"{name}-config")
+    record.add("endpoint-config", f"{name}-config", endpoint.account_id)
     sagemaker.create_endpoint_config(
         EndpointConfigName=f"{name}-config",
         ProductionVariants=[
@@ -273,7 +352,7 @@ def create_world(
         ],
         Tags=tags,
     )
-    record.add("endpoint", shadow.endpoint_name)
+    record.add("endpoint", shadow.endpoint_name, endpoint.account_id)
     sagemaker.create_endpoint(
         EndpointName=shadow.endpoint_name, EndpointConfigName=f"{name}-config", Tags=tags
     )
@@ -285,26 +364,27 @@ def create_world(
         "passing_report": f"s3://{bucket}/reports/passing.json",
         "failing_report": f"s3://{bucket}/reports/failing.json",
         "state_machine_arn": outputs.get("CompileStateMachineArn", ""),
-        "roller_function": roller_function(account, config.stack_name),
+        "roller_function": roller_function(automation, config.stack_name),
+        "automation_account": automation.account_id,
+        "registry_account": registry.account_id,
+        "endpoint_account": endpoint.account_id,
     }
 
 
 def record_retained(account: Account, record: ResourceRecord, stack: str) -> None:
-    """What the stack keeps when it is deleted (README, Tear down): its buckets and its KMS key. A
+    """What the stack keeps when it is deleted (README, Tear down): its buckets and its KMS keys. A
     bucket is recorded only when CloudFormation named it after the stack (the name check)."""
     resources = account.client("cloudformation").describe_stack_resources(StackName=stack)["StackResources"]
-    held = {(r.kind, r.name) for r in record.resources}
     for resource in resources:
         kind, physical = resource["ResourceType"], str(resource.get("PhysicalResourceId") or "")
         if not physical:
             continue  # never created
         if kind == "AWS::S3::Bucket" and physical.startswith(stack.lower()):
-            if ("bucket", physical) not in held:
-                record.add("bucket", physical)
+            record.add("bucket", physical, account.account_id)
         elif kind == "AWS::S3::Bucket":
             print(f"note: bucket {physical} is not named after the stack: not recorded (delete it by hand)")
-        elif kind == "AWS::KMS::Key" and ("kms-key", physical) not in held:
-            record.add("kms-key", physical)
+        elif kind == "AWS::KMS::Key":
+            record.add("kms-key", physical, account.account_id)
 
 
 def roller_function(account: Account, stack: str) -> str:
@@ -332,17 +412,24 @@ def wait_for_endpoint(account: Account, name: str, timeout_seconds: float = 1800
         time.sleep(30)
 
 
-def pytest_runner(account: Account, world_file: Path) -> bool:
+def pytest_runner(accounts: Accounts, world_file: Path) -> bool:
     """The scenarios of tests/e2e/test_lifecycle.py against the world, as `pytest -m aws` runs them."""
+    automation = accounts.automation
     env = dict(
         os.environ,
         AUTOPILOT_E2E_WORLD=str(world_file),
-        AUTOPILOT_E2E_REGION=account.region,
-        AUTOPILOT_E2E_ACCOUNT=account.account_id,
+        AUTOPILOT_E2E_REGION=automation.region,
+        AUTOPILOT_E2E_ACCOUNT=automation.account_id,
     )
-    profile = getattr(getattr(account, "target", None), "profile", None)
+    profile = getattr(getattr(automation, "target", None), "profile", None)
     if profile:
         env["AUTOPILOT_E2E_PROFILE"] = profile
+    others = {
+        account_id: getattr(getattr(other, "target", None), "profile", None) or ""
+        for account_id, other in accounts.others.items()
+    }
+    if others:
+        env["AUTOPILOT_E2E_ACCOUNT_PROFILES"] = ",".join(f"{a}={p}" for a, p in sorted(others.items()))
     command = [sys.executable, "-m", "pytest", "-m", "aws", "tests/e2e/test_lifecycle.py", "-q"]
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode == 0
 
@@ -356,11 +443,99 @@ def render_cleanup(report: CleanupReport) -> str:
 
 
 # -- the run ------------------------------------------------------------------------------------------------
+Connect = Callable[[str, str, str | None], Account]
+
+
+def other_accounts(args: argparse.Namespace) -> tuple[dict[str, str | None], str | None]:
+    """The other accounts named (account -> its profile), or what is wrong with them."""
+    named: dict[str, str | None] = {}
+    for role in ("registry", "endpoint"):
+        account, profile = getattr(args, f"{role}_account"), getattr(args, f"{role}_profile")
+        if account is None:
+            if profile is not None:
+                return {}, f"--{role}-profile names a profile for no account: add --{role}-account"
+            continue
+        if not (len(account) == 12 and account.isdigit()):
+            return {}, f"--{role}-account {account!r}: an AWS account ID is 12 digits, e.g. 222222222222"
+        if account in named and profile is not None and named[account] not in (None, profile):
+            return {}, f"account {account} is named with two profiles ({named[account]}, {profile})"
+        named[account] = profile or named.get(account)
+    return named, None
+
+
+def connect_all(
+    automation_id: str, region: str, profile: str | None, profiles: dict[str, str | None], connect: Connect
+) -> tuple[Accounts | None, str | None]:
+    """Every account, each with its own credentials, checked to be the account named (or why not)."""
+    reached = {automation_id: connect(automation_id, region, profile)}
+    for account_id, other_profile in sorted(profiles.items()):
+        reached[account_id] = connect(account_id, region, other_profile)
+    for account_id, account in reached.items():
+        if account.account_id != account_id or account.region != region:
+            return None, (
+                f"the credentials are for account {account.account_id} in {account.region}, "
+                f"not the named {account_id} in {region}"
+            )
+    others = {a: account for a, account in reached.items() if a != automation_id}
+    return Accounts(reached[automation_id], others), None
+
+
+def arguments_problem(
+    args: argparse.Namespace, account_id: str | None, region: str | None
+) -> tuple[dict[str, str | None], str | None]:
+    """The other accounts named (account -> profile), and what is wrong with the arguments."""
+    problem = argument_problem(account_id, region, args.instance_type)
+    named, others_problem = other_accounts(args)
+    problem = problem or others_problem
+    if not problem and named and not account_id:
+        problem = (
+            "--registry-account / --endpoint-account need --account (the automation account, where "
+            "the stack is deployed from)"
+        )
+    return named, problem
+
+
+STOPPED_AFTER_PLAN = "stopped after the plan: run again with --yes (or AUTOPILOT_E2E_YES=1) to create it"
+
+
+def refused_before_contact(
+    args: argparse.Namespace,
+    environ: dict[str, str] | os._Environ[str],
+    *,
+    account_id: str | None,
+    region: str | None,
+    profiles: dict[str, str | None],
+    record_path: Path,
+) -> str | None:
+    """Why a real run stops before contacting any account (None: it goes on)."""
+    if not account_id or not region:
+        return (
+            "name the account and the region explicitly (--account and --region, or "
+            "AUTOPILOT_E2E_ACCOUNT and AUTOPILOT_E2E_REGION)"
+        )
+    unreachable = [a for a, p in profiles.items() if not p]
+    if unreachable:
+        return (
+            f"name a profile for account {', '.join(unreachable)} (--registry-profile / "
+            "--endpoint-profile): the world's resources there are created with that account's credentials"
+        )
+    if args.image is None and xgboost_image(region) is None:
+        return f"no XGBoost image known for {region}: pass --image URI"
+    if not (args.yes or environ.get("AUTOPILOT_E2E_YES") == "1"):
+        return STOPPED_AFTER_PLAN
+    if record_path.exists() and ResourceRecord.load(record_path).resources:
+        return (
+            f"{record_path} lists resources an earlier run left; run `make e2e-aws-clean` first (or "
+            "pass another --record)"
+        )
+    return None
+
+
 def run(
     args: argparse.Namespace,
     *,
     environ: dict[str, str] | os._Environ[str],
-    connect: Callable[[str, str, str | None], Account],
+    connect: Connect,
     scenarios: ScenarioRunner,
     wait_endpoint: Callable[[Account, str], None] = wait_for_endpoint,
     planner: Callable[[AutopilotConfig, str], Plan] = plan_for,
@@ -370,91 +545,114 @@ def run(
     profile = args.profile or environ.get("AUTOPILOT_E2E_PROFILE")
     record_path = Path(args.record)
     if args.clean:
-        return clean(record_path, connect, profile)
-    problem = argument_problem(account_id, region, args.instance_type)
+        return clean(record_path, connect, profile, args)
+    named, problem = arguments_problem(args, account_id, region)
     if problem:  # before the synthesis: one line, nothing created
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_REFUSED
     # A dry run names a placeholder world (its synthesis is cached); a real run a random one.
     world_id = args.world_id or (DRY_RUN_WORLD if args.dry_run else new_world_id())
-    config = world_config(world_id, account=account_id, instance_type=args.instance_type)
+    config = world_config(
+        world_id,
+        account=account_id,
+        instance_type=args.instance_type,
+        registry_account=args.registry_account,
+        endpoint_account=args.endpoint_account,
+    )
     plan = planner(config, world_id)
     print(plan.render())
     if args.dry_run:
         print("dry run: nothing created")
         return EXIT_OK
-    if not account_id or not region:
-        print(
-            "refused: name the account and the region explicitly (--account and --region, or "
-            "AUTOPILOT_E2E_ACCOUNT and AUTOPILOT_E2E_REGION); nothing created",
-            file=sys.stderr,
-        )
+    profiles = {a: named.get(a) for a in config.other_accounts()}
+    refusal = refused_before_contact(
+        args, environ, account_id=account_id, region=region, profiles=profiles, record_path=record_path
+    )
+    if refusal == STOPPED_AFTER_PLAN:
+        print(refusal)
         return EXIT_REFUSED
-    if args.image is None and xgboost_image(region) is None:
-        print(
-            f"refused: no XGBoost image known for {region}: pass --image URI; nothing created",
-            file=sys.stderr,
-        )
+    if refusal:
+        print(f"refused: {refusal}; nothing created", file=sys.stderr)
         return EXIT_REFUSED
-    if not (args.yes or environ.get("AUTOPILOT_E2E_YES") == "1"):
-        print("stopped after the plan: run again with --yes (or AUTOPILOT_E2E_YES=1) to create it")
+    assert account_id is not None
+    assert region is not None
+    accounts, mismatch = connect_all(account_id, region, profile, profiles, connect)
+    if accounts is None:
+        print(f"refused: {mismatch}; nothing created", file=sys.stderr)
         return EXIT_REFUSED
-    if record_path.exists() and ResourceRecord.load(record_path).resources:
-        print(
-            f"refused: {record_path} lists resources an earlier run left; run `make e2e-aws-clean` "
-            "first (or pass another --record); nothing created",
-            file=sys.stderr,
-        )
-        return EXIT_REFUSED
-    account = connect(account_id, region, profile)
-    if account.account_id != account_id or account.region != region:
-        print(
-            f"refused: the credentials are for account {account.account_id} in {account.region}, "
-            f"not the named {account_id} in {region}; nothing created",
-            file=sys.stderr,
-        )
-        return EXIT_REFUSED
-    blockers = doctor(account, config, before_world=True)
+    blockers = doctor(accounts, config, before_world=True)
     if blockers:
         print("preflight failed; nothing created:\n  " + "\n  ".join(blockers), file=sys.stderr)
         return EXIT_FAILED
-    record = ResourceRecord(record_path, world_id, account_id, region)
+    record = ResourceRecord(
+        record_path, world_id, account_id, region, profiles={a: str(p) for a, p in profiles.items()}
+    )
+    return run_world(accounts, record, config, args.image, scenarios=scenarios, wait_endpoint=wait_endpoint)
+
+
+def run_world(
+    accounts: Accounts,
+    record: ResourceRecord,
+    config: AutopilotConfig,
+    image: str | None,
+    *,
+    scenarios: ScenarioRunner,
+    wait_endpoint: Callable[[Account, str], None],
+) -> int:
+    """Create the world, check it, run the scenarios, and remove it whatever happened."""
     record.save()
     passed = False
+    endpoint = accounts.endpoint(config)
     try:
-        world = create_world(account, record, config, args.image)
-        world_file = record_path.with_name(f"world-{world_id}.json")
+        world = create_world(accounts, record, config, image)
+        world_file = record.path.with_name(f"world-{record.world_id}.json")
         world_file.write_text(json.dumps(world, indent=2))
-        wait_endpoint(account, world["group"])
-        blockers = doctor(account, config, before_world=False)
+        wait_endpoint(endpoint, world["group"])
+        blockers = doctor(accounts, config, before_world=False)
         if blockers:
             print("doctor found problems in the deployed world:\n  " + "\n  ".join(blockers), file=sys.stderr)
         else:
-            passed = scenarios(account, world_file)
+            passed = scenarios(accounts, world_file)
     except Exception as exc:
         print(f"the run stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
     finally:
-        report = cleanup(
-            account, record, discovered=stack_created_resources(account, world_id, world_name(world_id))
-        )
+        report = cleanup(accounts, record, discovered=discovered(accounts, endpoint, record.world_id))
         print(render_cleanup(report))
     if not report.ok:
-        print(f"some resources are left: `make e2e-aws-clean` retries from {record_path}", file=sys.stderr)
+        print(f"some resources are left: `make e2e-aws-clean` retries from {record.path}", file=sys.stderr)
     print("scenarios: " + ("passed" if passed else "FAILED"))
     return EXIT_OK if passed and report.ok else EXIT_FAILED
 
 
-def clean(record_path: Path, connect: Callable[[str, str, str | None], Account], profile: str | None) -> int:
+def discovered(accounts: Accounts, endpoint: Account, world_id: str) -> list[Resource]:
+    """The shadow models and experiments the stack made in the endpoint account."""
+    in_account = "" if endpoint is accounts.automation else endpoint.account_id
+    return stack_created_resources(endpoint, world_id, world_name(world_id), in_account=in_account)
+
+
+def clean(
+    record_path: Path, connect: Connect, profile: str | None, args: argparse.Namespace | None = None
+) -> int:
     if not record_path.exists():
         print(f"no record at {record_path}: nothing to clean", file=sys.stderr)
         return EXIT_OK
     record = ResourceRecord.load(record_path)
-    account = connect(record.account, record.region, profile)
-    if account.account_id != record.account:
-        print(f"refused: the credentials are not for account {record.account}", file=sys.stderr)
+    named, _ = other_accounts(args) if args is not None else ({}, None)
+    profiles: dict[str, str | None] = {
+        a: (named.get(a) or record.profiles.get(a) or None) for a in record.accounts()
+    }
+    try:
+        accounts, mismatch = connect_all(record.account, record.region, profile, profiles, connect)
+    except Exception as exc:
+        print(f"refused: cannot reach the world's accounts ({exc}); nothing deleted", file=sys.stderr)
+        return EXIT_REFUSED
+    if accounts is None:
+        print(f"refused: {mismatch}", file=sys.stderr)
         return EXIT_REFUSED
     group = world_name(record.world_id)
-    report = cleanup(account, record, discovered=stack_created_resources(account, record.world_id, group))
+    in_account = next((r.account for r in record.resources if r.kind == "endpoint"), "")
+    found = stack_created_resources(accounts[in_account], record.world_id, group, in_account=in_account)
+    report = cleanup(accounts, record, discovered=found)
     print(render_cleanup(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -473,6 +671,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--account", help="the account to run in (or AUTOPILOT_E2E_ACCOUNT); required")
     p.add_argument("--region", help="the region to run in (or AUTOPILOT_E2E_REGION); required")
     p.add_argument("--profile", help="AWS profile (or AUTOPILOT_E2E_PROFILE)")
+    p.add_argument(
+        "--registry-account",
+        help="put the world's group in this other account (its `accountId`; docs/ACCOUNTS.md)",
+    )
+    p.add_argument("--registry-profile", help="an AWS profile for --registry-account")
+    p.add_argument(
+        "--endpoint-account",
+        help="put the production endpoint in this other account (`shadow.endpointAccountId`)",
+    )
+    p.add_argument("--endpoint-profile", help="an AWS profile for --endpoint-account")
     p.add_argument("--record", default=str(DEFAULT_RECORD), help="the resource record (default: %(default)s)")
     p.add_argument("--clean", action="store_true", help="delete what the record lists, then stop")
     p.add_argument("--world-id", help="reuse a world id (default: random)")

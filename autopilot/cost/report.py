@@ -120,11 +120,11 @@ def _usage(app: SynthesizedApp) -> pricing.VersionUsage:
 SCHEDULED_HANDLERS = ("compile_watcher", "roller")
 
 
-def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = None) -> CostReport:
-    app = app or synthesize()
+def fixed_monthly(app: SynthesizedApp) -> pricing.Cost:
+    """The automation stack's fixed monthly cost: its alarms, dashboard, KMS keys and the scheduled
+    functions' idle rounds."""
     config = app.config
-    shadowed = {name: group.shadow for name, group in config.groups.items() if group.shadow is not None}
-    per_version = pricing.version_cost(_usage(app)) if shadowed else pricing.Cost()
+    shadowed = any(group.shadow is not None for group in config.groups.values())
     memory = next(
         int(r["Properties"]["MemorySize"])
         for r in app.template["Resources"].values()
@@ -132,11 +132,29 @@ def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = 
     )
     rounds = pricing.SECONDS_PER_MONTH // (config.roller_schedule_minutes * 60) if shadowed else 0
     watcher_rounds = pricing.SECONDS_PER_MONTH // WATCHER_ROUND_SECONDS
-    monthly = pricing.stack_fixed_cost(
+    return pricing.stack_fixed_cost(
         app.template,
         idle_rounds=[pricing.Invocation("Roller", memory, 1, 0.0)] * rounds,
         idle_watcher_rounds=[pricing.Invocation("CompileWatcher", memory, 1, 0.0)] * watcher_rounds,
     )
+
+
+def companions_fixed_monthly(app: SynthesizedApp) -> pricing.Cost:
+    """The companion stacks' fixed monthly cost (each registry account's forwarding alarm and its KMS
+    key; nothing runs on a schedule there)."""
+    lines = []
+    for account, _, template in app.companions:
+        cost = pricing.stack_fixed_cost(template, idle_rounds=[])
+        lines += [(f"{item} ({account})", quantity, usd) for item, quantity, usd in cost.lines]
+    return pricing.Cost(lines)
+
+
+def cost_report(app: SynthesizedApp | None = None, hourly_price: float | None = None) -> CostReport:
+    app = app or synthesize()
+    config = app.config
+    shadowed = {name: group.shadow for name, group in config.groups.items() if group.shadow is not None}
+    per_version = pricing.version_cost(_usage(app)) if shadowed else pricing.Cost()
+    monthly = fixed_monthly(app)
     shadow = [
         pricing.shadow_config_cost(
             name, plan, roller_minutes=config.roller_schedule_minutes, hourly_price=hourly_price

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from autopilot.cost import pricing
+from infra.accounts import companion_stack_name
 from registry_autopilot.logic.shadow import GROUP_TAG_KEY
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -158,10 +159,18 @@ def _sum(amounts: list[float | None]) -> float | None:
     return None if any(a is None for a in amounts) else sum(a for a in amounts if a is not None)
 
 
-def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: float) -> Plan:
+def make_plan(
+    config: AutopilotConfig,
+    world_id: str,
+    *,
+    stack_monthly_usd: float,
+    companions_monthly_usd: float = 0.0,
+) -> Plan:
     """What a run creates and costs: the production endpoint for the run, the shadow variant for the
     plan (at most durationDays if a run is abandoned before its clean-up), the compilation jobs, and
-    the stack's fixed monthly cost for the hours it exists (`stack_monthly_usd`, the cost verb's)."""
+    the stacks' fixed monthly cost for the hours they exist (`stack_monthly_usd`, the cost verb's;
+    `companions_monthly_usd`, the companion stacks' of a world across accounts). Across accounts,
+    each line names the account it is created in."""
     ((group, settings),) = config.groups.items()
     shadow = settings.shadow
     assert shadow is not None
@@ -170,6 +179,19 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
     jobs = SCENARIO_VERSIONS * len(settings.neo_targets) + 1
     endpoint_usd = None if hourly is None else hourly * RUN_HOURS
     month_hours = pricing.SECONDS_PER_MONTH / 3600
+    registry, endpoints = config.registry_account(group), config.endpoint_account(group)
+    across = bool(config.other_accounts())
+
+    def where(account: str | None, role: str) -> str:
+        return f" in account {account} ({role})" if across else ""
+
+    companions = [
+        f"CloudFormation stack {companion_stack_name(config.stack_name, other)}"
+        + where(other, "companion stack")
+        for other in config.other_accounts()
+    ]
+    shared_model = "; its policy lets the endpoint account's shadow role read the model"
+    stack_item = "stacks (fixed monthly cost, pro rata)" if across else "stack (fixed monthly cost, pro rata)"
     return Plan(
         world_id=world_id,
         stack_name=config.stack_name,
@@ -178,13 +200,20 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
         instance_type=shadow.instance_type,
         endpoint_daily_usd=None if hourly is None else hourly * 24,
         creates=[
-            f"CloudFormation stack {config.stack_name} (the Registry Autopilot stack, this configuration)",
-            f"S3 bucket {group}-<account> (the tiny model, its evaluation reports)",
-            f"model package group {group}, {SCENARIO_VERSIONS} versions (evaluation reports that pass, fail)",
-            f"SageMaker model, endpoint config and endpoint {shadow.endpoint_name} "
-            f"(1 x {shadow.instance_type}, production variant)",
-            f"{jobs} Neo compilation jobs ({', '.join(t.name for t in settings.neo_targets)})",
-            f"shadow test(s) by the stack ({shadow.instance_count} x {shadow.instance_type})",
+            f"CloudFormation stack {config.stack_name}{where(config.account, 'automation')} "
+            "(the Registry Autopilot stack, this configuration)",
+            *companions,
+            f"S3 bucket {group}-<account>{where(registry, 'registry')} (the tiny model, its evaluation "
+            "reports)"
+            + (shared_model if registry != endpoints else ""),
+            f"model package group {group}{where(registry, 'registry')}, {SCENARIO_VERSIONS} versions "
+            "(evaluation reports that pass, fail)",
+            f"SageMaker model, endpoint config and endpoint {shadow.endpoint_name}"
+            f"{where(endpoints, 'endpoint')} (1 x {shadow.instance_type}, production variant)",
+            f"{jobs} Neo compilation jobs{where(registry, 'registry')} "
+            f"({', '.join(t.name for t in settings.neo_targets)})",
+            f"shadow test(s) by the stack{where(endpoints, 'endpoint')} "
+            f"({shadow.instance_count} x {shadow.instance_type})",
         ],
         cost_lines=[
             (
@@ -199,9 +228,9 @@ def make_plan(config: AutopilotConfig, world_id: str, *, stack_monthly_usd: floa
             ),
             ("Neo compilation jobs", f"{jobs}", jobs * NEO_COMPILATION_JOB_USD),
             (
-                "stack (fixed monthly cost, pro rata)",
+                stack_item,
                 f"{RUN_HOURS:.1f} h",
-                stack_monthly_usd * RUN_HOURS / month_hours,
+                (stack_monthly_usd + companions_monthly_usd) * RUN_HOURS / month_hours,
             ),
             (
                 "the shadow variant, until durationDays",
@@ -241,6 +270,7 @@ def evaluation_report(auc: float) -> bytes:
 class Resource:
     kind: str  # stack | bucket | group | version | model | endpoint-config | endpoint | experiment | ...
     name: str
+    account: str = ""  # the account holding it ("": the record's own, the automation account)
 
 
 @dataclass
@@ -252,20 +282,27 @@ class ResourceRecord:
     account: str
     region: str
     resources: list[Resource] = field(default_factory=list)
+    # The other accounts of the world and the profile each was reached with (what `--clean` reuses).
+    profiles: dict[str, str] = field(default_factory=dict)
 
-    def add(self, kind: str, name: str) -> None:
-        if Resource(kind, name) not in self.resources:
-            self.resources.append(Resource(kind, name))
+    def add(self, kind: str, name: str, account: str = "") -> None:
+        resource = Resource(kind, name, "" if account == self.account else account)
+        if resource not in self.resources:
+            self.resources.append(resource)
             self.save()
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {
+        data: dict[str, Any] = {
             "world_id": self.world_id,
             "account": self.account,
             "region": self.region,
-            "resources": [asdict(r) for r in self.resources],
+            "resources": [
+                {k: v for k, v in asdict(r).items() if k != "account" or v} for r in self.resources
+            ],
         }
+        if self.profiles:
+            data["profiles"] = self.profiles
         self.path.write_text(json.dumps(data, indent=2))
 
     @classmethod
@@ -277,7 +314,12 @@ class ResourceRecord:
             data["account"],
             data["region"],
             [Resource(**r) for r in data["resources"]],
+            dict(data.get("profiles", {})),
         )
+
+    def accounts(self) -> list[str]:
+        """The other accounts holding something of the world."""
+        return sorted({r.account for r in self.resources if r.account} | set(self.profiles))
 
 
 # -- the account ---------------------------------------------------------------------------------------------
@@ -292,6 +334,39 @@ class Account(Protocol):
         ...
 
     def delete_stack(self, name: str) -> None: ...
+
+
+@dataclass
+class Accounts:
+    """The accounts a world spans: the automation account, where the stack is deployed from, and each
+    other account its configuration names (docs/ACCOUNTS.md), reached with their own credentials."""
+
+    automation: Account
+    others: dict[str, Account] = field(default_factory=dict)
+
+    def __getitem__(self, account_id: str | None) -> Account:
+        if not account_id or account_id == self.automation.account_id:
+            return self.automation
+        if account_id not in self.others:
+            raise KeyError(f"no credentials for account {account_id}")
+        return self.others[account_id]
+
+    def registry(self, config: AutopilotConfig) -> Account:
+        """Where the world's group is (its `accountId`)."""
+        ((group, _),) = config.groups.items()
+        return self[config.registry_account(group)]
+
+    def endpoint(self, config: AutopilotConfig) -> Account:
+        """Where the world's production endpoint is (`shadow.endpointAccountId`)."""
+        ((group, _),) = config.groups.items()
+        return self[config.endpoint_account(group)]
+
+    def all(self) -> list[Account]:
+        return [self.automation, *(self.others[a] for a in sorted(self.others))]
+
+
+def as_accounts(account: Account | Accounts) -> Accounts:
+    return account if isinstance(account, Accounts) else Accounts(account)
 
 
 class RefusedDelete(Exception):
@@ -519,29 +594,45 @@ DELETE_ORDER = (
 )
 
 
+def _stack_order(resource: Resource) -> int:
+    """The companions before the automation stack they depend on (docs/ACCOUNTS.md, Deleting)."""
+    return 0 if resource.account else 1
+
+
 def cleanup(
-    account: Account, record: ResourceRecord, *, discovered: Iterable[Resource] = ()
+    account: Account | Accounts, record: ResourceRecord, *, discovered: Iterable[Resource] = ()
 ) -> CleanupReport:
     """Delete everything in the record (and `discovered`: what the stack created for the world, found
-    by the world's names), each only after `check_owned`; a resource already gone counts as deleted.
-    The record keeps what could not be deleted, so a second run retries only that."""
+    by the world's names), each in its own account and only after `check_owned`; a resource already
+    gone counts as deleted. The record keeps what could not be deleted, so a second run retries only
+    that. A resource in an account there are no credentials for is kept and reported."""
+    accounts = as_accounts(account)
     report = CleanupReport()
     for extra in discovered:
         if extra not in record.resources:
             record.resources.append(extra)
     remaining: list[Resource] = []
     for kind in DELETE_ORDER:
-        for resource in [r for r in record.resources if r.kind == kind]:
-            label = f"{resource.kind} {resource.name}"
+        of_kind = [r for r in record.resources if r.kind == kind]
+        for resource in sorted(of_kind, key=_stack_order) if kind == "stack" else of_kind:
+            where = f" in account {resource.account}" if resource.account else ""
+            label = f"{resource.kind} {resource.name}{where}"
             held = [r.name for r in remaining if r.kind == "endpoint"]
             if kind == "stack" and held:
-                # The stack owns the endpoint's execution role: kept until the endpoint is gone.
+                # A stack owns the endpoint's execution role (the automation stack's, or the endpoint
+                # account's companion's shadow role): kept until the endpoint is gone.
                 report.failed.append(f"{label}: kept until endpoint {', '.join(held)} is gone")
                 remaining.append(resource)
                 continue
             try:
-                check_owned(account, resource, record.world_id)
-                _delete(account, resource)
+                owner = accounts[resource.account]
+            except KeyError as exc:
+                report.failed.append(f"{label}: {exc.args[0]} (pass its profile)")
+                remaining.append(resource)
+                continue
+            try:
+                check_owned(owner, resource, record.world_id)
+                _delete(owner, resource)
                 report.deleted.append(label)
             except RefusedDelete as exc:
                 report.refused.append(str(exc))
@@ -559,19 +650,23 @@ def cleanup(
     return report
 
 
-def stack_created_resources(account: Account, world_id: str, group: str) -> list[Resource]:
-    """What the stack made for the world's versions (shadow models and experiments), by name."""
+def stack_created_resources(
+    account: Account, world_id: str, group: str, *, in_account: str = ""
+) -> list[Resource]:
+    """What the stack made for the world's versions (shadow models and experiments), by name, in the
+    endpoint account `account` (`in_account`: its id as the record writes it, "" for the automation
+    account)."""
     sagemaker = account.client("sagemaker")
     experiments = sagemaker.get_paginator("list_inference_experiments").paginate(NameContains=group)
     found = [
-        Resource("experiment", e["Name"])
+        Resource("experiment", e["Name"], in_account)
         for page in experiments
         for e in page.get("InferenceExperiments", [])
         if group in e["Name"]
     ]
     models = sagemaker.get_paginator("list_models").paginate(NameContains=world_id)
     found += [
-        Resource("model", m["ModelName"])
+        Resource("model", m["ModelName"], in_account)
         for page in models
         for m in page.get("Models", [])
         if m["ModelName"].startswith(f"autopilot-{group}") or m["ModelName"].startswith(group)

@@ -23,6 +23,7 @@ from autopilot.e2e.world import FAILING_AUC, PASSING_AUC
 from autopilot.embedded.stack import EmbeddedStack
 from registry_autopilot.logic import naming
 from registry_autopilot.logic import shadow as shadow_logic
+from registry_autopilot.models.config import AutopilotConfig
 
 T = TypeVar("T")
 
@@ -74,6 +75,12 @@ class EmbeddedBackend:
         self.stack.seed_shadow_endpoint(self.group)  # the world's production endpoint
         self._delivered = len(self.stack.backend.emitted_events)
 
+    def _sagemaker(self, where: str) -> Any:
+        """SageMaker in the group's registry account or its endpoint account (docs/ACCOUNTS.md)."""
+        config = self.stack.app.config
+        account = config.registry_account(self.group) if where == "registry" else config.endpoint_account(self.group)
+        return self.stack.backend.client("sagemaker", account=account)
+
     # -- EventBridge, as the account would run it ------------------------------------------------------
     def _pump(self) -> None:
         """Deliver every event SageMaker emitted since the last delivery (our own writes' too)."""
@@ -107,6 +114,7 @@ class EmbeddedBackend:
             framework_version=FRAMEWORK_VERSION,
             instance_types=("ml.c5.large", "ml.m5.large"),
             evaluation_report=_report(passing),
+            account=self.stack.app.config.registry_account(self.group),
         )
         self._registered[arn] = self.stack.backend.emitted_events[-1]
         return arn
@@ -134,11 +142,11 @@ class EmbeddedBackend:
 
     def version(self, arn: str) -> dict[str, Any]:
         with self.stack.backend.unrecorded():
-            described = self.stack.backend.client("sagemaker").describe_model_package(ModelPackageName=arn)
+            described = self._sagemaker("registry").describe_model_package(ModelPackageName=arn)
         return dict(described)
 
     def decide_as_person(self, arn: str, status: str, description: str) -> None:
-        self.stack.backend.client("sagemaker").update_model_package(
+        self._sagemaker("registry").update_model_package(
             ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description
         )
 
@@ -155,7 +163,7 @@ class EmbeddedBackend:
         if not name:
             return None
         with self.stack.backend.unrecorded():
-            return dict(self.stack.backend.client("sagemaker").describe_inference_experiment(Name=name))
+            return dict(self._sagemaker("endpoint").describe_inference_experiment(Name=name))
 
     def compile_executions(self, arn: str) -> list[str]:
         return list(self._executions.get(arn, []))
@@ -179,29 +187,51 @@ class World:
     failing_report: str
     state_machine_arn: str
     roller_function: str
+    # Across accounts (docs/ACCOUNTS.md): where the stack, the group and the endpoint are ("": one).
+    automation_account: str = ""
+    registry_account: str = ""
+    endpoint_account: str = ""
 
     @classmethod
     def load(cls, path: Path) -> World:
         data = json.loads(path.read_text())
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+    def config(self) -> AutopilotConfig:
+        """The configuration the world was deployed with (autopilot/e2e/world.py world_config)."""
+        from autopilot.e2e.world import world_config
+
+        automation = self.automation_account or None
+        return world_config(
+            self.group.removeprefix("autopilot-e2e-"),
+            account=automation,
+            registry_account=self.registry_account if self.registry_account not in ("", automation) else None,
+            endpoint_account=self.endpoint_account
+            if self.endpoint_account not in ("", self.registry_account or automation)
+            else None,
+        )
 
 
 @dataclass
 class AwsBackend:
     """A deployed world in a real account: real time, polling with deadlines."""
 
-    target: Any  # autopilot.account.credentials.AwsTarget
+    target: Any  # autopilot.account.credentials.AwsTarget: the automation account
     world: World
     poll_seconds: float = 15.0
     name: str = "aws"
+    others: dict[str, Any] = field(default_factory=dict)  # the other accounts' targets, by account
     _registered: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def group(self) -> str:
         return self.world.group
 
-    def _sagemaker(self) -> Any:
-        return self.target.client("sagemaker")
+    def _sagemaker(self, where: str = "registry") -> Any:
+        """SageMaker where the group is (`registry`) or where its endpoint is (`endpoint`)."""
+        account = self.world.registry_account if where == "registry" else self.world.endpoint_account
+        target = self.others.get(account, self.target)
+        return target.client("sagemaker")
 
     def register(self, *, passing: bool) -> str:
         report = self.world.passing_report if passing else self.world.failing_report
@@ -238,10 +268,8 @@ class AwsBackend:
     def fail_first_compilation(self, arn: str, target: str) -> None:
         """Neo cannot be told to fail: stop the target's first job once it exists (a stopped job
         ends the target as failed, the way an operator's stop would)."""
-        from autopilot.e2e.world import world_config
-
         group, version = _group_and_version(arn)
-        config = world_config(group.removeprefix("autopilot-e2e-"))
+        config = self.world.config()
         neo = next(t for t in config.groups[group].neo_targets if t.name == target)
         job = naming.compilation_job_name(group, version, neo)
 
@@ -290,7 +318,7 @@ class AwsBackend:
 
     def experiment(self, arn: str) -> dict[str, Any] | None:
         name = self.version(arn).get("CustomerMetadataProperties", {}).get(shadow_logic.EXPERIMENT_KEY)
-        return dict(self._sagemaker().describe_inference_experiment(Name=name)) if name else None
+        return dict(self._sagemaker("endpoint").describe_inference_experiment(Name=name)) if name else None
 
     def compile_executions(self, arn: str) -> list[str]:
         sfn = self.target.client("stepfunctions")
@@ -303,9 +331,7 @@ class AwsBackend:
         return statuses
 
     def retry(self, arn: str, target: str) -> RetryOutcome:
-        from autopilot.e2e.world import world_config
-
-        config = world_config(self.group.removeprefix("autopilot-e2e-"))
+        config = self.world.config()
         return retry_target(
             self._sagemaker(),
             self.target.client("stepfunctions"),
@@ -346,4 +372,7 @@ def aws_backend_from_environment() -> AwsBackend:
             "AUTOPILOT_E2E_WORLD (the world file `make e2e-aws` writes); run `make e2e-aws`"
         )
     target = resolve_aws(os.environ.get("AUTOPILOT_E2E_PROFILE"), region)
-    return AwsBackend(target, World.load(Path(world)))
+    # AUTOPILOT_E2E_ACCOUNT_PROFILES: "ACCOUNT=PROFILE,..." for a world across accounts.
+    pairs = [p.split("=", 1) for p in os.environ.get("AUTOPILOT_E2E_ACCOUNT_PROFILES", "").split(",") if p]
+    others = {account: resolve_aws(profile or None, region) for account, profile in pairs}
+    return AwsBackend(target, World.load(Path(world)), others=others)

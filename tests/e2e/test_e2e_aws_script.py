@@ -60,9 +60,9 @@ def named(account: LocalAccount) -> list[str]:
 def lifecycle_on_local_account(scenarios: list[str]) -> e2e_aws.ScenarioRunner:
     """Run scenarios of test_lifecycle.py on the deployed local world (the embedded backend's runner)."""
 
-    def runner(account: Any, world_file: Path) -> bool:
+    def runner(accounts: Any, world_file: Path) -> bool:
         assert world_file.exists()
-        world = EmbeddedBackend(account.stack, GROUP)
+        world = EmbeddedBackend(accounts.automation.stack, GROUP)
         for name in scenarios:
             getattr(test_lifecycle, name)(world)
         return True
