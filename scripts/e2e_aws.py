@@ -230,9 +230,7 @@ def preflight_blockers(report: Any, config: AutopilotConfig, *, before_world: bo
 
 
 def doctor(accounts: Accounts, config: AutopilotConfig, *, before_world: bool) -> list[str]:
-    from autopilot.account.doctor import run_doctor
-
-    from autopilot.account.doctor import ClientFactory
+    from autopilot.account.doctor import ClientFactory, run_doctor
 
     others: dict[str, ClientFactory] = {a: other.client for a, other in accounts.others.items()}
     automation = accounts.automation

@@ -204,8 +204,7 @@ def make_plan(
             "(the Registry Autopilot stack, this configuration)",
             *companions,
             f"S3 bucket {group}-<account>{where(registry, 'registry')} (the tiny model, its evaluation "
-            "reports)"
-            + (shared_model if registry != endpoints else ""),
+            "reports)" + (shared_model if registry != endpoints else ""),
             f"model package group {group}{where(registry, 'registry')}, {SCENARIO_VERSIONS} versions "
             "(evaluation reports that pass, fail)",
             f"SageMaker model, endpoint config and endpoint {shadow.endpoint_name}"

@@ -78,7 +78,8 @@ class EmbeddedBackend:
     def _sagemaker(self, where: str) -> Any:
         """SageMaker in the group's registry account or its endpoint account (docs/ACCOUNTS.md)."""
         config = self.stack.app.config
-        account = config.registry_account(self.group) if where == "registry" else config.endpoint_account(self.group)
+        group = self.group
+        account = config.registry_account(group) if where == "registry" else config.endpoint_account(group)
         return self.stack.backend.client("sagemaker", account=account)
 
     # -- EventBridge, as the account would run it ------------------------------------------------------
