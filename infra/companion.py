@@ -25,7 +25,6 @@ from infra.constructs.account_roles import AccessRole
 from infra.constructs.alerting import Alerting
 from infra.constructs.event_forwarding import EventForwarding
 from infra.constructs.group_sharing import GroupSharing, group_policies
-from infra.constructs.lambda_function import retention_days
 from infra.constructs.model_groups import ModelPackageGroups
 from registry_autopilot.models.config import AutopilotConfig
 
@@ -106,13 +105,4 @@ class CompanionStack(Stack):
                 groups=plan.groups_in(account),
                 policies=group_policies(self, stack_name=config.stack_name, shares=shares),
             )
-        elif shares:
-            self.group_sharing = GroupSharing(
-                self,
-                "GroupSharing",
-                stack_name=config.stack_name,
-                shares=shares,
-                prefix=config.group_name_prefix,
-                log_retention=retention_days(config.log_retention_days),
-                key=alerting.key,
-            )
+        self.group_sharing = GroupSharing.of(self, config=config, shares=shares, key=alerting.key)

@@ -17,7 +17,7 @@ from infra.constructs.compile_workflow import CompileWorkflow
 from infra.constructs.cross_account import CrossAccount, assume_access_roles, assume_for
 from infra.constructs.dashboard import Dashboard
 from infra.constructs.group_sharing import GroupSharing, group_policies
-from infra.constructs.lambda_function import LambdaFactory, retention_days
+from infra.constructs.lambda_function import LambdaFactory
 from infra.constructs.model_groups import ModelPackageGroups
 from infra.constructs.registry_events import RegistryEvents
 from infra.constructs.sagemaker_roles import SageMakerRoles
@@ -166,14 +166,6 @@ class RegistryAutopilotStack(Stack):
                         account=registry,
                     ),
                 )
-        shares = plan.shares(None)
-        if shares and not config.create_model_package_groups:
-            self.group_sharing = GroupSharing(
-                self,
-                "GroupSharing",
-                stack_name=config.stack_name,
-                shares=shares,
-                prefix=config.group_name_prefix,
-                log_retention=retention_days(config.log_retention_days),
-                key=self.alerting.key,
-            )
+        self.group_sharing = GroupSharing.of(
+            self, config=config, shares=plan.shares(None), key=self.alerting.key
+        )

@@ -31,13 +31,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autopilot.account.versions import describe_version
+from autopilot.account.versions import describe_version, state_change_envelope
 from autopilot.errors import InvalidInput
 from registry_autopilot.logic import naming
 from registry_autopilot.models.config import AutopilotConfig
@@ -109,16 +108,12 @@ def execution_input(described: dict[str, Any], arn: str) -> dict[str, Any]:
     Plan reads the version itself; the input names it. Deterministic for one state of the version."""
     match = parse_version_arn(arn)
     modified: datetime = described["LastModifiedTime"]
-    return {
-        "version": "0",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}#{modified.isoformat()}")),
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": match["account"],
-        "time": modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": match["region"],
-        "resources": [arn],
-        "detail": {
+    return state_change_envelope(
+        arn=arn,
+        account=match["account"],
+        region=match["region"],
+        modified=modified,
+        detail={
             "ModelPackageGroupName": described["ModelPackageGroupName"],
             "ModelPackageVersion": described["ModelPackageVersion"],
             "ModelPackageArn": arn,
@@ -126,7 +121,7 @@ def execution_input(described: dict[str, Any], arn: str) -> dict[str, Any]:
             "ModelApprovalStatus": described.get("ModelApprovalStatus"),
             "LastModifiedTime": int(modified.timestamp() * 1000),
         },
-    }
+    )
 
 
 def retry_target(

@@ -126,14 +126,24 @@ def state_change_event(described: dict[str, Any], arn: str) -> dict[str, Any]:
     detail["ModelPackageArn"] = arn
     modified = described.get("LastModifiedTime") or described.get("CreationTime") or datetime.now(UTC)
     detail.setdefault("LastModifiedTime", _millis(modified))  # a version never updated carries none
+    return state_change_envelope(
+        arn=arn, account=match["account"], region=match["region"], modified=modified, detail=detail
+    )
+
+
+def state_change_envelope(
+    *, arn: str, account: str, region: str, modified: datetime, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The `SageMaker Model Package State Change` event of version `arn` (in `account` and `region`)
+    carrying `detail`, as of `modified`: the same state of the version gives the same id."""
     return {
         "version": "0",
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}#{modified.isoformat()}")),
         "detail-type": "SageMaker Model Package State Change",
         "source": "aws.sagemaker",
-        "account": match["account"],
+        "account": account,
         "time": modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": match["region"],
+        "region": region,
         "resources": [arn],
         "detail": detail,
     }

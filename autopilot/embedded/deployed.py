@@ -475,24 +475,7 @@ def _sdk_call(
     return Physical(str(deployed.template["Resources"][logical_id]["Type"]), str(physical))
 
 
-def _group_policies(
-    backend: LocalBackend, deployed: DeployedTemplate, logical_id: str, props: dict[str, Any]
-) -> Physical:
-    """Custom::ModelPackageGroupPolicies (infra/group_policy): its function's Create, run with the
-    account's SageMaker client: our statement merged into each listed group's resource policy."""
-    from infra.group_policy import handler
-
-    groups = handler._Groups.__new__(handler._Groups)
-    groups.client = backend.client("sagemaker", account=deployed.account)
-    shared = {
-        str(group): [str(a) for a in accounts] for group, accounts in (props.get("Groups") or {}).items()
-    }
-    handler.apply(groups, props, shared, [])
-    return Physical(str(deployed.template["Resources"][logical_id]["Type"]), _name(deployed, logical_id))
-
-
 CREATORS: dict[str, Creator] = {
-    "Custom::ModelPackageGroupPolicies": _group_policies,
     "AWS::IAM::Role": _role,
     "AWS::IAM::Policy": _policy,
     "AWS::IAM::ManagedPolicy": _managed_policy,
@@ -509,6 +492,18 @@ _ORDER = ["AWS::KMS::Key", "AWS::S3::Bucket", "AWS::IAM::Role", "AWS::SageMaker:
 
 
 CustomHandler = Callable[[dict[str, Any], Any], Any]
+
+
+def _group_policies(event: dict[str, Any], context: Any) -> None:
+    """Custom::ModelPackageGroupPolicies: the function infra/group_policy/handler.py ships as."""
+    from infra.group_policy import handler
+
+    handler.handler(event, context)
+
+
+# Custom resources backed by a function of the stack's own templates: type -> the Lambda handler that
+# implements it, run as CloudFormation would invoke it (`_run_custom`).
+CUSTOM_HANDLERS: dict[str, CustomHandler] = {"Custom::ModelPackageGroupPolicies": _group_policies}
 
 
 def _run_custom(
@@ -596,12 +591,13 @@ def deploy_template(
     custom: dict[str, CustomHandler] | None = None,
 ) -> DeployedTemplate:
     """One template in one account, as CloudFormation would leave it: every resource of a type in
-    CREATORS (roles with trust and policies, group policies, rules with their targets, bus, bucket and
-    key policies, SDK calls), intrinsics resolved; other types are listed in `skipped`. `existing`:
-    resources already there under these logical ids (the automation stack's own names); `only`: the
-    types to create; `custom`: custom resource type -> the Lambda handler that implements it (run as
-    its function's role, `_run_custom`)."""
+    CREATORS (roles with trust and policies, rules with their targets, bus, bucket and key policies,
+    SDK calls) or CUSTOM_HANDLERS (group policies), intrinsics resolved; other types are listed in
+    `skipped`. `existing`: resources already there under these logical ids (the automation stack's own
+    names); `only`: the types to create; `custom`: more custom resource types -> the Lambda handler
+    that implements each (run, like CUSTOM_HANDLERS, as its function's role, `_run_custom`)."""
     deployed = DeployedTemplate(account, stack_name, template, dict(existing or {}))
+    handlers = {**CUSTOM_HANDLERS, **(custom or {})}
     resources = template.get("Resources", {})
 
     def rank(item: tuple[str, dict[str, Any]]) -> int:
@@ -616,13 +612,13 @@ def deploy_template(
             )
             if logical_id in deployed.resources or (only is not None and kind not in only):
                 continue
-            if creator is None and kind not in (custom or {}):
+            if creator is None and kind not in handlers:
                 deployed.skipped[logical_id] = kind
                 continue
             props = resolve(resource.get("Properties", {}), deployed, backend.region)
             created: Physical | None
-            if kind in (custom or {}):
-                created = _run_custom(backend, deployed, logical_id, props, (custom or {})[kind])
+            if kind in handlers:
+                created = _run_custom(backend, deployed, logical_id, props, handlers[kind])
             else:
                 assert creator is not None
                 created = creator(backend, deployed, logical_id, props)

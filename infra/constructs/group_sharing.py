@@ -27,7 +27,9 @@ from infra import constants
 from infra.accounts import share_sid
 from infra.checks import acknowledge, acknowledge_wildcard_resources
 from infra.constructs import sagemaker_access
+from infra.constructs.lambda_function import retention_days
 from registry_autopilot.logic.accounts import ACCESS_ROLE_PATH
+from registry_autopilot.models.config import AutopilotConfig
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "group_policy"
 RESOURCE_TYPE = "Custom::ModelPackageGroupPolicies"
@@ -35,6 +37,25 @@ RESOURCE_TYPE = "Custom::ModelPackageGroupPolicies"
 
 class GroupSharing(Construct):
     """One custom resource sharing `shares` (group -> accounts) in the stack's account."""
+
+    @classmethod
+    def of(
+        cls, scope: Construct, *, config: AutopilotConfig, shares: dict[str, list[str]], key: kms.IKey
+    ) -> GroupSharing | None:
+        """The sharing of `shares` in the stack of `scope` (the automation stack or a companion), or None
+        when there is nothing to write: no share, or groups the stack creates with their policy
+        (`createModelPackageGroups`, see `group_policies`)."""
+        if not shares or config.create_model_package_groups:
+            return None
+        return cls(
+            scope,
+            "GroupSharing",
+            stack_name=config.stack_name,
+            shares=shares,
+            prefix=config.group_name_prefix,
+            log_retention=retention_days(config.log_retention_days),
+            key=key,
+        )
 
     def __init__(
         self,
