@@ -777,13 +777,19 @@ class Doctor:
         experiment_ok = experiment_role is not None and self.role_exists("experiment", experiment_role)
         roles = (compile_role if compile_ok else None, experiment_role if experiment_ok else None)
         for group, settings in self.config.groups.items():
-            self.safely(f"Group: {group}", self.group_check, group, settings, *roles)
+            if not self.elsewhere(self.config.registry_account(group)):
+                self.safely(f"Group: {group}", self.group_check, group, settings, *roles)
         self.safely("KMS keys", self.model_keys, compile_role if compile_ok else None)
         for group, settings in self.config.groups.items():
-            if settings.shadow is not None:
+            if settings.shadow is not None and not self.elsewhere(self.config.endpoint_account(group)):
                 area = f"Endpoint: {settings.shadow.endpoint_name} ({group})"
                 self.safely(area, self.endpoint_check, group, settings.shadow)
         return account
+
+    def elsewhere(self, account: str | None) -> bool:
+        """Whether a group or endpoint is in another account than the automation account: checked
+        there, with that account's credentials (doctor_accounts.py), not here."""
+        return account is not None and account != self.config.account
 
     def watched_by_prefix(self) -> None:
         """What a name-prefix grant (groupNamePrefix, endpointNamePrefix) reaches, and which groups of

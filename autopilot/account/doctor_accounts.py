@@ -227,6 +227,23 @@ class AccountsDoctor:
             self.group_policies(area, account, client, fix)
         if account in config.endpoint_accounts():
             self.role(area, client, accounts.shadow_role_name(config.stack_name), fix)
+        self.resources_in(account, client)
+
+    def resources_in(self, account: str, client: ClientFactory) -> None:
+        """The groups and production endpoints the configuration places in `account`, read there with
+        doctor's own checks (their areas name the account)."""
+        from autopilot.account.doctor import Doctor as AccountDoctor
+
+        config = self.config
+        local = AccountDoctor(config=config, client=client, region=self.doctor.region)
+        for group, settings in sorted(config.groups.items()):
+            if config.registry_account(group) == account:
+                local.safely(f"Group: {group}", local.latest_version, group)
+            if settings.shadow is not None and config.endpoint_account(group) == account:
+                endpoint = f"Endpoint: {settings.shadow.endpoint_name} ({group})"
+                local.safely(endpoint, local.endpoint_check, group, settings.shadow)
+        for check in local.checks:
+            self.doctor.add(f"{check.area} in {account}", check.name, check.result, check.detail, check.fix)
 
     def bootstrap_trust(self, area: str, account: str, client: ClientFactory) -> None:
         """The account's CDK deploy role trusts the automation account (`cdk bootstrap --trust`): the

@@ -145,7 +145,7 @@ def companions_fixed_monthly(app: SynthesizedApp) -> pricing.Cost:
     lines = []
     for account, _, template in app.companions:
         cost = pricing.stack_fixed_cost(template, idle_rounds=[])
-        lines += [(f"{item} ({account})", quantity, usd) for item, quantity, usd in cost.lines]
+        lines += [(f"{item} ({account})", quantity, usd) for item, quantity, usd in cost.lines if usd]
     return pricing.Cost(lines)
 
 

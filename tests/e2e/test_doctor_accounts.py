@@ -59,6 +59,14 @@ def test_given_every_stack_deployed_then_each_account_passes(app: SynthesizedApp
         "forwarding rule": "PASS",
         "group autopilot-e2e-accounts policy": "PASS",
     }
+    # The group and the endpoint are read in their own accounts, not looked for in the automation one.
+    assert checks(report, f"Group: autopilot-e2e-accounts in {REGISTRY}")["exists"][0] == "PASS"
+    endpoint = checks(report, f"Endpoint: autopilot-e2e-accounts (autopilot-e2e-accounts) in {ENDPOINTS}")
+    assert endpoint["status"][0] == "PASS"
+    assert not [
+        c for c in report.checks if c.area.startswith(("Group: ", "Endpoint: ")) and " in " not in c.area
+    ]
+    assert report.exit_code == 0
     endpoints = checks(report, f"Account: {ENDPOINTS}")
     assert {name: result for name, (result, _) in endpoints.items()} == {
         "cdk bootstrap": "PASS",
