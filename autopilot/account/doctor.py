@@ -593,6 +593,10 @@ class Doctor:
         )
         return described
 
+    def group_found(self, group: str) -> None:
+        """The group exists and its latest version (a group checked in another account)."""
+        self.latest_version(group)
+
     def group_check(
         self, group: str, settings: GroupConfig, compile_role: str | None, experiment_role: str | None
     ) -> None:

@@ -238,7 +238,7 @@ class AccountsDoctor:
         local = AccountDoctor(config=config, client=client, region=self.doctor.region)
         for group, settings in sorted(config.groups.items()):
             if config.registry_account(group) == account:
-                local.safely(f"Group: {group}", local.latest_version, group)
+                local.safely(f"Group: {group}", local.group_found, group)
             if settings.shadow is not None and config.endpoint_account(group) == account:
                 endpoint = f"Endpoint: {settings.shadow.endpoint_name} ({group})"
                 local.safely(endpoint, local.endpoint_check, group, settings.shadow)
