@@ -174,6 +174,21 @@ def test_an_external_id_the_trust_policy_requires_must_be_given(backend: LocalBa
     assert _session(backend, ACCESS, via=sts, ExternalId="autopilot")["aws_access_key_id"]
 
 
+def test_a_null_condition_admits_a_request_without_the_key_and_refuses_one_with_it(
+    backend: LocalBackend,
+) -> None:
+    # IAM User Guide, condition operators: "Use a Null condition operator to check if a condition key
+    # is absent at the time of authorization. In the policy statement, use either true (the key
+    # doesn't exist - it is null) or false (the key exists and its value is not null)." The CDK
+    # bootstrap template's deploy role trusts with {"Null": {"sts:ExternalId": "true"}}.
+    _access_role(backend, trust=_trust(AUTOMATION, Null={"sts:ExternalId": "true"}))
+    sts = backend.client("sts", **_function(backend, ASSUME_ACCESS))
+
+    assert _session(backend, ACCESS, via=sts)["aws_access_key_id"]
+    code, _ = _error(lambda: _session(backend, ACCESS, via=sts, ExternalId="autopilot"))
+    assert code == "AccessDenied"
+
+
 def test_a_role_that_does_not_exist_cannot_be_assumed(backend: LocalBackend) -> None:
     function = _function(backend, ASSUME_ACCESS)
 
