@@ -675,7 +675,15 @@ def deploy_accounts(
         stack.app.config.stack_name,
         stack.app.template,
         existing=buckets,
-        only={"AWS::KMS::Key", "AWS::Events::EventBusPolicy", "AWS::S3::BucketPolicy"},
+        # The automation stack's own groups shared with endpoint accounts (a central registry): its
+        # group-policy custom resource runs too. Its function's role is not one deploy_locally creates
+        # in IAM, so the handler runs as the account (the companions' runs are held to their role).
+        only={
+            "AWS::KMS::Key",
+            "AWS::Events::EventBusPolicy",
+            "AWS::S3::BucketPolicy",
+            "Custom::ModelPackageGroupPolicies",
+        },
     )
     for logical_id, found in buckets.items():
         props = resolve(

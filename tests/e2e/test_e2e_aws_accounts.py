@@ -113,7 +113,7 @@ def scenarios_across(names: list[str]) -> e2e_aws.ScenarioRunner:
     return runner
 
 
-def held(account: LocalAccount) -> list[str]:
+def held(account: LocalAccount, world: str = WORLD) -> list[str]:
     """What of the world is left in an account."""
     sagemaker, left = account.client("sagemaker"), []
     left += [
@@ -122,9 +122,13 @@ def held(account: LocalAccount) -> list[str]:
     ]
     left += [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
     left += [m["ModelName"] for m in sagemaker.list_models()["Models"]]
-    left += [b["Name"] for b in account.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(GROUP)]
+    left += [
+        b["Name"]
+        for b in account.client("s3").list_buckets()["Buckets"]
+        if b["Name"].startswith(world_name(world))
+    ]
     left += [s["StackName"] for s in account.client("cloudformation").describe_stacks()["Stacks"]]
-    return [name for name in left if WORLD in name.lower()]
+    return [name for name in left if world in name.lower()]
 
 
 def test_given_other_accounts_when_dry_run_then_the_plan_names_the_account_of_everything_it_creates(
@@ -344,3 +348,46 @@ def test_the_aws_backend_reads_the_version_in_the_registry_account_and_the_exper
     version = aws.wait_until("decided", lambda: test_lifecycle.decided(aws, arn), 1)
     assert version["ModelApprovalStatus"] == "Approved"
     assert aws.experiment(arn) is None  # not approved long enough ago for a shadow test yet: none started
+
+
+def test_given_a_central_registry_with_production_elsewhere_then_the_world_runs_and_is_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The other layout with a path of its own: the group in the automation account, shared with the
+    endpoint account by the automation stack's own group-policy custom resource (docs/ACCOUNTS.md,
+    "Group policies"), the production endpoint and the shadow test in the endpoint account."""
+    central = synthesize(world_config("central", account=AUTOMATION, endpoint_account=ENDPOINTS))
+    group = world_name("central")
+    with EmbeddedStack(central) as embedded:
+        accounts = bootstrapped(embedded, ENDPOINTS)
+
+        def scenarios(accounts: Accounts, world_file: Path) -> bool:
+            backend = EmbeddedBackend(embedded, group)
+            test_lifecycle.test_given_an_approved_version_then_its_shadow_test_ramps_through_the_plan_to_its_conclusion(
+                backend
+            )
+            return True
+
+        code = e2e_aws.run(
+            e2e_aws.parser().parse_args(
+                [
+                    *("--record", str(tmp_path / "resources.json"), "--world-id", "central", "--yes"),
+                    *("--account", AUTOMATION, "--region", "us-east-1"),
+                    *("--endpoint-account", ENDPOINTS, "--endpoint-profile", "prod"),
+                ]
+            ),
+            environ={},
+            connect=connect_to(accounts, {}),
+            scenarios=scenarios,
+            wait_endpoint=lambda *_: None,
+        )
+        writes = {(w["operation"], w["account"]) for w in embedded.writes()}
+        left = [held(account, "central") for account in accounts.values()]
+
+    out = capsys.readouterr().out
+    assert code == e2e_aws.EXIT_OK, out[-3000:]
+    assert ("CreateInferenceExperiment", ENDPOINTS) in writes
+    assert ("CreateCompilationJob", AUTOMATION) in writes
+    assert f"deleted  group {group}\n" in out  # in the automation account
+    assert f"deleted  endpoint {group} in account {ENDPOINTS}" in out
+    assert left == [[], []]
