@@ -910,7 +910,10 @@ def run_doctor(
 
     doctor = Doctor(config=config, client=client, region=region)
     account = doctor.run()
-    AccountsDoctor(doctor, dict(other_accounts or {})).run()
+    def checks_in(other: ClientFactory) -> Doctor:
+        return Doctor(config=config, client=other, region=region)
+
+    AccountsDoctor(doctor, dict(other_accounts or {}), checks_in).run()
     return DoctorReport(account=account, region=region, checks=doctor.checks)
 
 

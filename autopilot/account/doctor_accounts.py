@@ -56,6 +56,18 @@ EVENT_SOURCE = "aws.sagemaker"
 EVENT_DETAIL_TYPE = "SageMaker Model Package State Change"
 
 
+class ResourceChecks(Protocol):
+    """doctor's checks of a group and an endpoint, run with another account's clients."""
+
+    checks: list[Any]
+
+    def safely(self, area: str, check: Callable[..., None], *args: Any) -> None: ...
+
+    def group_found(self, group: str) -> None: ...
+
+    def endpoint_check(self, group: str, shadow: Any) -> None: ...
+
+
 def companion_stack(config: AutopilotConfig, account: str) -> str:
     """The companion stack of `account` (infra: one per other account, `<stackName>-<account>`)."""
     return companion_stack_name(config.stack_name, account)
@@ -166,6 +178,7 @@ class AccountsDoctor:
 
     doctor: Doctor
     others: dict[str, ClientFactory]  # account -> its clients (only those the caller gave credentials for)
+    checks_in: Callable[[ClientFactory], ResourceChecks]  # doctor's own checks, in another account
 
     @property
     def config(self) -> AutopilotConfig:
@@ -232,10 +245,8 @@ class AccountsDoctor:
     def resources_in(self, account: str, client: ClientFactory) -> None:
         """The groups and production endpoints the configuration places in `account`, read there with
         doctor's own checks (their areas name the account)."""
-        from autopilot.account.doctor import Doctor as AccountDoctor
-
         config = self.config
-        local = AccountDoctor(config=config, client=client, region=self.doctor.region)
+        local = self.checks_in(client)
         for group, settings in sorted(config.groups.items()):
             if config.registry_account(group) == account:
                 local.safely(f"Group: {group}", local.group_found, group)
