@@ -73,12 +73,12 @@ def companion_stack(config: AutopilotConfig, account: str) -> str:
     return companion_stack_name(config.stack_name, account)
 
 
-def bootstrap_command(account: str, region: str, automation: str) -> str:
+def bootstrap_command(account: str, region: str, automation: str, partition: str = "aws") -> str:
     """docs/ACCOUNTS.md, Deploy: run with that account's credentials."""
     return (
         f"npx cdk bootstrap aws://{account}/{region} --trust {automation} --cloudformation-execution-"
-        f"policies arn:aws:iam::aws:policy/AdministratorAccess (with account {account}'s credentials; "
-        "docs/ACCOUNTS.md, Deploy)"
+        f"policies arn:{partition}:iam::aws:policy/AdministratorAccess (with account {account}'s "
+        "credentials; docs/ACCOUNTS.md, Deploy)"
     )
 
 
@@ -262,13 +262,16 @@ class AccountsDoctor:
         assets and deploy stacks to this environment", and its deploy role lets them sts:AssumeRole."""
         automation, region = str(self.config.account), self.doctor.region
         name = cdk_deploy_role_name(account, region)
-        fix = bootstrap_command(account, region, automation)
+        fix = bootstrap_command(account, region, automation, self.doctor.partition)
         try:
             role = client("iam").get_role(RoleName=name)["Role"]
         except Exception as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
             if code not in {"NoSuchEntity", "NoSuchEntityException"}:
-                raise
+                detail = f"cannot read the CDK deploy role {name} ({code or type(exc).__name__})"
+                allow = "allow iam:GetRole on it to check it; "
+                self.doctor.add(area, "cdk bootstrap", "WARN", detail, allow + fix)
+                return
             detail = f"no CDK deploy role {name}: the account is not bootstrapped for the CDK"
             detail += "; `cdk deploy --all` cannot deploy here"
             self.doctor.add(area, "cdk bootstrap", "WARN", detail, fix)

@@ -124,6 +124,7 @@ class Plan:
     creates: list[str]
     cost_lines: list[tuple[str, str, float | None]]  # the run's lines, then an abandoned run's extra
     endpoint_daily_usd: float | None = None
+    across: bool = False  # the world spans accounts (companion stacks)
 
     @property
     def total(self) -> float | None:
@@ -134,7 +135,10 @@ class Plan:
         lines = [f"e2e world {self.world_id}: will create"]
         lines += [f"  - {item}" for item in self.creates]
         lines.append(
-            "and removes it all at the end, even when a scenario fails (with the stack's retained "
+            "and removes it all at the end, even when a scenario fails (with the stacks' retained "
+            "buckets; their KMS keys are scheduled for deletion, 7 days)."
+            if self.across
+            else "and removes it all at the end, even when a scenario fails (with the stack's retained "
             "buckets; its KMS key is scheduled for deletion, 7 days)."
         )
         lines.append(
@@ -199,6 +203,7 @@ def make_plan(
         endpoint=shadow.endpoint_name,
         instance_type=shadow.instance_type,
         endpoint_daily_usd=None if hourly is None else hourly * 24,
+        across=across,
         creates=[
             f"CloudFormation stack {config.stack_name}{where(config.account, 'automation')} "
             "(the Registry Autopilot stack, this configuration)",
@@ -270,6 +275,7 @@ class Resource:
     kind: str  # stack | bucket | group | version | model | endpoint-config | endpoint | experiment | ...
     name: str
     account: str = ""  # the account holding it ("": the record's own, the automation account)
+    stack: str = ""  # the world's stack that listed it (a retained KMS key), when it has no name
 
 
 @dataclass
@@ -281,11 +287,14 @@ class ResourceRecord:
     account: str
     region: str
     resources: list[Resource] = field(default_factory=list)
-    # The other accounts of the world and the profile each was reached with (what `--clean` reuses).
+    # Every account of the world and the profile it was reached with ("": the default credentials),
+    # which `--clean` reuses; where the group and the endpoint are ("": the automation account).
     profiles: dict[str, str] = field(default_factory=dict)
+    registry_account: str = ""
+    endpoint_account: str = ""
 
-    def add(self, kind: str, name: str, account: str = "") -> None:
-        resource = Resource(kind, name, "" if account == self.account else account)
+    def add(self, kind: str, name: str, account: str = "", *, stack: str = "") -> None:
+        resource = Resource(kind, name, "" if account == self.account else account, stack)
         if resource not in self.resources:
             self.resources.append(resource)
             self.save()
@@ -297,11 +306,14 @@ class ResourceRecord:
             "account": self.account,
             "region": self.region,
             "resources": [
-                {k: v for k, v in asdict(r).items() if k != "account" or v} for r in self.resources
+                {k: v for k, v in asdict(r).items() if k in ("kind", "name") or v} for r in self.resources
             ],
         }
         if self.profiles:
             data["profiles"] = self.profiles
+        for key in ("registry_account", "endpoint_account"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
         self.path.write_text(json.dumps(data, indent=2))
 
     @classmethod
@@ -314,11 +326,14 @@ class ResourceRecord:
             data["region"],
             [Resource(**r) for r in data["resources"]],
             dict(data.get("profiles", {})),
+            str(data.get("registry_account", "")),
+            str(data.get("endpoint_account", "")),
         )
 
     def accounts(self) -> list[str]:
-        """The other accounts holding something of the world."""
-        return sorted({r.account for r in self.resources if r.account} | set(self.profiles))
+        """The other accounts of the world (holding something of it, or named by its record)."""
+        named = {self.registry_account, self.endpoint_account} | set(self.profiles)
+        return sorted(({r.account for r in self.resources if r.account} | named) - {"", self.account})
 
 
 # -- the account ---------------------------------------------------------------------------------------------
@@ -412,7 +427,7 @@ def check_owned(account: Account, resource: Resource, world_id: str) -> None:
     stack = f"AutopilotE2e-{world_id}"
     prefixes = (world_name(world_id), stack, stack.lower(), f"autopilot-{world_name(world_id)}")
     if resource.kind == "kms-key":
-        pass  # a key has no name: its tag alone (below) says it is the world's
+        pass  # a key has no name: its tag, or the world's stack that listed it (below), says it is ours
     elif not any(name.startswith(p) for p in prefixes) and not (
         resource.kind in {"model", "experiment", "compilation-job"} and world_id in name
     ):
@@ -421,6 +436,11 @@ def check_owned(account: Account, resource: Resource, world_id: str) -> None:
         )
     tags = _tags(account, resource)
     if tags is None or tags.get(TAG_KEY) == world_id:
+        return
+    # A retained key the world's own stack listed (DescribeStackResources, recorded with the stack's
+    # name): CloudFormation's stack tags may not reach it ("The propagation of stack-level tags to
+    # resources ... varies by resource type", CloudFormation resource tagging; docs/FIDELITY.md).
+    if resource.kind == "kms-key" and resource.stack.startswith(stack):
         return
     # Shadow models and experiments are the stack's own, made at run time: tagged with their group.
     if resource.kind in {"model", "experiment"} and tags.get(GROUP_TAG_KEY) == world_name(world_id):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from autopilot.account.retry import RetryOutcome, retry_in_embedded_stack, retry_target
-from autopilot.e2e.world import FAILING_AUC, PASSING_AUC
+from autopilot.e2e.world import DEFAULT_INSTANCE_TYPE, FAILING_AUC, PASSING_AUC
 from autopilot.embedded.stack import EmbeddedStack
 from registry_autopilot.logic import naming
 from registry_autopilot.logic import shadow as shadow_logic
@@ -192,6 +192,7 @@ class World:
     automation_account: str = ""
     registry_account: str = ""
     endpoint_account: str = ""
+    instance_type: str = DEFAULT_INSTANCE_TYPE
 
     @classmethod
     def load(cls, path: Path) -> World:
@@ -206,6 +207,7 @@ class World:
         return world_config(
             self.group.removeprefix("autopilot-e2e-"),
             account=automation,
+            instance_type=self.instance_type,
             registry_account=self.registry_account if self.registry_account not in ("", automation) else None,
             endpoint_account=self.endpoint_account
             if self.endpoint_account not in ("", self.registry_account or automation)
@@ -231,8 +233,14 @@ class AwsBackend:
     def _sagemaker(self, where: str = "registry") -> Any:
         """SageMaker where the group is (`registry`) or where its endpoint is (`endpoint`)."""
         account = self.world.registry_account if where == "registry" else self.world.endpoint_account
-        target = self.others.get(account, self.target)
-        return target.client("sagemaker")
+        if account in ("", self.world.automation_account, str(self.target.account)):
+            return self.target.client("sagemaker")
+        if account not in self.others:
+            raise RuntimeError(
+                f"the world's {where} part is in account {account}: name its profile in "
+                f"AUTOPILOT_E2E_ACCOUNT_PROFILES ({account}=PROFILE)"
+            )
+        return self.others[account].client("sagemaker")
 
     def register(self, *, passing: bool) -> str:
         report = self.world.passing_report if passing else self.world.failing_report
@@ -376,4 +384,9 @@ def aws_backend_from_environment() -> AwsBackend:
     # AUTOPILOT_E2E_ACCOUNT_PROFILES: "ACCOUNT=PROFILE,..." for a world across accounts.
     pairs = [p.split("=", 1) for p in os.environ.get("AUTOPILOT_E2E_ACCOUNT_PROFILES", "").split(",") if p]
     others = {account: resolve_aws(profile or None, region) for account, profile in pairs}
+    for account, other in others.items():
+        if str(other.account) != account:
+            raise RuntimeError(
+                f"AUTOPILOT_E2E_ACCOUNT_PROFILES: the profile for {account} is for {other.account}"
+            )
     return AwsBackend(target, World.load(Path(world)), others=others)

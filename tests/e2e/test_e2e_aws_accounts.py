@@ -178,6 +178,10 @@ def test_the_plan_across_accounts_adds_the_companions_fixed_cost(
             "--endpoint-account '33333': an AWS account",
         ),
         (
+            ["--account", AUTOMATION, "--registry-account", AUTOMATION],
+            f"--registry-account {AUTOMATION} is the automation account (--account)",
+        ),
+        (
             ["--account", AUTOMATION, "--registry-profile", "registry"],
             "--registry-profile names a profile for no",
         ),
@@ -315,6 +319,43 @@ def test_given_a_record_across_accounts_when_cleaned_then_each_account_is_reache
 
     assert code == e2e_aws.EXIT_OK
     assert used == {AUTOMATION: None, REGISTRY: "registry", ENDPOINTS: "prod"}
+    assert [held(account) for account in accounts.values()] == [[], [], []]
+
+
+def test_given_a_stale_recorded_profile_when_cleaned_with_another_then_that_one_reaches_the_account(
+    tmp_path: Path, stack: EmbeddedStack, app: SynthesizedApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make e2e-aws-clean E2E_ARGS="--endpoint-profile fresh"`: the flag names the record's endpoint
+    account. And a listing that fails in the endpoint account (throttled, expired credentials) does not
+    stop the clean-up of what the record holds."""
+    accounts = bootstrapped(stack, REGISTRY, ENDPOINTS)
+    profiles = {AUTOMATION: "automation", REGISTRY: "registry", ENDPOINTS: "expired"}
+    record = ResourceRecord(
+        tmp_path / "resources.json",
+        WORLD,
+        AUTOMATION,
+        "us-east-1",
+        profiles=profiles,
+        registry_account=REGISTRY,
+        endpoint_account=ENDPOINTS,
+    )
+    others = {REGISTRY: accounts[REGISTRY], ENDPOINTS: accounts[ENDPOINTS]}
+    e2e_aws.create_world(Accounts(accounts[AUTOMATION], others), record, app.config)
+    used: dict[str, str | None] = {}
+
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("ThrottlingException: Rate exceeded")
+
+    monkeypatch.setattr(e2e_aws, "stack_created_resources", throttled)
+    code = e2e_aws.run(
+        e2e_aws.parser().parse_args(["--clean", "--record", str(record.path), "--endpoint-profile", "fresh"]),
+        environ={},
+        connect=connect_to(accounts, used),
+        scenarios=never,
+    )
+
+    assert code == e2e_aws.EXIT_OK
+    assert used == {AUTOMATION: "automation", REGISTRY: "registry", ENDPOINTS: "fresh"}
     assert [held(account) for account in accounts.values()] == [[], [], []]
 
 

@@ -207,3 +207,25 @@ def test_an_experiment_that_leaves_creating_is_then_stopped() -> None:
     described = world._experiment_settled(experiments, "x", 5, 0)
 
     assert described["Status"] == "Created"
+
+
+def test_a_retained_key_without_the_worlds_tag_is_deleted_when_the_worlds_stack_listed_it(
+    tmp_path: Path, account: Account
+) -> None:
+    """CloudFormation resource tagging: "The propagation of stack-level tags to resources, including
+    tags with the aws: prefix, varies by resource type." A retained key recorded from the world's own
+    stack (DescribeStackResources) is the world's even if `cdk deploy --tags` did not reach it; an
+    untagged key with no such provenance is refused."""
+    kms = account.client("kms")
+    listed = kms.create_key()["KeyMetadata"]["KeyId"]
+    stranger = kms.create_key()["KeyMetadata"]["KeyId"]
+    kept = record(tmp_path, account)
+    kept.add("kms-key", listed, stack=f"AutopilotE2e-{WORLD}-222222222222")
+    kept.add("kms-key", stranger)
+
+    report = cleanup(account, kept)
+
+    assert report.deleted == [f"kms-key {listed}"]
+    assert report.refused == [f"kms-key {stranger}: not tagged autopilot-e2e={WORLD}"]
+    assert kms.describe_key(KeyId=listed)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert kms.describe_key(KeyId=stranger)["KeyMetadata"]["KeyState"] == "Enabled"
