@@ -98,7 +98,7 @@ deploy: install ## Deploy with your AWS credentials (pass context with CDK_ARGS=
 e2e-aws-plan: install ## What `make e2e-aws` would create and cost; needs no credentials
 	@$(PY) scripts/e2e_aws.py --dry-run $(E2E_ARGS)
 
-e2e-aws: install $(VENV)/.e2e-installed ## Prove the lifecycle in your account: E2E_ARGS="--account ID --region R [--profile P] --yes"
+e2e-aws: install $(VENV)/.e2e-installed ## Prove the lifecycle in your account: E2E_ARGS="--account ID --region R [--profile P] --yes" (other accounts: docs/ACCOUNTS.md)
 	@$(PY) scripts/e2e_aws.py $(E2E_ARGS)
 
 e2e-aws-clean: install ## Retry the clean-up of an interrupted `make e2e-aws` (build/e2e-aws/resources.json)
