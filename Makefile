@@ -81,7 +81,9 @@ docs: $(VENV)/.installed ## Build the documentation site into build/site (mkdocs
 pastes: $(VENV)/.installed ## Rewrite the outputs pasted in README.md and docs/ from fresh runs
 	@$(PY) scripts/pastes.py --update
 
-test: lint typecheck docs pytest ## The whole suite: lint, types, docs site, unit, integration, infrastructure, e2e
+# No `docs` here: pytest builds the same site with the same --strict flag
+# (tests/e2e/test_docs_site.py), so a second build found nothing more and cost its time again.
+test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, infrastructure, e2e (docs site included)
 
 bench: install ## Measure cost per model version: overhead, cold start, calls, transitions, dollars, bursts, memory
 	@$(PY) -m bench
