@@ -72,8 +72,9 @@ lint: $(VENV)/.installed ## ruff lint + format check, and the import contracts (
 typecheck: $(VENV)/.installed ## mypy
 	@$(VENV)/bin/mypy
 
+# On every core (pytest-xdist), each test file whole on one worker so its module fixtures are built once.
 pytest: install $(VENV)/.e2e-installed ## pytest alone (unit, integration, infrastructure, e2e), without lint and types
-	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
+	@$(PY) -m pytest -n auto --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 docs: $(VENV)/.installed ## Build the documentation site into build/site (mkdocs --strict: dead links fail)
 	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
