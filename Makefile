@@ -72,8 +72,9 @@ lint: $(VENV)/.installed ## ruff lint + format check, and the import contracts (
 typecheck: $(VENV)/.installed ## mypy
 	@$(VENV)/bin/mypy
 
+# On every core (pytest-xdist), each test file whole on one worker so its module fixtures are built once.
 pytest: install $(VENV)/.e2e-installed ## pytest alone (unit, integration, infrastructure, e2e), without lint and types
-	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
+	@$(PY) -m pytest -n auto --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 docs: $(VENV)/.installed ## Build the documentation site into build/site (mkdocs --strict: dead links fail)
 	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
@@ -81,7 +82,9 @@ docs: $(VENV)/.installed ## Build the documentation site into build/site (mkdocs
 pastes: $(VENV)/.installed ## Rewrite the outputs pasted in README.md and docs/ from fresh runs
 	@$(PY) scripts/pastes.py --update
 
-test: lint typecheck docs pytest ## The whole suite: lint, types, docs site, unit, integration, infrastructure, e2e
+# No `docs` here: pytest builds the same site with the same --strict flag
+# (tests/e2e/test_docs_site.py), so a second build found nothing more and cost its time again.
+test: lint typecheck pytest ## The whole suite: lint, types, unit, integration, infrastructure, e2e (docs site included)
 
 bench: install ## Measure cost per model version: overhead, cold start, calls, transitions, dollars, bursts, memory
 	@$(PY) -m bench

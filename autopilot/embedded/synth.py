@@ -322,5 +322,9 @@ def synthesize(config: AutopilotConfig | None = None, *, use_cache: bool = True)
     template, companions = synthesize_templates(config)
     if use_cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps({"automation": template, "companions": companions}))
+        # Written beside, then renamed: another process (a second test worker, a verb run meanwhile)
+        # reads either no file or the whole of it, never a half-written one.
+        temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"automation": template, "companions": companions}))
+        temporary.replace(cached)
     return read_wiring(config, template, companions)
