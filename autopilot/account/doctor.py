@@ -910,6 +910,7 @@ def run_doctor(
 
     doctor = Doctor(config=config, client=client, region=region)
     account = doctor.run()
+
     def checks_in(other: ClientFactory) -> Doctor:
         return Doctor(config=config, client=other, region=region)
 
