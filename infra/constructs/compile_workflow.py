@@ -170,7 +170,9 @@ class CompileWorkflow(Construct):
         roles: SageMakerRoles,
     ) -> None:
         super().__init__(scope, construct_id)
-        groups = sorted(config.groups)
+        groups = sagemaker_access.local_groups(config)
+        # The versions in this account (another account's through its access role, docs/ACCOUNTS.md).
+        local = sagemaker_access.watches_locally(config, groups)
         self._compile_role_arn = roles.compile_role_arn
 
         plan_function = functions.create(
@@ -186,12 +188,15 @@ class CompileWorkflow(Construct):
         # Plan writes a version only to register a Logged one or to record why it cannot read it (its
         # KMS key is not configured).
         prefix = config.group_name_prefix
-        sagemaker_access.allow(
-            plan_function,
-            sagemaker_access.read_model_packages(self, groups, prefix),
-            sagemaker_access.update_model_packages(self, groups, prefix),
-            *model_keys.read_keys(config),
+        versions = (
+            [
+                sagemaker_access.read_model_packages(self, groups, prefix),
+                sagemaker_access.update_model_packages(self, groups, prefix),
+            ]
+            if local
+            else []
         )
+        sagemaker_access.allow(plan_function, *versions, *model_keys.read_keys(config))
         attach_function = functions.create(
             "Attach",
             scope=self,
@@ -204,12 +209,7 @@ class CompileWorkflow(Construct):
             crosses_accounts=True,
             publishes=True,
         )
-        sagemaker_access.allow(
-            attach_function,
-            sagemaker_access.read_model_packages(self, groups, prefix),
-            sagemaker_access.update_model_packages(self, groups, prefix),
-            *model_keys.write_keys(config),
-        )
+        sagemaker_access.allow(attach_function, *versions, *model_keys.write_keys(config))
         self._allow_approval_reads(attach_function, config)
         self.plan_function = plan_function
         self.attach_function = attach_function

@@ -20,6 +20,7 @@ from constructs import IConstruct
 
 from infra import constants
 from infra.checks import acknowledge_wildcard_resources
+from registry_autopilot.models.config import AutopilotConfig
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -65,6 +66,19 @@ def endpoint_names(names: Iterable[str], prefix: str | None = None) -> list[str]
 
 def compilation_job_arns(scope: IConstruct) -> list[str]:
     return [_arn(scope, "compilation-job", f"{constants.COMPILATION_JOB_PREFIX}*")]
+
+
+def local_groups(config: AutopilotConfig) -> list[str]:
+    """The watched groups in the automation account (all of them in one account): the only ones whose
+    versions the stack's own roles act on; another account's versions are reached through its access
+    role (docs/ACCOUNTS.md)."""
+    return sorted(g for g in config.groups if config.registry_account(g) in (None, config.account))
+
+
+def watches_locally(config: AutopilotConfig, groups: list[str]) -> bool:
+    """Whether the stack's own roles act on versions in the automation account: some of `groups` are
+    there, or groups are watched by name prefix (groupDefaults' groups are always there)."""
+    return bool(groups) or config.group_name_prefix is not None
 
 
 def read_model_packages(

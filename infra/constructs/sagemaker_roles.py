@@ -138,13 +138,21 @@ def compile_role_statements(
     scope: Construct, config: AutopilotConfig, artifacts: CompiledArtifacts
 ) -> list[iam.PolicyStatement]:
     bucket = artifacts.bucket
+    groups = sagemaker_access.local_groups(config)
+    versions = (
+        [
+            iam.PolicyStatement(
+                sid="DescribeWatchedVersions",
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=sagemaker_access.model_package_arns(scope, groups, config.group_name_prefix),
+            )
+        ]
+        if sagemaker_access.watches_locally(config, groups)
+        else []
+    )
     return [
         read_model_artifacts(scope, config),
-        iam.PolicyStatement(
-            sid="DescribeWatchedVersions",
-            actions=["sagemaker:DescribeModelPackage"],
-            resources=sagemaker_access.model_package_arns(scope, config.groups, config.group_name_prefix),
-        ),
+        *versions,
         *model_keys.read_keys(config),  # Neo reads the version it compiles (ModelPackageVersionArn)
         iam.PolicyStatement(
             sid="WriteCompiledModels",

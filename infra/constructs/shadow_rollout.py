@@ -80,6 +80,8 @@ class ShadowRollout(Construct):
             raise ValueError("ShadowRollout needs at least one group with 'shadow' and an experiment role")
         groups = sorted(shadowed)
         endpoints = sorted({shadow.endpoint_name for shadow in shadowed.values()})
+        # The versions this stack's own roles act on: those in this account (docs/ACCOUNTS.md).
+        local_groups = [g for g in groups if g in sagemaker_access.local_groups(config)]
         # The role in use (the stack's own or the configured one): the functions pass it to SageMaker.
         environment = {
             "ARTIFACTS_BUCKET": artifacts.bucket.bucket_name,
@@ -114,8 +116,8 @@ class ShadowRollout(Construct):
         )
         self._group_prefix = config.group_name_prefix
         self._endpoint_prefix = config.endpoint_name_prefix
-        self._grant_start(self.start_function, groups, endpoints, experiment_role_arn)
-        self._grant_roller(self.roller_function, groups)
+        self._grant_start(self.start_function, local_groups, endpoints, experiment_role_arn)
+        self._grant_roller(self.roller_function, local_groups)
         self._grant_production_models(self.start_function)
 
         registry_events.add_approved_target(
@@ -173,6 +175,7 @@ class ShadowRollout(Construct):
         versions_statement = iam.PolicyStatement(
             actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"], resources=versions
         )
+        local = bool(groups) or self._group_prefix is not None
         statements = [
             iam.PolicyStatement(
                 actions=[
@@ -182,7 +185,7 @@ class ShadowRollout(Construct):
                 ],
                 resources=[experiments],
             ),
-            versions_statement,
+            *([versions_statement] if local else []),
             # ListInferenceExperiments has no resource type; ListTags lists none for inference
             # experiments, so a grant on the experiment's ARN would never match (read-only).
             iam.PolicyStatement(
@@ -195,7 +198,8 @@ class ShadowRollout(Construct):
         role = function.role
         if role is not None:
             acknowledge_wildcard_resources(role, [experiments], PREFIXED_REASON)
-            sagemaker_access.acknowledge_scoped_wildcards(role, versions_statement)
+            if local:
+                sagemaker_access.acknowledge_scoped_wildcards(role, versions_statement)
             # The factory already acknowledges Resource::* on every function role (X-Ray); the shadow
             # functions add read-only actions on '*', which the same finding covers.
             acknowledge(role, "AwsSolutions-IAM5[Resource::*]", NO_RESOURCE_LEVEL_REASON)

@@ -270,6 +270,25 @@ def test_sts_assume_role_names_exactly_the_access_roles_each_function_needs(app:
     }
 
 
+def test_with_every_group_in_another_account_no_automation_role_acts_on_a_version_of_its_own_account(
+    app: Synthesized,
+) -> None:
+    """Least privilege: the automation stack's roles reach the registry account's versions through its
+    access role only; a grant on `model-package/...` in the automation account would name versions
+    that are not there (the three-account example keeps no group in 111111111111)."""
+    automation = template(app, AUTOMATION)
+    own_versions = [
+        (role_id, text(resource))
+        for role_id in of_type(automation, "AWS::IAM::Role")
+        for statement in role_statements(automation, role_id)
+        for resource in as_list(statement.get("Resource", []))
+        if f":{AUTOMATION}:model-package/" in text(resource)
+        or ":<AWS::AccountId>:model-package/" in text(resource)
+    ]
+
+    assert own_versions == []
+
+
 # --- events ----------------------------------------------------------------------------------------
 def test_the_automation_bus_admits_put_events_from_exactly_the_registry_accounts(app: Synthesized) -> None:
     (policy,) = of_type(template(app, AUTOMATION), "AWS::Events::EventBusPolicy").values()
