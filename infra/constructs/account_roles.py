@@ -37,6 +37,7 @@ from infra.constructs.sagemaker_roles import (
     COMPILATION_LOG_GROUP,
     ENDPOINT_LOG_GROUP_PREFIX,
     NO_RESOURCE_LEVEL_REASON,
+    _pull_serving_images,
     _put_metrics,
     _s3_object_arns,
     _write_logs,
@@ -298,7 +299,6 @@ def neo_statements(scope: Construct, plan: AccountPlan, account: str) -> list[ia
 
 def shadow_statements(scope: Construct, plan: AccountPlan, account: str) -> list[iam.PolicyStatement]:
     config = plan.config
-    stack = Stack.of(scope)
     groups = plan.endpoint_groups_in(account)
     registries = sorted({str(config.registry_account(g)) for g in groups})
     endpoints = sagemaker_access.endpoint_names(plan.endpoints_in(account), config.endpoint_name_prefix)
@@ -310,14 +310,7 @@ def shadow_statements(scope: Construct, plan: AccountPlan, account: str) -> list
             conditions=_in_automation_account(plan),
         ),
         _reads_objects(scope, "ReadModelArtifacts", config.model_artifact_locations, registries),
-        iam.PolicyStatement(
-            sid="PullServingImages",
-            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            resources=[f"arn:{stack.partition}:ecr:{stack.region}:*:repository/*"],
-        ),
-        iam.PolicyStatement(
-            sid="AuthorizeImagePulls", actions=["ecr:GetAuthorizationToken"], resources=["*"]
-        ),
+        *_pull_serving_images(scope),
         *_write_logs(scope, [f"{ENDPOINT_LOG_GROUP_PREFIX}{name}" for name in endpoints]),
         _put_metrics(),
     ]

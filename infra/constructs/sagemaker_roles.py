@@ -123,6 +123,22 @@ def _write_logs(scope: Construct, names: Iterable[str]) -> list[iam.PolicyStatem
     ]
 
 
+def _pull_serving_images(scope: Construct) -> list[iam.PolicyStatement]:
+    """What a shadow model's role needs to pull its serving image (any repository of the region: the
+    images are SageMaker's, Neo's or the user's)."""
+    stack = Stack.of(scope)
+    return [
+        iam.PolicyStatement(
+            sid="PullServingImages",
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            resources=[f"arn:{stack.partition}:ecr:{stack.region}:*:repository/*"],
+        ),
+        iam.PolicyStatement(
+            sid="AuthorizeImagePulls", actions=["ecr:GetAuthorizationToken"], resources=["*"]
+        ),
+    ]
+
+
 def _put_metrics() -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="PutMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"])
 
@@ -193,7 +209,6 @@ def _registries_served_here(config: AutopilotConfig) -> list[str]:
 def experiment_role_statements(
     scope: Construct, config: AutopilotConfig, artifacts: CompiledArtifacts
 ) -> list[iam.PolicyStatement]:
-    stack = Stack.of(scope)
     endpoints = _endpoint_spellings(config)
     statements = [
         iam.PolicyStatement(
@@ -202,14 +217,7 @@ def experiment_role_statements(
             resources=[artifacts.bucket.arn_for_objects(f"{COMPILED_PREFIX}*")],
         ),
         read_model_artifacts(scope, config, _registries_served_here(config)),
-        iam.PolicyStatement(
-            sid="PullServingImages",
-            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            resources=[f"arn:{stack.partition}:ecr:{stack.region}:*:repository/*"],
-        ),
-        iam.PolicyStatement(
-            sid="AuthorizeImagePulls", actions=["ecr:GetAuthorizationToken"], resources=["*"]
-        ),
+        *_pull_serving_images(scope),
         *_write_logs(scope, [f"{ENDPOINT_LOG_GROUP_PREFIX}{name}" for name in endpoints]),
         _put_metrics(),
     ]
