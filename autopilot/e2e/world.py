@@ -375,9 +375,6 @@ class Accounts:
         ((group, _),) = config.groups.items()
         return self[config.endpoint_account(group)]
 
-    def all(self) -> list[Account]:
-        return [self.automation, *(self.others[a] for a in sorted(self.others))]
-
 
 def as_accounts(account: Account | Accounts) -> Accounts:
     return account if isinstance(account, Accounts) else Accounts(account)

@@ -371,7 +371,7 @@ def scheduled_event(account: str, region: str) -> dict[str, Any]:
 
 def aws_backend_from_environment() -> AwsBackend:
     """AUTOPILOT_E2E_PROFILE / AUTOPILOT_E2E_REGION name the account; AUTOPILOT_E2E_WORLD the world."""
-    from autopilot.account.credentials import resolve_aws
+    from autopilot.account.credentials import account_profiles, resolve_aws
 
     region = os.environ.get("AUTOPILOT_E2E_REGION")
     world = os.environ.get("AUTOPILOT_E2E_WORLD")
@@ -382,8 +382,12 @@ def aws_backend_from_environment() -> AwsBackend:
         )
     target = resolve_aws(os.environ.get("AUTOPILOT_E2E_PROFILE"), region)
     # AUTOPILOT_E2E_ACCOUNT_PROFILES: "ACCOUNT=PROFILE,..." for a world across accounts.
-    pairs = [p.split("=", 1) for p in os.environ.get("AUTOPILOT_E2E_ACCOUNT_PROFILES", "").split(",") if p]
-    others = {account: resolve_aws(profile or None, region) for account, profile in pairs}
+    pairs = [p for p in os.environ.get("AUTOPILOT_E2E_ACCOUNT_PROFILES", "").split(",") if p]
+    try:
+        profiles = account_profiles(pairs)  # the CLI's own reading of ACCOUNT=PROFILE
+    except ValueError as exc:
+        raise RuntimeError(f"AUTOPILOT_E2E_ACCOUNT_PROFILES: {exc}") from None
+    others = {account: resolve_aws(profile, region) for account, profile in profiles.items()}
     for account, other in others.items():
         if str(other.account) != account:
             raise RuntimeError(
