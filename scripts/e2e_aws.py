@@ -63,7 +63,9 @@ def argument_problem(account: str | None, region: str | None, instance_type: str
     import boto3
     import botocore.session
 
-    if account is not None and not (len(account) == 12 and account.isdigit()):
+    from registry_autopilot.models.config import is_account_id
+
+    if account is not None and not is_account_id(account):
         return f"--account {account!r}: an AWS account ID is 12 digits, e.g. 111122223333"
     if region is not None:
         session = boto3.session.Session()
@@ -104,7 +106,7 @@ from autopilot.e2e.world import (  # noqa: E402
 )
 from infra.accounts import companion_stack_name  # noqa: E402
 from registry_autopilot.logic.accounts import partition_of_region, role_arn, shadow_role_name  # noqa: E402
-from registry_autopilot.models.config import AutopilotConfig  # noqa: E402
+from registry_autopilot.models.config import AutopilotConfig, is_account_id  # noqa: E402
 
 DEFAULT_RECORD = ROOT / "build" / "e2e-aws" / "resources.json"
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -454,7 +456,7 @@ def other_accounts(args: argparse.Namespace) -> tuple[dict[str, str | None], str
             if profile is not None:
                 return {}, f"--{role}-profile names a profile for no account: add --{role}-account"
             continue
-        if not (len(account) == 12 and account.isdigit()):
+        if not is_account_id(account):
             return {}, f"--{role}-account {account!r}: an AWS account ID is 12 digits, e.g. 222222222222"
         if account == args.account:
             return {}, (

@@ -93,10 +93,12 @@ def add_account_profiles(parser: argparse.ArgumentParser, what: str) -> None:
 
 def account_profiles(pairs: list[str]) -> dict[str, str]:
     """`ACCOUNT=PROFILE` pairs as a mapping; a malformed pair is a ValueError naming it."""
+    from registry_autopilot.models.config import is_account_id
+
     found: dict[str, str] = {}
     for pair in pairs:
         account, _, profile = pair.partition("=")
-        if not (account.isdigit() and len(account) == 12 and profile):
+        if not (is_account_id(account) and profile):
             raise ValueError(f"--account-profile {pair!r}: expected ACCOUNT=PROFILE, ACCOUNT of 12 digits")
         found[account] = profile
     return found

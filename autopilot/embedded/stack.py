@@ -746,9 +746,11 @@ def _write_target(params: dict[str, Any]) -> str:
 
 def _event_location(event: Any) -> tuple[str, str]:
     """The account and region the event comes from, so the local backend answers as that account."""
+    from registry_autopilot.models.config import is_account_id
+
     if isinstance(event, dict):
         account, region = event.get("account"), event.get("region")
-        if isinstance(account, str) and account.isdigit() and len(account) == 12 and isinstance(region, str):
+        if is_account_id(account) and isinstance(region, str):
             return account, region
     return LOCAL_ACCOUNT, LOCAL_REGION
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Literal, Self
+import re
+from typing import Annotated, Literal, Self, TypeGuard
 
 from pydantic import (
     AfterValidator,
@@ -72,6 +73,11 @@ InstanceType = Annotated[str, StringConstraints(pattern=INSTANCE_TYPE_PATTERN)]
 # A 12-digit AWS account ID.
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
+
+
+def is_account_id(value: object) -> TypeGuard[str]:
+    """An AWS account ID as the configuration accepts it: 12 digits."""
+    return isinstance(value, str) and re.fullmatch(ACCOUNT_ID_PATTERN, value) is not None
 
 
 class _Model(BaseModel):
