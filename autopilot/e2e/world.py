@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from autopilot.cost import pricing
+from autopilot.errors import InvalidInput
 from infra.accounts import companion_stack_name
 from registry_autopilot.logic.shadow import GROUP_TAG_KEY
 from registry_autopilot.models.config import AutopilotConfig
@@ -318,17 +319,23 @@ class ResourceRecord:
 
     @classmethod
     def load(cls, path: Path) -> ResourceRecord:
-        data = json.loads(path.read_text())
-        return cls(
-            path,
-            data["world_id"],
-            data["account"],
-            data["region"],
-            [Resource(**r) for r in data["resources"]],
-            dict(data.get("profiles", {})),
-            str(data.get("registry_account", "")),
-            str(data.get("endpoint_account", "")),
-        )
+        """The record at `path`; InvalidInput (one line) for a file `make e2e-aws` did not write."""
+        try:
+            data = json.loads(path.read_text())
+            return cls(
+                path,
+                data["world_id"],
+                data["account"],
+                data["region"],
+                [Resource(**r) for r in data["resources"]],
+                dict(data.get("profiles", {})),
+                str(data.get("registry_account", "")),
+                str(data.get("endpoint_account", "")),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInput(
+                f"{path} is not a resource record `make e2e-aws` writes ({type(exc).__name__}: {exc})"
+            ) from None
 
     def accounts(self) -> list[str]:
         """The other accounts of the world (holding something of it, or named by its record)."""

@@ -354,3 +354,17 @@ def test_the_aws_backends_calls_work_against_the_deployed_world_on_the_local_acc
 
 def decided(world: Any, arn: str) -> dict[str, Any] | None:
     return test_lifecycle.decided(world, arn)
+
+
+def test_given_a_file_that_is_not_a_record_when_cleaned_then_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_record = tmp_path / "resources.json"
+    not_a_record.write_text("# notes, not a record\n")
+
+    code = e2e_aws.main(["--clean", "--record", str(not_a_record)])
+
+    err = capsys.readouterr().err
+    assert code == e2e_aws.EXIT_REFUSED
+    assert err.startswith(f"error: {not_a_record} is not a resource record `make e2e-aws` writes")
+    assert err.count("\n") == 1
